@@ -1,0 +1,26 @@
+# Sourced by Sigil's scripts: selects a JDK >= 21 and exports JAVA_HOME.
+# Order: $JAVA_HOME if it is >= 21, then the newest JDK under /usr/lib/jvm that is >= 21.
+sigil_java_major() {
+  "$1/bin/java" -XshowSettings:properties -version 2>&1 \
+    | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
+}
+sigil_select_jdk() {
+  local candidate major best="" best_major=0
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/javac" ]; then
+    major=$(sigil_java_major "$JAVA_HOME")
+    if [ "${major:-0}" -ge 21 ]; then return 0; fi
+  fi
+  for candidate in /usr/lib/jvm/*; do
+    [ -x "$candidate/bin/javac" ] || continue
+    major=$(sigil_java_major "$candidate")
+    if [ "${major:-0}" -ge 21 ] && [ "$major" -gt "$best_major" ]; then
+      best="$candidate"; best_major="$major"
+    fi
+  done
+  if [ -z "$best" ]; then
+    echo "sigil: no JDK 21 or newer found (looked at \$JAVA_HOME and /usr/lib/jvm)." >&2
+    echo "sigil: install one, for example 'apt-get install openjdk-21-jdk-headless' (or temurin-21-jdk), or set JAVA_HOME." >&2
+    return 1
+  fi
+  export JAVA_HOME="$best"
+}
