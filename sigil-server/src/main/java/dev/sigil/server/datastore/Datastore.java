@@ -1,0 +1,177 @@
+package dev.sigil.server.datastore;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+
+/**
+ * The server's SQL database: a connection pool whose schema has been migrated to the current
+ * version. Every change goes through {@link #inTransaction}, which commits all of it or none of it.
+ *
+ * <p>Durability: SQLite runs in WAL mode with {@code synchronous=FULL}, so a committed transaction
+ * survives a kill -9 or power loss; write transactions begin IMMEDIATE so two writers never deadlock
+ * on a lock upgrade. PostgreSQL uses READ COMMITTED; components that need a serial order (the audit
+ * chain, revision checks) lock the rows they depend on.
+ */
+public final class Datastore implements AutoCloseable {
+    private static final int MAX_ATTEMPTS = 5;
+
+    private final Dialect dialect;
+    private final HikariDataSource pool;
+
+    private Datastore(Dialect dialect, HikariDataSource pool) {
+        this.dialect = dialect;
+        this.pool = pool;
+    }
+
+    /** Opens the pool and applies pending migrations; fails with a clear message when the database is unusable. */
+    public static Datastore open(DatastoreConfig config) {
+        HikariConfig hikari = new HikariConfig();
+        hikari.setPoolName("sigil-datastore");
+        hikari.setMaximumPoolSize(config.maxPoolSize());
+        hikari.setMinimumIdle(1);
+        hikari.setAutoCommit(true);
+        hikari.setInitializationFailTimeout(10_000);
+        hikari.setConnectionTimeout(10_000);
+        if (config.dialect() == Dialect.SQLITE) {
+            SQLiteConfig sqlite = new SQLiteConfig();
+            sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
+            sqlite.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+            sqlite.setBusyTimeout(10_000);
+            sqlite.enforceForeignKeys(true);
+            sqlite.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+            SQLiteDataSource source = new SQLiteDataSource(sqlite);
+            source.setUrl(config.jdbcUrl());
+            hikari.setDataSource(source);
+        } else {
+            hikari.setJdbcUrl(config.jdbcUrl());
+            hikari.setUsername(config.user());
+            hikari.setPassword(config.password());
+        }
+        HikariDataSource pool;
+        try {
+            pool = new HikariDataSource(hikari);
+        } catch (RuntimeException e) {
+            throw new DatastoreException("cannot open the datastore at " + redact(config.jdbcUrl()) + ": " + rootMessage(e), e);
+        }
+        try {
+            Flyway.configure()
+                    .dataSource(pool)
+                    .locations("classpath:db/migration/common", "classpath:db/migration/" + config.dialect().name().toLowerCase())
+                    .table("sigil_schema_history")
+                    .failOnMissingLocations(false)
+                    .load()
+                    .migrate();
+        } catch (FlywayException e) {
+            pool.close();
+            throw new DatastoreException("cannot migrate the datastore schema at " + redact(config.jdbcUrl()) + ": " + rootMessage(e), e);
+        }
+        return new Datastore(config.dialect(), pool);
+    }
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    /** The pool itself, for components that manage their own statements outside a transaction. */
+    public DataSource dataSource() {
+        return pool;
+    }
+
+    /** Work that runs on one connection and may throw {@link SQLException}. */
+    @FunctionalInterface
+    public interface SqlWork<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} in one transaction and commits it; rolls back on any exception. A transient
+     * failure (lock contention, serialization failure) retries the whole unit a few times, so the work
+     * must not have side effects outside the database. {@link SQLException}s surface as
+     * {@link DatastoreException}; runtime exceptions thrown by the work pass through unchanged after
+     * the rollback, so components can throw their own domain errors from inside a transaction.
+     */
+    public <T> T inTransaction(SqlWork<T> work) {
+        SQLException last = null;
+        for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+            try (Connection connection = pool.getConnection()) {
+                connection.setAutoCommit(false);
+                try {
+                    T result = work.run(connection);
+                    connection.commit();
+                    return result;
+                } catch (SQLException | RuntimeException | Error e) {
+                    rollbackQuietly(connection, e);
+                    throw e;
+                } finally {
+                    connection.setAutoCommit(true);
+                }
+            } catch (SQLException e) {
+                last = e;
+                if (!dialect.isTransient(e)) {
+                    break;
+                }
+                sleepBeforeRetry(attempt);
+            }
+        }
+        throw new DatastoreException("datastore transaction failed: " + rootMessage(last), last);
+    }
+
+    /** Runs read-only work on a pooled connection in auto-commit mode. */
+    public <T> T read(SqlWork<T> work) {
+        try (Connection connection = pool.getConnection()) {
+            return work.run(connection);
+        } catch (SQLException e) {
+            throw new DatastoreException("datastore read failed: " + rootMessage(e), e);
+        }
+    }
+
+    /** True when the database answers a trivial query. */
+    public boolean healthy() {
+        try (Connection connection = pool.getConnection()) {
+            return connection.isValid(2);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    private static void rollbackQuietly(Connection connection, Throwable cause) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    private static void sleepBeforeRetry(int attempt) {
+        try {
+            Thread.sleep(10L * attempt * attempt);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String redact(String url) {
+        return url.replaceAll("(?i)(password=)[^&;]*", "$1<redacted>");
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t != null && t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String message = t == null ? "unknown error" : t.getMessage();
+        return message == null ? t.getClass().getSimpleName() : message;
+    }
+}
