@@ -1,6 +1,7 @@
 package dev.sigil.server.admin;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import dev.sigil.core.SigilException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -11,12 +12,15 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Turns Jackson's exceptions about a request body into messages for the caller: where the problem is
  * (line and column, or the field path) and what was expected, without Java class names.
  */
 final class JsonBodyErrors {
+    private static final Pattern MISSING = Pattern.compile("(?:Null value for|Missing) creator property '([^']+)'");
     private JsonBodyErrors() {
     }
 
@@ -31,11 +35,20 @@ final class JsonBodyErrors {
         }
         if (e instanceof ValueInstantiationException instantiation) {
             Throwable cause = instantiation.getCause();
-            String reason = cause != null && cause.getMessage() != null ? cause.getMessage() : "a value is invalid";
+            boolean meantForCaller = cause instanceof IllegalArgumentException || cause instanceof SigilException;
+            String reason = meantForCaller && cause.getMessage() != null ? cause.getMessage() : "a required value is missing or invalid";
             String where = path(instantiation);
             return (where.isEmpty() ? "" : "field '" + where + "' is invalid: ") + reason;
         }
         if (e instanceof MismatchedInputException mismatch) {
+            Matcher missing = MISSING.matcher(String.valueOf(mismatch.getOriginalMessage()));
+            if (missing.find()) {
+                String where = path(mismatch);
+                String name = missing.group(1);
+                String field = where.equals(name) || where.endsWith("." + name) ? where
+                        : (where.isEmpty() ? "" : where + ".") + name;
+                return "field '" + field + "' is required";
+            }
             String where = path(mismatch);
             String expected = expected(mismatch.getTargetType());
             if (where.isEmpty()) {
