@@ -73,7 +73,7 @@ public final class TestPki {
         try {
             KeyPair keys = ecKeys();
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-                    new X500Name(caCertificate.getSubjectX500Principal().getName()), serial(),
+                    X500Name.getInstance(caCertificate.getSubjectX500Principal().getEncoded()), serial(),
                     Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(lifetime)),
                     new X500Name("O=Sigil Test"), keys.getPublic());
             builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
@@ -97,6 +97,11 @@ public final class TestPki {
 
     /** A client context presenting {@code identity} (or nothing when null) and trusting this CA. */
     public SSLContext clientContext(TlsIdentity identity) {
+        return clientContext(identity, caCertificate);
+    }
+
+    /** A client context presenting {@code identity} (or nothing when null) and trusting {@code serverCa}. */
+    public static SSLContext clientContext(TlsIdentity identity, X509Certificate serverCa) {
         try {
             KeyManagerFactory keyManagers = null;
             if (identity != null) {
@@ -108,7 +113,7 @@ public final class TestPki {
             }
             KeyStore trustStore = KeyStore.getInstance("PKCS12");
             trustStore.load(null, null);
-            trustStore.setCertificateEntry("ca", caCertificate);
+            trustStore.setCertificateEntry("ca", serverCa);
             TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             trustManagers.init(trustStore);
             SSLContext context = SSLContext.getInstance("TLS");
