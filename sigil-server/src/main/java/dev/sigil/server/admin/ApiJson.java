@@ -68,7 +68,7 @@ public final class ApiJson {
     /** A JSON value that parsed but is not valid for its field; the message is meant for the caller. */
     static final class InvalidValueException extends JsonMappingException {
         InvalidValueException(JsonParser parser, String message) {
-            super(parser, message);
+            super(parser, message, parser.currentTokenLocation());
         }
     }
 
