@@ -55,6 +55,16 @@ public final class ServerConfigLoader {
         }
     }
 
+    /**
+     * Only the admin socket path, resolved exactly as {@link #load} resolves {@code admin.socket_path}
+     * (flag, SIGIL_ADMIN_SOCKET, file, then {@code <data_dir>/admin/admin.sock}). For CLI clients, which
+     * must find the server without caring about its other settings.
+     */
+    public static Path adminSocket(Optional<Path> file, ConfigEnvironment env, ConfigOverrides flags) {
+        ConfigFile.Root raw = file.map(path -> read(path, env)).orElse(ConfigFile.Root.empty());
+        return socketPath(raw.admin(), env, flags, dataDir(raw, env, flags));
+    }
+
     static ConfigFile.Root read(Path file, ConfigEnvironment env) {
         Path absolute = file.toAbsolutePath().normalize();
         try {
@@ -80,9 +90,7 @@ public final class ServerConfigLoader {
     }
 
     private static ServerConfig resolve(ConfigFile.Root raw, ConfigEnvironment env, ConfigOverrides flags) {
-        Path dataDir = flags.dataDir().map(ServerConfigLoader::cwdPath)
-                .or(() -> env.variable(SIGIL_DATA_DIR).map(text -> fromEnv(SIGIL_DATA_DIR, text, ServerConfigLoader::cwdPath)))
-                .orElseGet(() -> raw.dataDir() != null ? raw.dataDir() : env.defaultDataDir());
+        Path dataDir = dataDir(raw, env, flags);
         TrustDomain trustDomain = pick(flags.trustDomain(), "--trust-domain", env, SIGIL_TRUST_DOMAIN, TrustDomain::parse,
                 raw.trustDomain(), DEFAULT_TRUST_DOMAIN);
         ServerConfig.LogLevel logLevel = pick(flags.logLevel(), "--log-level", env, SIGIL_LOG_LEVEL, ServerConfig.LogLevel::parse,
@@ -104,6 +112,18 @@ public final class ServerConfigLoader {
                 or(raw.defaultJwtSvidTtl(), Duration.ofMinutes(5)),
                 admin(raw.admin(), env, flags, dataDir),
                 bundleEndpoint(raw.bundleEndpoint(), env, flags));
+    }
+
+    private static Path dataDir(ConfigFile.Root raw, ConfigEnvironment env, ConfigOverrides flags) {
+        return flags.dataDir().map(ServerConfigLoader::cwdPath)
+                .or(() -> env.variable(SIGIL_DATA_DIR).map(text -> fromEnv(SIGIL_DATA_DIR, text, ServerConfigLoader::cwdPath)))
+                .orElseGet(() -> raw.dataDir() != null ? raw.dataDir() : env.defaultDataDir());
+    }
+
+    private static Path socketPath(ConfigFile.Admin admin, ConfigEnvironment env, ConfigOverrides flags, Path dataDir) {
+        return flags.adminSocket().map(ServerConfigLoader::cwdPath)
+                .or(() -> env.variable(SIGIL_ADMIN_SOCKET).map(text -> fromEnv(SIGIL_ADMIN_SOCKET, text, ServerConfigLoader::cwdPath)))
+                .orElseGet(() -> admin != null && admin.socketPath() != null ? admin.socketPath() : defaultAdminSocket(dataDir));
     }
 
     private static ServerConfig.DatastoreSettings datastore(ConfigFile.Datastore file, ConfigEnvironment env, Path dataDir) {
@@ -182,9 +202,7 @@ public final class ServerConfigLoader {
 
     private static ServerConfig.AdminSettings admin(ConfigFile.Admin file, ConfigEnvironment env, ConfigOverrides flags, Path dataDir) {
         ConfigFile.Admin admin = file == null ? new ConfigFile.Admin(null, null) : file;
-        Path socket = flags.adminSocket().map(ServerConfigLoader::cwdPath)
-                .or(() -> env.variable(SIGIL_ADMIN_SOCKET).map(text -> fromEnv(SIGIL_ADMIN_SOCKET, text, ServerConfigLoader::cwdPath)))
-                .orElseGet(() -> or(admin.socketPath(), defaultAdminSocket(dataDir)));
+        Path socket = socketPath(admin, env, flags, dataDir);
         Optional<ServerConfig.AdminTcpSettings> tcp = Optional.ofNullable(admin.tcp())
                 .map(t -> new ServerConfig.AdminTcpSettings(or(t.address(), LOOPBACK), or(t.port(), DEFAULT_ADMIN_TCP_PORT)));
         return new ServerConfig.AdminSettings(socket, tcp);
