@@ -16,15 +16,15 @@ import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
-import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The admin API transport: one small Jetty server with
  * <ul>
- *   <li>a Unix domain socket (always): mode 0600 in a 0700 directory; whoever can connect is the local
- *       operator, so the file permissions are the authentication;</li>
+ *   <li>a Unix domain socket (always): mode 0600 from the moment it is reachable (see
+ *       {@link OwnerOnlyUnixConnector}), in a directory created 0700; whoever can connect is the
+ *       local operator, so the file permissions are the authentication;</li>
  *   <li>optionally a TCP listener with mutual TLS: a client certificate is required, must be an
  *       X.509-SVID chaining to the trust bundle, and its SPIFFE ID must pass the
  *       {@link AdminAuthorizer}; there is no unauthenticated path over TCP.</li>
@@ -92,15 +92,8 @@ public final class AdminServer implements AutoCloseable {
 
         Server server = HttpServers.newServer("sigil-admin", options.maxThreads());
         Path socket = options.socketPath();
-        UnixDomainServerConnector unix = new UnixDomainServerConnector(server, 1, 1,
-                new HttpConnectionFactory(HttpServers.httpConfiguration())) {
-            @Override
-            protected void doStart() throws Exception {
-                super.doStart();
-                UnixSocketGuard.lockDown(socket);
-            }
-        };
-        unix.setUnixDomainPath(socket);
+        OwnerOnlyUnixConnector unix = new OwnerOnlyUnixConnector(server, socket,
+                new HttpConnectionFactory(HttpServers.httpConfiguration()));
         unix.setIdleTimeout(30_000);
         server.addConnector(unix);
         handler.trustUnixConnector(unix);

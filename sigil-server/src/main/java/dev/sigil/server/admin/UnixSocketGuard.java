@@ -18,12 +18,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Prepares the admin socket's place on disk and locks it down. Security property: only the server's
  * user (and root) can connect, because the socket is mode 0600 (connecting needs write permission)
- * and a directory Sigil creates for it is 0700, which also closes the moment between bind and chmod.
+ * before it is published at its path, and a directory Sigil creates for it is 0700.
  */
 final class UnixSocketGuard {
     private static final Logger LOG = LoggerFactory.getLogger(UnixSocketGuard.class);
-    /** sun_path is 108 bytes on Linux, including the terminating NUL. */
+    /**
+     * sun_path is 108 bytes on Linux, including the terminating NUL; the socket is first bound at a
+     * staging path ({@code .sigil-xxxxxxxx/s} next to it), which may be a few bytes longer.
+     */
     static final int MAX_PATH_BYTES = 107;
+    private static final int STAGING_EXTRA = ".sigil-xxxxxxxx/s".length();
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
     private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
@@ -34,12 +38,14 @@ final class UnixSocketGuard {
 
     /** Creates the parent directory (0700) and removes a stale socket; refuses a live or foreign file. */
     static void prepare(Path socket) {
-        int length = socket.toString().getBytes(StandardCharsets.UTF_8).length;
-        if (length > MAX_PATH_BYTES) {
-            throw new SigilException("admin socket path " + socket + " is " + length + " bytes long; unix sockets allow at most "
-                    + MAX_PATH_BYTES + " (choose a shorter admin.socket_path or data_dir)");
-        }
         Path parent = socket.getParent();
+        int length = socket.toString().getBytes(StandardCharsets.UTF_8).length;
+        int staging = parent.toString().getBytes(StandardCharsets.UTF_8).length + 1 + STAGING_EXTRA;
+        if (Math.max(length, staging) > MAX_PATH_BYTES) {
+            throw new SigilException("admin socket path " + socket + " is too long: unix sockets allow at most "
+                    + MAX_PATH_BYTES + " bytes and sigil needs room for a staging name in its directory"
+                    + " (choose a shorter admin.socket_path or data_dir)");
+        }
         try {
             if (!Files.isDirectory(parent)) {
                 Files.createDirectories(parent);
