@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.util.io.pem.PemGenerationException;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
@@ -65,7 +67,7 @@ final class X509Command extends GroupCommand {
             JsonNode json = answer.json();
             String chain = json.path("cert_chain_pem").asText();
             String bundle = json.path("bundle_pem").asText();
-            String key = pem(keys.getPrivate());
+            String key = pem(pkcs8(keys));
             if (write != null) {
                 writeFiles(write, chain, key, bundle);
                 print(json, ignored -> out.println("wrote the x509-svid for " + spiffeId + " to " + write.toAbsolutePath()
@@ -101,6 +103,14 @@ final class X509Command extends GroupCommand {
                         .build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
             } catch (OperatorCreationException e) {
                 throw new CliException("cannot build the certificate signing request: " + e.getMessage(), 1, e);
+            }
+        }
+
+        private static Object pkcs8(KeyPair keys) {
+            try {
+                return new JcaPKCS8Generator(keys.getPrivate(), null).generate();
+            } catch (PemGenerationException e) {
+                throw new CliException("cannot encode the private key: " + e.getMessage(), 1, e);
             }
         }
 

@@ -136,7 +136,7 @@ class ClientCommandsTest {
         assertThat(sent.toString()).doesNotContain("PRIVATE KEY");
         assertThat(out.resolve("svid.pem")).hasContent("-----BEGIN CERTIFICATE-----\nleaf\n-----END CERTIFICATE-----");
         assertThat(out.resolve("bundle.pem")).hasContent("-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----");
-        assertThat(Files.readString(out.resolve("svid.key"))).startsWith("-----BEGIN EC PRIVATE KEY-----");
+        assertThat(Files.readString(out.resolve("svid.key"))).startsWith("-----BEGIN PRIVATE KEY-----");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("svid.key")))).isEqualTo("rw-------");
         assertThat(result.out()).contains("wrote the x509-svid for spiffe://sigil.test/batch");
     }

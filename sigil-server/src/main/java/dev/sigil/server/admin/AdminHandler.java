@@ -9,7 +9,10 @@ import dev.sigil.server.tls.ServerTls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -41,13 +44,15 @@ final class AdminHandler extends Handler.Abstract {
     private final ExceptionMapper mapper;
     private final AdminAuthorizer authorizer;
     private final long maxBodyBytes;
+    private final Clock clock;
     private volatile Connector unixConnector;
 
-    AdminHandler(Routes routes, ExceptionMapper mapper, AdminAuthorizer authorizer, long maxBodyBytes) {
+    AdminHandler(Routes routes, ExceptionMapper mapper, AdminAuthorizer authorizer, long maxBodyBytes, Clock clock) {
         this.routes = routes;
         this.mapper = mapper;
         this.authorizer = authorizer;
         this.maxBodyBytes = maxBodyBytes;
+        this.clock = clock;
     }
 
     void trustUnixConnector(Connector connector) {
@@ -90,6 +95,12 @@ final class AdminHandler extends Handler.Abstract {
         }
         if (certificates == null || certificates.length == 0) {
             throw new ApiException(ErrorCode.UNAUTHENTICATED, "a client certificate (x509-svid) is required on this listener");
+        }
+        try {
+            // A resumed TLS session skips the handshake's validation: re-check the lifetime per request.
+            certificates[0].checkValidity(Date.from(clock.instant()));
+        } catch (CertificateException e) {
+            throw new ApiException(ErrorCode.UNAUTHENTICATED, "the client certificate is expired or not yet valid");
         }
         Optional<SpiffeId> id = ServerTls.spiffeIdOf(certificates[0]);
         if (id.isEmpty()) {

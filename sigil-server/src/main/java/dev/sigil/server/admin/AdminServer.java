@@ -88,7 +88,7 @@ public final class AdminServer implements AutoCloseable {
         Objects.requireNonNull(clock, "clock");
         Routes routes = HealthRoutes.with(api.routes(), api.readiness());
         AdminAuthorizer authorizer = options.tcp().map(MutualTlsListener::authorizer).orElse(AdminAuthorizer.denyAll());
-        AdminHandler handler = new AdminHandler(routes, api.exceptionMapper(), authorizer, options.maxBodyBytes());
+        AdminHandler handler = new AdminHandler(routes, api.exceptionMapper(), authorizer, options.maxBodyBytes(), clock);
 
         Server server = HttpServers.newServer("sigil-admin", options.maxThreads());
         Path socket = options.socketPath();

@@ -96,7 +96,7 @@ final class PemFileTlsMaterial implements TlsMaterial {
             Object object = parser.readObject();
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
             if (object instanceof PEMKeyPair pair) {
-                return converter.getKeyPair(pair).getPrivate();
+                return converter.getPrivateKey(pair.getPrivateKeyInfo());
             }
             if (object instanceof PrivateKeyInfo info) {
                 return converter.getPrivateKey(info);

@@ -64,6 +64,10 @@ public final class ServerTls {
         factory.setWantClientAuth(needClientAuth);
         factory.setRenegotiationAllowed(false);
         factory.setSniRequired(false);
+        if (needClientAuth) {
+            // Resumed sessions are not re-validated by JSSE; keep them short-lived.
+            factory.setSslSessionTimeout(300);
+        }
         return factory;
     }
 
