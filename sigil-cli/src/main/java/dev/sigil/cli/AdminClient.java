@@ -27,11 +27,12 @@ import org.eclipse.jetty.client.transport.HttpClientTransportDynamic;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.io.Transport;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * Speaks HTTP/1.1 + JSON to the server's admin API over its Unix socket (Jetty's HttpClient with a
- * Unix-domain {@link ClientConnector}). Every failure becomes a {@link CliException} whose message is
+ * Speaks HTTP/1.1 + JSON to the server's admin API over its Unix socket (Jetty's HttpClient, each
+ * request sent over a Unix-domain {@link Transport.TCPUnix}). Every failure becomes a {@link CliException} whose message is
  * one line an operator can act on: the socket is missing, refused or not ours, or the server's own
  * {@code {"error":{...}}} message.
  */
@@ -73,6 +74,7 @@ public final class AdminClient implements AutoCloseable {
 
     private Answer send(HttpMethod method, String path, Object body) {
         Request request = client().newRequest("http://localhost" + path).method(method)
+                .transport(new Transport.TCPUnix(socket))
                 .headers(headers -> headers.put(HttpHeader.ACCEPT, "application/json"))
                 .timeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         if (body != null) {
@@ -170,8 +172,9 @@ public final class AdminClient implements AutoCloseable {
             QueuedThreadPool threads = new QueuedThreadPool(8, 1);
             threads.setName("sigil-cli");
             threads.setDaemon(true);
-            HttpClient http = new HttpClient(new HttpClientTransportDynamic(ClientConnector.forUnixDomain(socket),
-                    HttpClientConnectionFactory.HTTP11));
+            ClientConnector connector = new ClientConnector();
+            connector.setSelectors(1);
+            HttpClient http = new HttpClient(new HttpClientTransportDynamic(connector, HttpClientConnectionFactory.HTTP11));
             http.setExecutor(threads);
             http.setUserAgentField(null);
             http.setConnectTimeout(5_000);

@@ -30,7 +30,8 @@ class HealthcheckCommandTest {
     @Test
     void healthyServerFoundThroughTheDataDirExitsZero() {
         Path dataDir = dir.resolve("data");
-        try (AdminServer ignored = serve(dataDir.resolve("admin/admin.sock"), ReadinessCheck.alwaysReady())) {
+        try (AdminServer server = serve(dataDir.resolve("admin/admin.sock"), ReadinessCheck.alwaysReady())) {
+            assertThat(server.socketPath()).isEqualTo(dataDir.resolve("admin/admin.sock"));
             CliHarness.Result result = new CliHarness(Map.of(), dir).run("healthcheck", "--data-dir", dataDir.toString());
             assertThat(result.exitCode()).isZero();
             assertThat(result.out()).isEqualTo("server is healthy\n");
@@ -41,8 +42,9 @@ class HealthcheckCommandTest {
     @Test
     void socketIsFoundThroughSigilDataDirLikeTheServerDoes() {
         Path dataDir = dir.resolve("env-data");
-        try (AdminServer ignored = serve(dataDir.resolve("admin/admin.sock"), ReadinessCheck.alwaysReady())) {
+        try (AdminServer server = serve(dataDir.resolve("admin/admin.sock"), ReadinessCheck.alwaysReady())) {
             CliHarness.Result result = new CliHarness(Map.of("SIGIL_DATA_DIR", dataDir.toString()), dir).run("healthcheck");
+            assertThat(server.socketPath()).startsWith(dataDir);
             assertThat(result.exitCode()).isZero();
         }
     }
@@ -50,8 +52,8 @@ class HealthcheckCommandTest {
     @Test
     void jsonOutputIsTheServersAnswer() {
         Path socket = dir.resolve("admin.sock");
-        try (AdminServer ignored = serve(socket, ReadinessCheck.alwaysReady())) {
-            CliHarness.Result result = new CliHarness(Map.of(), dir).run("healthcheck", "--socket", socket.toString(), "--output", "json");
+        try (AdminServer server = serve(socket, ReadinessCheck.alwaysReady())) {
+            CliHarness.Result result = new CliHarness(Map.of(), dir).run("healthcheck", "--socket", server.socketPath().toString(), "--output", "json");
             assertThat(result.exitCode()).isZero();
             assertThat(result.out()).isEqualToIgnoringWhitespace("{\"live\" : true, \"ready\" : true}");
         }
@@ -60,8 +62,8 @@ class HealthcheckCommandTest {
     @Test
     void notReadyServerIsOneLineOnStderrAndExitOne() {
         Path socket = dir.resolve("admin.sock");
-        try (AdminServer ignored = serve(socket, () -> new ReadinessCheck.Readiness.NotReady("datastore unreachable"))) {
-            CliHarness.Result result = new CliHarness(Map.of(), dir).run("healthcheck", "--socket", socket.toString());
+        try (AdminServer server = serve(socket, () -> new ReadinessCheck.Readiness.NotReady("datastore unreachable"))) {
+            CliHarness.Result result = new CliHarness(Map.of(), dir).run("healthcheck", "--socket", server.socketPath().toString());
             assertThat(result.exitCode()).isEqualTo(1);
             assertThat(result.out()).isEmpty();
             assertThat(result.err()).isEqualTo("sigil: server is not ready: datastore unreachable (unavailable)\n");
