@@ -1,0 +1,98 @@
+package dev.sigil.cli;
+
+import dev.sigil.cli.server.ServerCommand;
+import dev.sigil.cli.server.ServerLauncher;
+import dev.sigil.cli.server.StopSignal;
+import dev.sigil.cli.server.TransportOnlyLauncher;
+import dev.sigil.server.config.ConfigEnvironment;
+import java.io.PrintWriter;
+import java.lang.reflect.Constructor;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code sigil} command. Exit codes: 0 success, 1 failure (server error, unreachable server,
+ * unhealthy, broken audit trail), 2 usage error. Failures print one line, {@code sigil: <message>},
+ * on stderr; {@code --debug} adds the stack trace.
+ */
+@Command(name = "sigil", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Sigil workload identity: server, registration, tokens and SVIDs.",
+        subcommands = {ServerCommand.class, HealthcheckCommand.class, EntryCommand.class, TokenCommand.class,
+            BundleCommand.class, X509Command.class, JwtCommand.class, AuditCommand.class})
+public final class Main extends GroupCommand {
+    @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of failures.")
+    boolean debug;
+
+    public static void main(String[] args) {
+        PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+        CliContext context = new CliContext(ConfigEnvironment.system(), out, err, defaultLauncher(), StopSignal.jvmShutdown());
+        System.exit(run(args, context));
+    }
+
+    /**
+     * The server the CLI starts. The composition root replaces this with its own launcher
+     * (e.g. {@code SigilServer::start}); until then only the admin transport runs.
+     */
+    static ServerLauncher defaultLauncher() {
+        return new TransportOnlyLauncher();
+    }
+
+    /** Runs one command line in-process and returns its exit code. */
+    public static int run(String[] args, CliContext context) {
+        boolean debug = Arrays.asList(args).contains("--debug");
+        CommandLine commandLine = new CommandLine(new Main(), new ContextFactory(context));
+        commandLine.setOut(context.out());
+        commandLine.setErr(context.err());
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        commandLine.setParameterExceptionHandler((exception, parsedArgs) -> {
+            PrintWriter err = exception.getCommandLine().getErr();
+            err.println("sigil: " + exception.getMessage());
+            err.println("see '" + exception.getCommandLine().getCommandSpec().qualifiedName() + " --help'");
+            err.flush();
+            return 2;
+        });
+        commandLine.setExecutionExceptionHandler((exception, failed, parseResult) -> {
+            PrintWriter err = failed.getErr();
+            if (exception instanceof CliException cli) {
+                err.println("sigil: " + cli.getMessage());
+            } else {
+                err.println("sigil: unexpected error: " + exception + (debug ? "" : " (run with --debug for details)"));
+            }
+            if (debug) {
+                exception.printStackTrace(err);
+            }
+            err.flush();
+            return exception instanceof CliException cli ? cli.exitCode() : 1;
+        });
+        int code = commandLine.execute(args);
+        context.out().flush();
+        context.err().flush();
+        return code;
+    }
+
+    /** Builds commands by hand, giving those that want it the {@link CliContext}. */
+    private record ContextFactory(CliContext context) implements CommandLine.IFactory {
+        @Override
+        public <K> K create(Class<K> type) throws Exception {
+            try {
+                Constructor<K> constructor = type.getDeclaredConstructor(CliContext.class);
+                constructor.setAccessible(true);
+                return constructor.newInstance(context);
+            } catch (NoSuchMethodException e) {
+                return CommandLine.defaultFactory().create(type);
+            }
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"sigil " + (version == null ? "development build" : version)};
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package dev.sigil.server.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.sigil.core.crypto.KeyType;
+import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
+import dev.sigil.core.spiffeid.TrustDomain;
+import java.io.IOException;
+import java.net.URI;
+import java.lang.reflect.RecordComponent;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * The configuration file exactly as written: every key optional (null when absent), values already
+ * typed by deserializers that report the line of a bad value. Defaults are applied later by
+ * {@link ServerConfigLoader}.
+ */
+final class ConfigFile {
+    private static final PropertyNamingStrategies.NamingBase SNAKE_CASE =
+            (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
+    private ConfigFile() {
+    }
+
+    enum DatastoreType { SQLITE, POSTGRESQL }
+
+    enum KeyManagerType { MEMORY, DISK }
+
+    record Root(Path dataDir, TrustDomain trustDomain, ServerConfig.LogLevel logLevel, Datastore datastore,
+                KeyManager keyManager, Ca ca, Jwt jwt, Duration defaultX509SvidTtl, Duration defaultJwtSvidTtl,
+                Admin admin, BundleEndpoint bundleEndpoint) {
+        static Root empty() {
+            return new Root(null, null, null, null, null, null, null, null, null, null, null);
+        }
+    }
+
+    record Datastore(DatastoreType type, Path file, String url, String user, String password, Integer maxPoolSize) {
+        @Override
+        public String toString() {
+            return "Datastore[type=" + type + ", url=" + url + ", password=" + (password == null ? "<none>" : "<redacted>") + "]";
+        }
+    }
+
+    record KeyManager(KeyManagerType type, Path dir) {
+    }
+
+    record Ca(KeyType keyType, Duration ttl, String subject, Upstream upstream) {
+    }
+
+    record Upstream(Path certFile, Path keyFile, Path bundleFile) {
+    }
+
+    record Jwt(KeyType keyType, Duration keyTtl, URI issuer) {
+    }
+
+    record Admin(Path socketPath, AdminTcp tcp) {
+    }
+
+    record AdminTcp(String address, Integer port) {
+    }
+
+    record BundleEndpoint(Boolean enabled, String address, Integer port, Duration refreshHint, WebTls webTls) {
+    }
+
+    record WebTls(Path certFile, Path keyFile) {
+    }
+
+    /** A mapper for one file: relative paths resolve against {@code baseDir}, {@code ~/} against the home directory. */
+    static ObjectMapper mapper(Path baseDir, Path userHome) {
+        SimpleModule values = new SimpleModule("sigil-config");
+        values.addDeserializer(Duration.class, new ValueDeserializer<>(Durations::parse));
+        values.addDeserializer(KeyType.class, new ValueDeserializer<>(KeyType::parse));
+        values.addDeserializer(TrustDomain.class, new ValueDeserializer<>(TrustDomain::parse));
+        values.addDeserializer(ServerConfig.LogLevel.class, new ValueDeserializer<>(ServerConfig.LogLevel::parse));
+        values.addDeserializer(DatastoreType.class, new ValueDeserializer<>(text -> oneOf(DatastoreType.class, "datastore type", text)));
+        values.addDeserializer(KeyManagerType.class, new ValueDeserializer<>(text -> oneOf(KeyManagerType.class, "key manager type", text)));
+        values.addDeserializer(URI.class, new ValueDeserializer<>(ConfigFile::uri));
+        values.addDeserializer(Path.class, new ValueDeserializer<>(text -> path(text, baseDir, userHome)));
+        return JsonMapper.builder(YAMLFactory.builder().build())
+                .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .addModule(values)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .build();
+    }
+
+    static Path path(String text, Path baseDir, Path userHome) {
+        if (text.isBlank()) {
+            throw new IllegalArgumentException("path is empty");
+        }
+        Path path = text.equals("~") ? userHome : text.startsWith("~/") ? userHome.resolve(text.substring(2)) : Path.of(text);
+        return baseDir.resolve(path).toAbsolutePath().normalize();
+    }
+
+    private static URI uri(String text) {
+        try {
+            return new URI(text);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a url: " + e.getReason());
+        }
+    }
+
+    static <E extends Enum<E>> E oneOf(Class<E> type, String what, String text) {
+        for (E constant : type.getEnumConstants()) {
+            if (constant.name().equalsIgnoreCase(text.trim())) {
+                return constant;
+            }
+        }
+        StringBuilder valid = new StringBuilder();
+        for (E constant : type.getEnumConstants()) {
+            valid.append(valid.isEmpty() ? "" : " or ").append(constant.name().toLowerCase(Locale.ROOT));
+        }
+        throw new IllegalArgumentException(what + " '" + text + "' is not valid; use " + valid);
+    }
+
+    /** A scalar value that parsed as YAML but is not valid for its key. */
+    static final class InvalidValueException extends JsonMappingException {
+        InvalidValueException(JsonParser parser, String message) {
+            super(parser, message, parser.currentTokenLocation());
+        }
+    }
+
+    /**
+     * Checks every key against the record components it maps to, with the parser's own locations, before
+     * Jackson binds the values (Jackson buffers a record's properties and would report an unknown key
+     * after the whole mapping, without its line).
+     */
+    static void checkKeys(JsonParser parser, Path file) throws IOException {
+        if (parser.nextToken() == JsonToken.START_OBJECT) {
+            checkKeys(parser, Root.class, "", file);
+        }
+    }
+
+    private static void checkKeys(JsonParser parser, Class<?> type, String parent, Path file) throws IOException {
+        Map<String, Class<?>> known = new TreeMap<>();
+        for (RecordComponent component : type.getRecordComponents()) {
+            known.put(SNAKE_CASE.translate(component.getName()), component.getType());
+        }
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String key = parser.currentName();
+            JsonLocation location = parser.currentTokenLocation();
+            Class<?> valueType = known.get(key);
+            if (valueType == null) {
+                throw new ConfigException(file + " line " + location.getLineNr() + ", column " + location.getColumnNr()
+                        + ": unknown key '" + key + "'" + (parent.isEmpty() ? "" : " under '" + parent + "'")
+                        + "; valid keys: " + String.join(", ", known.keySet()));
+            }
+            JsonToken value = parser.nextToken();
+            if (value == JsonToken.START_OBJECT && valueType.isRecord()) {
+                checkKeys(parser, valueType, parent.isEmpty() ? key : parent + "." + key, file);
+            } else {
+                parser.skipChildren();
+            }
+        }
+    }
+
+    private static final class ValueDeserializer<T> extends JsonDeserializer<T> {
+        private final Function<String, T> parse;
+
+        ValueDeserializer(Function<String, T> parse) {
+            this.parse = parse;
+        }
+
+        @Override
+        public T deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+            JsonToken token = parser.currentToken();
+            if (token == JsonToken.START_OBJECT || token == JsonToken.START_ARRAY) {
+                throw new InvalidValueException(parser, "expected a single value, not a " + (token == JsonToken.START_OBJECT ? "mapping" : "list"));
+            }
+            try {
+                return parse.apply(parser.getText());
+            } catch (IllegalArgumentException | InvalidSpiffeIdException e) {
+                throw new InvalidValueException(parser, e.getMessage());
+            }
+        }
+    }
+}

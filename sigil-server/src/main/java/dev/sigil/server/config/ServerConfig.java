@@ -1,0 +1,242 @@
+package dev.sigil.server.config;
+
+import dev.sigil.core.crypto.KeyType;
+import dev.sigil.core.spiffeid.TrustDomain;
+import dev.sigil.server.datastore.DatastoreConfig;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import javax.security.auth.x500.X500Principal;
+
+/**
+ * The server's resolved configuration: every default applied, every value validated, every path
+ * absolute. Build it with {@link ServerConfigLoader}; a directly constructed instance is validated the
+ * same way. Error messages name the configuration key. {@link #toString()} never prints a password.
+ */
+public record ServerConfig(
+        Path dataDir,
+        TrustDomain trustDomain,
+        LogLevel logLevel,
+        DatastoreSettings datastore,
+        KeyManagerSettings keyManager,
+        CaSettings ca,
+        JwtSettings jwt,
+        Duration defaultX509SvidTtl,
+        Duration defaultJwtSvidTtl,
+        AdminSettings admin,
+        BundleEndpointSettings bundleEndpoint) {
+
+    public ServerConfig {
+        dataDir = absolute("data_dir", dataDir);
+        Objects.requireNonNull(trustDomain, "trust_domain");
+        Objects.requireNonNull(logLevel, "log_level");
+        Objects.requireNonNull(datastore, "datastore");
+        Objects.requireNonNull(keyManager, "key_manager");
+        Objects.requireNonNull(ca, "ca");
+        Objects.requireNonNull(jwt, "jwt");
+        Objects.requireNonNull(admin, "admin");
+        Objects.requireNonNull(bundleEndpoint, "bundle_endpoint");
+        positive("default_x509_svid_ttl", defaultX509SvidTtl);
+        positive("default_jwt_svid_ttl", defaultJwtSvidTtl);
+        if (defaultX509SvidTtl.compareTo(ca.ttl()) >= 0) {
+            throw new ConfigException("default_x509_svid_ttl (" + Durations.format(defaultX509SvidTtl)
+                    + ") must be shorter than ca.ttl (" + Durations.format(ca.ttl()) + "); an svid cannot outlive its ca");
+        }
+        if (defaultJwtSvidTtl.compareTo(jwt.keyTtl()) >= 0) {
+            throw new ConfigException("default_jwt_svid_ttl (" + Durations.format(defaultJwtSvidTtl)
+                    + ") must be shorter than jwt.key_ttl (" + Durations.format(jwt.keyTtl()) + ")");
+        }
+    }
+
+    /**
+     * The issuer written into JWT-SVIDs and served by OIDC discovery: {@code jwt.issuer} when set,
+     * otherwise the bundle endpoint's own https URL.
+     */
+    public URI jwtIssuer() {
+        return jwt.issuer().orElseGet(() -> URI.create("https://" + hostForUri(bundleEndpoint.address()) + ":" + bundleEndpoint.port()));
+    }
+
+    private static String hostForUri(String address) {
+        return address.contains(":") && !address.startsWith("[") ? "[" + address + "]" : address;
+    }
+
+    /** Log verbosity of the server process. */
+    public enum LogLevel {
+        TRACE, DEBUG, INFO, WARN, ERROR;
+
+        public static LogLevel parse(String text) {
+            for (LogLevel level : values()) {
+                if (level.name().equalsIgnoreCase(text == null ? "" : text.trim())) {
+                    return level;
+                }
+            }
+            throw new IllegalArgumentException("log level '" + text + "' is not valid; use trace, debug, info, warn or error");
+        }
+
+        public String configName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Where registration, tokens and the audit trail are stored. */
+    public sealed interface DatastoreSettings {
+        DatastoreConfig toDatastoreConfig();
+    }
+
+    /** An embedded SQLite file (the default, zero set-up). */
+    public record Sqlite(Path file) implements DatastoreSettings {
+        public Sqlite {
+            file = absolute("datastore.file", file);
+        }
+
+        @Override
+        public DatastoreConfig toDatastoreConfig() {
+            return DatastoreConfig.sqlite(file);
+        }
+    }
+
+    /** A PostgreSQL database, e.g. {@code jdbc:postgresql://db.internal:5432/sigil}. */
+    public record Postgresql(String url, String user, String password, int maxPoolSize) implements DatastoreSettings {
+        public Postgresql {
+            Objects.requireNonNull(url, "datastore.url");
+            if (!url.startsWith("jdbc:postgresql://")) {
+                throw new ConfigException("datastore.url '" + url + "' is not a postgresql url; use jdbc:postgresql://host:5432/db or postgresql://host:5432/db");
+            }
+            user = user == null ? "" : user;
+            password = password == null ? "" : password;
+            if (maxPoolSize < 1 || maxPoolSize > 200) {
+                throw new ConfigException("datastore.max_pool_size is " + maxPoolSize + "; use 1 to 200");
+            }
+        }
+
+        @Override
+        public DatastoreConfig toDatastoreConfig() {
+            return DatastoreConfig.postgresql(url, user, password).withMaxPoolSize(maxPoolSize);
+        }
+
+        @Override
+        public String toString() {
+            return "Postgresql[url=" + url + ", user=" + user + ", password=" + (password.isEmpty() ? "<none>" : "<redacted>")
+                    + ", maxPoolSize=" + maxPoolSize + "]";
+        }
+    }
+
+    /** Where the CA and JWT signing keys live. */
+    public sealed interface KeyManagerSettings {
+    }
+
+    /** Keys only in memory: lost at every restart (development and tests). */
+    public record MemoryKeys() implements KeyManagerSettings {
+    }
+
+    /** Keys in files under {@code dir} (created 0700). */
+    public record DiskKeys(Path dir) implements KeyManagerSettings {
+        public DiskKeys {
+            dir = absolute("key_manager.dir", dir);
+        }
+    }
+
+    /** The X.509 certificate authority. */
+    public record CaSettings(KeyType keyType, Duration ttl, String subject, Optional<UpstreamSettings> upstream) {
+        public CaSettings {
+            Objects.requireNonNull(keyType, "ca.key_type");
+            positive("ca.ttl", ttl);
+            Objects.requireNonNull(subject, "ca.subject");
+            try {
+                new X500Principal(subject);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("ca.subject '" + subject + "' is not an x.500 name; use for example 'O=Example,CN=Example CA'");
+            }
+            Objects.requireNonNull(upstream, "ca.upstream");
+        }
+    }
+
+    /** An upstream CA that signs this server's CA: its certificate, key and (optionally) root bundle files. */
+    public record UpstreamSettings(Path certFile, Path keyFile, Optional<Path> bundleFile) {
+        public UpstreamSettings {
+            certFile = absolute("ca.upstream.cert_file", certFile);
+            keyFile = absolute("ca.upstream.key_file", keyFile);
+            bundleFile = Objects.requireNonNull(bundleFile, "ca.upstream.bundle_file").map(path -> absolute("ca.upstream.bundle_file", path));
+        }
+    }
+
+    /** JWT-SVID signing keys. */
+    public record JwtSettings(KeyType keyType, Duration keyTtl, Optional<URI> issuer) {
+        public JwtSettings {
+            Objects.requireNonNull(keyType, "jwt.key_type");
+            positive("jwt.key_ttl", keyTtl);
+            Objects.requireNonNull(issuer, "jwt.issuer");
+            issuer.ifPresent(uri -> {
+                if (!"https".equals(uri.getScheme()) || uri.getHost() == null || uri.getQuery() != null || uri.getFragment() != null) {
+                    throw new ConfigException("jwt.issuer '" + uri + "' must be an https url with a host and no query or fragment");
+                }
+            });
+        }
+    }
+
+    /** The admin API: always a Unix socket; optionally TCP with mutual TLS. */
+    public record AdminSettings(Path socketPath, Optional<AdminTcpSettings> tcp) {
+        public AdminSettings {
+            socketPath = absolute("admin.socket_path", socketPath);
+            Objects.requireNonNull(tcp, "admin.tcp");
+        }
+    }
+
+    /** The admin API's mutual-TLS TCP listener. */
+    public record AdminTcpSettings(String address, int port) {
+        public AdminTcpSettings {
+            requireAddress("admin.tcp.address", address);
+            requirePort("admin.tcp.port", port);
+        }
+    }
+
+    /** The public bundle endpoint (HTTPS, no client authentication). */
+    public record BundleEndpointSettings(boolean enabled, String address, int port, Duration refreshHint,
+                                         Optional<WebTlsSettings> webTls) {
+        public BundleEndpointSettings {
+            requireAddress("bundle_endpoint.address", address);
+            requirePort("bundle_endpoint.port", port);
+            positive("bundle_endpoint.refresh_hint", refreshHint);
+            Objects.requireNonNull(webTls, "bundle_endpoint.web_tls");
+        }
+    }
+
+    /** A web PKI certificate for the bundle endpoint (https_web profile) instead of the server's SVID. */
+    public record WebTlsSettings(Path certFile, Path keyFile) {
+        public WebTlsSettings {
+            certFile = absolute("bundle_endpoint.web_tls.cert_file", certFile);
+            keyFile = absolute("bundle_endpoint.web_tls.key_file", keyFile);
+        }
+    }
+
+    static Path absolute(String key, Path path) {
+        if (path == null) {
+            throw new ConfigException(key + " is required");
+        }
+        return path.toAbsolutePath().normalize();
+    }
+
+    static void positive(String key, Duration duration) {
+        if (duration == null) {
+            throw new ConfigException(key + " is required");
+        }
+        if (duration.isNegative() || duration.isZero()) {
+            throw new ConfigException(key + " is " + Durations.format(duration) + "; it must be longer than zero");
+        }
+    }
+
+    static void requirePort(String key, int port) {
+        if (port < 0 || port > 65_535) {
+            throw new ConfigException(key + " is " + port + "; use 1 to 65535 (or 0 for any free port)");
+        }
+    }
+
+    static void requireAddress(String key, String address) {
+        if (address == null || address.isBlank()) {
+            throw new ConfigException(key + " is empty; use an ip address such as 127.0.0.1 or 0.0.0.0");
+        }
+    }
+}

@@ -1,0 +1,275 @@
+package dev.sigil.server.config;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import dev.sigil.core.crypto.KeyType;
+import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
+import dev.sigil.core.spiffeid.TrustDomain;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads the server configuration. Precedence for every setting: command-line flag, then environment
+ * variable, then the YAML file, then the documented default (docs/configuration.md). Paths in the file
+ * are relative to the file's directory; paths from flags and variables to the working directory.
+ */
+public final class ServerConfigLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(ServerConfigLoader.class);
+
+    public static final String SIGIL_DATA_DIR = "SIGIL_DATA_DIR";
+    public static final String SIGIL_TRUST_DOMAIN = "SIGIL_TRUST_DOMAIN";
+    public static final String SIGIL_LOG_LEVEL = "SIGIL_LOG_LEVEL";
+    public static final String SIGIL_DATASTORE_URL = "SIGIL_DATASTORE_URL";
+    public static final String SIGIL_DATASTORE_USER = "SIGIL_DATASTORE_USER";
+    public static final String SIGIL_DATASTORE_PASSWORD = "SIGIL_DATASTORE_PASSWORD";
+    public static final String SIGIL_BUNDLE_PORT = "SIGIL_BUNDLE_PORT";
+    public static final String SIGIL_ADMIN_SOCKET = "SIGIL_ADMIN_SOCKET";
+
+    static final TrustDomain DEFAULT_TRUST_DOMAIN = new TrustDomain("sigil.test");
+    static final String DEFAULT_CA_SUBJECT = "O=Sigil,CN=Sigil CA";
+    static final int DEFAULT_BUNDLE_PORT = 8443;
+    static final int DEFAULT_ADMIN_TCP_PORT = 8444;
+    static final String LOOPBACK = "127.0.0.1";
+
+    private ServerConfigLoader() {
+    }
+
+    /** Loads {@code file} (when given) and applies the environment and flags; throws {@link ConfigException}. */
+    public static ServerConfig load(Optional<Path> file, ConfigEnvironment env, ConfigOverrides flags) {
+        ConfigFile.Root raw = file.map(path -> read(path, env)).orElse(ConfigFile.Root.empty());
+        try {
+            return resolve(raw, env, flags);
+        } catch (ConfigException e) {
+            boolean fromFile = !e.getMessage().startsWith("environment variable ") && !e.getMessage().startsWith("--");
+            throw file.isPresent() && fromFile ? new ConfigException(file.get().toAbsolutePath().normalize() + ": " + e.getMessage(), e) : e;
+        }
+    }
+
+    /**
+     * Only the admin socket path, resolved exactly as {@link #load} resolves {@code admin.socket_path}
+     * (flag, SIGIL_ADMIN_SOCKET, file, then {@code <data_dir>/admin/admin.sock}). For CLI clients, which
+     * must find the server without caring about its other settings.
+     */
+    public static Path adminSocket(Optional<Path> file, ConfigEnvironment env, ConfigOverrides flags) {
+        ConfigFile.Root raw = file.map(path -> read(path, env)).orElse(ConfigFile.Root.empty());
+        return socketPath(raw.admin(), env, flags, dataDir(raw, env, flags));
+    }
+
+    static ConfigFile.Root read(Path file, ConfigEnvironment env) {
+        Path absolute = file.toAbsolutePath().normalize();
+        try {
+            String text = Files.readString(absolute, StandardCharsets.UTF_8);
+            ObjectMapper mapper = ConfigFile.mapper(absolute.getParent(), env.userHome());
+            try (JsonParser parser = mapper.createParser(text)) {
+                ConfigFile.checkKeys(parser, absolute);
+            }
+            ConfigFile.Root root = mapper.readValue(text, ConfigFile.Root.class);
+            return root == null ? ConfigFile.Root.empty() : root;
+        } catch (MismatchedInputException e) {
+            if (String.valueOf(e.getOriginalMessage()).startsWith("No content to map")) {
+                return ConfigFile.Root.empty();
+            }
+            throw ConfigErrors.describe(absolute, e);
+        } catch (JsonProcessingException e) {
+            throw ConfigErrors.describe(absolute, e);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("configuration file " + absolute + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException("cannot read configuration file " + absolute + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ServerConfig resolve(ConfigFile.Root raw, ConfigEnvironment env, ConfigOverrides flags) {
+        Path dataDir = dataDir(raw, env, flags);
+        TrustDomain trustDomain = pick(flags.trustDomain(), "--trust-domain", env, SIGIL_TRUST_DOMAIN, TrustDomain::parse,
+                raw.trustDomain(), DEFAULT_TRUST_DOMAIN);
+        ServerConfig.LogLevel logLevel = pick(flags.logLevel(), "--log-level", env, SIGIL_LOG_LEVEL, ServerConfig.LogLevel::parse,
+                raw.logLevel(), ServerConfig.LogLevel.INFO);
+
+        ConfigFile.Ca ca = raw.ca() == null ? new ConfigFile.Ca(null, null, null, null) : raw.ca();
+        ConfigFile.Jwt jwt = raw.jwt() == null ? new ConfigFile.Jwt(null, null, null) : raw.jwt();
+        return new ServerConfig(
+                dataDir,
+                trustDomain,
+                logLevel,
+                datastore(raw.datastore(), env, dataDir),
+                keyManager(raw.keyManager(), dataDir),
+                new ServerConfig.CaSettings(or(ca.keyType(), KeyType.EC_P256), or(ca.ttl(), Duration.ofHours(24)),
+                        or(ca.subject(), DEFAULT_CA_SUBJECT), Optional.ofNullable(ca.upstream()).map(ServerConfigLoader::upstream)),
+                new ServerConfig.JwtSettings(or(jwt.keyType(), KeyType.EC_P256), or(jwt.keyTtl(), Duration.ofHours(24)),
+                        Optional.ofNullable(jwt.issuer())),
+                or(raw.defaultX509SvidTtl(), Duration.ofHours(1)),
+                or(raw.defaultJwtSvidTtl(), Duration.ofMinutes(5)),
+                admin(raw.admin(), env, flags, dataDir),
+                bundleEndpoint(raw.bundleEndpoint(), env, flags));
+    }
+
+    private static Path dataDir(ConfigFile.Root raw, ConfigEnvironment env, ConfigOverrides flags) {
+        return flags.dataDir().map(ServerConfigLoader::cwdPath)
+                .or(() -> env.variable(SIGIL_DATA_DIR).map(text -> fromEnv(SIGIL_DATA_DIR, text, ServerConfigLoader::cwdPath)))
+                .orElseGet(() -> raw.dataDir() != null ? raw.dataDir() : env.defaultDataDir());
+    }
+
+    private static Path socketPath(ConfigFile.Admin admin, ConfigEnvironment env, ConfigOverrides flags, Path dataDir) {
+        return flags.adminSocket().map(ServerConfigLoader::cwdPath)
+                .or(() -> env.variable(SIGIL_ADMIN_SOCKET).map(text -> fromEnv(SIGIL_ADMIN_SOCKET, text, ServerConfigLoader::cwdPath)))
+                .orElseGet(() -> admin != null && admin.socketPath() != null ? admin.socketPath() : defaultAdminSocket(dataDir));
+    }
+
+    private static ServerConfig.DatastoreSettings datastore(ConfigFile.Datastore file, ConfigEnvironment env, Path dataDir) {
+        ConfigFile.Datastore ds = file == null ? new ConfigFile.Datastore(null, null, null, null, null, null) : file;
+        Optional<String> envUrl = env.variable(SIGIL_DATASTORE_URL);
+        ConfigFile.DatastoreType type = envUrl.isPresent() ? ConfigFile.DatastoreType.POSTGRESQL
+                : or(ds.type(), ConfigFile.DatastoreType.SQLITE);
+        if (type == ConfigFile.DatastoreType.SQLITE) {
+            for (String key : new String[] {ds.url() == null ? null : "url", ds.user() == null ? null : "user",
+                    ds.password() == null ? null : "password", ds.maxPoolSize() == null ? null : "max_pool_size"}) {
+                if (key != null) {
+                    throw new ConfigException("datastore." + key + " is only used with datastore.type postgresql (the type is sqlite)");
+                }
+            }
+            return new ServerConfig.Sqlite(or(ds.file(), dataDir.resolve("datastore.sqlite3")));
+        }
+        if (ds.file() != null) {
+            throw new ConfigException("datastore.file is only used with datastore.type sqlite (the type is postgresql)");
+        }
+        String url = envUrl.map(text -> fromEnv(SIGIL_DATASTORE_URL, text, ServerConfigLoader::jdbcUrl))
+                .orElseGet(() -> {
+                    if (ds.url() == null) {
+                        throw new ConfigException("datastore.url is required with datastore.type postgresql (or set " + SIGIL_DATASTORE_URL + ")");
+                    }
+                    return jdbcUrl(ds.url());
+                });
+        if (ds.password() != null) {
+            LOG.warn("datastore.password is set in the configuration file; prefer the {} environment variable", SIGIL_DATASTORE_PASSWORD);
+        }
+        return new ServerConfig.Postgresql(url,
+                env.variable(SIGIL_DATASTORE_USER).orElse(ds.user()),
+                env.variable(SIGIL_DATASTORE_PASSWORD).orElse(ds.password()),
+                or(ds.maxPoolSize(), 10));
+    }
+
+    /** Accepts jdbc:postgresql://, postgresql:// and postgres:// URLs without credentials in them. */
+    static String jdbcUrl(String url) {
+        String rest;
+        if (url.startsWith("jdbc:postgresql://")) {
+            rest = url.substring("jdbc:postgresql://".length());
+        } else if (url.startsWith("postgresql://")) {
+            rest = url.substring("postgresql://".length());
+        } else if (url.startsWith("postgres://")) {
+            rest = url.substring("postgres://".length());
+        } else {
+            throw new ConfigException("datastore.url '" + url + "' is not a postgresql url; use jdbc:postgresql://host:5432/db or postgresql://host:5432/db");
+        }
+        int slash = rest.indexOf('/');
+        String authority = slash < 0 ? rest : rest.substring(0, slash);
+        if (authority.contains("@")) {
+            throw new ConfigException("datastore.url must not contain a user or password; use datastore.user and "
+                    + SIGIL_DATASTORE_PASSWORD);
+        }
+        return "jdbc:postgresql://" + rest;
+    }
+
+    private static ServerConfig.KeyManagerSettings keyManager(ConfigFile.KeyManager file, Path dataDir) {
+        ConfigFile.KeyManager km = file == null ? new ConfigFile.KeyManager(null, null) : file;
+        return switch (or(km.type(), ConfigFile.KeyManagerType.DISK)) {
+            case MEMORY -> {
+                if (km.dir() != null) {
+                    throw new ConfigException("key_manager.dir is only used with key_manager.type disk (the type is memory)");
+                }
+                yield new ServerConfig.MemoryKeys();
+            }
+            case DISK -> new ServerConfig.DiskKeys(or(km.dir(), dataDir.resolve("keys")));
+        };
+    }
+
+    private static ServerConfig.UpstreamSettings upstream(ConfigFile.Upstream upstream) {
+        if (upstream.certFile() == null || upstream.keyFile() == null) {
+            throw new ConfigException("ca.upstream needs both cert_file and key_file");
+        }
+        return new ServerConfig.UpstreamSettings(upstream.certFile(), upstream.keyFile(), Optional.ofNullable(upstream.bundleFile()));
+    }
+
+    private static ServerConfig.AdminSettings admin(ConfigFile.Admin file, ConfigEnvironment env, ConfigOverrides flags, Path dataDir) {
+        ConfigFile.Admin admin = file == null ? new ConfigFile.Admin(null, null) : file;
+        Path socket = socketPath(admin, env, flags, dataDir);
+        Optional<ServerConfig.AdminTcpSettings> tcp = Optional.ofNullable(admin.tcp())
+                .map(t -> new ServerConfig.AdminTcpSettings(or(t.address(), LOOPBACK), or(t.port(), DEFAULT_ADMIN_TCP_PORT)));
+        return new ServerConfig.AdminSettings(socket, tcp);
+    }
+
+    /** {@code <data_dir>/admin/admin.sock}: where server and CLI meet when nothing else is configured. */
+    public static Path defaultAdminSocket(Path dataDir) {
+        return dataDir.resolve("admin").resolve("admin.sock");
+    }
+
+    private static ServerConfig.BundleEndpointSettings bundleEndpoint(ConfigFile.BundleEndpoint file, ConfigEnvironment env,
+                                                                      ConfigOverrides flags) {
+        ConfigFile.BundleEndpoint be = file == null ? new ConfigFile.BundleEndpoint(null, null, null, null, null) : file;
+        int port = flags.bundlePort()
+                .or(() -> env.variable(SIGIL_BUNDLE_PORT).map(text -> fromEnv(SIGIL_BUNDLE_PORT, text, ServerConfigLoader::port)))
+                .orElseGet(() -> or(be.port(), DEFAULT_BUNDLE_PORT));
+        Optional<ServerConfig.WebTlsSettings> web = Optional.ofNullable(be.webTls()).map(w -> {
+            if (w.certFile() == null || w.keyFile() == null) {
+                throw new ConfigException("bundle_endpoint.web_tls needs both cert_file and key_file");
+            }
+            return new ServerConfig.WebTlsSettings(w.certFile(), w.keyFile());
+        });
+        return new ServerConfig.BundleEndpointSettings(or(be.enabled(), true), or(be.address(), LOOPBACK), port,
+                or(be.refreshHint(), Duration.ofMinutes(5)), web);
+    }
+
+    private static int port(String text) {
+        try {
+            return Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a port; use 1 to 65535");
+        }
+    }
+
+    private static Path cwdPath(Path path) {
+        return path.toAbsolutePath().normalize();
+    }
+
+    private static Path cwdPath(String text) {
+        return Path.of(text).toAbsolutePath().normalize();
+    }
+
+    private static <T> T pick(Optional<String> flag, String flagName, ConfigEnvironment env, String variable,
+                              Function<String, T> parse, T fileValue, T defaultValue) {
+        if (flag.isPresent()) {
+            return parsed(flagName, flag.get(), parse);
+        }
+        Optional<String> fromEnv = env.variable(variable);
+        if (fromEnv.isPresent()) {
+            return fromEnv(variable, fromEnv.get(), parse);
+        }
+        return or(fileValue, defaultValue);
+    }
+
+    private static <T> T fromEnv(String variable, String text, Function<String, T> parse) {
+        return parsed("environment variable " + variable, text, parse);
+    }
+
+    private static <T> T parsed(String source, String text, Function<String, T> parse) {
+        try {
+            return parse.apply(text);
+        } catch (IllegalArgumentException | InvalidSpiffeIdException | ConfigException e) {
+            throw new ConfigException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+}

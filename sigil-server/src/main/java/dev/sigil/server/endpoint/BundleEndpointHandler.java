@@ -1,0 +1,107 @@
+package dev.sigil.server.endpoint;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sigil.server.http.ErrorCode;
+import dev.sigil.server.http.JsonResponses;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves the public material: {@code /} and {@code /bundle} (SPIFFE bundle), {@code /keys} (JWKS) and
+ * {@code /.well-known/openid-configuration}. GET and HEAD only; responses may be cached for the
+ * bundle refresh hint, errors never.
+ */
+final class BundleEndpointHandler extends Handler.Abstract {
+    private static final Logger LOG = LoggerFactory.getLogger(BundleEndpointHandler.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final String DISCOVERY_PATH = "/.well-known/openid-configuration";
+
+    private final PublicMaterial material;
+    private final String cacheControl;
+    private final String issuer;
+    private final String jwksUri;
+
+    BundleEndpointHandler(PublicMaterial material, Duration refreshHint, URI issuer) {
+        this.material = material;
+        this.cacheControl = "public, max-age=" + Math.max(0, refreshHint.toSeconds());
+        this.issuer = issuer.toString();
+        String base = this.issuer.endsWith("/") ? this.issuer.substring(0, this.issuer.length() - 1) : this.issuer;
+        this.jwksUri = base + "/keys";
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        String path = request.getHttpURI().getDecodedPath();
+        boolean known = switch (path) {
+            case "/", "/bundle", "/keys", DISCOVERY_PATH -> true;
+            default -> false;
+        };
+        response.getHeaders().put("X-Content-Type-Options", "nosniff");
+        if (!known) {
+            error(response, callback, ErrorCode.NOT_FOUND, "no such document: " + path
+                    + "; served: /, /bundle, /keys, " + DISCOVERY_PATH);
+            return true;
+        }
+        String method = request.getMethod();
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+            error(response, callback, ErrorCode.METHOD_NOT_ALLOWED, "method " + method + " is not allowed; this endpoint is read-only (GET, HEAD)");
+            return true;
+        }
+        String body;
+        try {
+            body = switch (path) {
+                case "/keys" -> material.jwksJson();
+                case DISCOVERY_PATH -> discovery(material.signingAlgorithms());
+                default -> material.bundleJson();
+            };
+        } catch (IllegalStateException e) {
+            LOG.warn("bundle endpoint cannot serve {} yet: {}", path, e.getMessage());
+            error(response, callback, ErrorCode.UNAVAILABLE, "the trust bundle is not available yet; retry shortly");
+            return true;
+        } catch (RuntimeException e) {
+            LOG.error("bundle endpoint failed to serve {}", path, e);
+            error(response, callback, ErrorCode.INTERNAL, "internal error; details are in the server log");
+            return true;
+        }
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, JsonResponses.JSON);
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, cacheControl);
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+        response.write(true, method.equals("HEAD") ? null : ByteBuffer.wrap(bytes), callback);
+        return true;
+    }
+
+    private String discovery(List<String> algorithms) {
+        Map<String, Object> document = new LinkedHashMap<>();
+        document.put("issuer", issuer);
+        document.put("jwks_uri", jwksUri);
+        document.put("response_types_supported", List.of("id_token"));
+        document.put("subject_types_supported", List.of("public"));
+        document.put("id_token_signing_alg_values_supported", List.copyOf(algorithms));
+        try {
+            return JSON.writeValueAsString(document);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize the discovery document", e);
+        }
+    }
+
+    private static void error(Response response, Callback callback, ErrorCode code, String message) {
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        JsonResponses.sendError(response, callback, code, message);
+    }
+}
