@@ -128,7 +128,7 @@ public final class Authority {
     public X509SvidWithPrivateKey mintX509SvidWithNewKey(SpiffeId spiffeId, KeyType keyType, Duration ttl, List<String> dnsNames) {
         checkMember(spiffeId);
         KeyPair pair = generateWorkloadKey(keyType);
-        CsrVerifier.ProvenKey key = new CsrVerifier.ProvenKey(SubjectPublicKeyInfo.getInstance(pair.getPublic().getEncoded()),
+        CsrVerifier.ProvenKey key = CsrVerifier.ProvenKey.of(SubjectPublicKeyInfo.getInstance(pair.getPublic().getEncoded()),
                 keyType == KeyType.RSA_2048);
         return new X509SvidWithPrivateKey(activeX509().mint(spiffeId, key, ttl, dnsNames, clock.instant()), pair.getPrivate());
     }

@@ -9,6 +9,8 @@ import java.security.Signature;
 import java.security.SignatureException;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.nist.NISTObjectIdentifiers;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
@@ -22,7 +24,6 @@ import org.bouncycastle.operator.ContentVerifier;
 import org.bouncycastle.operator.ContentVerifierProvider;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.pkcs.PKCS10CertificationRequest;
-import org.bouncycastle.pkcs.PKCSException;
 
 /**
  * Checks a PKCS#10 certification request's proof of possession and returns its public key, the only
@@ -45,8 +46,20 @@ final class CsrVerifier {
 
     private CsrVerifier() {}
 
-    /** The CSR's public key, after its proof of possession verified. */
-    record ProvenKey(SubjectPublicKeyInfo publicKeyInfo, boolean rsa) {}
+    /**
+     * A public key whose possession was proven (or that the server generated itself).
+     *
+     * @param encoded the DER SubjectPublicKeyInfo, placed as is into the certificate
+     */
+    record ProvenKey(SubjectPublicKeyInfo publicKeyInfo, byte[] encoded, boolean rsa) {
+        static ProvenKey of(SubjectPublicKeyInfo info, boolean rsa) {
+            try {
+                return new ProvenKey(info, info.getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER), rsa);
+            } catch (IOException e) {
+                throw new CsrRejectedException("csr public key cannot be encoded: " + e.getMessage(), e);
+            }
+        }
+    }
 
     /**
      * @throws CsrRejectedException when the CSR does not parse, uses an unsupported key or signature
@@ -64,16 +77,26 @@ final class CsrVerifier {
         }
         SubjectPublicKeyInfo info = csr.getSubjectPublicKeyInfo();
         boolean rsa = checkKey(info);
+        ProvenKey proven = ProvenKey.of(info, rsa);
         PublicKey key;
         try {
-            key = CryptoProviders.keyFactory(rsa ? "RSA" : "EC").generatePublic(new X509EncodedKeySpec(info.getEncoded()));
-        } catch (GeneralSecurityException | IOException e) {
+            key = CryptoProviders.keyFactory(rsa ? "RSA" : "EC").generatePublic(new X509EncodedKeySpec(proven.encoded()));
+        } catch (GeneralSecurityException e) {
             throw new CsrRejectedException("csr public key cannot be decoded: " + e.getMessage(), e);
+        }
+        byte[] signed;
+        try {
+            signed = Der.firstElementOfSequence(der);
+        } catch (IllegalArgumentException e) {
+            throw new CsrRejectedException("csr is not a DER-encoded PKCS#10 certification request: " + e.getMessage(), e);
         }
         boolean valid;
         try {
-            valid = csr.isSignatureValid(new Verifiers(key));
-        } catch (PKCSException e) {
+            ContentVerifier verifier = new Verifiers(key).get(csr.getSignatureAlgorithm());
+            // the signature covers the CertificationRequestInfo exactly as sent: verify those bytes, not a re-encoding
+            verifier.getOutputStream().write(signed);
+            valid = verifier.verify(csr.getSignature());
+        } catch (OperatorCreationException | IOException e) {
             for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
                 if (cause instanceof CsrRejectedException rejected) {
                     throw rejected;
@@ -85,7 +108,7 @@ final class CsrVerifier {
             throw new CsrRejectedException("csr signature does not verify with the csr's own public key;"
                     + " the requester has not proven possession of the private key");
         }
-        return new ProvenKey(info, rsa);
+        return proven;
     }
 
     private static boolean checkKey(SubjectPublicKeyInfo info) {
@@ -136,16 +159,25 @@ final class CsrVerifier {
                         + ", which does not match its " + key.getAlgorithm() + " key"));
             }
             try {
-                Signature signature = CryptoProviders.signature(name);
+                Signature signature = IDLE.computeIfAbsent(name, unused -> new ConcurrentLinkedQueue<>()).poll();
+                if (signature == null) {
+                    signature = CryptoProviders.signature(name);
+                }
                 signature.initVerify(key);
-                return new SignatureVerifier(algorithm, signature);
+                return new SignatureVerifier(algorithm, name, signature);
             } catch (GeneralSecurityException e) {
                 throw new OperatorCreationException("cannot verify " + name + ": " + e.getMessage(), e);
             }
         }
     }
 
-    private record SignatureVerifier(AlgorithmIdentifier algorithm, Signature signature) implements ContentVerifier {
+    /**
+     * Verifying {@link Signature}s by algorithm name, reused across CSRs: each is re-initialised with
+     * the next CSR's key, which resets it, and is returned only after a verification completed.
+     */
+    private static final ConcurrentHashMap<String, ConcurrentLinkedQueue<Signature>> IDLE = new ConcurrentHashMap<>();
+
+    private record SignatureVerifier(AlgorithmIdentifier algorithm, String name, Signature signature) implements ContentVerifier {
         @Override
         public AlgorithmIdentifier getAlgorithmIdentifier() {
             return algorithm;
@@ -173,9 +205,11 @@ final class CsrVerifier {
         @Override
         public boolean verify(byte[] expected) {
             try {
-                return signature.verify(expected);
+                boolean valid = signature.verify(expected);
+                IDLE.get(name).offer(signature);
+                return valid;
             } catch (SignatureException e) {
-                return false; // a malformed signature is an invalid one
+                return false; // a malformed signature is an invalid one; the Signature is dropped
             }
         }
     }

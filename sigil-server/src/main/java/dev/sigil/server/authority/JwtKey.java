@@ -3,15 +3,13 @@ package dev.sigil.server.authority;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.keys.Signer;
-import java.text.ParseException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Date;
+import java.util.Base64;
 import java.util.Optional;
 
 /**
@@ -19,12 +17,19 @@ import java.util.Optional;
  * carries {@code alg} (fixed by the key type: ES256, ES384 or RS256), {@code kid} and {@code typ}
  * {@code JWT}; the claims are {@code sub} (the SPIFFE ID), {@code aud} (at least one), {@code exp}
  * (now + TTL, never past the key's own expiry), {@code iat}, and {@code iss} when configured.
+ *
+ * <p>The header is a Nimbus {@link JWSHeader}, encoded once per key; the signature comes from the
+ * Nimbus {@link SignerJwsSigner} adapter over the key manager's signer. The claims and the compact
+ * serialization are assembled directly, which keeps a mint close to the cost of its one signature.
  * Immutable and thread-safe.
  */
 final class JwtKey {
+    private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
+
     private final String keyId;
     private final SignerJwsSigner signer;
     private final JWSHeader header;
+    private final String encodedHeader;
     private final Instant notAfter;
     private final Optional<String> issuer;
 
@@ -33,13 +38,8 @@ final class JwtKey {
         this.signer = new SignerJwsSigner(signer);
         this.notAfter = notAfter;
         this.issuer = issuer;
-        JWSHeader built = new JWSHeader.Builder(signer.type().jwsAlgorithm()).keyID(keyId).type(JOSEObjectType.JWT).build();
-        try {
-            // a parsed header keeps its encoded form, so it is not re-serialized for every token
-            this.header = JWSHeader.parse(built.toBase64URL());
-        } catch (ParseException e) {
-            throw new IllegalStateException("cannot re-read the jws header just built", e);
-        }
+        this.header = new JWSHeader.Builder(signer.type().jwsAlgorithm()).keyID(keyId).type(JOSEObjectType.JWT).build();
+        this.encodedHeader = header.toBase64URL().toString();
     }
 
     String keyId() {
@@ -60,19 +60,15 @@ final class JwtKey {
         if (!expiresAt.isAfter(now)) {
             throw new AuthorityException("jwt authority " + keyId + " expires at " + notAfter + "; it cannot sign at " + now);
         }
-        JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
-                .subject(spiffeId.toString())
-                .audience(audience.values())
-                .expirationTime(Date.from(expiresAt))
-                .issueTime(Date.from(issuedAt));
-        issuer.ifPresent(claims::issuer);
-        SignedJWT jwt = new SignedJWT(header, claims.build());
+        String claims = JwtClaims.json(spiffeId, audience, expiresAt.getEpochSecond(), issuedAt.getEpochSecond(), issuer);
+        String signingInput = encodedHeader + '.' + BASE64URL.encodeToString(claims.getBytes(StandardCharsets.UTF_8));
+        String signature;
         try {
-            jwt.sign(signer);
+            signature = signer.sign(header, signingInput.getBytes(StandardCharsets.US_ASCII)).toString();
         } catch (JOSEException e) {
             throw new AuthorityException("signing a jwt-svid with key " + keyId + " failed: " + e.getMessage(), e);
         }
-        return new JwtSvid(jwt.serialize(), spiffeId, audience, issuedAt, expiresAt, keyId);
+        return new JwtSvid(signingInput + '.' + signature, spiffeId, audience, issuedAt, expiresAt, keyId);
     }
 
     @Override

@@ -18,7 +18,7 @@ final class SignerContentSigner implements ContentSigner {
 
     private final Signer signer;
     private final AlgorithmIdentifier algorithm;
-    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(512);
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(1024);
 
     private SignerContentSigner(Signer signer, AlgorithmIdentifier algorithm) {
         this.signer = signer;

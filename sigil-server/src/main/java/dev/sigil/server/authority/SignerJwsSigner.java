@@ -16,6 +16,8 @@ import java.util.Set;
  * JWS requires (RFC 7518 section 3.4). Only the algorithm fixed by the signer's key type is accepted.
  */
 final class SignerJwsSigner implements JWSSigner {
+    private static final java.util.Base64.Encoder BASE64URL = java.util.Base64.getUrlEncoder().withoutPadding();
+
     private final Signer signer;
     private final JWSAlgorithm algorithm;
     private final int concatLength;
@@ -37,7 +39,8 @@ final class SignerJwsSigner implements JWSSigner {
             throw new JOSEException("header algorithm " + header.getAlgorithm() + " does not match the key's " + algorithm);
         }
         byte[] signature = signer.sign(signingInput);
-        return Base64URL.encode(concatLength == 0 ? signature : ECDSA.transcodeSignatureToConcat(signature, concatLength));
+        byte[] jws = concatLength == 0 ? signature : ECDSA.transcodeSignatureToConcat(signature, concatLength);
+        return new Base64URL(BASE64URL.encodeToString(jws));
     }
 
     @Override

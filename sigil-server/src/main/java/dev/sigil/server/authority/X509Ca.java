@@ -2,29 +2,25 @@ package dev.sigil.server.authority;
 
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.keys.Signer;
+import java.io.IOException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.Date;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
-import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.cert.CertIOException;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
 
 /**
  * One active X.509 CA: signs X.509-SVID leaves for public keys whose possession was already proven.
@@ -36,28 +32,32 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
  * {@link #BACKDATE} before now (tolerating clock skew, never before the CA's own not-before) and ends
  * at now + TTL or at the CA's not-after, whichever is first: no leaf outlives its CA.
  *
- * <p>Immutable and thread-safe; everything that does not depend on the request is built once.
+ * <p>The TBSCertificate is assembled from DER pieces, those that do not depend on the request encoded
+ * once per CA, so a mint costs little more than its one signature. Immutable and thread-safe.
  */
 final class X509Ca {
     static final Duration BACKDATE = Duration.ofSeconds(10);
     private static final Pattern DNS_LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
-    private static final Extension LEAF_BASIC_CONSTRAINTS =
-            X509Parts.extension(Extension.basicConstraints, true, new BasicConstraints(false));
-    private static final Extension EC_KEY_USAGE =
-            X509Parts.extension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
-    private static final Extension RSA_KEY_USAGE =
-            X509Parts.extension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
-    private static final Extension SERVER_AND_CLIENT_AUTH = X509Parts.extension(Extension.extendedKeyUsage, false,
-            new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
+    /** {@code [0] EXPLICIT INTEGER 2}: an X.509 v3 certificate. */
+    private static final byte[] VERSION_3 = {(byte) 0xa0, 0x03, 0x02, 0x01, 0x02};
+    private static final byte[] LEAF_BASIC_CONSTRAINTS = der(new Extension(Extension.basicConstraints, true,
+            octets(new BasicConstraints(false))));
+    private static final byte[] EC_KEY_USAGE = der(new Extension(Extension.keyUsage, true,
+            octets(new KeyUsage(KeyUsage.digitalSignature))));
+    private static final byte[] RSA_KEY_USAGE = der(new Extension(Extension.keyUsage, true,
+            octets(new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment))));
+    private static final byte[] SERVER_AND_CLIENT_AUTH = der(new Extension(Extension.extendedKeyUsage, false,
+            octets(new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))));
+    private static final byte[] SAN_OID = der(Extension.subjectAlternativeName);
+    private static final byte[] SUBJECT_KEY_ID_OID = der(Extension.subjectKeyIdentifier);
 
     private final String authorityId;
-    private final X509Certificate certificate;
     private final List<X509Certificate> chainTail;
     private final Signer signer;
-    private final AlgorithmIdentifier signatureAlgorithm;
-    private final X500Name issuer;
-    private final X500Name leafSubject;
-    private final Extension authorityKeyId;
+    private final byte[] signatureAlgorithm;
+    private final byte[] issuer;
+    private final byte[] leafSubject;
+    private final byte[] authorityKeyId;
     private final Instant notBefore;
     private final Instant notAfter;
 
@@ -67,24 +67,22 @@ final class X509Ca {
      */
     X509Ca(String authorityId, X509Certificate certificate, List<X509Certificate> chainTail, Signer signer) {
         this.authorityId = authorityId;
-        this.certificate = certificate;
         this.chainTail = List.copyOf(chainTail);
         this.signer = signer;
-        this.signatureAlgorithm = SignerContentSigner.algorithmOf(signer.type());
-        this.issuer = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
-        this.leafSubject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, trustDomainOf(issuer)).build();
-        this.authorityKeyId = X509Parts.extension(Extension.authorityKeyIdentifier, false,
-                new AuthorityKeyIdentifier(X509Parts.subjectKeyIdOf(certificate)));
+        this.signatureAlgorithm = der(SignerContentSigner.algorithmOf(signer.type()));
+        this.issuer = certificate.getSubjectX500Principal().getEncoded();
+        X500Name caSubject = X500Name.getInstance(issuer);
+        String organization = caSubject.getRDNs(BCStyle.O).length == 0 ? "Sigil"
+                : caSubject.getRDNs(BCStyle.O)[0].getFirst().getValue().toString();
+        this.leafSubject = der(new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.O, organization).build());
+        this.authorityKeyId = der(new Extension(Extension.authorityKeyIdentifier, false,
+                octets(new AuthorityKeyIdentifier(X509Parts.subjectKeyIdOf(certificate)))));
         this.notBefore = certificate.getNotBefore().toInstant();
         this.notAfter = certificate.getNotAfter().toInstant();
     }
 
     String authorityId() {
         return authorityId;
-    }
-
-    X509Certificate certificate() {
-        return certificate;
     }
 
     Instant notAfter() {
@@ -103,28 +101,26 @@ final class X509Ca {
         if (!end.isAfter(now)) {
             throw new AuthorityException("x509 authority " + authorityId + " expires at " + notAfter + "; it cannot sign at " + now);
         }
-        List<GeneralName> names = new ArrayList<>(1 + dnsNames.size());
-        names.add(new GeneralName(GeneralName.uniformResourceIdentifier, spiffeId.toString()));
-        for (String dnsName : dnsNames) {
-            names.add(new GeneralName(GeneralName.dNSName, checkDnsName(dnsName)));
+        byte[][] names = new byte[1 + dnsNames.size()][];
+        names[0] = Der.ascii(Der.URI, spiffeId.toString());
+        for (int i = 0; i < dnsNames.size(); i++) {
+            names[i + 1] = Der.ascii(Der.DNS_NAME, checkDnsName(dnsNames.get(i)));
         }
-        X509v3CertificateBuilder builder = new X509v3CertificateBuilder(issuer, X509Parts.randomSerial(),
-                Date.from(start), Date.from(end), leafSubject, key.publicKeyInfo());
-        try {
-            builder.addExtension(LEAF_BASIC_CONSTRAINTS);
-            builder.addExtension(key.rsa() ? RSA_KEY_USAGE : EC_KEY_USAGE);
-            builder.addExtension(SERVER_AND_CLIENT_AUTH);
-            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names.toArray(GeneralName[]::new)));
-            builder.addExtension(X509Parts.subjectKeyIdentifier(key.publicKeyInfo()));
-            builder.addExtension(authorityKeyId);
-        } catch (CertIOException e) {
-            throw new AuthorityException("cannot encode x509-svid extensions: " + e.getMessage(), e);
-        }
-        X509Certificate leaf = X509Parts.toCertificate(builder.build(SignerContentSigner.of(signer, signatureAlgorithm)));
-        List<X509Certificate> chain = new ArrayList<>(1 + chainTail.size());
-        chain.add(leaf);
-        chain.addAll(chainTail);
-        return new X509Svid(spiffeId, chain, end);
+        byte[] subjectAltName = Der.sequence(SAN_OID, Der.encode(Der.OCTET_STRING, Der.sequence(names)));
+        byte[] subjectKeyId = Der.sequence(SUBJECT_KEY_ID_OID,
+                Der.encode(Der.OCTET_STRING, Der.encode(Der.OCTET_STRING, X509Parts.keyIdentifier(key.publicKeyInfo()))));
+        byte[] tbs = Der.sequence(
+                VERSION_3,
+                Der.integer(X509Parts.randomSerial()),
+                signatureAlgorithm,
+                issuer,
+                Der.sequence(X509Parts.timeDer(start), X509Parts.timeDer(end)),
+                leafSubject,
+                key.encoded(),
+                Der.encode(Der.EXTENSIONS, Der.sequence(LEAF_BASIC_CONSTRAINTS, key.rsa() ? RSA_KEY_USAGE : EC_KEY_USAGE,
+                        SERVER_AND_CLIENT_AUTH, subjectAltName, subjectKeyId, authorityKeyId)));
+        byte[] certificate = Der.sequence(tbs, signatureAlgorithm, Der.bitString(signer.sign(tbs)));
+        return new X509Svid(spiffeId, certificate, chainTail, end);
     }
 
     /** A DNS name for a SAN: letters, digits and hyphens in labels of 1 to 63, optionally a leading "*." wildcard. */
@@ -143,9 +139,20 @@ final class X509Ca {
         return name;
     }
 
-    private static String trustDomainOf(X500Name caSubject) {
-        return caSubject.getRDNs(BCStyle.O).length == 0 ? "Sigil"
-                : caSubject.getRDNs(BCStyle.O)[0].getFirst().getValue().toString();
+    private static byte[] octets(ASN1Encodable value) {
+        return der(value);
+    }
+
+    private static byte[] der(ASN1Encodable value) {
+        try {
+            return value.toASN1Primitive().getEncoded(ASN1Encoding.DER);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode " + value.getClass().getSimpleName(), e);
+        }
+    }
+
+    private static byte[] der(ASN1ObjectIdentifier oid) {
+        return der((ASN1Encodable) oid);
     }
 
     @Override

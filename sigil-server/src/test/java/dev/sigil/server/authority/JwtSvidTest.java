@@ -78,6 +78,18 @@ class JwtSvidTest {
     }
 
     @Test
+    void audienceAndIssuerWithJsonSpecialCharactersRoundTrip() throws Exception {
+        String awkward = "quote\" backslash\\ newline\n tab\t bell\u0007 unicode é 🙂";
+        Authority authority = start(AuthorityConfig.defaults(DOMAIN).withJwtIssuer(awkward));
+
+        SignedJWT jwt = SignedJWT.parse(authority.mintJwtSvid(WORKLOAD, Audience.of(awkward, "plain"), FIVE_MINUTES).token());
+
+        assertThat(jwt.getJWTClaimsSet().getAudience()).containsExactly(awkward, "plain");
+        assertThat(jwt.getJWTClaimsSet().getIssuer()).isEqualTo(awkward);
+        assertThat(jwt.verify(verifierFromBundle(authority, jwt))).isTrue();
+    }
+
+    @Test
     void es384AndRs256KeysAreSelectable() throws Exception {
         for (KeyType type : List.of(KeyType.EC_P384, KeyType.RSA_2048)) {
             if (datastore != null) {
