@@ -64,7 +64,7 @@ final class AuthorityFactory {
                         ? CaCertificates.intermediate(config.trustDomain(), authorityId, key, upstream.get(), notBefore, notAfter)
                         : CaCertificates.selfSigned(config.trustDomain(), authorityId, key, notBefore, notAfter);
                 certificate = Optional.of(Pem.encodeCertificates(List.of(ca)));
-                chain = upstream.map(ca2 -> Pem.encodeCertificates(ca2.chain()));
+                chain = upstream.map(upstreamCa -> Pem.encodeCertificates(upstreamCa.chain()));
             } else {
                 jwk = Optional.of(publicJwk(key.publicKey(), authorityId, keyType).toJSONString());
             }

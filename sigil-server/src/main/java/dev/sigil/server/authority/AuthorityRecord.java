@@ -59,9 +59,4 @@ public record AuthorityRecord(
     public boolean expiredAt(Instant now) {
         return !now.isBefore(notAfter);
     }
-
-    AuthorityRecord withState(AuthorityState newState) {
-        return new AuthorityRecord(authorityId, kind, newState, keyId, keyType, certificatePem, upstreamChainPem,
-                publicKeyJwk, notBefore, notAfter, createdAt, activatedAt, retiredAt, prunedAt);
-    }
 }

@@ -42,14 +42,6 @@ final class JwtKey {
         this.encodedHeader = header.toBase64URL().toString();
     }
 
-    String keyId() {
-        return keyId;
-    }
-
-    Instant notAfter() {
-        return notAfter;
-    }
-
     JwtSvid mint(SpiffeId spiffeId, Audience audience, Duration ttl, Instant now) {
         if (ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("jwt-svid ttl is " + ttl + "; it must be positive");

@@ -81,14 +81,6 @@ final class X509Ca {
         this.notAfter = certificate.getNotAfter().toInstant();
     }
 
-    String authorityId() {
-        return authorityId;
-    }
-
-    Instant notAfter() {
-        return notAfter;
-    }
-
     /** Signs a leaf for {@code key}; the caller has checked that {@code spiffeId} is in this CA's trust domain. */
     X509Svid mint(SpiffeId spiffeId, CsrVerifier.ProvenKey key, Duration ttl, List<String> dnsNames, Instant now) {
         if (ttl.isNegative() || ttl.isZero()) {

@@ -2,9 +2,9 @@ package dev.sigil.server.authority;
 
 import dev.sigil.core.crypto.CryptoProviders;
 import java.io.ByteArrayInputStream;
-import java.security.GeneralSecurityException;
 import java.io.IOException;
 import java.math.BigInteger;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
