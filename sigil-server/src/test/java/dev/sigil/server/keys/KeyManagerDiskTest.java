@@ -2,6 +2,7 @@ package dev.sigil.server.keys;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.sigil.core.crypto.KeyType;
 import java.nio.charset.StandardCharsets;
@@ -51,8 +52,7 @@ class KeyManagerDiskTest extends KeyManagerContractTest {
         assertThat(after.publicKey().getEncoded()).isEqualTo(before.publicKey().getEncoded());
         assertThat(verifiesWithJdk(KeyType.EC_P256, before.publicKey(), new byte[] {1, 2, 3}, after.sign(new byte[] {1, 2, 3}))).isTrue();
         assertThat(restarted.list()).extracting(KeyHandle::id, KeyHandle::type)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("jwt", KeyType.EC_P384),
-                        org.assertj.core.groups.Tuple.tuple("x509-ca", KeyType.EC_P256));
+                .containsExactly(tuple("jwt", KeyType.EC_P384), tuple("x509-ca", KeyType.EC_P256));
     }
 
     @Test
