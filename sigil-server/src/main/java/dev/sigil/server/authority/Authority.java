@@ -1,0 +1,173 @@
+package dev.sigil.server.authority;
+
+import dev.sigil.core.bundle.SpiffeBundle;
+import dev.sigil.core.crypto.CryptoProviders;
+import dev.sigil.core.crypto.KeyType;
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.core.spiffeid.TrustDomain;
+import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.keys.KeyManager;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.RSAKeyGenParameterSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The signing authority of one trust domain: an X.509 CA and a JWT signing key, each rotated through
+ * a persisted journal, and the trust bundle that publishes them.
+ *
+ * <p>Rotation (see {@link Rotator} for the exact rule): for the active authority of lifetime L, the
+ * next is prepared and published at L/2 and activated at 5L/6; a retired authority stays in the
+ * bundle until it expires, then is pruned and its key deleted. Every change to the bundle increments
+ * its {@code spiffe_sequence}. Call {@link #tick()} periodically (every few seconds); it is cheap when
+ * nothing is due.
+ *
+ * <p>Start-up safety: an empty journal creates the first authorities. A journal whose authorities'
+ * keys the key manager lacks, cannot read or holds different keys makes {@link #start} fail with a
+ * message naming the key and the key location; the authority never silently creates a new root in
+ * place of one relying parties trust.
+ *
+ * <p>Minting is thread-safe and lock-free; it always uses one consistent snapshot of the active
+ * authorities. Lifetimes of minted SVIDs are capped by the signing authority's own expiry.
+ */
+public final class Authority {
+    private static final Logger LOG = LoggerFactory.getLogger(Authority.class);
+
+    private final AuthorityConfig config;
+    private final Journal journal;
+    private final Rotator rotator;
+    private final KeyManager keys;
+    private final Clock clock;
+    private volatile ActiveAuthorities active;
+
+    private Authority(AuthorityConfig config, Journal journal, Rotator rotator, KeyManager keys, Clock clock) {
+        this.config = config;
+        this.journal = journal;
+        this.rotator = rotator;
+        this.keys = keys;
+        this.clock = clock;
+    }
+
+    /**
+     * Loads the journal, checks that every authority's key is present, performs any rotation that is
+     * due (or creates the first authorities when the journal is empty) and returns a ready authority.
+     *
+     * @throws AuthorityException when the journal references keys the key manager cannot provide
+     */
+    public static Authority start(AuthorityConfig config, Datastore datastore, KeyManager keys, Clock clock, RotationListener listener) {
+        Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(listener, "listener");
+        Journal journal = new Journal(datastore, config.trustDomain());
+        List<AuthorityRecord> current = journal.current();
+        if (current.isEmpty()) {
+            LOG.info("authority journal for {} is empty: creating the first x509 and jwt authorities in the {}",
+                    config.trustDomain(), keys.describe());
+        } else {
+            ActiveAuthorities.verifyKeys(current, keys, clock.instant());
+        }
+        Authority authority = new Authority(config, journal, new Rotator(journal, new AuthorityFactory(config, keys), keys, clock, listener),
+                keys, clock);
+        authority.tick();
+        return authority;
+    }
+
+    /** Performs every rotation step that is due by the clock and refreshes the active snapshot. */
+    public synchronized void tick() {
+        rotator.tick();
+        List<AuthorityRecord> current = journal.current();
+        long sequence = journal.sequence();
+        ActiveAuthorities snapshot = active;
+        if (snapshot == null || !snapshot.version().equals(ActiveAuthorities.versionOf(current, sequence))) {
+            active = ActiveAuthorities.build(current, sequence, keys, config);
+        }
+    }
+
+    public TrustDomain trustDomain() {
+        return config.trustDomain();
+    }
+
+    /** The current bundle: every prepared, active and retired authority. */
+    public SpiffeBundle bundle() {
+        return active.bundle();
+    }
+
+    /** Every authority in the journal, pruned ones included, oldest first; for operators. */
+    public List<AuthorityRecord> journal() {
+        return journal.all();
+    }
+
+    /**
+     * Signs an X.509-SVID for the public key in {@code csrDer} (DER PKCS#10). Only the key is taken
+     * from the CSR, after its proof-of-possession signature verifies; its subject, SANs and extensions
+     * are ignored.
+     *
+     * @param dnsNames extra DNS SANs; the SPIFFE ID is always the one URI SAN
+     * @throws CsrRejectedException     when the CSR is malformed, unsupported or its signature is invalid
+     * @throws IllegalArgumentException when the SPIFFE ID is outside this trust domain, the TTL is not
+     *                                  positive or a DNS name is invalid
+     */
+    public X509Svid mintX509Svid(SpiffeId spiffeId, byte[] csrDer, Duration ttl, List<String> dnsNames) {
+        checkMember(spiffeId);
+        CsrVerifier.ProvenKey key = CsrVerifier.verify(csrDer);
+        return activeX509().mint(spiffeId, key, ttl, dnsNames, clock.instant());
+    }
+
+    /**
+     * Generates a key pair for a workload and signs an X.509-SVID for it ({@code sigil x509 mint}). The
+     * only place a workload private key is created by the server; it is returned to the caller and
+     * not kept.
+     */
+    public X509SvidWithPrivateKey mintX509SvidWithNewKey(SpiffeId spiffeId, KeyType keyType, Duration ttl, List<String> dnsNames) {
+        checkMember(spiffeId);
+        KeyPair pair = generateWorkloadKey(keyType);
+        CsrVerifier.ProvenKey key = CsrVerifier.ProvenKey.of(SubjectPublicKeyInfo.getInstance(pair.getPublic().getEncoded()),
+                keyType == KeyType.RSA_2048);
+        return new X509SvidWithPrivateKey(activeX509().mint(spiffeId, key, ttl, dnsNames, clock.instant()), pair.getPrivate());
+    }
+
+    /** Signs a JWT-SVID for {@code spiffeId}; {@code exp} is now + TTL, capped by the signing key's expiry. */
+    public JwtSvid mintJwtSvid(SpiffeId spiffeId, Audience audience, Duration ttl) {
+        checkMember(spiffeId);
+        JwtKey key = active.jwt().orElseThrow(() -> new AuthorityException("no active jwt authority for " + config.trustDomain()));
+        return key.mint(spiffeId, audience, ttl, clock.instant());
+    }
+
+    private X509Ca activeX509() {
+        return active.x509().orElseThrow(() -> new AuthorityException("no active x509 authority for " + config.trustDomain()));
+    }
+
+    private void checkMember(SpiffeId spiffeId) {
+        if (!spiffeId.memberOf(config.trustDomain())) {
+            throw new IllegalArgumentException("spiffe id '" + spiffeId + "' is not in trust domain '" + config.trustDomain()
+                    + "'; this authority signs only for spiffe://" + config.trustDomain() + "/...");
+        }
+    }
+
+    private static KeyPair generateWorkloadKey(KeyType type) {
+        try {
+            KeyPairGenerator generator = CryptoProviders.keyPairGenerator(type.jcaKeyAlgorithm());
+            if (type.curve().isPresent()) {
+                generator.initialize(new ECGenParameterSpec(type.curve().get()));
+            } else {
+                generator.initialize(new RSAKeyGenParameterSpec(type.bits(), RSAKeyGenParameterSpec.F4));
+            }
+            return generator.generateKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new AuthorityException("cannot generate a " + type.configName() + " workload key: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Authority[" + config.trustDomain() + ", " + active.x509().map(Object::toString).orElse("no x509 ca") + ", "
+                + active.jwt().map(Object::toString).orElse("no jwt key") + "]";
+    }
+}
