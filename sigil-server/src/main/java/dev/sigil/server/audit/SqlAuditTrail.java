@@ -15,7 +15,6 @@ import java.util.Objects;
 /** The audit trail in the server's SQL datastore (tables audit_records and audit_head, migration V2). */
 final class SqlAuditTrail implements AuditTrail {
     private static final String COLUMNS = "seq, recorded_at, actor, action, subject, outcome, details, prev_hash, hash";
-    private static final int ROWS_PER_INSERT = 100;
     private static final int VERIFY_PAGE = 1000;
 
     private final Datastore datastore;
@@ -174,27 +173,21 @@ final class SqlAuditTrail implements AuditTrail {
     }
 
     private static void insert(Connection connection, List<AuditRecord> records) throws SQLException {
-        for (int start = 0; start < records.size(); start += ROWS_PER_INSERT) {
-            List<AuditRecord> chunk = records.subList(start, Math.min(records.size(), start + ROWS_PER_INSERT));
-            StringBuilder sql = new StringBuilder("INSERT INTO audit_records (" + COLUMNS + ") VALUES ");
-            for (int i = 0; i < chunk.size(); i++) {
-                sql.append(i == 0 ? "" : ",").append("(?,?,?,?,?,?,?,?,?)");
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO audit_records (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            for (AuditRecord r : records) {
+                insert.setLong(1, r.seq());
+                insert.setLong(2, r.time().toEpochMilli());
+                insert.setString(3, r.actor());
+                insert.setString(4, r.action());
+                insert.setString(5, r.subject());
+                insert.setString(6, r.outcome().wireName());
+                insert.setString(7, r.details());
+                insert.setString(8, r.prevHash());
+                insert.setString(9, r.hash());
+                insert.addBatch();
             }
-            try (PreparedStatement insert = connection.prepareStatement(sql.toString())) {
-                int p = 1;
-                for (AuditRecord r : chunk) {
-                    insert.setLong(p++, r.seq());
-                    insert.setLong(p++, r.time().toEpochMilli());
-                    insert.setString(p++, r.actor());
-                    insert.setString(p++, r.action());
-                    insert.setString(p++, r.subject());
-                    insert.setString(p++, r.outcome().wireName());
-                    insert.setString(p++, r.details());
-                    insert.setString(p++, r.prevHash());
-                    insert.setString(p++, r.hash());
-                }
-                insert.executeUpdate();
-            }
+            insert.executeBatch();
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.sigil.server.registration;
 
-import dev.sigil.core.selector.Selector;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -8,32 +7,21 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * The read side of the entry store.
- *
- * <p>Selector filters are answered from the registration_selectors_lookup index
- * {@code (selector_type, selector_value, entry_id)}. For SUBSET (the agent's question: which entries
- * apply to a workload with selectors F?) the query is
- *
- * <pre>
- *   SELECT e.* FROM registration_entries e
- *   JOIN (SELECT entry_id, COUNT(*) AS matched FROM registration_selectors
- *         WHERE (selector_type = ? AND selector_value = ?) OR ...      -- one term per selector in F
- *         GROUP BY entry_id) m ON m.entry_id = e.id
- *   WHERE m.matched = e.selector_count                                 -- every selector of e is in F
- *   AND e.id > ? ORDER BY e.id LIMIT ?
- * </pre>
- *
- * The inner query does one index range probe per selector of F and touches only the (selector,
- * entry) pairs that match, so its cost does not grow with the number of stored entries; the join is
- * by primary key. SUPERSET is the same with {@code m.matched = |F|}. EXACT needs no join: it compares
- * the indexed {@code selectors_hash} column with the hash of F.
+ * The read side of the entry store. Listings are ordered by id and paged by "id greater than the
+ * last one returned". Filters on SPIFFE ID, parent ID and owner use their column indexes; selector
+ * filters first narrow the entries down through {@link SelectorLookup}, then check each candidate's
+ * stored selector set exactly, in id order, until the page is full.
  */
 final class EntryQueries {
     private static final String TOKEN_PREFIX = "entry-id:";
+    private static final int CANDIDATES_PER_QUERY = 500;
 
     private EntryQueries() {}
 
@@ -48,68 +36,94 @@ final class EntryQueries {
     }
 
     static Page<RegistrationEntry> list(Connection connection, EntryFilter filter, PageRequest page) throws SQLException {
-        StringBuilder sql = new StringBuilder("SELECT ");
-        sql.append(EntryRows.columns("e")).append(" FROM registration_entries e");
+        String afterId = page.token().map(EntryQueries::decodeToken).orElse(null);
+        if (filter.selectors().isPresent()) {
+            return listBySelectors(connection, filter, filter.selectors().get(), afterId, page.size());
+        }
         List<Object> parameters = new ArrayList<>();
-        Optional<EntryFilter.SelectorMatch> match = filter.selectors();
-        boolean joined = match.isPresent() && match.get().mode() != EntryFilter.MatchMode.EXACT;
-        if (joined) {
-            sql.append(" JOIN (SELECT entry_id, COUNT(*) AS matched FROM registration_selectors WHERE ");
-            List<Selector> selectors = match.get().selectors();
-            for (int i = 0; i < selectors.size(); i++) {
-                sql.append(i == 0 ? "" : " OR ").append("(selector_type = ? AND selector_value = ?)");
-                parameters.add(selectors.get(i).type());
-                parameters.add(selectors.get(i).value());
-            }
-            sql.append(" GROUP BY entry_id) m ON m.entry_id = e.id");
+        StringBuilder sql = new StringBuilder("SELECT " + EntryRows.COLUMNS + " FROM registration_entries WHERE 1 = 1");
+        appendColumnFilters(sql, parameters, filter);
+        if (afterId != null) {
+            sql.append(" AND id > ?");
+            parameters.add(afterId);
         }
-        sql.append(" WHERE 1 = 1");
-        if (match.isPresent()) {
-            switch (match.get().mode()) {
-                case EXACT -> {
-                    sql.append(" AND e.selectors_hash = ?");
-                    parameters.add(EntryRows.selectorsHash(match.get().selectors()));
-                }
-                case SUBSET -> sql.append(" AND m.matched = e.selector_count");
-                case SUPERSET -> {
-                    sql.append(" AND m.matched = ?");
-                    parameters.add(match.get().selectors().size());
+        sql.append(" ORDER BY id LIMIT ?");
+        parameters.add(page.size() + 1);
+        return toPage(selectEntries(connection, sql.toString(), parameters), page.size());
+    }
+
+    private static Page<RegistrationEntry> listBySelectors(Connection connection, EntryFilter filter, EntryFilter.SelectorMatch match,
+            String afterId, int size) throws SQLException {
+        Set<String> wanted = new HashSet<>();
+        match.selectors().forEach(selector -> wanted.add(selector.toString()));
+        List<String> candidates = new ArrayList<>(SelectorLookup.candidates(connection, match, afterId));
+        List<String> matching = new ArrayList<>();
+        for (int start = 0; start < candidates.size() && matching.size() <= size; start += CANDIDATES_PER_QUERY) {
+            List<String> chunk = candidates.subList(start, Math.min(candidates.size(), start + CANDIDATES_PER_QUERY));
+            List<Object> parameters = new ArrayList<>(chunk);
+            StringBuilder sql = new StringBuilder("SELECT id, selectors FROM registration_entries WHERE id IN ("
+                    + String.join(",", Collections.nCopies(chunk.size(), "?")) + ")");
+            appendColumnFilters(sql, parameters, filter);
+            sql.append(" ORDER BY id");
+            try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
+                bind(select, parameters);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next() && matching.size() <= size) {
+                        if (SelectorLookup.matches(match.mode(), wanted, rows.getString(2))) {
+                            matching.add(rows.getString(1));
+                        }
+                    }
                 }
             }
         }
+        if (matching.isEmpty()) {
+            return new Page<>(List.of(), Optional.empty());
+        }
+        String sql = "SELECT " + EntryRows.COLUMNS + " FROM registration_entries WHERE id IN ("
+                + String.join(",", Collections.nCopies(matching.size(), "?")) + ") ORDER BY id";
+        return toPage(selectEntries(connection, sql, new ArrayList<>(matching)), size);
+    }
+
+    private static void appendColumnFilters(StringBuilder sql, List<Object> parameters, EntryFilter filter) {
         filter.spiffeId().ifPresent(id -> {
-            sql.append(" AND e.spiffe_id = ?");
+            sql.append(" AND spiffe_id = ?");
             parameters.add(id.toString());
         });
         filter.parentId().ifPresent(id -> {
-            sql.append(" AND e.parent_id = ?");
+            sql.append(" AND parent_id = ?");
             parameters.add(id.toString());
         });
         filter.owner().ifPresent(owner -> {
-            sql.append(" AND e.owner = ?");
+            sql.append(" AND owner = ?");
             parameters.add(owner);
         });
-        if (page.token().isPresent()) {
-            sql.append(" AND e.id > ?");
-            parameters.add(decodeToken(page.token().get()));
-        }
-        sql.append(" ORDER BY e.id LIMIT ?");
-        parameters.add(page.size() + 1);
+    }
+
+    private static List<RegistrationEntry> selectEntries(Connection connection, String sql, List<Object> parameters) throws SQLException {
         List<RegistrationEntry> entries = new ArrayList<>();
-        try (PreparedStatement select = connection.prepareStatement(sql.toString())) {
-            for (int i = 0; i < parameters.size(); i++) {
-                select.setObject(i + 1, parameters.get(i));
-            }
+        try (PreparedStatement select = connection.prepareStatement(sql)) {
+            bind(select, parameters);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
                     entries.add(EntryRows.read(rows));
                 }
             }
         }
-        if (entries.size() <= page.size()) {
+        return entries;
+    }
+
+    private static void bind(PreparedStatement statement, List<Object> parameters) throws SQLException {
+        for (int i = 0; i < parameters.size(); i++) {
+            statement.setObject(i + 1, parameters.get(i));
+        }
+    }
+
+    /** The first {@code size} entries, and a token for the rest when there is one more. */
+    private static Page<RegistrationEntry> toPage(List<RegistrationEntry> entries, int size) {
+        if (entries.size() <= size) {
             return new Page<>(entries, Optional.empty());
         }
-        List<RegistrationEntry> items = entries.subList(0, page.size());
+        List<RegistrationEntry> items = entries.subList(0, size);
         return new Page<>(items, Optional.of(encodeToken(items.getLast().id())));
     }
 

@@ -30,8 +30,6 @@ final class EntryRows {
             + "x509_svid_ttl_ms, jwt_svid_ttl_ms, dns_names, owner, expires_at, admin, hint, federates_with, revision, "
             + "created_at, updated_at";
     private static final int COLUMN_COUNT = 18;
-    private static final int ENTRIES_PER_INSERT = 50;
-    private static final int SELECTORS_PER_INSERT = 300;
     private static final int KEYS_PER_QUERY = 500;
 
     private EntryRows() {}
@@ -51,20 +49,18 @@ final class EntryRows {
     }
 
     static void insert(Connection connection, List<RegistrationEntry> entries) throws SQLException {
-        for (int start = 0; start < entries.size(); start += ENTRIES_PER_INSERT) {
-            List<RegistrationEntry> chunk = entries.subList(start, Math.min(entries.size(), start + ENTRIES_PER_INSERT));
-            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO registration_entries (" + COLUMNS
-                    + ") VALUES " + placeholders(chunk.size(), COLUMN_COUNT))) {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO registration_entries (" + COLUMNS
+                + ") VALUES " + placeholders(1, COLUMN_COUNT))) {
+            for (RegistrationEntry entry : entries) {
                 int p = 1;
-                for (RegistrationEntry entry : chunk) {
-                    insert.setString(p++, entry.id());
-                    p = bindDraft(insert, p, entry.draft());
-                    insert.setLong(p++, entry.revision());
-                    insert.setLong(p++, entry.createdAt().toEpochMilli());
-                    insert.setLong(p++, entry.updatedAt().toEpochMilli());
-                }
-                insert.executeUpdate();
+                insert.setString(p++, entry.id());
+                p = bindDraft(insert, p, entry.draft());
+                insert.setLong(p++, entry.revision());
+                insert.setLong(p++, entry.createdAt().toEpochMilli());
+                insert.setLong(p, entry.updatedAt().toEpochMilli());
+                insert.addBatch();
             }
+            insert.executeBatch();
         }
         List<String[]> selectorRows = new ArrayList<>();
         for (RegistrationEntry entry : entries) {
@@ -143,11 +139,6 @@ final class EntryRows {
                 Instant.ofEpochMilli(row.getLong("created_at")), Instant.ofEpochMilli(row.getLong("updated_at")));
     }
 
-    /** {@link #COLUMNS}, each qualified with {@code alias}. */
-    static String columns(String alias) {
-        return Arrays.stream(COLUMNS.split(", ")).map(c -> alias + "." + c).collect(Collectors.joining(", "));
-    }
-
     static String placeholders(int rows, int columns) {
         String row = "(" + String.join(",", Collections.nCopies(columns, "?")) + ")";
         return String.join(",", Collections.nCopies(rows, row));
@@ -177,18 +168,15 @@ final class EntryRows {
     }
 
     private static void insertSelectors(Connection connection, List<String[]> rows) throws SQLException {
-        for (int start = 0; start < rows.size(); start += SELECTORS_PER_INSERT) {
-            List<String[]> chunk = rows.subList(start, Math.min(rows.size(), start + SELECTORS_PER_INSERT));
-            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO registration_selectors "
-                    + "(entry_id, selector_type, selector_value) VALUES " + placeholders(chunk.size(), 3))) {
-                int p = 1;
-                for (String[] row : chunk) {
-                    insert.setString(p++, row[0]);
-                    insert.setString(p++, row[1]);
-                    insert.setString(p++, row[2]);
-                }
-                insert.executeUpdate();
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO registration_selectors (entry_id, selector_type, selector_value) VALUES (?, ?, ?)")) {
+            for (String[] row : rows) {
+                insert.setString(1, row[0]);
+                insert.setString(2, row[1]);
+                insert.setString(3, row[2]);
+                insert.addBatch();
             }
+            insert.executeBatch();
         }
     }
 

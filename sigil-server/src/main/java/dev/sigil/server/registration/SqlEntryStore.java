@@ -17,11 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.UUID;
 
 /** {@link EntryStore} on the server's SQL datastore. Every write first advances the {@link RevisionCounter}. */
 final class SqlEntryStore implements EntryStore {
-    static final int BATCH_CHUNK = 1000;
+    static final int BATCH_CHUNK = 5000;
     static final int MAX_CHANGES = 10_000;
 
     private final Datastore datastore;
@@ -46,7 +45,7 @@ final class SqlEntryStore implements EntryStore {
                 throw duplicate(draft, existing);
             }
             Instant now = now();
-            RegistrationEntry entry = new RegistrationEntry(newId(), draft, revision, now, now);
+            RegistrationEntry entry = new RegistrationEntry(EntryIds.next(now), draft, revision, now, now);
             EntryRows.insert(connection, List.of(entry));
             audit.append(connection, event(actor, "entry.create", entry));
             return entry;
@@ -107,7 +106,7 @@ final class SqlEntryStore implements EntryStore {
         List<RegistrationEntry> entries = new ArrayList<>(fresh.size());
         List<AuditEvent> events = new ArrayList<>(fresh.size());
         for (int i : fresh) {
-            RegistrationEntry entry = new RegistrationEntry(newId(), drafts.get(i), ++revision, now, now);
+            RegistrationEntry entry = new RegistrationEntry(EntryIds.next(now), drafts.get(i), ++revision, now, now);
             entries.add(entry);
             events.add(event(actor, "entry.create", entry));
             results[i - base] = new BatchCreateResult.Created(entry);
@@ -207,10 +206,6 @@ final class SqlEntryStore implements EntryStore {
 
     private Instant now() {
         return clock.instant().truncatedTo(ChronoUnit.MILLIS);
-    }
-
-    private static String newId() {
-        return UUID.randomUUID().toString();
     }
 
     private static AuditEvent event(String actor, String action, RegistrationEntry entry) {
