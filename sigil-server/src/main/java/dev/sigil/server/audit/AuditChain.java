@@ -43,11 +43,6 @@ final class AuditChain {
         return HexFormat.of().formatHex(sha256().digest(out.toByteArray()));
     }
 
-    static String hash(AuditRecord r) {
-        return hash(r.seq(), r.time().toEpochMilli(), r.actor(), r.action(), r.subject(), r.outcome().wireName(),
-                r.details(), r.prevHash());
-    }
-
     /** Details as JSON with keys in sorted order (the event keeps them sorted), so equal details encode equally. */
     static String detailsJson(Map<String, String> details) {
         try {

@@ -76,18 +76,18 @@ final class SqlAuditTrail implements AuditTrail {
             Head head = readHead(connection, "");
             long expected = 1;
             String prevHash = AuditChain.GENESIS;
-            AuditRecord previous = null;
+            StoredRow previous = null;
             while (expected <= head.lastSeq()) {
-                List<AuditRecord> page = page(connection, expected - 1, head.lastSeq());
+                List<StoredRow> page = page(connection, expected - 1, head.lastSeq());
                 if (page.isEmpty()) {
                     break;
                 }
-                for (AuditRecord record : page) {
+                for (StoredRow record : page) {
                     if (record.seq() != expected) {
                         return new AuditVerification.Broken(expected, "record " + expected + " is missing: the record after "
                                 + (expected - 1) + " is " + record.seq());
                     }
-                    boolean selfConsistent = AuditChain.hash(record).equals(record.hash());
+                    boolean selfConsistent = record.computedHash().equals(record.hash());
                     if (!record.prevHash().equals(prevHash)) {
                         return selfConsistent && previous != null
                                 ? new AuditVerification.Broken(previous.seq(), "record " + previous.seq() + " was rewritten: its hash "
@@ -150,7 +150,7 @@ final class SqlAuditTrail implements AuditTrail {
                 for (int i = 0; i < parameters.size(); i++) {
                     select.setObject(i + 1, parameters.get(i));
                 }
-                return readRecords(select);
+                return readRows(select).stream().map(StoredRow::toRecord).toList();
             }
         });
     }
@@ -191,33 +191,42 @@ final class SqlAuditTrail implements AuditTrail {
         }
     }
 
-    private static List<AuditRecord> page(Connection connection, long afterSeq, long maxSeq) throws SQLException {
+    private static List<StoredRow> page(Connection connection, long afterSeq, long maxSeq) throws SQLException {
         try (PreparedStatement select = connection.prepareStatement(
                 "SELECT " + COLUMNS + " FROM audit_records WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT " + VERIFY_PAGE)) {
             select.setLong(1, afterSeq);
             select.setLong(2, maxSeq);
-            return readRecords(select);
+            return readRows(select);
         }
     }
 
-    private static List<AuditRecord> readRecords(PreparedStatement select) throws SQLException {
-        List<AuditRecord> records = new ArrayList<>();
+    private static List<StoredRow> readRows(PreparedStatement select) throws SQLException {
+        List<StoredRow> rows = new ArrayList<>();
         try (ResultSet row = select.executeQuery()) {
             while (row.next()) {
-                records.add(new AuditRecord(row.getLong(1), Instant.ofEpochMilli(row.getLong(2)), row.getString(3),
-                        row.getString(4), row.getString(5), outcome(row.getString(6)), row.getString(7),
-                        row.getString(8), row.getString(9)));
+                rows.add(new StoredRow(row.getLong(1), row.getLong(2), row.getString(3), row.getString(4), row.getString(5),
+                        row.getString(6), row.getString(7), row.getString(8), row.getString(9)));
             }
         }
-        return records;
+        return rows;
     }
 
-    /** A tampered outcome must not stop verification or queries; it reads as FAILURE and fails its hash check. */
-    private static AuditOutcome outcome(String stored) {
-        try {
-            return AuditOutcome.fromWireName(stored);
-        } catch (AuditException e) {
-            return AuditOutcome.FAILURE;
+    /** A row exactly as stored; verification hashes these strings, never a re-encoding of them. */
+    private record StoredRow(long seq, long time, String actor, String action, String subject, String outcome, String details,
+            String prevHash, String hash) {
+        String computedHash() {
+            return AuditChain.hash(seq, time, actor, action, subject, outcome, details, prevHash);
+        }
+
+        /** A tampered, unknown outcome reads as FAILURE; {@link #verify()} reports the record as modified. */
+        AuditRecord toRecord() {
+            AuditOutcome parsed;
+            try {
+                parsed = AuditOutcome.fromWireName(outcome);
+            } catch (AuditException e) {
+                parsed = AuditOutcome.FAILURE;
+            }
+            return new AuditRecord(seq, Instant.ofEpochMilli(time), actor, action, subject, parsed, details, prevHash, hash);
         }
     }
 }

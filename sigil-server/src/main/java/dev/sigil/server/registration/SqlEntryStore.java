@@ -46,7 +46,7 @@ final class SqlEntryStore implements EntryStore {
             }
             Instant now = now();
             RegistrationEntry entry = new RegistrationEntry(EntryIds.next(now), draft, revision, now, now);
-            EntryRows.insert(connection, List.of(entry));
+            insertOrReportDuplicate(connection, List.of(entry));
             audit.append(connection, event(actor, "entry.create", entry));
             return entry;
         });
@@ -111,9 +111,24 @@ final class SqlEntryStore implements EntryStore {
             events.add(event(actor, "entry.create", entry));
             results[i - base] = new BatchCreateResult.Created(entry);
         }
-        EntryRows.insert(connection, entries);
+        insertOrReportDuplicate(connection, entries);
         audit.appendAll(connection, events);
         return results;
+    }
+
+    /**
+     * The counter lock makes the duplicate checks before an insert race-free; the unique index is the
+     * backstop, and its violation still reads as ALREADY_EXISTS rather than a database failure.
+     */
+    private void insertOrReportDuplicate(Connection connection, List<RegistrationEntry> entries) throws SQLException {
+        try {
+            EntryRows.insert(connection, entries);
+        } catch (SQLException e) {
+            if (datastore.dialect().isUniqueViolation(e)) {
+                throw duplicate(entries.getFirst().draft(), null);
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -135,7 +150,16 @@ final class SqlEntryStore implements EntryStore {
             RegistrationEntry updated = new RegistrationEntry(id, draft, revision, current.createdAt(), now());
             // The revision guard in the WHERE clause is what keeps concurrent writers honest; the
             // check above only turns the common case into a clear message.
-            if (!EntryRows.update(connection, updated, expectedRevision)) {
+            boolean updatedRow;
+            try {
+                updatedRow = EntryRows.update(connection, updated, expectedRevision);
+            } catch (SQLException e) {
+                if (datastore.dialect().isUniqueViolation(e)) {
+                    throw duplicate(draft, null);
+                }
+                throw e;
+            }
+            if (!updatedRow) {
                 throw conflict(id, -1, expectedRevision);
             }
             audit.append(connection, event(actor, "entry.update", updated));
@@ -222,7 +246,8 @@ final class SqlEntryStore implements EntryStore {
 
     private static RegistrationException duplicate(EntryDraft draft, String existingId) {
         return new RegistrationException(RegistrationException.Reason.ALREADY_EXISTS,
-                "entry " + existingId + " already has " + describe(draft) + "; update it instead of creating another");
+                (existingId == null ? "another entry" : "entry " + existingId) + " already has " + describe(draft)
+                        + "; update it instead of creating another");
     }
 
     private static RegistrationException conflict(String id, long stored, long expected) {

@@ -71,6 +71,17 @@ abstract class AuditTrailContract extends DatastoreContract {
     }
 
     @Test
+    void outcomeRewrittenToAnUnknownValueIsDetected() {
+        trail.append(event("alice", "entry.create", "entry:1"));
+        trail.append(new AuditEvent("bob", "entry.update", "entry:1", AuditOutcome.FAILURE, Map.of()));
+
+        tamper("UPDATE audit_records SET outcome = 'no-such-outcome' WHERE seq = 2");
+
+        assertThat(trail.verify()).isInstanceOfSatisfying(AuditVerification.Broken.class,
+                broken -> assertThat(broken.firstBadSeq()).isEqualTo(2));
+    }
+
+    @Test
     void deletedRecordBreaksTheChainWhereItWas() {
         appendThree();
 
