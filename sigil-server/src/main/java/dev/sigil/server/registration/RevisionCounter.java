@@ -14,6 +14,11 @@ import java.sql.SQLException;
 final class RevisionCounter {
     private RevisionCounter() {}
 
+    /** Takes the counter's write lock without changing it, before deciding how many revisions to take. */
+    static void lock(Connection connection) throws SQLException {
+        advance(connection, 0);
+    }
+
     /** Adds {@code count} to the counter and returns its new value; the caller's changes take the last {@code count} values. */
     static long advance(Connection connection, int count) throws SQLException {
         try (PreparedStatement update = connection.prepareStatement(

@@ -87,6 +87,7 @@ final class SqlEntryStore implements EntryStore {
     private BatchCreateResult[] createChunk(Connection connection, List<EntryDraft> drafts, int base, List<Integer> candidates,
             String actor) throws SQLException {
         BatchCreateResult[] results = new BatchCreateResult[BATCH_CHUNK];
+        RevisionCounter.lock(connection);
         Map<String, String> existing = EntryRows.existingIdentities(connection,
                 candidates.stream().map(i -> EntryRows.identityHash(drafts.get(i))).toList());
         List<Integer> fresh = new ArrayList<>();

@@ -17,6 +17,7 @@ import dev.sigil.server.datastore.DatastoreContract;
 import dev.sigil.server.registration.EntryFilter.MatchMode;
 import dev.sigil.server.registration.RegistrationException.Reason;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -167,6 +168,27 @@ abstract class EntryStoreListingContract extends DatastoreContract {
         assertThat(outcomes).filteredOn(Outcome::won).hasSize(1);
         assertThat(outcomes).filteredOn(o -> !o.won()).allMatch(o -> o.reason() == Reason.ALREADY_EXISTS);
         assertThat(count("SELECT COUNT(*) FROM registration_entries")).isEqualTo(1);
+    }
+
+    @Test
+    void overlappingBatchesFromTwoServersCreateEachEntryOnce() throws Exception {
+        Datastore second = openDatastore();
+        List<EntryStore> servers = List.of(store, EntryStore.create(second, AuditTrail.create(second, clock), clock));
+        List<EntryDraft> drafts = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            drafts.add(draft("/w" + i, "unix:uid:" + i));
+        }
+        List<List<BatchCreateResult>> results = new ArrayList<>(Collections.nCopies(2, List.of()));
+
+        race(2, attempt -> results.set(attempt, servers.get(attempt).createBatch(drafts, "importer-" + attempt)));
+
+        for (int i = 0; i < drafts.size(); i++) {
+            BatchCreateResult first = results.get(0).get(i);
+            BatchCreateResult other = results.get(1).get(i);
+            assertThat(List.of(first, other)).filteredOn(BatchCreateResult.Created.class::isInstance).hasSize(1);
+        }
+        assertThat(count("SELECT COUNT(*) FROM registration_entries")).isEqualTo(300);
+        assertThat(audit.verify()).isInstanceOf(AuditVerification.Intact.class);
     }
 
     private List<RegistrationEntry> list(EntryFilter filter) {
