@@ -102,6 +102,27 @@ abstract class EntryStoreListingContract extends DatastoreContract {
     }
 
     @Test
+    void selectorFilteredListingsPageThroughEveryMatchOnce() {
+        for (int i = 0; i < 25; i++) {
+            store.create(draft("/w" + i, "unix:uid:" + i, "k8s:sa:default"), "alice");
+        }
+        store.create(draft("/other", "unix:uid:99"), "alice");
+        EntryFilter filter = EntryFilter.all().withSelectors(MatchMode.SUPERSET, selectors("k8s:sa:default"));
+
+        Page<RegistrationEntry> first = store.list(filter, PageRequest.first(10));
+        Page<RegistrationEntry> second = store.list(filter, PageRequest.next(first.nextPageToken().orElseThrow(), 10));
+        Page<RegistrationEntry> third = store.list(filter, PageRequest.next(second.nextPageToken().orElseThrow(), 10));
+
+        assertThat(List.of(first.items().size(), second.items().size(), third.items().size())).containsExactly(10, 10, 5);
+        assertThat(third.nextPageToken()).isEmpty();
+        Set<String> ids = new HashSet<>();
+        for (Page<RegistrationEntry> page : List.of(first, second, third)) {
+            page.items().forEach(entry -> assertThat(ids.add(entry.id())).isTrue());
+        }
+        assertThat(ids).hasSize(25);
+    }
+
+    @Test
     void malformedPageTokenOrSizeIsRejected() {
         assertRejected(() -> store.list(EntryFilter.all(), PageRequest.next("not-a-token", 10)), Reason.INVALID_ARGUMENT)
                 .hasMessageContaining("'not-a-token'");
