@@ -32,7 +32,7 @@ class EntryStoreScaleTest {
     @Test
     void manyEntriesImportQuicklyAndSelectorLookupsStayFast() {
         MutableClock clock = MutableClock.atEpochOfTests();
-        try (Datastore datastore = Datastore.open(DatastoreConfig.sqlite(Path.of(Optional.ofNullable(System.getenv("SIGIL_SCALE_DIR")).orElse(tmp.toString())).resolve("sigil.db")))) {
+        try (Datastore datastore = Datastore.open(DatastoreConfig.sqlite(tmp.resolve("sigil.db")))) {
             EntryStore store = EntryStore.create(datastore, AuditTrail.create(datastore, clock), clock);
             List<EntryDraft> drafts = new ArrayList<>(ENTRIES);
             for (int i = 0; i < ENTRIES; i++) {
