@@ -1,0 +1,43 @@
+package dev.sigil.server.audit;
+
+import dev.sigil.server.datastore.Datastore;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * The tamper-evident record of what happened. Records are appended, never changed: each carries the
+ * hash of the one before it, so changing, deleting or reordering any record breaks the chain at
+ * that record, which {@link #verify()} reports.
+ *
+ * <p>Guarantees: appends are linear even from several servers sharing one database (each append
+ * locks the chain head in its transaction). An append made with {@link #append(Connection, AuditEvent)}
+ * commits or rolls back with the caller's change, so a change is never stored without its record
+ * (fail-closed). Limits: an attacker who can rewrite the database may rewrite the whole chain from a
+ * point on and the head with it; detecting that needs the signed checkpoints planned on top of this.
+ */
+public interface AuditTrail {
+
+    static AuditTrail create(Datastore datastore, Clock clock) {
+        return new SqlAuditTrail(datastore, clock);
+    }
+
+    /**
+     * Appends inside the caller's open transaction ({@code connection} must not be in auto-commit
+     * mode). The record is durable only if the caller commits; an {@link SQLException} must make the
+     * caller roll back (as {@link Datastore#inTransaction} does).
+     */
+    AuditRecord append(Connection connection, AuditEvent event) throws SQLException;
+
+    /** Appends several records, in order, inside the caller's open transaction. */
+    List<AuditRecord> appendAll(Connection connection, List<AuditEvent> events) throws SQLException;
+
+    /** Appends in a transaction of its own. */
+    AuditRecord append(AuditEvent event);
+
+    /** Checks the chain from the first record to the head. */
+    AuditVerification verify();
+
+    List<AuditRecord> query(AuditQuery query);
+}
