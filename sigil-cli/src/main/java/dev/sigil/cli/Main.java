@@ -3,7 +3,7 @@ package dev.sigil.cli;
 import dev.sigil.cli.server.ServerCommand;
 import dev.sigil.cli.server.ServerLauncher;
 import dev.sigil.cli.server.StopSignal;
-import dev.sigil.cli.server.TransportOnlyLauncher;
+import dev.sigil.cli.server.SigilServerLauncher;
 import dev.sigil.server.config.ConfigEnvironment;
 import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
@@ -38,7 +38,7 @@ public final class Main extends GroupCommand {
      * (e.g. {@code SigilServer::start}); until then only the admin transport runs.
      */
     static ServerLauncher defaultLauncher() {
-        return new TransportOnlyLauncher();
+        return new SigilServerLauncher();
     }
 
     /** Runs one command line in-process and returns its exit code. */

@@ -2,7 +2,7 @@ package dev.sigil.cli;
 
 import dev.sigil.cli.server.ServerLauncher;
 import dev.sigil.cli.server.StopSignal;
-import dev.sigil.cli.server.TransportOnlyLauncher;
+import dev.sigil.cli.server.SigilServerLauncher;
 import dev.sigil.server.config.ConfigEnvironment;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -20,7 +20,7 @@ final class CliHarness {
     private final StopSignal stop;
 
     CliHarness(Map<String, String> env, Path home) {
-        this(env, home, new TransportOnlyLauncher(), stop -> {
+        this(env, home, new SigilServerLauncher(), stop -> {
             throw new IllegalStateException("this harness does not run servers");
         });
     }

@@ -3,7 +3,7 @@ package dev.sigil.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sigil.cli.server.StopSignal;
-import dev.sigil.cli.server.TransportOnlyLauncher;
+import dev.sigil.cli.server.SigilServerLauncher;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -27,7 +27,7 @@ class ServerRunCommandTest {
             stopRequested.await();
             action.run();
         };
-        CliHarness server = new CliHarness(Map.of(), dir, new TransportOnlyLauncher(), stop);
+        CliHarness server = new CliHarness(Map.of("SIGIL_BUNDLE_PORT", "0"), dir, new SigilServerLauncher(), stop);
         CompletableFuture<CliHarness.Result> run = CompletableFuture.supplyAsync(
                 () -> server.run("server", "run", "--data-dir", dataDir.toString(), "--log-level", "warn"));
         for (int i = 0; i < 200 && !Files.exists(socket) && !run.isDone(); i++) {

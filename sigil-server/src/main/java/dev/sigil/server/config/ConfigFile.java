@@ -59,7 +59,7 @@ final class ConfigFile {
     record KeyManager(KeyManagerType type, Path dir) {
     }
 
-    record Ca(KeyType keyType, Duration ttl, String subject, Upstream upstream) {
+    record Ca(KeyType keyType, Duration ttl, Upstream upstream) {
     }
 
     record Upstream(Path certFile, Path keyFile, Path bundleFile) {

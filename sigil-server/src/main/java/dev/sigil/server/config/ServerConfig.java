@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
-import javax.security.auth.x500.X500Principal;
 
 /**
  * The server's resolved configuration: every default applied, every value validated, every path
@@ -140,16 +139,10 @@ public record ServerConfig(
     }
 
     /** The X.509 certificate authority. */
-    public record CaSettings(KeyType keyType, Duration ttl, String subject, Optional<UpstreamSettings> upstream) {
+    public record CaSettings(KeyType keyType, Duration ttl, Optional<UpstreamSettings> upstream) {
         public CaSettings {
             Objects.requireNonNull(keyType, "ca.key_type");
             positive("ca.ttl", ttl);
-            Objects.requireNonNull(subject, "ca.subject");
-            try {
-                new X500Principal(subject);
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException("ca.subject '" + subject + "' is not an x.500 name; use for example 'O=Example,CN=Example CA'");
-            }
             Objects.requireNonNull(upstream, "ca.upstream");
         }
     }

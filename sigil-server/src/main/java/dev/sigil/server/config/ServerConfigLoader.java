@@ -36,7 +36,6 @@ public final class ServerConfigLoader {
     public static final String SIGIL_ADMIN_SOCKET = "SIGIL_ADMIN_SOCKET";
 
     static final TrustDomain DEFAULT_TRUST_DOMAIN = new TrustDomain("sigil.test");
-    static final String DEFAULT_CA_SUBJECT = "O=Sigil,CN=Sigil CA";
     static final int DEFAULT_BUNDLE_PORT = 8443;
     static final int DEFAULT_ADMIN_TCP_PORT = 8444;
     static final String LOOPBACK = "127.0.0.1";
@@ -96,7 +95,7 @@ public final class ServerConfigLoader {
         ServerConfig.LogLevel logLevel = pick(flags.logLevel(), "--log-level", env, SIGIL_LOG_LEVEL, ServerConfig.LogLevel::parse,
                 raw.logLevel(), ServerConfig.LogLevel.INFO);
 
-        ConfigFile.Ca ca = raw.ca() == null ? new ConfigFile.Ca(null, null, null, null) : raw.ca();
+        ConfigFile.Ca ca = raw.ca() == null ? new ConfigFile.Ca(null, null, null) : raw.ca();
         ConfigFile.Jwt jwt = raw.jwt() == null ? new ConfigFile.Jwt(null, null, null) : raw.jwt();
         return new ServerConfig(
                 dataDir,
@@ -105,7 +104,7 @@ public final class ServerConfigLoader {
                 datastore(raw.datastore(), env, dataDir),
                 keyManager(raw.keyManager(), dataDir),
                 new ServerConfig.CaSettings(or(ca.keyType(), KeyType.EC_P256), or(ca.ttl(), Duration.ofHours(24)),
-                        or(ca.subject(), DEFAULT_CA_SUBJECT), Optional.ofNullable(ca.upstream()).map(ServerConfigLoader::upstream)),
+                        Optional.ofNullable(ca.upstream()).map(ServerConfigLoader::upstream)),
                 new ServerConfig.JwtSettings(or(jwt.keyType(), KeyType.EC_P256), or(jwt.keyTtl(), Duration.ofHours(24)),
                         Optional.ofNullable(jwt.issuer())),
                 or(raw.defaultX509SvidTtl(), Duration.ofHours(1)),

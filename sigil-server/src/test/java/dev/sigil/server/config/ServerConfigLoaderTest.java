@@ -37,7 +37,7 @@ class ServerConfigLoaderTest {
         assertThat(config.logLevel()).isEqualTo(ServerConfig.LogLevel.INFO);
         assertThat(config.datastore()).isEqualTo(new ServerConfig.Sqlite(data.resolve("datastore.sqlite3")));
         assertThat(config.keyManager()).isEqualTo(new ServerConfig.DiskKeys(data.resolve("keys")));
-        assertThat(config.ca()).isEqualTo(new ServerConfig.CaSettings(KeyType.EC_P256, Duration.ofHours(24), "O=Sigil,CN=Sigil CA", Optional.empty()));
+        assertThat(config.ca()).isEqualTo(new ServerConfig.CaSettings(KeyType.EC_P256, Duration.ofHours(24), Optional.empty()));
         assertThat(config.jwt()).isEqualTo(new ServerConfig.JwtSettings(KeyType.EC_P256, Duration.ofHours(24), Optional.empty()));
         assertThat(config.defaultX509SvidTtl()).isEqualTo(Duration.ofHours(1));
         assertThat(config.defaultJwtSvidTtl()).isEqualTo(Duration.ofMinutes(5));
@@ -70,7 +70,6 @@ class ServerConfigLoaderTest {
                 ca:
                   key_type: ec-p384
                   ttl: 7d
-                  subject: O=Example,CN=Example CA
                   upstream:
                     cert_file: upstream/ca.pem
                     key_file: upstream/ca.key
@@ -98,7 +97,7 @@ class ServerConfigLoaderTest {
         assertThat(config.logLevel()).isEqualTo(ServerConfig.LogLevel.DEBUG);
         assertThat(config.datastore()).isEqualTo(new ServerConfig.Postgresql("jdbc:postgresql://db.internal:5432/sigil", "sigil", "", 20));
         assertThat(config.keyManager()).isEqualTo(new ServerConfig.MemoryKeys());
-        assertThat(config.ca()).isEqualTo(new ServerConfig.CaSettings(KeyType.EC_P384, Duration.ofDays(7), "O=Example,CN=Example CA",
+        assertThat(config.ca()).isEqualTo(new ServerConfig.CaSettings(KeyType.EC_P384, Duration.ofDays(7),
                 Optional.of(new ServerConfig.UpstreamSettings(dir.resolve("upstream/ca.pem"), dir.resolve("upstream/ca.key"),
                         Optional.of(dir.resolve("upstream/roots.pem"))))));
         assertThat(config.jwt()).isEqualTo(new ServerConfig.JwtSettings(KeyType.RSA_2048, Duration.ofHours(12),

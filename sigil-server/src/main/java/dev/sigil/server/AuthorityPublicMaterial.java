@@ -1,0 +1,40 @@
+package dev.sigil.server;
+
+import dev.sigil.core.bundle.JwtAuthority;
+import dev.sigil.server.authority.Authority;
+import dev.sigil.server.endpoint.PublicMaterial;
+import java.security.PublicKey;
+import java.security.interfaces.ECPublicKey;
+import java.util.List;
+
+/** What the bundle endpoint serves, read from the authority's current bundle on every request. */
+final class AuthorityPublicMaterial implements PublicMaterial {
+    private final Authority authority;
+
+    AuthorityPublicMaterial(Authority authority) {
+        this.authority = authority;
+    }
+
+    @Override
+    public String bundleJson() {
+        return authority.bundle().toJson();
+    }
+
+    @Override
+    public String jwksJson() {
+        return authority.bundle().jwtAuthoritiesJwks();
+    }
+
+    @Override
+    public List<String> signingAlgorithms() {
+        return authority.bundle().jwtAuthorities().stream().map(JwtAuthority::publicKey)
+                .map(AuthorityPublicMaterial::algorithm).distinct().sorted().toList();
+    }
+
+    private static String algorithm(PublicKey key) {
+        if (key instanceof ECPublicKey ec) {
+            return ec.getParams().getCurve().getField().getFieldSize() > 256 ? "ES384" : "ES256";
+        }
+        return "RS256";
+    }
+}

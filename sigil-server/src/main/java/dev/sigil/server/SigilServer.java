@@ -1,0 +1,284 @@
+package dev.sigil.server;
+
+import dev.sigil.core.crypto.CryptoProviders;
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.admin.AdminApi;
+import dev.sigil.server.admin.AdminServer;
+import dev.sigil.server.admin.ReadinessCheck;
+import dev.sigil.server.admin.Routes;
+import dev.sigil.server.audit.AuditEvent;
+import dev.sigil.server.audit.AuditRoutes;
+import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.authority.Authority;
+import dev.sigil.server.authority.AuthorityConfig;
+import dev.sigil.server.authority.AuthorityKind;
+import dev.sigil.server.authority.RotationEvent;
+import dev.sigil.server.authority.UpstreamCa;
+import dev.sigil.server.config.ServerConfig;
+import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.endpoint.BundleEndpoint;
+import dev.sigil.server.keys.KeyManager;
+import dev.sigil.server.keys.KeyManagers;
+import dev.sigil.server.registration.EntryFilter;
+import dev.sigil.server.registration.EntryStore;
+import dev.sigil.server.registration.JoinTokens;
+import dev.sigil.server.registration.PageRequest;
+import dev.sigil.server.registration.RegistrationEntry;
+import dev.sigil.server.registration.RegistrationRoutes;
+import dev.sigil.server.svid.ServerIdentity;
+import dev.sigil.server.svid.SvidIssuer;
+import dev.sigil.server.svid.SvidRoutes;
+import dev.sigil.server.tls.TlsMaterial;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root of one Sigil server: builds every component from the configuration with
+ * plain constructors, starts the listeners, and runs the periodic work (authority rotation, renewal
+ * of the server's own SVID, pruning of expired join tokens) on an injected {@link Clock}.
+ *
+ * <p>Start-up is all or nothing: when any step fails (datastore unusable, CA keys missing, a port
+ * taken) everything opened so far is closed again and the error propagates with its message.
+ */
+public final class SigilServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SigilServer.class);
+    /** How often rotation and renewal are checked; each check is cheap when nothing is due. */
+    static final Duration TICK = Duration.ofSeconds(5);
+    private static final Duration JOIN_TOKEN_PRUNE_INTERVAL = Duration.ofMinutes(1);
+    private static final String ACTOR = "sigil-server";
+
+    private final Deque<AutoCloseable> resources;
+    private final Authority authority;
+    private final AdminServer admin;
+    private final Optional<BundleEndpoint> bundleEndpoint;
+    private final ServerIdentity identity;
+
+    private SigilServer(Deque<AutoCloseable> resources, Authority authority, AdminServer admin,
+                        Optional<BundleEndpoint> bundleEndpoint, ServerIdentity identity) {
+        this.resources = resources;
+        this.authority = authority;
+        this.admin = admin;
+        this.bundleEndpoint = bundleEndpoint;
+        this.identity = identity;
+    }
+
+    public static SigilServer start(ServerConfig config) {
+        return start(config, Clock.systemUTC());
+    }
+
+    public static SigilServer start(ServerConfig config, Clock clock) {
+        Deque<AutoCloseable> resources = new ArrayDeque<>();
+        try {
+            return build(config, clock, resources);
+        } catch (RuntimeException | Error e) {
+            closeAll(resources);
+            throw e;
+        }
+    }
+
+    private static SigilServer build(ServerConfig config, Clock clock, Deque<AutoCloseable> resources) {
+        DataDirectory.prepare(config.dataDir());
+        LOG.info("signing provider: {}", CryptoProviders.describe());
+
+        Datastore datastore = Datastore.open(config.datastore().toDatastoreConfig());
+        resources.push(datastore);
+        AuditTrail audit = AuditTrail.create(datastore, clock);
+        KeyManager keys = switch (config.keyManager()) {
+            case ServerConfig.MemoryKeys memory -> KeyManagers.memory();
+            case ServerConfig.DiskKeys disk -> KeyManagers.disk(disk.dir());
+        };
+
+        AtomicBoolean x509AuthorityChanged = new AtomicBoolean();
+        Authority authority = Authority.start(authorityConfig(config), datastore, keys, clock, event -> {
+            audit.append(AuditEvent.success(ACTOR, "authority." + eventName(event), authorityId(event), details(event)));
+            if (event instanceof RotationEvent.Activated activated && activated.kind() == AuthorityKind.X509) {
+                x509AuthorityChanged.set(true);
+            }
+        });
+        EntryStore entries = EntryStore.create(datastore, audit, clock);
+        JoinTokens joinTokens = JoinTokens.create(datastore, audit, clock);
+        SvidIssuer issuer = new SvidIssuer(authority, audit, config.defaultX509SvidTtl(), config.defaultJwtSvidTtl());
+        ServerIdentity identity = new ServerIdentity(config.trustDomain().id("/sigil/server"), issuer, clock,
+                config.defaultX509SvidTtl());
+        identity.renewIfDue(true);
+
+        Routes routes = Routes.builder()
+                .addAll(new RegistrationRoutes(entries, joinTokens, config.trustDomain()).routes())
+                .addAll(new SvidRoutes(issuer, authority).routes())
+                .addAll(new AuditRoutes(audit).routes())
+                .build();
+        ReadinessCheck readiness = () -> datastore.healthy()
+                ? new ReadinessCheck.Readiness.Ready()
+                : new ReadinessCheck.Readiness.NotReady("the datastore does not answer");
+        AdminServer.Options adminOptions = AdminServer.Options.unixSocket(config.admin().socketPath());
+        if (config.admin().tcp().isPresent()) {
+            ServerConfig.AdminTcpSettings tcp = config.admin().tcp().get();
+            adminOptions = adminOptions.withTcp(new AdminServer.MutualTlsListener(
+                    new InetSocketAddress(tcp.address(), tcp.port()), identity, () -> authority.bundle().x509Authorities(),
+                    id -> isAdmin(entries, id)));
+        }
+        AdminServer admin = AdminServer.create(adminOptions, new AdminApi(routes, readiness, new ServerExceptionMapper()), clock);
+        admin.start();
+        resources.push(admin);
+
+        Optional<BundleEndpoint> bundleEndpoint = Optional.empty();
+        if (config.bundleEndpoint().enabled()) {
+            ServerConfig.BundleEndpointSettings settings = config.bundleEndpoint();
+            TlsMaterial tls = settings.webTls()
+                    .map(web -> TlsMaterial.fromPemFiles(web.certFile(), web.keyFile()))
+                    .orElse(identity);
+            BundleEndpoint endpoint = BundleEndpoint.create(
+                    BundleEndpoint.Options.of(new InetSocketAddress(settings.address(), settings.port()),
+                            settings.refreshHint(), config.jwtIssuer()),
+                    tls, new AuthorityPublicMaterial(authority));
+            endpoint.start();
+            resources.push(endpoint);
+            bundleEndpoint = Optional.of(endpoint);
+        }
+
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "sigil-maintenance");
+            thread.setDaemon(true);
+            return thread;
+        });
+        resources.push(() -> {
+            scheduler.shutdownNow();
+            scheduler.awaitTermination(5, TimeUnit.SECONDS);
+        });
+        long[] lastPrune = {0};
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                authority.tick();
+                identity.renewIfDue(x509AuthorityChanged.getAndSet(false));
+                long now = clock.millis();
+                if (now - lastPrune[0] >= JOIN_TOKEN_PRUNE_INTERVAL.toMillis()) {
+                    lastPrune[0] = now;
+                    joinTokens.pruneExpired(ACTOR);
+                }
+            } catch (RuntimeException e) {
+                LOG.error("periodic maintenance failed; retrying in {}s: {}", TICK.toSeconds(), e.getMessage(), e);
+            }
+        }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+
+        LOG.info("sigil server for trust domain '{}' is running: admin socket {}{}{}", config.trustDomain(),
+                admin.socketPath(),
+                admin.tcpAddress().map(a -> ", admin mtls " + a.getHostString() + ":" + a.getPort()).orElse(""),
+                bundleEndpoint.map(b -> ", bundle endpoint https://" + b.address().getHostString() + ":" + b.address().getPort())
+                        .orElse(""));
+        return new SigilServer(resources, authority, admin, bundleEndpoint, identity);
+    }
+
+    private static AuthorityConfig authorityConfig(ServerConfig config) {
+        AuthorityConfig authority = AuthorityConfig.defaults(config.trustDomain())
+                .withCaKeyType(config.ca().keyType())
+                .withCaTtl(config.ca().ttl())
+                .withJwtKeyType(config.jwt().keyType())
+                .withJwtKeyTtl(config.jwt().keyTtl())
+                .withJwtIssuer(config.jwtIssuer().toString())
+                .withBundleRefreshHint(config.bundleEndpoint().refreshHint());
+        if (config.ca().upstream().isPresent()) {
+            authority = authority.withUpstream(Upstreams.load(config.ca().upstream().get()));
+        }
+        return authority;
+    }
+
+    private static boolean isAdmin(EntryStore entries, SpiffeId id) {
+        return entries.list(EntryFilter.all().withSpiffeId(id), PageRequest.first(PageRequest.MAX_SIZE)).items().stream()
+                .anyMatch(RegistrationEntry::admin);
+    }
+
+    private static String eventName(RotationEvent event) {
+        return switch (event) {
+            case RotationEvent.Prepared p -> "prepare";
+            case RotationEvent.Activated a -> "activate";
+            case RotationEvent.Retired r -> "retire";
+            case RotationEvent.Pruned p -> "prune";
+        };
+    }
+
+    private static String authorityId(RotationEvent event) {
+        return switch (event) {
+            case RotationEvent.Prepared p -> p.authorityId();
+            case RotationEvent.Activated a -> a.authorityId();
+            case RotationEvent.Retired r -> r.authorityId();
+            case RotationEvent.Pruned p -> p.authorityId();
+        };
+    }
+
+    private static Map<String, String> details(RotationEvent event) {
+        return switch (event) {
+            case RotationEvent.Prepared p -> Map.of("kind", p.kind().name().toLowerCase(), "key_id", p.keyId(),
+                    "not_before", p.notBefore().toString(), "not_after", p.notAfter().toString());
+            case RotationEvent.Activated a -> Map.of("kind", a.kind().name().toLowerCase());
+            case RotationEvent.Retired r -> Map.of("kind", r.kind().name().toLowerCase(), "not_after", r.notAfter().toString());
+            case RotationEvent.Pruned p -> Map.of("kind", p.kind().name().toLowerCase(),
+                    "bundle_sequence", Long.toString(p.bundleSequence()));
+        };
+    }
+
+    public Authority authority() {
+        return authority;
+    }
+
+    public AdminServer admin() {
+        return admin;
+    }
+
+    public Optional<InetSocketAddress> bundleEndpointAddress() {
+        return bundleEndpoint.map(BundleEndpoint::address);
+    }
+
+    public SpiffeId spiffeId() {
+        return identity.spiffeId();
+    }
+
+    @Override
+    public void close() {
+        closeAll(resources);
+        LOG.info("sigil server stopped");
+    }
+
+    private static void closeAll(Deque<AutoCloseable> resources) {
+        while (!resources.isEmpty()) {
+            AutoCloseable resource = resources.pop();
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.warn("error while stopping: {}", e.getMessage());
+            } 
+        }
+    }
+
+    /** Keeps {@link UpstreamCa} loading next to the rest of the wiring. */
+    private static final class Upstreams {
+        static UpstreamCa load(ServerConfig.UpstreamSettings settings) {
+            UpstreamCa upstream = UpstreamCa.load(settings.certFile(), settings.keyFile());
+            if (settings.bundleFile().isEmpty()) {
+                return upstream;
+            }
+            java.util.List<java.security.cert.X509Certificate> chain = new java.util.ArrayList<>(upstream.chain());
+            chain.addAll(dev.sigil.core.crypto.Pem.parseCertificates(readFile(settings.bundleFile().get()),
+                    "ca.upstream.bundle_file " + settings.bundleFile().get()));
+            return new UpstreamCa(chain, upstream.signer());
+        }
+
+        private static String readFile(java.nio.file.Path path) {
+            try {
+                return java.nio.file.Files.readString(path);
+            } catch (java.io.IOException e) {
+                throw new dev.sigil.core.SigilException("cannot read " + path + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}

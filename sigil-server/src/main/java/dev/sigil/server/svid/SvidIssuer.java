@@ -1,0 +1,71 @@
+package dev.sigil.server.svid;
+
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.audit.AuditEvent;
+import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.authority.Audience;
+import dev.sigil.server.authority.Authority;
+import dev.sigil.server.authority.JwtSvid;
+import dev.sigil.server.authority.X509Svid;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Issues SVIDs and puts every issuance on the audit trail.
+ *
+ * <p>Fail closed: an SVID is handed out only after its audit record has been written durably; when
+ * the record cannot be written the SVID is discarded and the caller gets the error. JWT-SVIDs are
+ * recorded by the SHA-256 of the token, never the token itself, so a responder holding a leaked token
+ * can find its record without the trail holding a usable credential.
+ */
+public final class SvidIssuer {
+    private final Authority authority;
+    private final AuditTrail audit;
+    private final Duration defaultX509Ttl;
+    private final Duration defaultJwtTtl;
+
+    public SvidIssuer(Authority authority, AuditTrail audit, Duration defaultX509Ttl, Duration defaultJwtTtl) {
+        this.authority = authority;
+        this.audit = audit;
+        this.defaultX509Ttl = defaultX509Ttl;
+        this.defaultJwtTtl = defaultJwtTtl;
+    }
+
+    /** Signs the CSR's key into an X.509-SVID; a zero TTL means the server default. */
+    public X509Svid issueX509(SpiffeId spiffeId, byte[] csrDer, Duration ttl, List<String> dnsNames, String actor) {
+        X509Svid svid = authority.mintX509Svid(spiffeId, csrDer, ttl.isZero() ? defaultX509Ttl : ttl, dnsNames);
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("serial", svid.leaf().getSerialNumber().toString(16));
+        details.put("expires_at", svid.expiresAt().toString());
+        if (!dnsNames.isEmpty()) {
+            details.put("dns_names", String.join(",", dnsNames));
+        }
+        audit.append(AuditEvent.success(actor, "svid.x509.issue", spiffeId.toString(), details));
+        return svid;
+    }
+
+    /** Mints a JWT-SVID for the audience; a zero TTL means the server default. */
+    public JwtSvid issueJwt(SpiffeId spiffeId, Audience audience, Duration ttl, String actor) {
+        JwtSvid svid = authority.mintJwtSvid(spiffeId, audience, ttl.isZero() ? defaultJwtTtl : ttl);
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("audience", String.join(",", audience.values()));
+        details.put("kid", svid.keyId());
+        details.put("expires_at", svid.expiresAt().toString());
+        details.put("token_sha256", sha256(svid.token()));
+        audit.append(AuditEvent.success(actor, "svid.jwt.issue", spiffeId.toString(), details));
+        return svid;
+    }
+
+    static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("sha-256 is missing from this jvm", e);
+        }
+    }
+}
