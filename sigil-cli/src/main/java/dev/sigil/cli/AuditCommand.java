@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "audit", description = "Works with the audit trail.", subcommands = AuditCommand.Verify.class)
 final class AuditCommand extends GroupCommand {
 
-    @Command(name = "verify", description = "Verifies the audit trail's hash chain and checkpoints (POST /v1/audit/verify).")
+    @Command(name = "verify", description = "Verifies the audit trail's hash chain (POST /v1/audit/verify).")
     static final class Verify extends ClientCommand {
         Verify(CliContext context) {
             super(context);

@@ -1,0 +1,80 @@
+package dev.sigil.cli;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A real {@code sigil server run} in its own JVM, as an operator would start it, on a given data
+ * directory and a free loopback port for the bundle endpoint. {@link #kill()} is a kill -9.
+ */
+final class ServerProcess implements AutoCloseable {
+    private final Process process;
+    private final Path log;
+    final Path dataDir;
+    final int bundlePort;
+
+    private ServerProcess(Process process, Path log, Path dataDir, int bundlePort) {
+        this.process = process;
+        this.log = log;
+        this.dataDir = dataDir;
+        this.bundlePort = bundlePort;
+    }
+
+    static ServerProcess start(Path dataDir, Path home) throws IOException {
+        int port = freePort();
+        Files.createDirectories(home);
+        Path log = Files.createTempFile(home, "server", ".log");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "server", "run", "--data-dir", dataDir.toString()));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(Map.of("SIGIL_BUNDLE_PORT", Integer.toString(port), "SIGIL_LOG_LEVEL", "info"));
+        return new ServerProcess(builder.start(), log, dataDir, port);
+    }
+
+    /** Waits until the CLI's healthcheck passes, or fails with the server's log. */
+    void awaitHealthy(CliHarness cli, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new AssertionError("server exited with " + process.exitValue() + ":\n" + log());
+            }
+            if (cli.run("healthcheck", "--data-dir", dataDir.toString()).exitCode() == 0) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("server did not become healthy within " + timeout + ":\n" + log());
+    }
+
+    String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            kill();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
