@@ -9,19 +9,16 @@ import dev.sigil.server.datastore.DatastoreConfig;
 import dev.sigil.server.keys.KeyManager;
 import dev.sigil.server.keys.KeyManagers;
 import dev.sigil.testkit.MutableClock;
+import dev.sigil.testkit.PostgresServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The journal on a real PostgreSQL (the V3 migration, partial unique indexes, ON CONFLICT, conditional
- * transitions). Runs when {@code -Dsigil.test.postgres.url=jdbc:postgresql://host:port/db} is given
- * (user from {@code sigil.test.postgres.user}, default {@code sigil}); each run uses a fresh trust
- * domain, so the database may be reused.
+ * transitions), started by the testkit on a loopback port with a fresh database.
  */
-@EnabledIfSystemProperty(named = "sigil.test.postgres.url", matches = "jdbc:postgresql:.*")
 class AuthorityOnPostgresTest {
     @Test
     void authoritiesRotateAndRestartOnPostgresql() throws Exception {
@@ -29,8 +26,8 @@ class AuthorityOnPostgresTest {
         SpiffeId workload = domain.id("/svc");
         MutableClock clock = MutableClock.atEpochOfTests();
         AuthorityConfig config = AuthorityConfig.defaults(domain).withCaTtl(Duration.ofHours(6)).withJwtKeyTtl(Duration.ofHours(6));
-        DatastoreConfig store = DatastoreConfig.postgresql(System.getProperty("sigil.test.postgres.url"),
-                System.getProperty("sigil.test.postgres.user", "sigil"), System.getProperty("sigil.test.postgres.password", ""));
+        PostgresServer.Database database = PostgresServer.shared().createDatabase();
+        DatastoreConfig store = DatastoreConfig.postgresql(database.jdbcUrl(), database.user(), database.password());
         KeyManager keys = KeyManagers.memory();
         try (Datastore datastore = Datastore.open(store)) {
             Authority authority = Authority.start(config, datastore, keys, clock, RotationListener.none());
