@@ -17,7 +17,7 @@ echo "== minting throughput (JMH, single thread)"
 log=$(mktemp)
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.MintRatios \
     ${BENCH_JMH_OPTS:--f 1 -wi 3 -i 5 -w 5s -r 5s} >"$log" 2>&1 || { cat "$log"; rm -f "$log"; exit 1; }
-grep -E '^signing provider' "$log" | head -n 1 || true
+grep -o 'signing provider: .*' "$log" | sort -u || true
 sed -n '/^Benchmark /,$p' "$log"
 rm -f "$log"
 
