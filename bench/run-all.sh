@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds sigil-bench and runs every benchmark once with the settings in bench/README.md, printing
+# each summary. About 10 minutes; run it on a quiet machine. BENCH_JMH_OPTS overrides the JMH options.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$root/bin/lib/jdk.sh"
+sigil_select_jdk
+cd "$root"
+java="$JAVA_HOME/bin/java"
+jar=sigil-bench/target/sigil-bench.jar
+
+echo "== build"
+./mvnw -B -q -ntp -pl sigil-bench -am package -DskipTests
+
+echo "== minting throughput (JMH, single thread)"
+# JMH's per-iteration output goes to a log; the table and the ratios are printed
+log=$(mktemp)
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.MintRatios \
+    ${BENCH_JMH_OPTS:--f 1 -wi 3 -i 5 -w 5s -r 5s} >"$log" 2>&1 || { cat "$log"; rm -f "$log"; exit 1; }
+grep -o 'signing provider: .*' "$log" | sort -u || true
+sed -n '/^Benchmark /,$p' "$log"
+rm -f "$log"
+
+echo
+echo "== registration entries at scale (SQLite)"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.EntryScaleBench
+
+echo
+echo "== server start to healthy: java -jar sigil.jar"
+"$java" -cp "$jar" dev.sigil.bench.ServerStartBench
+
+echo
+echo "== server start to healthy: with bin/sigil's JVM options"
+"$java" -cp "$jar" dev.sigil.bench.ServerStartBench --jvm-opts "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
