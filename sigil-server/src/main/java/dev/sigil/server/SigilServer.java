@@ -89,7 +89,7 @@ public final class SigilServer implements AutoCloseable {
 
     private static SigilServer build(ServerConfig config, Clock clock, Deque<AutoCloseable> resources) {
         DataDirectory.prepare(config.dataDir());
-        LOG.info("signing provider: {}", CryptoProviders.describe());
+        LOG.debug("signing provider: {}", CryptoProviders.describe());
 
         Datastore datastore = Datastore.open(config.datastore().toDatastoreConfig());
         resources.push(datastore);
