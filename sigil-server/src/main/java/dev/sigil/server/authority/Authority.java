@@ -1,22 +1,15 @@
 package dev.sigil.server.authority;
 
 import dev.sigil.core.bundle.SpiffeBundle;
-import dev.sigil.core.crypto.CryptoProviders;
-import dev.sigil.core.crypto.KeyType;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.core.spiffeid.TrustDomain;
 import dev.sigil.server.datastore.Datastore;
 import dev.sigil.server.keys.KeyManager;
-import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.spec.ECGenParameterSpec;
-import java.security.spec.RSAKeyGenParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -120,19 +113,6 @@ public final class Authority {
         return activeX509().mint(spiffeId, key, ttl, dnsNames, clock.instant());
     }
 
-    /**
-     * Generates a key pair for a workload and signs an X.509-SVID for it ({@code sigil x509 mint}). The
-     * only place a workload private key is created by the server; it is returned to the caller and
-     * not kept.
-     */
-    public X509SvidWithPrivateKey mintX509SvidWithNewKey(SpiffeId spiffeId, KeyType keyType, Duration ttl, List<String> dnsNames) {
-        checkMember(spiffeId);
-        KeyPair pair = generateWorkloadKey(keyType);
-        CsrVerifier.ProvenKey key = CsrVerifier.ProvenKey.of(SubjectPublicKeyInfo.getInstance(pair.getPublic().getEncoded()),
-                keyType == KeyType.RSA_2048);
-        return new X509SvidWithPrivateKey(activeX509().mint(spiffeId, key, ttl, dnsNames, clock.instant()), pair.getPrivate());
-    }
-
     /** Signs a JWT-SVID for {@code spiffeId}; {@code exp} is now + TTL, capped by the signing key's expiry. */
     public JwtSvid mintJwtSvid(SpiffeId spiffeId, Audience audience, Duration ttl) {
         checkMember(spiffeId);
@@ -148,20 +128,6 @@ public final class Authority {
         if (!spiffeId.memberOf(config.trustDomain())) {
             throw new IllegalArgumentException("spiffe id '" + spiffeId + "' is not in trust domain '" + config.trustDomain()
                     + "'; this authority signs only for spiffe://" + config.trustDomain() + "/...");
-        }
-    }
-
-    private static KeyPair generateWorkloadKey(KeyType type) {
-        try {
-            KeyPairGenerator generator = CryptoProviders.keyPairGenerator(type.jcaKeyAlgorithm());
-            if (type.curve().isPresent()) {
-                generator.initialize(new ECGenParameterSpec(type.curve().get()));
-            } else {
-                generator.initialize(new RSAKeyGenParameterSpec(type.bits(), RSAKeyGenParameterSpec.F4));
-            }
-            return generator.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new AuthorityException("cannot generate a " + type.configName() + " workload key: " + e.getMessage(), e);
         }
     }
 

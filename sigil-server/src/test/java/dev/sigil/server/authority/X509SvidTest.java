@@ -244,22 +244,4 @@ class X509SvidTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("ttl is PT0S");
     }
-
-    @Test
-    void serverGeneratedKeyMatchesItsSvidAndIsRedactedWhenPrinted() throws Exception {
-        X509SvidWithPrivateKey minted = authority.mintX509SvidWithNewKey(WORKLOAD, KeyType.EC_P256, HOUR, List.of());
-
-        String pem = minted.exportPrivateKeyPkcs8Pem();
-        PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getMimeDecoder().decode(
-                pem.replace("-----BEGIN PRIVATE KEY-----", "").replace("-----END PRIVATE KEY-----", ""))));
-        Signature signer = Signature.getInstance("SHA256withECDSA");
-        signer.initSign(key);
-        signer.update(new byte[] {7});
-        Signature verifier = Signature.getInstance("SHA256withECDSA");
-        verifier.initVerify(minted.svid().leaf().getPublicKey());
-        verifier.update(new byte[] {7});
-        assertThat(verifier.verify(signer.sign())).isTrue();
-        assertThat(minted.toString()).contains("<redacted>").doesNotContain("PRIVATE KEY").doesNotContain(pem.substring(28, 60));
-        Pkix.validate(minted.svid().chain(), authority.bundle().x509Authorities(), clock.instant());
-    }
 }

@@ -19,18 +19,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Many entries on the embedded SQLite default: a batch import, then agent-style selector lookups
- * where one selector ({@code k8s:sa:default}) is on every entry. 20,000 entries by default to keep
- * the suite quick; {@code SIGIL_SCALE_ENTRIES=100000} runs the full-size check.
+ * Many entries on the embedded SQLite default: a batch import across several store chunks, then
+ * agent-style selector lookups where one selector ({@code k8s:sa:default}) is on every entry, which
+ * must still find exactly the right entries. Correctness only: the timings (100,000 entries) are
+ * measured by {@code sigil-bench}'s {@code EntryScaleBench}, not here.
  */
 class EntryStoreScaleTest {
-    private static final int ENTRIES = Integer.parseInt(Optional.ofNullable(System.getenv("SIGIL_SCALE_ENTRIES")).orElse("20000"));
+    private static final int ENTRIES = Integer.parseInt(Optional.ofNullable(System.getenv("SIGIL_SCALE_ENTRIES")).orElse("12000"));
 
     @TempDir
     Path tmp;
 
     @Test
-    void manyEntriesImportQuicklyAndSelectorLookupsStayFast() {
+    void manyEntriesImportAcrossChunksAndSubsetLookupsFindExactlyTheirEntries() {
         MutableClock clock = MutableClock.atEpochOfTests();
         try (Datastore datastore = Datastore.open(DatastoreConfig.sqlite(tmp.resolve("sigil.db")))) {
             EntryStore store = EntryStore.create(datastore, AuditTrail.create(datastore, clock), clock);
@@ -41,15 +42,11 @@ class EntryStoreScaleTest {
             }
             drafts.add(draft("/any-default", "k8s:sa:default"));
 
-            long importStart = System.nanoTime();
             List<BatchCreateResult> results = store.createBatch(drafts, "importer");
-            long importMillis = (System.nanoTime() - importStart) / 1_000_000;
 
-            assertThat(results).allMatch(BatchCreateResult.Created.class::isInstance);
-            assertThat(importMillis).as("import of %d entries took %d ms", ENTRIES, importMillis).isLessThan(ENTRIES * 3L / 5);
+            assertThat(results).hasSize(ENTRIES + 1).allMatch(BatchCreateResult.Created.class::isInstance);
 
             int lookups = 200;
-            long lookupStart = System.nanoTime();
             for (int i = 0; i < lookups; i++) {
                 int uid = (i * 997) % ENTRIES;
                 List<RegistrationEntry> found = store.list(EntryFilter.all()
@@ -58,9 +55,6 @@ class EntryStoreScaleTest {
                         PageRequest.first(100)).items();
                 assertThat(found).extracting(e -> e.spiffeId().path()).containsExactlyInAnyOrder("/svc/" + uid, "/any-default");
             }
-            long lookupMicros = (System.nanoTime() - lookupStart) / 1000 / lookups;
-            System.out.printf("scale: imported %d entries in %d ms; subset lookup %d us on average%n", ENTRIES, importMillis, lookupMicros);
-            assertThat(lookupMicros).as("average subset lookup %d us", lookupMicros).isLessThan(50_000);
         }
     }
 }
