@@ -1,0 +1,21 @@
+package dev.sigil.agent.attestor;
+
+/**
+ * The agent side of one node attestation method (join_token, x509pop, ...). The server side verifies
+ * what this produces; every method has both sides and passes one shared contract test.
+ *
+ * <p>Flow: the agent sends {@link #evidence()} with its attestor {@link #type()}; for
+ * proof-of-possession methods the server answers with a challenge (a fresh nonce) that
+ * {@link #respond(byte[])} signs. Implementations hold their secrets (token, private key) and never
+ * put them in {@code toString()} or exceptions.
+ */
+public interface NodeAttestorClient {
+    /** The attestor type, identical to the server verifier's, e.g. {@code join_token}. */
+    String type();
+
+    /** The evidence to open the attestation with. */
+    byte[] evidence();
+
+    /** The answer to one server challenge; methods without challenges throw IllegalStateException. */
+    byte[] respond(byte[] challenge);
+}
