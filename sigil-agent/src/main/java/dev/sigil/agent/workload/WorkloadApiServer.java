@@ -5,6 +5,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -93,6 +94,8 @@ public final class WorkloadApiServer implements AutoCloseable {
         WorkloadApiService service = new WorkloadApiService(identities, attestor, clock, executor);
         server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()), PeerCredentialsNegotiator.credentials())
                 .channelType(EpollServerDomainSocketChannel.class)
+                // gRPC asks for TCP keep-alive by default; a Unix socket has none (a null value drops the option)
+                .withChildOption(ChannelOption.SO_KEEPALIVE, null)
                 .bossEventLoopGroup(boss)
                 .workerEventLoopGroup(workers)
                 .executor(executor)
