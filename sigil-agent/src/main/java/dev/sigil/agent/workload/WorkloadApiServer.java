@@ -61,6 +61,7 @@ public final class WorkloadApiServer implements AutoCloseable {
     private EventLoopGroup workers;
     private ExecutorService executor;
     private Server server;
+    private boolean bound;
 
     private WorkloadApiServer(WorkloadApiConfig config, WorkloadIdentities identities, List<WorkloadAttestor> attestors, Clock clock) {
         this.config = Objects.requireNonNull(config, "config");
@@ -104,6 +105,7 @@ public final class WorkloadApiServer implements AutoCloseable {
                 .build();
         try {
             server.start();
+            bound = true;
             // world-connectable: callers are told apart by peer credentials, not by file permissions
             Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rwxrwxrwx"));
         } catch (IOException e) {
@@ -141,8 +143,13 @@ public final class WorkloadApiServer implements AutoCloseable {
         if (workers != null) {
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
+        if (!bound) {
+            return;
+        }
         try {
+            // only the socket this server bound, never a file that made start() refuse
             Files.deleteIfExists(config.socketPath());
+            bound = false;
         } catch (IOException e) {
             LOG.warn("cannot remove workload api socket {}: {}", config.socketPath(), e.toString());
         }

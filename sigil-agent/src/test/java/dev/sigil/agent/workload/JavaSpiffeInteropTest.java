@@ -16,6 +16,7 @@ import io.spiffe.workloadapi.JwtSourceOptions;
 import io.spiffe.workloadapi.WorkloadApiClient;
 import io.spiffe.workloadapi.X509Context;
 import java.nio.file.Path;
+import javax.net.ssl.SSLContext;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -90,6 +91,32 @@ class JavaSpiffeInteropTest {
             JwtSvid checked = JwtSvid.parseAndValidate(svid.getToken(), source, Set.of("payments"));
             assertThat(checked.getSpiffeId().toString()).isEqualTo("spiffe://example.org/billing");
         }
+    }
+
+    /** java-spiffe keeps one SVID per hint, so the two identities carry different hints. */
+    @Test
+    void twoWorkloadsUseTheirFetchedSvidsForMutualTls() throws Exception {
+        fixture.identities.setEntries(
+                new Entry(Set.of(WorkloadApiFixture.ownUid()), fixture.domain.x509("/frontend")),
+                new Entry(Set.of(WorkloadApiFixture.ownUid()), fixture.domain.x509("/backend")));
+        X509Context context;
+        try (WorkloadApiClient client = client()) {
+            context = client.fetchX509Context();
+        }
+        X509Svid frontend = svid(context, "spiffe://example.org/frontend");
+        X509Svid backend = svid(context, "spiffe://example.org/backend");
+        var bundle = context.getX509BundleSet().getBundleForTrustDomain(TrustDomain.parse("example.org"));
+
+        SSLContext serverContext = MutualTls.context(backend, bundle.getX509Authorities());
+        SSLContext clientContext = MutualTls.context(frontend, bundle.getX509Authorities());
+        MutualTls.Peers peers = MutualTls.handshake(serverContext, clientContext);
+
+        assertThat(peers.seenByServer()).isEqualTo("spiffe://example.org/frontend");
+        assertThat(peers.seenByClient()).isEqualTo("spiffe://example.org/backend");
+    }
+
+    private static X509Svid svid(X509Context context, String id) {
+        return context.getX509Svids().stream().filter(s -> s.getSpiffeId().toString().equals(id)).findFirst().orElseThrow();
     }
 
     @Test

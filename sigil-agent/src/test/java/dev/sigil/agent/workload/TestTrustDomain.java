@@ -75,7 +75,7 @@ final class TestTrustDomain {
         return new SpiffeBundle(domain, List.of(ca), List.of(new JwtAuthority(jwtKeyId, jwtKeys.getPublic())), 1, Optional.empty());
     }
 
-    /** A fresh X.509-SVID (new key) for {@code path}, valid for an hour. */
+    /** A fresh X.509-SVID (new key) for {@code path}, valid for an hour, hinted with the path without '/'. */
     X509Identity x509(String path, Set<TrustDomain> federatesWith) {
         try {
             KeyPair keys = ecKeys();
@@ -90,7 +90,7 @@ final class TestTrustDomain {
                     new ExtendedKeyUsage(new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}));
             builder.addExtension(Extension.subjectAlternativeName, true,
                     new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, id(path).toString())));
-            return new X509Identity(id(path), List.of(sign(builder, caKeys)), keys.getPrivate().getEncoded(), "", federatesWith);
+            return new X509Identity(id(path), List.of(sign(builder, caKeys)), keys.getPrivate().getEncoded(), path.substring(1), federatesWith);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -55,6 +55,7 @@ final class WorkloadApiFixture implements AutoCloseable {
         return NettyChannelBuilder.forAddress(new DomainSocketAddress(server.socketPath().toString()))
                 .channelType(EpollDomainSocketChannel.class)
                 .eventLoopGroup(clientGroup)
+                .withOption(io.netty.channel.ChannelOption.SO_KEEPALIVE, null)
                 .usePlaintext()
                 .build();
     }
