@@ -1,6 +1,7 @@
 package dev.sigil.agent.workload;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
@@ -25,7 +26,8 @@ import java.util.Set;
  * {@code alg} is one of RS/ES/PS 256/384/512 ({@code none} and HMAC are refused before any key is
  * looked at), {@code kid} names a JWT authority of the trust domain of {@code sub}, the signature
  * verifies with that key, {@code exp} is present and in the future by the injected clock, {@code aud}
- * contains the expected audience, and {@code sub} is a SPIFFE ID. Any failure is {@link Invalid} with a
+ * contains the expected audience, {@code sub} is a SPIFFE ID, and {@code typ}, when present, is
+ * {@code JWT} or {@code JOSE}. No clock skew is allowed. Any failure is {@link Invalid} with a
  * reason that never contains the token itself.
  */
 final class JwtSvidValidator {
@@ -59,6 +61,9 @@ final class JwtSvidValidator {
         JWSHeader header = jwt.getHeader();
         if (!ALLOWED.contains(header.getAlgorithm())) {
             return new Invalid("token alg '" + header.getAlgorithm() + "' is not allowed; a jwt-svid uses RS, ES or PS 256/384/512");
+        }
+        if (header.getType() != null && !header.getType().equals(JOSEObjectType.JWT) && !header.getType().equals(JOSEObjectType.JOSE)) {
+            return new Invalid("token typ '" + header.getType() + "' is not allowed; a jwt-svid's typ is absent, 'JWT' or 'JOSE'");
         }
         String keyId = header.getKeyID();
         if (keyId == null || keyId.isEmpty()) {

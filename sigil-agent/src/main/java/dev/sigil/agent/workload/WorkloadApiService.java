@@ -162,8 +162,10 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
         Optional<AttestedCaller> caller;
         try {
             caller = attestor.attest(peer);
-        } catch (WorkloadAttestationException e) {
-            LOG.warn("cannot attest workload pid {}: {}", peer.pid(), e.getMessage());
+        } catch (RuntimeException e) {
+            // unreadable /proc entries, or process state no selector can hold (for example a control
+            // character in the binary's path): fail closed, without an identity
+            LOG.warn("cannot attest workload pid {}: {}", peer.pid(), e.toString());
             throw Status.UNAVAILABLE.withDescription("cannot attest caller pid " + peer.pid() + ": " + e.getMessage()).asRuntimeException();
         }
         if (caller.isEmpty()) {
