@@ -2,6 +2,7 @@ package dev.sigil.agent.workload;
 
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -34,11 +35,14 @@ final class StreamPublisher<T> {
     private final Executor executor;
     private final Supplier<Step<T>> state;
     private final AtomicBoolean queued = new AtomicBoolean();
+    private final Set<StreamPublisher<?>> open;
     private AutoCloseable registration;
     private boolean closed;
     private T lastSent;
 
-    private StreamPublisher(ServerCallStreamObserver<T> observer, Executor executor, Supplier<Step<T>> state) {
+    private StreamPublisher(ServerCallStreamObserver<T> observer, Executor executor, Supplier<Step<T>> state,
+                            Set<StreamPublisher<?>> open) {
+        this.open = open;
         this.observer = observer;
         this.executor = executor;
         this.state = state;
@@ -46,11 +50,12 @@ final class StreamPublisher<T> {
 
     /**
      * Starts publishing {@code state} to {@code observer}. Must be called from the service method (the
-     * cancel handler can only be set there).
+     * cancel handler can only be set there). The publisher is in {@code open} until it is closed.
      */
     static <T> void start(ServerCallStreamObserver<T> observer, WorkloadIdentities identities, Executor executor,
-                          Supplier<Step<T>> state) {
-        StreamPublisher<T> publisher = new StreamPublisher<>(observer, executor, state);
+                          Supplier<Step<T>> state, Set<StreamPublisher<?>> open) {
+        StreamPublisher<T> publisher = new StreamPublisher<>(observer, executor, state, open);
+        open.add(publisher);
         observer.setOnCancelHandler(publisher::close);
         AutoCloseable registration = identities.onChange(publisher::changed);
         synchronized (publisher) {
@@ -108,8 +113,10 @@ final class StreamPublisher<T> {
         }
     }
 
-    private synchronized void close() {
+    /** Stops publishing and unregisters the change listener; the stream itself is ended by its owner. */
+    synchronized void close() {
         closed = true;
+        open.remove(this);
         unregister();
     }
 

@@ -61,6 +61,7 @@ public final class WorkloadApiServer implements AutoCloseable {
     private EventLoopGroup workers;
     private ExecutorService executor;
     private Server server;
+    private WorkloadApiService service;
     private boolean bound;
 
     private WorkloadApiServer(WorkloadApiConfig config, WorkloadIdentities identities, List<WorkloadAttestor> attestors, Clock clock) {
@@ -92,7 +93,7 @@ public final class WorkloadApiServer implements AutoCloseable {
         boss = new MultiThreadIoEventLoopGroup(1, daemonThreads("sigil-workload-api-accept"), EpollIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(2, daemonThreads("sigil-workload-api-io"), EpollIoHandler.newFactory());
         executor = Executors.newFixedThreadPool(config.handlerThreads(), daemonThreads("sigil-workload-api"));
-        WorkloadApiService service = new WorkloadApiService(identities, attestor, clock, executor);
+        service = new WorkloadApiService(identities, attestor, clock, executor);
         server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()), PeerCredentialsNegotiator.credentials())
                 .channelType(EpollServerDomainSocketChannel.class)
                 // gRPC asks for TCP keep-alive by default; a Unix socket has none (a null value drops the option)
@@ -133,6 +134,10 @@ public final class WorkloadApiServer implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (service != null) {
+            // cancel handlers may not have run before the executor stops; no listener may outlive the server
+            service.closeStreams();
         }
         if (executor != null) {
             executor.shutdownNow();

@@ -30,6 +30,8 @@ import io.grpc.stub.StreamObserver;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -53,6 +55,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
     private final CallerAttestor attestor;
     private final JwtSvidValidator validator;
     private final Executor executor;
+    private final Set<StreamPublisher<?>> openStreams = ConcurrentHashMap.newKeySet();
 
     WorkloadApiService(WorkloadIdentities identities, CallerAttestor attestor, Clock clock, Executor executor) {
         this.identities = identities;
@@ -154,7 +157,14 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
                 return new Fail<>(processGone(caller.peer()));
             }
             return state.apply(caller);
-        });
+        }, openStreams);
+    }
+
+    /** Unregisters every open stream's change listener; for server shutdown, after the calls were cancelled. */
+    void closeStreams() {
+        for (StreamPublisher<?> publisher : List.copyOf(openStreams)) {
+            publisher.close();
+        }
     }
 
     private AttestedCaller attest() {
