@@ -1,0 +1,111 @@
+package dev.sigil.agent.workload;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.sigil.agent.workload.WorkloadIdentities.Bundles;
+import dev.sigil.core.bundle.JwtAuthority;
+import dev.sigil.core.bundle.SpiffeBundle;
+import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
+import dev.sigil.core.spiffeid.SpiffeId;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Validates a JWT-SVID per the SPIFFE JWT-SVID specification against the trust bundles: the
+ * {@code alg} is one of RS/ES/PS 256/384/512 ({@code none} and HMAC are refused before any key is
+ * looked at), {@code kid} names a JWT authority of the trust domain of {@code sub}, the signature
+ * verifies with that key, {@code exp} is present and in the future by the injected clock, {@code aud}
+ * contains the expected audience, {@code sub} is a SPIFFE ID, and {@code typ}, when present, is
+ * {@code JWT} or {@code JOSE}. No clock skew is allowed. Any failure is {@link Invalid} with a
+ * reason that never contains the token itself.
+ */
+final class JwtSvidValidator {
+    private static final Set<JWSAlgorithm> ALLOWED = Set.of(
+            JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512,
+            JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512,
+            JWSAlgorithm.PS256, JWSAlgorithm.PS384, JWSAlgorithm.PS512);
+
+    sealed interface Result permits Valid, Invalid {}
+
+    /** A valid token: its subject and its claims as the JSON the token carries. */
+    record Valid(SpiffeId spiffeId, String claimsJson) implements Result {}
+
+    record Invalid(String reason) implements Result {}
+
+    private final Clock clock;
+
+    JwtSvidValidator(Clock clock) {
+        this.clock = clock;
+    }
+
+    Result validate(String token, String audience, Bundles bundles) {
+        SignedJWT jwt;
+        JWTClaimsSet claims;
+        try {
+            jwt = SignedJWT.parse(token);
+            claims = jwt.getJWTClaimsSet();
+        } catch (ParseException e) {
+            return new Invalid("token is not a signed jwt: " + e.getMessage());
+        }
+        JWSHeader header = jwt.getHeader();
+        if (!ALLOWED.contains(header.getAlgorithm())) {
+            return new Invalid("token alg '" + header.getAlgorithm() + "' is not allowed; a jwt-svid uses RS, ES or PS 256/384/512");
+        }
+        if (header.getType() != null && !header.getType().equals(JOSEObjectType.JWT) && !header.getType().equals(JOSEObjectType.JOSE)) {
+            return new Invalid("token typ '" + header.getType() + "' is not allowed; a jwt-svid's typ is absent, 'JWT' or 'JOSE'");
+        }
+        String keyId = header.getKeyID();
+        if (keyId == null || keyId.isEmpty()) {
+            return new Invalid("token has no 'kid' header; a jwt-svid names its signing key");
+        }
+        if (claims.getSubject() == null) {
+            return new Invalid("token has no 'sub' claim; a jwt-svid's subject is its spiffe id");
+        }
+        SpiffeId subject;
+        try {
+            subject = SpiffeId.parse(claims.getSubject());
+        } catch (InvalidSpiffeIdException e) {
+            return new Invalid("token subject '" + claims.getSubject() + "' is not a spiffe id: " + e.getMessage());
+        }
+        Optional<SpiffeBundle> bundle = Responses.bundleOf(bundles, subject.trustDomain());
+        if (bundle.isEmpty()) {
+            return new Invalid("no bundle for trust domain '" + subject.trustDomain() + "' of subject " + subject);
+        }
+        Optional<JwtAuthority> authority = bundle.get().jwtAuthority(keyId);
+        if (authority.isEmpty()) {
+            return new Invalid("token key id '" + keyId + "' is not a jwt authority of trust domain '" + subject.trustDomain() + "'");
+        }
+        try {
+            JWSVerifier verifier = new DefaultJWSVerifierFactory().createJWSVerifier(header, authority.get().publicKey());
+            if (!jwt.verify(verifier)) {
+                return new Invalid("token signature does not verify with key '" + keyId + "'");
+            }
+        } catch (JOSEException | IllegalStateException e) {
+            return new Invalid("token signature cannot be verified with key '" + keyId + "': " + e.getMessage());
+        }
+        Date expiry = claims.getExpirationTime();
+        if (expiry == null) {
+            return new Invalid("token has no 'exp' claim; a jwt-svid must expire");
+        }
+        Instant now = clock.instant();
+        if (!expiry.toInstant().isAfter(now)) {
+            return new Invalid("token expired at " + expiry.toInstant() + " (now " + now + ")");
+        }
+        List<String> audiences = claims.getAudience();
+        if (audiences == null || !audiences.contains(audience)) {
+            return new Invalid("token audience " + audiences + " does not contain '" + audience + "'");
+        }
+        return new Valid(subject, jwt.getPayload().toString());
+    }
+}

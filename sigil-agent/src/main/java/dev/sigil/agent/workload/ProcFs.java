@@ -1,0 +1,75 @@
+package dev.sigil.agent.workload;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Read access to a procfs tree rooted at a configurable path ({@code /proc} in production, a fake
+ * tree in tests).
+ */
+final class ProcFs {
+    private final Path root;
+
+    ProcFs(Path root) {
+        this.root = Objects.requireNonNull(root, "root");
+    }
+
+    Path root() {
+        return root;
+    }
+
+    Path pidDir(int pid) {
+        return root.resolve(Integer.toString(pid));
+    }
+
+    /**
+     * The start time of process {@code pid} (field 22 of {@code /proc/<pid>/stat}, clock ticks since
+     * boot); empty when the process does not exist. Together with the pid it names one process: a pid
+     * reused by a later process has a different start time.
+     */
+    Optional<Long> startTime(int pid) {
+        String stat;
+        try {
+            stat = Files.readString(pidDir(pid).resolve("stat"), StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+        return Optional.of(parseStartTime(pid, stat));
+    }
+
+    /** Field 22 of a stat line; the command name (field 2) is in parentheses and may hold spaces or ')'. */
+    static long parseStartTime(int pid, String stat) {
+        int close = stat.lastIndexOf(')');
+        if (close < 0) {
+            throw new WorkloadAttestationException("stat of pid " + pid + " has no ')' after the command name");
+        }
+        String[] fields = stat.substring(close + 1).trim().split("\\s+");
+        // fields[0] is field 3 (state), so field 22 is fields[19]
+        if (fields.length < 20) {
+            throw new WorkloadAttestationException("stat of pid " + pid + " has " + (fields.length + 2)
+                    + " fields; at least 22 are expected");
+        }
+        try {
+            return Long.parseLong(fields[19]);
+        } catch (NumberFormatException e) {
+            throw new WorkloadAttestationException("stat of pid " + pid + " has start time '" + fields[19] + "'; expected a number", e);
+        }
+    }
+
+    /** The lines of {@code /proc/<pid>/<name>}; an exception when the process or file is gone. */
+    List<String> lines(int pid, String name) {
+        try {
+            return Files.readAllLines(pidDir(pid).resolve(name), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new WorkloadAttestationException("cannot read " + name + " of pid " + pid + ": " + e.getMessage(), e);
+        }
+    }
+}

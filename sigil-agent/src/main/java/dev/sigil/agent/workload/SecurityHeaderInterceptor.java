@@ -1,0 +1,38 @@
+package dev.sigil.agent.workload;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+
+/**
+ * Runs before every Workload API call, before any work: refuses calls without the security header
+ * {@code workload.spiffe.io: true} (INVALID_ARGUMENT, as the SPIFFE Workload Endpoint specification
+ * requires; the header proves the request was not forged by a browser or proxy via SSRF), and calls on
+ * connections without kernel peer credentials (PERMISSION_DENIED). It puts the peer credentials in the
+ * call's {@link Context} under {@link #PEER}.
+ */
+final class SecurityHeaderInterceptor implements ServerInterceptor {
+    static final Metadata.Key<String> HEADER = Metadata.Key.of("workload.spiffe.io", Metadata.ASCII_STRING_MARSHALLER);
+    static final Context.Key<PeerCredentials> PEER = Context.key("sigil.peer-credentials");
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+        String value = headers.get(HEADER);
+        if (!"true".equals(value)) {
+            call.close(Status.INVALID_ARGUMENT.withDescription(value == null
+                    ? "security header 'workload.spiffe.io' is missing; it must be 'true'"
+                    : "security header 'workload.spiffe.io' is '" + value + "'; it must be 'true'"), new Metadata());
+            return new ServerCall.Listener<>() {};
+        }
+        PeerCredentials peer = call.getAttributes().get(PeerCredentialsNegotiator.PEER);
+        if (peer == null) {
+            call.close(Status.PERMISSION_DENIED.withDescription("caller has no peer credentials; connect over the agent's unix socket"), new Metadata());
+            return new ServerCall.Listener<>() {};
+        }
+        return Contexts.interceptCall(Context.current().withValue(PEER, peer), call, headers, next);
+    }
+}

@@ -1,0 +1,197 @@
+package dev.sigil.agent.workload;
+
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's SPIFFE Workload API endpoint: gRPC over a Unix domain socket (Netty epoll), plus the
+ * standard gRPC health service on the same socket.
+ *
+ * <p>The socket is world-connectable (mode 0777): any local process may ask, and what it receives is
+ * decided solely by its attested identity, taken from the kernel's peer credentials for the connection
+ * and the process's /proc state, never from request data. A stale socket file left by a previous run is
+ * removed at start; any other kind of file at the path is refused. Every Workload API call must carry
+ * the {@code workload.spiffe.io: true} header (the health service does not need it).
+ *
+ * <pre>{@code
+ * try (WorkloadApiServer server = WorkloadApiServer.create(WorkloadApiConfig.defaults(), identities,
+ *         List.of(WorkloadAttestor.unix(Path.of("/proc"), Path.of("/etc")), WorkloadAttestor.cgroup(Path.of("/proc"))),
+ *         Clock.systemUTC())) {
+ *     server.start();
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class WorkloadApiServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkloadApiServer.class);
+    static final String SERVICE_NAME = "SpiffeWorkloadAPI";
+
+    private final WorkloadApiConfig config;
+    private final WorkloadIdentities identities;
+    private final CallerAttestor attestor;
+    private final Clock clock;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private EventLoopGroup boss;
+    private EventLoopGroup workers;
+    private ExecutorService executor;
+    private Server server;
+    private WorkloadApiService service;
+    private boolean bound;
+
+    private WorkloadApiServer(WorkloadApiConfig config, WorkloadIdentities identities, List<WorkloadAttestor> attestors, Clock clock) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.identities = Objects.requireNonNull(identities, "identities");
+        this.attestor = new CallerAttestor(new ProcFs(config.procRoot()), attestors);
+        this.clock = Objects.requireNonNull(clock, "clock");
+        if (attestors.isEmpty()) {
+            throw new IllegalArgumentException("workload api needs at least one workload attestor");
+        }
+    }
+
+    /** A server that is not listening yet; call {@link #start()}. */
+    public static WorkloadApiServer create(WorkloadApiConfig config, WorkloadIdentities identities,
+                                           List<WorkloadAttestor> attestors, Clock clock) {
+        return new WorkloadApiServer(config, identities, attestors, clock);
+    }
+
+    /** Binds the socket and starts serving. */
+    public synchronized WorkloadApiServer start() {
+        if (server != null) {
+            throw new IllegalStateException("workload api server on " + config.socketPath() + " was already started");
+        }
+        if (!Epoll.isAvailable()) {
+            throw new IllegalStateException("workload api needs netty epoll (linux x86_64): " + Epoll.unavailabilityCause());
+        }
+        Path socket = config.socketPath();
+        prepareSocketPath(socket);
+        boss = new MultiThreadIoEventLoopGroup(1, daemonThreads("sigil-workload-api-accept"), EpollIoHandler.newFactory());
+        workers = new MultiThreadIoEventLoopGroup(2, daemonThreads("sigil-workload-api-io"), EpollIoHandler.newFactory());
+        executor = Executors.newFixedThreadPool(config.handlerThreads(), daemonThreads("sigil-workload-api"));
+        service = new WorkloadApiService(identities, attestor, clock, executor);
+        server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()), PeerCredentialsNegotiator.credentials())
+                .channelType(EpollServerDomainSocketChannel.class)
+                // gRPC asks for TCP keep-alive by default; a Unix socket has none (a null value drops the option)
+                .withChildOption(ChannelOption.SO_KEEPALIVE, null)
+                .bossEventLoopGroup(boss)
+                .workerEventLoopGroup(workers)
+                .executor(executor)
+                .addService(ServerInterceptors.intercept(service, new SecurityHeaderInterceptor()))
+                .addService(health.getHealthService())
+                .build();
+        try {
+            server.start();
+            bound = true;
+            // world-connectable: callers are told apart by peer credentials, not by file permissions
+            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rwxrwxrwx"));
+        } catch (IOException e) {
+            close();
+            throw new UncheckedIOException("cannot listen on workload api socket " + socket + ": " + e.getMessage(), e);
+        }
+        health.setStatus("", ServingStatus.SERVING);
+        health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
+        LOG.info("workload api listening on {}", socket);
+        return this;
+    }
+
+    public Path socketPath() {
+        return config.socketPath();
+    }
+
+    /** Stops accepting calls, ends open streams, releases the socket and threads. Idempotent. */
+    @Override
+    public synchronized void close() {
+        health.enterTerminalState();
+        if (server != null) {
+            server.shutdownNow();
+            try {
+                server.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (service != null) {
+            // cancel handlers may not have run before the executor stops; no listener may outlive the server
+            service.closeStreams();
+        }
+        if (executor != null) {
+            executor.shutdownNow();
+        }
+        if (boss != null) {
+            boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (workers != null) {
+            workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+        if (!bound) {
+            return;
+        }
+        try {
+            // only the socket this server bound, never a file that made start() refuse
+            Files.deleteIfExists(config.socketPath());
+            bound = false;
+        } catch (IOException e) {
+            LOG.warn("cannot remove workload api socket {}: {}", config.socketPath(), e.toString());
+        }
+    }
+
+    private static void prepareSocketPath(Path socket) {
+        try {
+            Path parent = socket.getParent();
+            if (!Files.isDirectory(parent)) {
+                Files.createDirectories(parent);
+                // workloads of every user must be able to reach the socket inside
+                Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+                if (!isSocket(socket)) {
+                    throw new IllegalStateException("workload api socket path " + socket
+                            + " exists and is not a socket; remove it or choose another path");
+                }
+                Files.delete(socket);
+                LOG.info("removed stale workload api socket {}", socket);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare workload api socket path " + socket + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean isSocket(Path path) throws IOException {
+        Object mode = Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        return mode instanceof Integer bits && (bits & 0170000) == 0140000;
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger counter = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + "-" + counter.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

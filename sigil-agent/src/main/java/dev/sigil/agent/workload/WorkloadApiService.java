@@ -1,0 +1,217 @@
+package dev.sigil.agent.workload;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Struct;
+import com.google.protobuf.util.JsonFormat;
+import dev.sigil.agent.workload.StreamPublisher.Fail;
+import dev.sigil.agent.workload.StreamPublisher.Send;
+import dev.sigil.agent.workload.StreamPublisher.Step;
+import dev.sigil.agent.workload.StreamPublisher.Wait;
+import dev.sigil.agent.workload.WorkloadIdentities.JwtIdentity;
+import dev.sigil.agent.workload.WorkloadIdentities.X509Identity;
+import dev.sigil.core.SigilException;
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.proto.workload.JWTBundlesRequest;
+import dev.sigil.proto.workload.JWTBundlesResponse;
+import dev.sigil.proto.workload.JWTSVID;
+import dev.sigil.proto.workload.JWTSVIDRequest;
+import dev.sigil.proto.workload.JWTSVIDResponse;
+import dev.sigil.proto.workload.SpiffeWorkloadAPIGrpc;
+import dev.sigil.proto.workload.ValidateJWTSVIDRequest;
+import dev.sigil.proto.workload.ValidateJWTSVIDResponse;
+import dev.sigil.proto.workload.X509BundlesRequest;
+import dev.sigil.proto.workload.X509BundlesResponse;
+import dev.sigil.proto.workload.X509SVIDRequest;
+import dev.sigil.proto.workload.X509SVIDResponse;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The SPIFFE Workload API over a {@link WorkloadIdentities}. Every call's caller comes from the
+ * connection's peer credentials ({@link SecurityHeaderInterceptor#PEER}) and is attested once per call;
+ * before every response the pid is checked to still name the attested process.
+ *
+ * <p>Status codes: INVALID_ARGUMENT for bad requests (missing audience or token, invalid token);
+ * PERMISSION_DENIED when the caller has no identity and the agent has synced (final for clients), or
+ * when the caller's process exited or its pid was reused; UNAVAILABLE (retryable) for FetchJWTSVID
+ * before the agent's first sync and when the caller's /proc state cannot be read. FetchX509SVID opened
+ * before the first sync stays open without sending until the agent has synced.
+ */
+final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIImplBase {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkloadApiService.class);
+
+    private final WorkloadIdentities identities;
+    private final CallerAttestor attestor;
+    private final JwtSvidValidator validator;
+    private final Executor executor;
+    private final Set<StreamPublisher<?>> openStreams = ConcurrentHashMap.newKeySet();
+
+    WorkloadApiService(WorkloadIdentities identities, CallerAttestor attestor, Clock clock, Executor executor) {
+        this.identities = identities;
+        this.attestor = attestor;
+        this.validator = new JwtSvidValidator(clock);
+        this.executor = executor;
+    }
+
+    @Override
+    public void fetchX509SVID(X509SVIDRequest request, StreamObserver<X509SVIDResponse> observer) {
+        stream(observer, caller -> {
+            List<X509Identity> svids = identities.x509Svids(caller.selectors());
+            if (svids.isEmpty()) {
+                return identities.synced() ? new Fail<>(noIdentity(caller)) : new Wait<>();
+            }
+            return new Send<>(Responses.x509Svids(svids, identities.bundles()));
+        });
+    }
+
+    @Override
+    public void fetchX509Bundles(X509BundlesRequest request, StreamObserver<X509BundlesResponse> observer) {
+        stream(observer, caller -> new Send<>(Responses.x509Bundles(identities.bundles())));
+    }
+
+    @Override
+    public void fetchJWTBundles(JWTBundlesRequest request, StreamObserver<JWTBundlesResponse> observer) {
+        stream(observer, caller -> new Send<>(Responses.jwtBundles(identities.bundles())));
+    }
+
+    @Override
+    public void fetchJWTSVID(JWTSVIDRequest request, StreamObserver<JWTSVIDResponse> observer) {
+        try {
+            if (request.getAudienceCount() == 0 || request.getAudienceList().stream().anyMatch(String::isEmpty)) {
+                throw invalid("audience is " + request.getAudienceList() + "; at least one non-empty audience is required");
+            }
+            Optional<SpiffeId> wanted = Optional.empty();
+            if (!request.getSpiffeId().isEmpty()) {
+                try {
+                    wanted = Optional.of(SpiffeId.parse(request.getSpiffeId()));
+                } catch (SigilException e) {
+                    throw invalid("spiffe_id '" + request.getSpiffeId() + "' is not a spiffe id: " + e.getMessage());
+                }
+            }
+            AttestedCaller caller = attest();
+            List<JwtIdentity> svids = identities.jwtSvids(caller.selectors(), request.getAudienceList(), wanted);
+            if (svids.isEmpty()) {
+                throw identities.synced()
+                        ? noIdentity(caller).asRuntimeException()
+                        : Status.UNAVAILABLE.withDescription("agent has not synced with the server yet; retry").asRuntimeException();
+            }
+            requireSameProcess(caller);
+            JWTSVIDResponse.Builder response = JWTSVIDResponse.newBuilder();
+            for (JwtIdentity svid : svids) {
+                response.addSvids(JWTSVID.newBuilder().setSpiffeId(svid.spiffeId().toString()).setSvid(svid.token()).setHint(svid.hint()));
+            }
+            observer.onNext(response.build());
+            observer.onCompleted();
+        } catch (StatusRuntimeException e) {
+            observer.onError(e);
+        }
+    }
+
+    @Override
+    public void validateJWTSVID(ValidateJWTSVIDRequest request, StreamObserver<ValidateJWTSVIDResponse> observer) {
+        try {
+            if (request.getAudience().isEmpty()) {
+                throw invalid("audience is empty; the audience the token must be valid for is required");
+            }
+            if (request.getSvid().isEmpty()) {
+                throw invalid("svid is empty; the jwt-svid to validate is required");
+            }
+            AttestedCaller caller = attest();
+            JwtSvidValidator.Result result = validator.validate(request.getSvid(), request.getAudience(), identities.bundles());
+            ValidateJWTSVIDResponse response = switch (result) {
+                case JwtSvidValidator.Invalid invalid -> throw invalid(invalid.reason());
+                case JwtSvidValidator.Valid valid -> ValidateJWTSVIDResponse.newBuilder()
+                        .setSpiffeId(valid.spiffeId().toString())
+                        .setClaims(struct(valid.claimsJson()))
+                        .build();
+            };
+            requireSameProcess(caller);
+            observer.onNext(response);
+            observer.onCompleted();
+        } catch (StatusRuntimeException e) {
+            observer.onError(e);
+        }
+    }
+
+    private <T> void stream(StreamObserver<T> observer, Function<AttestedCaller, Step<T>> state) {
+        AttestedCaller caller;
+        try {
+            caller = attest();
+        } catch (StatusRuntimeException e) {
+            observer.onError(e);
+            return;
+        }
+        StreamPublisher.start((ServerCallStreamObserver<T>) observer, identities, executor, () -> {
+            if (!attestor.stillSame(caller)) {
+                return new Fail<>(processGone(caller.peer()));
+            }
+            return state.apply(caller);
+        }, openStreams);
+    }
+
+    /** Unregisters every open stream's change listener; for server shutdown, after the calls were cancelled. */
+    void closeStreams() {
+        for (StreamPublisher<?> publisher : List.copyOf(openStreams)) {
+            publisher.close();
+        }
+    }
+
+    private AttestedCaller attest() {
+        PeerCredentials peer = SecurityHeaderInterceptor.PEER.get();
+        Optional<AttestedCaller> caller;
+        try {
+            caller = attestor.attest(peer);
+        } catch (RuntimeException e) {
+            // unreadable /proc entries, or process state no selector can hold (for example a control
+            // character in the binary's path): fail closed, without an identity
+            LOG.warn("cannot attest workload pid {}: {}", peer.pid(), e.toString());
+            throw Status.UNAVAILABLE.withDescription("cannot attest caller pid " + peer.pid() + ": " + e.getMessage()).asRuntimeException();
+        }
+        if (caller.isEmpty()) {
+            throw processGone(peer).asRuntimeException();
+        }
+        LOG.debug("attested workload pid {} uid {}: {}", peer.pid(), peer.uid(), caller.get().selectors());
+        return caller.get();
+    }
+
+    private void requireSameProcess(AttestedCaller caller) {
+        if (!attestor.stillSame(caller)) {
+            throw processGone(caller.peer()).asRuntimeException();
+        }
+    }
+
+    private static Status processGone(PeerCredentials peer) {
+        return Status.PERMISSION_DENIED.withDescription("caller pid " + peer.pid()
+                + " exited or its pid now names another process; no identity is issued");
+    }
+
+    private static Status noIdentity(AttestedCaller caller) {
+        return Status.PERMISSION_DENIED.withDescription("no identity issued to caller pid " + caller.peer().pid()
+                + "; no registration entry matches its selectors");
+    }
+
+    private static StatusRuntimeException invalid(String message) {
+        return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+    }
+
+    private static Struct struct(String json) {
+        Struct.Builder builder = Struct.newBuilder();
+        try {
+            JsonFormat.parser().merge(json, builder);
+        } catch (InvalidProtocolBufferException e) {
+            throw invalid("token claims are not a json object: " + e.getMessage());
+        }
+        return builder.build();
+    }
+}

@@ -1,0 +1,90 @@
+package dev.sigil.agent.workload;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sigil.core.selector.Selector;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class UnixWorkloadAttestorTest implements WorkloadAttestorContract {
+    @Override
+    public WorkloadAttestor attestor(Path procRoot) {
+        return WorkloadAttestor.unix(procRoot, Path.of("/etc"));
+    }
+
+    @TempDir
+    Path dir;
+
+    private static Selector unix(String value) {
+        return Selector.of("unix", value);
+    }
+
+    @Test
+    void fakeProcessYieldsIdsNamesGroupsPathAndDigest() throws Exception {
+        Path etc = Files.createDirectories(dir.resolve("etc"));
+        Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/bin/sh\n# comment\napp:x:1001:1002::/home/app:/bin/sh\n");
+        Files.writeString(etc.resolve("group"), "root:x:0:\napp:x:1002:\n");
+        Path binary = Files.writeString(dir.resolve("app-binary"), "#!/bin/true\n");
+        FakeProc proc = new FakeProc(Files.createDirectories(dir.resolve("proc")));
+        proc.process(42, 777, FakeProc.status(1001, 1002, "4 27 1002"));
+        proc.exe(42, binary);
+
+        Set<Selector> selectors = WorkloadAttestor.unix(proc.root, etc).attest(42);
+
+        assertThat(selectors).containsExactlyInAnyOrder(
+                unix("uid:1001"), unix("user:app"), unix("gid:1002"), unix("group:app"),
+                unix("supplementary_gid:4"), unix("supplementary_gid:27"), unix("supplementary_gid:1002"),
+                unix("path:" + binary), unix("sha256:" + sha256(binary)));
+    }
+
+    @Test
+    void idsWithoutNamesAndUnreadableBinaryGiveOnlyIdSelectors() throws Exception {
+        FakeProc proc = new FakeProc(Files.createDirectories(dir.resolve("proc")));
+        proc.process(43, 1, FakeProc.status(5000, 5000, ""));
+
+        assertThat(WorkloadAttestor.unix(proc.root, dir.resolve("no-etc")).attest(43))
+                .containsExactlyInAnyOrder(unix("uid:5000"), unix("gid:5000"));
+    }
+
+    @Test
+    void replacedBinaryGetsANewDigest() throws Exception {
+        Path binary = Files.writeString(dir.resolve("app"), "version 1");
+        FakeProc proc = new FakeProc(Files.createDirectories(dir.resolve("proc")));
+        proc.process(44, 1, FakeProc.status(1, 1, ""));
+        proc.exe(44, binary);
+        WorkloadAttestor attestor = WorkloadAttestor.unix(proc.root, dir);
+        assertThat(attestor.attest(44)).contains(unix("sha256:" + sha256(binary)));
+
+        Path replacement = Files.writeString(dir.resolve("app.new"), "version 2, longer");
+        Files.move(replacement, binary, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+
+        assertThat(attestor.attest(44)).contains(unix("sha256:" + sha256(binary)));
+    }
+
+    @Test
+    void realProcessOfThisJvmIsAttested() throws Exception {
+        int pid = (int) ProcessHandle.current().pid();
+        String uid = new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).trim();
+        Path java = Path.of(ProcessHandle.current().info().command().orElseThrow()).toRealPath();
+
+        Set<Selector> selectors = WorkloadAttestor.unix(Path.of("/proc"), Path.of("/etc")).attest(pid);
+
+        assertThat(selectors).contains(unix("uid:" + uid), unix("path:" + java), unix("sha256:" + sha256(java)));
+        assertThat(selectors).anyMatch(s -> s.value().startsWith("gid:"));
+        if (uid.equals("0")) {
+            assertThat(selectors).contains(unix("user:root"));
+        }
+    }
+
+    private static String sha256(Path file) throws Exception {
+        try (InputStream in = Files.newInputStream(file)) {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes()));
+        }
+    }
+}

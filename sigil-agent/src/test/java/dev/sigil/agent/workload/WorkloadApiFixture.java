@@ -1,0 +1,83 @@
+package dev.sigil.agent.workload;
+
+import dev.sigil.core.selector.Selector;
+import dev.sigil.proto.workload.SpiffeWorkloadAPIGrpc;
+import io.grpc.ClientInterceptor;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A Workload API server on a socket in a temp dir, backed by fake identities, plus raw gRPC clients. */
+final class WorkloadApiFixture implements AutoCloseable {
+    final TestTrustDomain domain = new TestTrustDomain("example.org");
+    final FakeWorkloadIdentities identities = new FakeWorkloadIdentities(domain);
+    final WorkloadApiServer server;
+    private final EventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+
+    WorkloadApiFixture(Path dir, List<WorkloadAttestor> attestors, Path procRoot, Clock clock) {
+        WorkloadApiConfig config = WorkloadApiConfig.defaults().withSocketPath(dir.resolve("agent/api.sock")).withProcRoot(procRoot);
+        server = WorkloadApiServer.create(config, identities, attestors, clock).start();
+    }
+
+    /** A server attesting callers from the real /proc with the unix and cgroup attestors. */
+    static WorkloadApiFixture real(Path dir) {
+        Path proc = Path.of("/proc");
+        return new WorkloadApiFixture(dir, List.of(WorkloadAttestor.unix(proc, Path.of("/etc")), WorkloadAttestor.cgroup(proc)),
+                proc, Clock.systemUTC());
+    }
+
+    /** The selector the test JVM has: its effective uid. */
+    static Selector ownUid() {
+        try {
+            return Selector.of("unix", "uid:" + Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    String socketUri() {
+        return "unix:" + server.socketPath();
+    }
+
+    ManagedChannel channel() {
+        return NettyChannelBuilder.forAddress(new DomainSocketAddress(server.socketPath().toString()))
+                .channelType(EpollDomainSocketChannel.class)
+                .eventLoopGroup(clientGroup)
+                .withOption(io.netty.channel.ChannelOption.SO_KEEPALIVE, null)
+                .usePlaintext()
+                .build();
+    }
+
+    /** A stub sending the security header. */
+    SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIBlockingStub stub(ManagedChannel channel) {
+        return SpiffeWorkloadAPIGrpc.newBlockingStub(channel).withInterceptors(securityHeader());
+    }
+
+    static ClientInterceptor securityHeader() {
+        Metadata headers = new Metadata();
+        headers.put(SecurityHeaderInterceptor.HEADER, "true");
+        return MetadataUtils.newAttachHeadersInterceptor(headers);
+    }
+
+    static void shutdown(ManagedChannel channel) throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        clientGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

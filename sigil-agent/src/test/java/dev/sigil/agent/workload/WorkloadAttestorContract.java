@@ -1,0 +1,30 @@
+package dev.sigil.agent.workload;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What every {@link WorkloadAttestor} guarantees; each implementation's test implements this. */
+interface WorkloadAttestorContract {
+
+    /** The attestor under test reading procfs at {@code procRoot}. */
+    WorkloadAttestor attestor(Path procRoot);
+
+    @Test
+    default void selectorsOfTheRunningJvmAreAllOfTheAttestorsType() {
+        WorkloadAttestor attestor = attestor(Path.of("/proc"));
+        assertThat(attestor.attest((int) ProcessHandle.current().pid()))
+                .isNotEmpty()
+                .allMatch(selector -> selector.type().equals(attestor.type()));
+    }
+
+    @Test
+    default void processMissingFromProcIsAnAttestationFailure(@TempDir Path emptyProc) {
+        assertThatThrownBy(() -> attestor(emptyProc).attest(4242))
+                .isInstanceOf(WorkloadAttestationException.class)
+                .hasMessageContaining("4242");
+    }
+}
