@@ -1,0 +1,14 @@
+package dev.sigil.agent.server;
+
+import dev.sigil.core.bundle.SpiffeBundle;
+import java.util.List;
+import java.util.Optional;
+
+/** One SyncEntries answer: changed and removed entries up to {@code throughRevision}, and the bundle if it changed. */
+public record SyncPage(List<RegistrationEntry> changed, List<String> removedIds, long throughRevision, boolean more,
+                       Optional<SpiffeBundle> bundle) {
+    public SyncPage {
+        changed = List.copyOf(changed);
+        removedIds = List.copyOf(removedIds);
+    }
+}
