@@ -241,10 +241,20 @@ public final class AgentServerClient implements AutoCloseable {
         }
         Status status = Status.fromThrowable(cause);
         boolean denied = status.getCode() == Status.Code.PERMISSION_DENIED || status.getCode() == Status.Code.UNAUTHENTICATED;
-        String detail = status.getDescription() != null ? status.getDescription()
-                : status.getCause() != null ? status.getCause().getMessage() : "";
+        String detail = status.getCause() != null ? rootMessage(status.getCause())
+                : status.getDescription() != null ? status.getDescription() : "";
         return new AgentServerException("server at " + host + ":" + port + " failed '" + call + "': "
                 + status.getCode().name().toLowerCase() + (detail == null || detail.isEmpty() ? "" : " (" + detail + ")"), denied, cause);
+    }
+
+    /** The innermost cause's message on one line; for TLS failures, our trust manager's reason. */
+    private static String rootMessage(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root && !(root instanceof java.security.cert.CertificateException)) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return message.lines().findFirst().orElse("");
     }
 
     private AgentSvid agentSvid(dev.sigil.proto.agent.v1.AgentSvid svid) {
