@@ -10,6 +10,7 @@ import dev.sigil.agent.server.AgentServerClient;
 import dev.sigil.agent.server.AgentServerClient.SignRequest;
 import dev.sigil.agent.server.AgentServerException;
 import dev.sigil.agent.server.AgentSvid;
+import dev.sigil.agent.server.AgentSvidStore;
 import dev.sigil.agent.server.MintedJwt;
 import dev.sigil.agent.server.NodeKeys;
 import dev.sigil.agent.server.SignResult;
@@ -48,8 +49,12 @@ import org.slf4j.LoggerFactory;
  * <p>When the server refuses the agent (PERMISSION_DENIED/UNAUTHENTICATED: banned, evicted, unknown)
  * or the agent SVID has expired, the agent attests again with a new key, once; when that is refused, or
  * when the attestor is single-use (join_token), the agent stops ({@link AgentState.Stopped}) with a
- * message telling the operator what to do. Credentials (agent key and SVID) are held in memory only:
- * after a restart the agent attests again, so a join_token agent needs a new token to restart.
+ * message telling the operator what to do.
+ *
+ * <p>The agent key, SVID and bundle are kept in {@code <data_dir>/agent-svid.json} (mode 0600, see
+ * {@link AgentSvidStore}): a restarted agent resumes with them until the SVID expires, so a join_token
+ * agent survives restarts; once the stored SVID has expired it must attest again (with a new token).
+ * The file is deleted when the agent stops because the server refused it.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
@@ -64,6 +69,7 @@ public final class Agent implements AutoCloseable {
     private final AgentServerClient client;
     private final SvidCache cache;
     private final EntrySync sync;
+    private final AgentSvidStore store;
     private final ScheduledExecutorService ticker;
     private volatile Optional<AgentCredentials> credentials = Optional.empty();
     private volatile AgentState state = new AgentState.Starting();
@@ -94,6 +100,7 @@ public final class Agent implements AutoCloseable {
             }
         }, clock);
         this.sync = new EntrySync(client::sync, cache);
+        this.store = new AgentSvidStore(config.dataDir(), config.trustDomain(), clock);
         this.ticker = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "sigil-agent-tick");
             thread.setDaemon(true);
@@ -127,13 +134,20 @@ public final class Agent implements AutoCloseable {
             throw new IllegalStateException("agent already started");
         }
         started = true;
-        try {
-            attest();
-        } catch (AgentServerException e) {
-            String reason = "node attestation with the server at " + config.serverAddress() + " failed: " + e.getMessage()
-                    + (e.denied() && singleUse() ? "; a join token is single-use: generate a new one ('sigil token generate') and restart the agent" : "");
-            stop(reason);
-            throw new AgentException(reason, e);
+        Optional<AgentSvidStore.Stored> stored = store.load();
+        if (stored.isPresent()) {
+            install(stored.get().credentials().keys(), stored.get().credentials().svid());
+            LOG.info("resuming with the stored agent svid {} (valid until {}); not attesting again",
+                    stored.get().credentials().svid().spiffeId(), stored.get().credentials().svid().notAfter());
+        } else {
+            try {
+                attest();
+            } catch (AgentServerException e) {
+                String reason = "node attestation with the server at " + config.serverAddress() + " failed: " + e.getMessage()
+                        + (e.denied() && singleUse() ? "; a join token is single-use: generate a new one ('sigil token generate') and restart the agent" : "");
+                stop(reason);
+                throw new AgentException(reason, e);
+            }
         }
         tick();
         long period = config.syncInterval().toMillis();
@@ -243,6 +257,11 @@ public final class Agent implements AutoCloseable {
             cache.updateBundle(bundle);
             trust.updateAnchors(bundle.x509Authorities());
         });
+        try {
+            store.save(fresh, cache.bundles().own());
+        } catch (AgentException e) {
+            LOG.warn("{}; a restart will have to attest again", e.getMessage());
+        }
         renewAt = renewalTime(svid.notBefore(), svid.notAfter(), ThreadLocalRandom.current().nextDouble(-JITTER, JITTER));
         state = new AgentState.Running(svid.spiffeId(), svid.notAfter());
     }
@@ -259,6 +278,7 @@ public final class Agent implements AutoCloseable {
         }
         state = new AgentState.Stopped(reason);
         credentials = Optional.empty();
+        store.delete();
         ticker.shutdown();
     }
 

@@ -60,7 +60,7 @@ class AgentTest {
     }
 
     private AgentConfig config(FakeAgentServer server, AgentConfig.TrustBootstrap bootstrap) {
-        return new AgentConfig(dir, TD, new AgentConfig.ServerAddress("127.0.0.1", server.port()), bootstrap,
+        return new AgentConfig(dir.resolve("data-" + System.nanoTime()), TD, new AgentConfig.ServerAddress("127.0.0.1", server.port()), bootstrap,
                 new AgentConfig.NodeAttestorSettings.JoinToken("unused"), dir.resolve("api.sock"), Duration.ofHours(1), AgentConfig.LogLevel.INFO);
     }
 
@@ -364,6 +364,63 @@ class AgentTest {
 
         assertThat(agent.identities().bundles().own().sequence()).isEqualTo(before + 1);
         assertThat(changes.get()).isPositive();
+    }
+
+    @Test
+    void aRestartedAgentResumesWithItsStoredSvidWithoutAttestingAgain() throws Exception {
+        FakeAgentServer server = server();
+        server.putEntry("web", "spiffe://agent.test/web", Duration.ofMinutes(10), "unix:uid:1000");
+        AgentConfig config = config(server, bundleFile(server.caCertificate()));
+        Agent first = new Agent(config, FakeAttestor.joinToken("token-1"), clock);
+        first.start();
+        SpiffeId agentId = first.svid().orElseThrow().spiffeId();
+        first.close();
+
+        Path stored = config.dataDir().resolve("agent-svid.json");
+        assertThat(Files.getPosixFilePermissions(stored)).containsExactlyInAnyOrder(
+                java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+
+        Agent second = new Agent(config, FakeAttestor.joinToken("token-1"), clock);
+        closeables.add(second);
+        second.start();
+
+        assertThat(server.attestations).hasValue(1);
+        assertThat(second.svid().orElseThrow().spiffeId()).isEqualTo(agentId);
+        assertThat(second.identities().x509Svids(WEB)).hasSize(1);
+    }
+
+    @Test
+    void aStoredSvidThatExpiredIsNotReused() throws Exception {
+        FakeAgentServer server = server();
+        server.agentTtl = Duration.ofMinutes(10);
+        AgentConfig config = config(server, bundleFile(server.caCertificate()));
+        Agent first = new Agent(config, FakeAttestor.proofOfPossession("node-1"), clock);
+        first.start();
+        first.close();
+
+        clock.advance(Duration.ofMinutes(11));
+        Agent second = new Agent(config, FakeAttestor.proofOfPossession("node-1"), clock);
+        closeables.add(second);
+        second.start();
+
+        assertThat(server.attestations).hasValue(2);
+        assertThat(second.state()).isInstanceOf(AgentState.Running.class);
+    }
+
+    @Test
+    void aStoppedAgentDeletesItsStoredSvid() throws Exception {
+        FakeAgentServer server = server();
+        AgentConfig config = config(server, bundleFile(server.caCertificate()));
+        Agent agent = new Agent(config, FakeAttestor.joinToken("token-9"), clock);
+        closeables.add(agent);
+        agent.start();
+        assertThat(config.dataDir().resolve("agent-svid.json")).exists();
+
+        server.refuseNextCall = true;
+        agent.tick();
+
+        assertThat(agent.state()).isInstanceOf(AgentState.Stopped.class);
+        assertThat(config.dataDir().resolve("agent-svid.json")).doesNotExist();
     }
 
     private static List<String> ids(List<X509Identity> identities) {

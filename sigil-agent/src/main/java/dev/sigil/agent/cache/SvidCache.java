@@ -125,6 +125,7 @@ public final class SvidCache implements WorkloadIdentities {
      */
     public int rotateDue() {
         Instant now = clock.instant();
+        jwts.values().removeIf(jwt -> !now.isBefore(jwt.expiresAt()));
         Snapshot current = snapshot;
         List<RegistrationEntry> due = new ArrayList<>();
         for (RegistrationEntry entry : current.entries().values()) {

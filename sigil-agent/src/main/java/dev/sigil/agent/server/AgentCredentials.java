@@ -6,7 +6,7 @@ import java.util.Objects;
 
 /**
  * The agent's key pair and the SVID the server issued for it. The private key stays in memory and is
- * reachable only through {@link #privateKeyForTls()}; {@link #toString()} never shows it.
+ * reachable only through {@link #exportPrivateKey()}; {@link #toString()} never shows it.
  */
 public record AgentCredentials(KeyPair keys, AgentSvid svid) {
     public AgentCredentials {
@@ -17,8 +17,8 @@ public record AgentCredentials(KeyPair keys, AgentSvid svid) {
         }
     }
 
-    /** The private key, for the TLS client handshake only. */
-    PrivateKey privateKeyForTls() {
+    /** The private key: only for the TLS client handshake and {@link AgentSvidStore} (greppable export path). */
+    PrivateKey exportPrivateKey() {
         return keys.getPrivate();
     }
 

@@ -43,7 +43,7 @@ final class CurrentSvidKeyManager extends X509ExtendedKeyManager {
 
     @Override
     public PrivateKey getPrivateKey(String alias) {
-        return current.get().filter(c -> ALIAS.equals(alias)).map(AgentCredentials::privateKeyForTls).orElse(null);
+        return current.get().filter(c -> ALIAS.equals(alias)).map(AgentCredentials::exportPrivateKey).orElse(null);
     }
 
     @Override
