@@ -87,7 +87,7 @@ public final class AgentConfigLoader {
         AgentConfig.LogLevel logLevel = pick(env, SIGIL_AGENT_LOG_LEVEL, AgentConfig.LogLevel::parse, raw.logLevel(), AgentConfig.LogLevel.INFO);
         Path socket = raw.workloadApi() != null && raw.workloadApi().socketPath() != null ? raw.workloadApi().socketPath() : DEFAULT_SOCKET;
         Duration syncInterval = raw.syncInterval() != null ? raw.syncInterval() : DEFAULT_SYNC_INTERVAL;
-        if (syncInterval.toMillis() < 100) {
+        if (syncInterval.toSeconds() < 1) {
             throw new AgentConfigException("sync_interval '" + Durations.format(syncInterval) + "' is too short; use at least 1s");
         }
         return new AgentConfig(dataDir, trustDomain, server, bootstrap(raw), nodeAttestor(raw.nodeAttestor(), env), socket, syncInterval, logLevel);
