@@ -215,7 +215,8 @@ public final class SvidCache implements WorkloadIdentities {
         List<X509Identity> out = new ArrayList<>();
         for (RegistrationEntry entry : matching(current, selectors, now)) {
             Held held = current.identities().get(entry.id());
-            if (held != null && now.isBefore(held.notAfter())) {
+            // an entry whose SPIFFE ID changed keeps no identity until it is re-signed
+            if (held != null && now.isBefore(held.notAfter()) && held.identity().spiffeId().equals(entry.spiffeId())) {
                 out.add(held.identity());
             }
         }

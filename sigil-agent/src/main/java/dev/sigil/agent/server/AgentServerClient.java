@@ -8,9 +8,6 @@ import dev.sigil.core.selector.Selector;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.core.spiffeid.TrustDomain;
 import dev.sigil.proto.agent.v1.AgentGrpc;
-import dev.sigil.proto.agent.v1.AttestParams;
-import dev.sigil.proto.agent.v1.AttestRequest;
-import dev.sigil.proto.agent.v1.AttestResponse;
 import dev.sigil.proto.agent.v1.BatchSignX509Request;
 import dev.sigil.proto.agent.v1.BatchSignX509Response;
 import dev.sigil.proto.agent.v1.Bundle;
@@ -27,7 +24,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import io.netty.handler.ssl.SslContext;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
@@ -106,44 +102,8 @@ public final class AgentServerClient implements AutoCloseable {
      * {@link NodeAttestorClient#respond}, and returns the agent SVID the server issues.
      */
     public AgentSvid attest(NodeAttestorClient attestor, byte[] csr) {
-        CompletableFuture<dev.sigil.proto.agent.v1.AgentSvid> result = new CompletableFuture<>();
-        StreamObserver<AttestRequest>[] requests = newRequestHolder();
-        requests[0] = AgentGrpc.newStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS)
-                .attest(new StreamObserver<>() {
-                    @Override
-                    public void onNext(AttestResponse response) {
-                        switch (response.getStepCase()) {
-                            case CHALLENGE -> {
-                                try {
-                                    byte[] answer = attestor.respond(response.getChallenge().toByteArray());
-                                    requests[0].onNext(AttestRequest.newBuilder().setChallengeResponse(ByteString.copyFrom(answer)).build());
-                                } catch (RuntimeException e) {
-                                    result.completeExceptionally(e);
-                                    requests[0].onError(Status.CANCELLED.withDescription("attestor cannot answer the challenge").asRuntimeException());
-                                }
-                            }
-                            case RESULT -> {
-                                result.complete(response.getResult());
-                                requests[0].onCompleted();
-                            }
-                            default -> result.completeExceptionally(new AgentServerException("server sent an empty attestation step", false, null));
-                        }
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        result.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        result.completeExceptionally(new AgentServerException("server ended attestation without a result", false, null));
-                    }
-                });
-        requests[0].onNext(AttestRequest.newBuilder().setParams(AttestParams.newBuilder()
-                .setAttestor(attestor.type())
-                .setPayload(ByteString.copyFrom(attestor.evidence()))
-                .setCsr(ByteString.copyFrom(csr))).build());
+        CompletableFuture<dev.sigil.proto.agent.v1.AgentSvid> result = AttestExchange.start(attestor, csr,
+                responses -> AgentGrpc.newStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).attest(responses)).result();
         try {
             return agentSvid(result.get(DEADLINE_SECONDS + 5, TimeUnit.SECONDS));
         } catch (ExecutionException e) {
@@ -154,11 +114,6 @@ public final class AgentServerClient implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AgentServerException("interrupted while attesting", false, e);
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static StreamObserver<AttestRequest>[] newRequestHolder() {
-        return new StreamObserver[1];
     }
 
     /** A fresh agent SVID for the key in {@code csr}, authorized by the current SVID. */
