@@ -206,6 +206,23 @@ class AgentTest {
     }
 
     @Test
+    void aFullStateSyncDropsEntriesTheServerNoLongerLists() throws Exception {
+        FakeAgentServer server = server();
+        server.putEntry("web", "spiffe://agent.test/web", Duration.ofMinutes(10), "unix:uid:1000");
+        server.putEntry("db", "spiffe://agent.test/db", Duration.ofMinutes(10), "unix:uid:1000");
+        Agent agent = started(server, FakeAttestor.proofOfPossession("node-1"));
+        assertThat(agent.cache().identityCount()).isEqualTo(2);
+
+        server.forgetEntry("db");
+        server.fullStateNext = true;
+        agent.tick();
+
+        assertThat(ids(agent.identities().x509Svids(WEB))).containsExactly("spiffe://agent.test/web");
+        assertThat(agent.cache().entryCount()).isEqualTo(1);
+        assertThat(agent.cache().identityCount()).isEqualTo(1);
+    }
+
+    @Test
     void aWorkloadGetsTheEntriesWhoseSelectorsAreASubsetOfItsOwn() throws Exception {
         FakeAgentServer server = server();
         server.putEntry("web", "spiffe://agent.test/web", Duration.ofMinutes(10), "unix:uid:1000");

@@ -2,10 +2,13 @@ package dev.sigil.agent.cache;
 
 import dev.sigil.agent.AgentException;
 import dev.sigil.agent.server.SyncPage;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * Brings the cache's entry table up to date: asks for changes since the last revision, page by page
- * while the server says there are more, then marks the cache synced.
+ * while the server says there are more, then marks the cache synced. When the server answers with its
+ * full state, entries it did not list are dropped.
  */
 public final class EntrySync {
     static final int PAGE = 1000;
@@ -26,10 +29,19 @@ public final class EntrySync {
     /** Runs one complete sync; returns the number of pages fetched. */
     public int syncOnce() {
         int pages = 0;
+        Set<String> fullState = null;
         SyncPage page;
         do {
             long since = cache.lastSyncRevision();
             page = source.sync(since, cache.bundleSequence(), PAGE);
+            if (page.fullState() && fullState == null) {
+                fullState = new HashSet<>();
+            }
+            if (fullState != null) {
+                for (var entry : page.changed()) {
+                    fullState.add(entry.id());
+                }
+            }
             cache.apply(page.changed(), page.removedIds(), page.throughRevision(), page.bundle());
             pages++;
             if (page.more() && page.throughRevision() <= since) {
@@ -37,6 +49,9 @@ public final class EntrySync {
                         + " but sent through revision " + page.throughRevision() + "; sync stopped to avoid a loop");
             }
         } while (page.more());
+        if (fullState != null) {
+            cache.retainOnly(fullState);
+        }
         cache.markSynced();
         return pages;
     }

@@ -98,6 +98,14 @@ public final class SvidCache implements WorkloadIdentities {
         }
     }
 
+    /** Drops every entry (with its SVID and JWTs) whose id is not in {@code ids}: the server's full state. */
+    public void retainOnly(Set<String> ids) {
+        List<String> gone = snapshot.entries().keySet().stream().filter(id -> !ids.contains(id)).toList();
+        if (!gone.isEmpty()) {
+            apply(List.of(), gone, snapshot.revision(), Optional.empty());
+        }
+    }
+
     /** Sets this trust domain's bundle (from attestation or renewal). */
     public void updateBundle(SpiffeBundle bundle) {
         Snapshot current = snapshot;

@@ -139,7 +139,7 @@ public final class AgentServerClient implements AutoCloseable {
             changed.add(entry(entry));
         }
         return new SyncPage(changed, response.getRemovedIdsList(), response.getThroughRevision(), response.getMore(),
-                response.hasBundle() ? Optional.of(bundle(response.getBundle())) : Optional.empty());
+                response.hasBundle() ? Optional.of(bundle(response.getBundle())) : Optional.empty(), response.getFullState());
     }
 
     /** One CSR per request; one result per request, in order. */

@@ -82,6 +82,8 @@ public final class FakeAgentServer implements AutoCloseable {
     public volatile int pageSize = 1000;
     /** The next authenticated call is refused with PERMISSION_DENIED (an evicted agent). */
     public volatile boolean refuseNextCall;
+    /** The next sync answers with the full state (all entries, full_state = true). */
+    public volatile boolean fullStateNext;
     /** Attestation is refused with PERMISSION_DENIED. */
     public volatile boolean refuseAttestation;
 
@@ -154,6 +156,12 @@ public final class FakeAgentServer implements AutoCloseable {
         }
         entries.put(id, entry.build());
         removed.remove(id);
+    }
+
+    /** Drops an entry without a tombstone: only a full-state sync tells the agent. */
+    public synchronized void forgetEntry(String id) {
+        entries.remove(id);
+        revision++;
     }
 
     public synchronized void removeEntry(String id) {
@@ -308,6 +316,16 @@ public final class FakeAgentServer implements AutoCloseable {
                 syncCalls.incrementAndGet();
                 SyncEntriesResponse.Builder out = SyncEntriesResponse.newBuilder();
                 synchronized (FakeAgentServer.this) {
+                    if (fullStateNext) {
+                        fullStateNext = false;
+                        out.addAllChanged(entries.values()).setFullState(true).setThroughRevision(revision);
+                        if (request.getBundleSequence() != bundleSequence) {
+                            out.setBundle(bundle());
+                        }
+                        responses.onNext(out.build());
+                        responses.onCompleted();
+                        return;
+                    }
                     record Change(long revision, Entry entry, String removedId) {
                     }
                     List<Change> changes = new ArrayList<>();
