@@ -125,9 +125,10 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
-     * Attests, syncs once and starts the periodic tick.
+     * Resumes with the stored agent SVID or attests, syncs once and starts the periodic tick.
      *
-     * @throws AgentException when attestation fails (the message says why, e.g. a used join token)
+     * @throws AgentException when the agent cannot run: attestation failed or the server refused the
+     *                        stored SVID and re-attestation is impossible (the message says what to do)
      */
     public synchronized void start() {
         if (started) {
@@ -150,6 +151,9 @@ public final class Agent implements AutoCloseable {
             }
         }
         tick();
+        if (state instanceof AgentState.Stopped stopped) {
+            throw new AgentException(stopped.reason());
+        }
         long period = config.syncInterval().toMillis();
         ticker.scheduleWithFixedDelay(this::tickQuietly, period, period, TimeUnit.MILLISECONDS);
     }
@@ -174,8 +178,7 @@ public final class Agent implements AutoCloseable {
             Instant now = clock.instant();
             AgentSvid svid = credentials.orElseThrow().svid();
             if (!now.isBefore(svid.notAfter())) {
-                reattest("the agent svid expired at " + svid.notAfter());
-                if (!(state instanceof AgentState.Running)) {
+                if (!reattest("the agent svid expired at " + svid.notAfter())) {
                     return;
                 }
             } else if (!now.isBefore(renewAt)) {
@@ -187,16 +190,16 @@ public final class Agent implements AutoCloseable {
                 LOG.warn("server call failed, retrying at the next tick: {}", e.getMessage());
                 return;
             }
-            reattest("the server refused the agent: " + e.getMessage());
-            if (state instanceof AgentState.Running) {
-                try {
-                    syncAndSign();
-                } catch (AgentServerException again) {
-                    if (again.denied()) {
-                        stop("the server refused the agent again after re-attestation: " + again.getMessage());
-                    } else {
-                        LOG.warn("server call failed after re-attestation, retrying at the next tick: {}", again.getMessage());
-                    }
+            if (!reattest("the server refused the agent: " + e.getMessage())) {
+                return;
+            }
+            try {
+                syncAndSign();
+            } catch (AgentServerException again) {
+                if (again.denied()) {
+                    stop("the server refused the agent again right after re-attestation: " + again.getMessage());
+                } else {
+                    LOG.warn("server call failed after re-attestation, retrying at the next tick: {}", again.getMessage());
                 }
             }
         }
@@ -208,21 +211,24 @@ public final class Agent implements AutoCloseable {
         cache.rotateDue();
     }
 
-    private void reattest(String why) {
+    /** Attests again unless the attestor is single-use; true when the agent holds a fresh SVID. */
+    private boolean reattest(String why) {
         if (singleUse()) {
             stop(why + "; the agent attested with a join token, which is single-use: generate a new token "
                     + "('sigil token generate') and restart the agent with it");
-            return;
+            return false;
         }
         LOG.warn("{}; attesting again with the {} attestor", why, attestor.type());
         try {
             attest();
+            return true;
         } catch (AgentServerException e) {
             if (e.denied()) {
                 stop(why + "; re-attestation was refused too: " + e.getMessage());
             } else {
                 LOG.warn("re-attestation failed, retrying at the next tick: {}", e.getMessage());
             }
+            return false;
         }
     }
 

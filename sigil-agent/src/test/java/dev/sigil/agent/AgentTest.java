@@ -440,6 +440,35 @@ class AgentTest {
         assertThat(config.dataDir().resolve("agent-svid.json")).doesNotExist();
     }
 
+    @Test
+    void aRestartedJoinTokenAgentWhoseStoredSvidIsRefusedFailsToStart() throws Exception {
+        FakeAgentServer server = server();
+        AgentConfig config = config(server, bundleFile(server.caCertificate()));
+        Agent first = new Agent(config, FakeAttestor.joinToken("token-2"), clock);
+        first.start();
+        first.close();
+
+        server.refuseNextCall = true;
+        Agent second = new Agent(config, FakeAttestor.joinToken("token-2"), clock);
+        closeables.add(second);
+
+        assertThatThrownBy(second::start).isInstanceOf(AgentException.class).hasMessageContaining("generate a new token");
+        assertThat(config.dataDir().resolve("agent-svid.json")).doesNotExist();
+    }
+
+    @Test
+    void anUnreachableServerDuringReattestationLeavesTheAgentRunningToRetry() throws Exception {
+        FakeAgentServer server = server();
+        Agent agent = started(server, FakeAttestor.proofOfPossession("node-1"));
+        server.agentTtl = Duration.ofMinutes(1);
+
+        clock.advance(Duration.ofHours(2)); // the agent svid has expired
+        server.close();
+        agent.tick();
+
+        assertThat(agent.state()).isInstanceOf(AgentState.Running.class);
+    }
+
     private static List<String> ids(List<X509Identity> identities) {
         return identities.stream().map(identity -> identity.spiffeId().toString()).toList();
     }
