@@ -425,6 +425,23 @@ class AgentTest {
     }
 
     @Test
+    void aStoredSvidReadableByOthersIsNotReused() throws Exception {
+        FakeAgentServer server = server();
+        AgentConfig config = config(server, bundleFile(server.caCertificate()));
+        Agent first = new Agent(config, FakeAttestor.proofOfPossession("node-1"), clock);
+        first.start();
+        first.close();
+        Files.setPosixFilePermissions(config.dataDir().resolve("agent-svid.json"),
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+
+        Agent second = new Agent(config, FakeAttestor.proofOfPossession("node-1"), clock);
+        closeables.add(second);
+        second.start();
+
+        assertThat(server.attestations).hasValue(2);
+    }
+
+    @Test
     void aStoppedAgentDeletesItsStoredSvid() throws Exception {
         FakeAgentServer server = server();
         AgentConfig config = config(server, bundleFile(server.caCertificate()));

@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * (which a single-use join token cannot). The file is written atomically with mode 0600 in a 0700
  * directory; it is the only place the agent writes a private key, through {@link #save}.
  *
- * <p>A file that cannot be read, belongs to another trust domain, does not pair key and certificate,
- * or holds an expired SVID is ignored (the agent attests again).
+ * <p>A file that cannot be read, is readable by group or others, belongs to another trust domain,
+ * does not pair key and certificate, or holds an expired SVID is ignored (the agent attests again).
  */
 public final class AgentSvidStore {
     private static final Logger LOG = LoggerFactory.getLogger(AgentSvidStore.class);
@@ -96,6 +96,12 @@ public final class AgentSvidStore {
             return Optional.empty();
         }
         try {
+            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
+            if (!Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE).containsAll(permissions)) {
+                LOG.warn("ignoring the stored agent svid in {}: its mode is {}, readable by others; it must be 0600 (rw-------)",
+                        file, PosixFilePermissions.toString(permissions));
+                return Optional.empty();
+            }
             var root = JSON.readTree(Files.readString(file, StandardCharsets.UTF_8));
             SpiffeId id = SpiffeId.parse(root.path("spiffe_id").asText());
             if (!id.memberOf(trustDomain)) {
@@ -126,8 +132,12 @@ public final class AgentSvidStore {
                 return Optional.empty();
             }
             return Optional.of(new Stored(new AgentCredentials(keys, svid), bundle));
-        } catch (Exception e) {
+        } catch (dev.sigil.core.SigilException | IllegalArgumentException e) {
             LOG.warn("ignoring the stored agent svid in {}: {}", file, e.getMessage());
+            return Optional.empty();
+        } catch (Exception e) {
+            // parser messages may quote file content, which includes the private key: name the failure only
+            LOG.warn("ignoring the stored agent svid in {}: it cannot be read ({})", file, e.getClass().getSimpleName());
             return Optional.empty();
         }
     }
