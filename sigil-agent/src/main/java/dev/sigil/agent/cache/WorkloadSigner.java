@@ -1,0 +1,13 @@
+package dev.sigil.agent.cache;
+
+import dev.sigil.agent.server.AgentServerClient.SignRequest;
+import dev.sigil.agent.server.MintedJwt;
+import dev.sigil.agent.server.SignResult;
+import java.util.List;
+
+/** What the SVID cache needs from the server: signing workload CSRs and minting JWT-SVIDs. */
+public interface WorkloadSigner {
+    List<SignResult> batchSign(List<SignRequest> requests);
+
+    MintedJwt mintJwt(String entryId, List<String> audience);
+}

@@ -1,0 +1,133 @@
+package dev.sigil.agent.config;
+
+import dev.sigil.core.spiffeid.TrustDomain;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * The agent's resolved configuration (docs/agent.md). Always complete and valid; build it with
+ * {@link AgentConfigLoader}. {@link #toString()} never shows the join token.
+ */
+public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress serverAddress, TrustBootstrap bootstrap,
+                          NodeAttestorSettings nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel) {
+    public AgentConfig {
+        Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(trustDomain, "trustDomain");
+        Objects.requireNonNull(serverAddress, "serverAddress");
+        Objects.requireNonNull(bootstrap, "bootstrap");
+        Objects.requireNonNull(nodeAttestor, "nodeAttestor");
+        Objects.requireNonNull(workloadApiSocket, "workloadApiSocket");
+        Objects.requireNonNull(logLevel, "logLevel");
+        if (syncInterval == null || syncInterval.toMillis() < 100) {
+            throw new IllegalArgumentException("sync_interval is " + syncInterval + "; it must be at least 100ms");
+        }
+    }
+
+    /** The server's agent API endpoint. */
+    public record ServerAddress(String host, int port) {
+        public ServerAddress {
+            if (host == null || host.isBlank()) {
+                throw new IllegalArgumentException("server address has an empty host");
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("server address port " + port + " is not valid; use 1 to 65535");
+            }
+        }
+
+        /** Parses {@code host:port} ({@code [v6]:port} for IPv6 literals). */
+        public static ServerAddress parse(String text) {
+            int colon = text == null ? -1 : text.lastIndexOf(':');
+            if (colon <= 0 || colon == text.length() - 1) {
+                throw new IllegalArgumentException("server address '" + text + "' is not host:port, for example 127.0.0.1:8081");
+            }
+            String host = text.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1);
+            }
+            try {
+                return new ServerAddress(host, Integer.parseInt(text.substring(colon + 1)));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("server address '" + text + "' has a port that is not a number; use 1 to 65535");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
+
+    /** How the agent comes to trust the server before it has a bundle from it. */
+    public sealed interface TrustBootstrap {
+        /** PEM X.509 authorities of the trust domain: the server's chain must validate to one of them. */
+        record BundleFile(Path path) implements TrustBootstrap {
+            public BundleFile {
+                Objects.requireNonNull(path, "path");
+            }
+        }
+
+        /**
+         * Trust on first use: the first server chain whose leaf is {@code spiffe://<td>/sigil/server} is
+         * trusted without validation. Whoever can intercept that connection can impersonate the server
+         * and issue this node's identities. For development only.
+         */
+        record Insecure() implements TrustBootstrap {
+        }
+    }
+
+    /** The node attestation method and its inputs. */
+    public sealed interface NodeAttestorSettings {
+        String type();
+
+        /** A single-use join token. */
+        record JoinToken(String token) implements NodeAttestorSettings {
+            public JoinToken {
+                if (token == null || token.isBlank()) {
+                    throw new IllegalArgumentException("join token is empty");
+                }
+            }
+
+            @Override
+            public String type() {
+                return "join_token";
+            }
+
+            @Override
+            public String toString() {
+                return "JoinToken[<redacted>]";
+            }
+        }
+
+        /** X.509 proof of possession: a node certificate and its private key. */
+        record X509Pop(Path certFile, Path keyFile) implements NodeAttestorSettings {
+            public X509Pop {
+                Objects.requireNonNull(certFile, "certFile");
+                Objects.requireNonNull(keyFile, "keyFile");
+            }
+
+            @Override
+            public String type() {
+                return "x509pop";
+            }
+        }
+    }
+
+    public enum LogLevel {
+        ERROR, WARN, INFO, DEBUG, TRACE;
+
+        static LogLevel parse(String text) {
+            for (LogLevel level : values()) {
+                if (level.name().equalsIgnoreCase(text.trim())) {
+                    return level;
+                }
+            }
+            throw new IllegalArgumentException("log level '" + text + "' is not valid; use error, warn, info, debug or trace");
+        }
+
+        public String lowerCase() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+}

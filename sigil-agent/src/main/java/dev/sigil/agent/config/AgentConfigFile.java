@@ -1,0 +1,168 @@
+package dev.sigil.agent.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
+import dev.sigil.core.spiffeid.TrustDomain;
+import java.io.IOException;
+import java.lang.reflect.RecordComponent;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * The agent configuration file exactly as written: every key optional (null when absent), values typed
+ * by deserializers that report the line of a bad value. Defaults are applied by {@link AgentConfigLoader}.
+ */
+final class AgentConfigFile {
+    private static final PropertyNamingStrategies.NamingBase SNAKE_CASE =
+            (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
+
+    private AgentConfigFile() {
+    }
+
+    record Root(Path dataDir, TrustDomain trustDomain, AgentConfig.ServerAddress serverAddress, Path trustBundlePath,
+                Boolean insecureBootstrap, NodeAttestor nodeAttestor, WorkloadApi workloadApi, Duration syncInterval,
+                AgentConfig.LogLevel logLevel) {
+        static Root empty() {
+            return new Root(null, null, null, null, null, null, null, null, null);
+        }
+    }
+
+    record NodeAttestor(String type, String joinToken, Path certFile, Path keyFile) {
+        @Override
+        public String toString() {
+            return "NodeAttestor[type=" + type + ", joinToken=" + (joinToken == null ? "<none>" : "<redacted>") + "]";
+        }
+    }
+
+    record WorkloadApi(Path socketPath) {
+    }
+
+    static ObjectMapper mapper(Path baseDir, Path userHome) {
+        SimpleModule values = new SimpleModule("sigil-agent-config");
+        values.addDeserializer(Duration.class, new ValueDeserializer<>(Durations::parse));
+        values.addDeserializer(TrustDomain.class, new ValueDeserializer<>(TrustDomain::parse));
+        values.addDeserializer(AgentConfig.LogLevel.class, new ValueDeserializer<>(AgentConfig.LogLevel::parse));
+        values.addDeserializer(AgentConfig.ServerAddress.class, new ValueDeserializer<>(AgentConfig.ServerAddress::parse));
+        values.addDeserializer(Path.class, new ValueDeserializer<>(text -> path(text, baseDir, userHome)));
+        return JsonMapper.builder(YAMLFactory.builder().build())
+                .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .addModule(values)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .build();
+    }
+
+    static Path path(String text, Path baseDir, Path userHome) {
+        if (text.isBlank()) {
+            throw new IllegalArgumentException("path is empty");
+        }
+        Path path = text.equals("~") ? userHome : text.startsWith("~/") ? userHome.resolve(text.substring(2)) : Path.of(text);
+        return baseDir.resolve(path).toAbsolutePath().normalize();
+    }
+
+    /**
+     * Checks every key against the record components it maps to, with the parser's own line numbers,
+     * before Jackson binds values (Jackson reports unknown record keys without their line).
+     */
+    static void checkKeys(JsonParser parser, Path file) throws IOException {
+        if (parser.nextToken() == JsonToken.START_OBJECT) {
+            checkKeys(parser, Root.class, "", file);
+        }
+    }
+
+    private static void checkKeys(JsonParser parser, Class<?> type, String parent, Path file) throws IOException {
+        Map<String, Class<?>> known = new TreeMap<>();
+        for (RecordComponent component : type.getRecordComponents()) {
+            known.put(SNAKE_CASE.translate(component.getName()), component.getType());
+        }
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String key = parser.currentName();
+            JsonLocation location = parser.currentTokenLocation();
+            Class<?> valueType = known.get(key);
+            if (valueType == null) {
+                throw new AgentConfigException(file + " line " + location.getLineNr() + ", column " + location.getColumnNr()
+                        + ": unknown key '" + key + "'" + (parent.isEmpty() ? "" : " under '" + parent + "'")
+                        + "; valid keys: " + String.join(", ", known.keySet()));
+            }
+            JsonToken value = parser.nextToken();
+            if (value == JsonToken.START_OBJECT && valueType.isRecord() && valueType != AgentConfig.ServerAddress.class) {
+                checkKeys(parser, valueType, parent.isEmpty() ? key : parent + "." + key, file);
+            } else {
+                parser.skipChildren();
+            }
+        }
+    }
+
+    /** One-line message for a Jackson failure: file, line, key and what was wrong. */
+    static AgentConfigException describe(Path file, JsonProcessingException e) {
+        JsonLocation location = e.getLocation();
+        String where = file + (location == null || location.getLineNr() < 1 ? ""
+                : " line " + location.getLineNr() + ", column " + location.getColumnNr());
+        String message;
+        if (e instanceof InvalidValueException invalid) {
+            message = "key '" + key(invalid) + "': " + invalid.getOriginalMessage();
+        } else if (e instanceof MismatchedInputException mismatch) {
+            String key = key(mismatch);
+            message = key.isEmpty() ? "the configuration must be a mapping of keys to values" : "key '" + key + "' has a value of the wrong kind";
+        } else if (e instanceof JsonMappingException mapping) {
+            message = "key '" + key(mapping) + "': value is not valid here";
+        } else {
+            message = "not valid yaml: " + String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("");
+        }
+        return new AgentConfigException(where + ": " + message, e);
+    }
+
+    private static String key(JsonMappingException e) {
+        StringBuilder out = new StringBuilder();
+        for (JsonMappingException.Reference reference : e.getPath()) {
+            if (reference.getFieldName() != null) {
+                out.append(out.isEmpty() ? "" : ".").append(reference.getFieldName());
+            }
+        }
+        return out.toString();
+    }
+
+    static final class InvalidValueException extends JsonMappingException {
+        InvalidValueException(JsonParser parser, String message) {
+            super(parser, message, parser.currentTokenLocation());
+        }
+    }
+
+    private static final class ValueDeserializer<T> extends JsonDeserializer<T> {
+        private final Function<String, T> parse;
+
+        ValueDeserializer(Function<String, T> parse) {
+            this.parse = parse;
+        }
+
+        @Override
+        public T deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+            JsonToken token = parser.currentToken();
+            if (token == JsonToken.START_OBJECT || token == JsonToken.START_ARRAY) {
+                throw new InvalidValueException(parser, "expected a single value, not a " + (token == JsonToken.START_OBJECT ? "mapping" : "list"));
+            }
+            try {
+                return parse.apply(parser.getText());
+            } catch (IllegalArgumentException | InvalidSpiffeIdException e) {
+                throw new InvalidValueException(parser, e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+package dev.sigil.agent.config;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
+import dev.sigil.core.spiffeid.TrustDomain;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads the agent configuration. Precedence for every setting: environment variable, then the YAML
+ * file, then the documented default (docs/agent.md). Paths in the file are relative to the file's
+ * directory; paths from variables to the working directory.
+ */
+public final class AgentConfigLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentConfigLoader.class);
+
+    public static final String SIGIL_AGENT_DATA_DIR = "SIGIL_AGENT_DATA_DIR";
+    public static final String SIGIL_AGENT_TRUST_DOMAIN = "SIGIL_AGENT_TRUST_DOMAIN";
+    public static final String SIGIL_AGENT_SERVER_ADDRESS = "SIGIL_AGENT_SERVER_ADDRESS";
+    public static final String SIGIL_AGENT_LOG_LEVEL = "SIGIL_AGENT_LOG_LEVEL";
+    public static final String SIGIL_JOIN_TOKEN = "SIGIL_JOIN_TOKEN";
+
+    static final AgentConfig.ServerAddress DEFAULT_SERVER = new AgentConfig.ServerAddress("127.0.0.1", 8081);
+    static final Path DEFAULT_SOCKET = Path.of("/tmp/sigil-agent/public/api.sock");
+    static final Duration DEFAULT_SYNC_INTERVAL = Duration.ofSeconds(5);
+
+    private AgentConfigLoader() {
+    }
+
+    /** Loads {@code file} (when given) and applies the environment; throws {@link AgentConfigException}. */
+    public static AgentConfig load(Optional<Path> file, AgentEnvironment env) {
+        AgentConfigFile.Root raw = file.map(AgentConfigLoader::read).orElse(AgentConfigFile.Root.empty());
+        try {
+            return resolve(raw, env);
+        } catch (AgentConfigException e) {
+            boolean fromFile = !e.getMessage().startsWith("environment variable ");
+            throw file.isPresent() && fromFile ? new AgentConfigException(file.get().toAbsolutePath().normalize() + ": " + e.getMessage(), e) : e;
+        } catch (IllegalArgumentException e) {
+            throw new AgentConfigException(e.getMessage(), e);
+        }
+    }
+
+    static AgentConfigFile.Root read(Path file) {
+        Path absolute = file.toAbsolutePath().normalize();
+        try {
+            String text = Files.readString(absolute, StandardCharsets.UTF_8);
+            ObjectMapper mapper = AgentConfigFile.mapper(absolute.getParent(), Path.of(System.getProperty("user.home")));
+            try (JsonParser parser = mapper.createParser(text)) {
+                AgentConfigFile.checkKeys(parser, absolute);
+            }
+            AgentConfigFile.Root root = mapper.readValue(text, AgentConfigFile.Root.class);
+            return root == null ? AgentConfigFile.Root.empty() : root;
+        } catch (MismatchedInputException e) {
+            if (String.valueOf(e.getOriginalMessage()).startsWith("No content to map")) {
+                return AgentConfigFile.Root.empty();
+            }
+            throw AgentConfigFile.describe(absolute, e);
+        } catch (JsonProcessingException e) {
+            throw AgentConfigFile.describe(absolute, e);
+        } catch (NoSuchFileException e) {
+            throw new AgentConfigException("configuration file " + absolute + " does not exist");
+        } catch (IOException e) {
+            throw new AgentConfigException("cannot read configuration file " + absolute + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static AgentConfig resolve(AgentConfigFile.Root raw, AgentEnvironment env) {
+        Path dataDir = env.variable(SIGIL_AGENT_DATA_DIR).map(text -> fromEnv(SIGIL_AGENT_DATA_DIR, text, AgentConfigLoader::cwdPath))
+                .orElseGet(() -> raw.dataDir() != null ? raw.dataDir() : env.defaultDataDir());
+        TrustDomain trustDomain = pick(env, SIGIL_AGENT_TRUST_DOMAIN, TrustDomain::parse, raw.trustDomain(), null);
+        if (trustDomain == null) {
+            throw new AgentConfigException("trust_domain is required (or set " + SIGIL_AGENT_TRUST_DOMAIN + "), for example example.org");
+        }
+        AgentConfig.ServerAddress server = pick(env, SIGIL_AGENT_SERVER_ADDRESS, AgentConfig.ServerAddress::parse,
+                raw.serverAddress(), DEFAULT_SERVER);
+        AgentConfig.LogLevel logLevel = pick(env, SIGIL_AGENT_LOG_LEVEL, AgentConfig.LogLevel::parse, raw.logLevel(), AgentConfig.LogLevel.INFO);
+        Path socket = raw.workloadApi() != null && raw.workloadApi().socketPath() != null ? raw.workloadApi().socketPath() : DEFAULT_SOCKET;
+        Duration syncInterval = raw.syncInterval() != null ? raw.syncInterval() : DEFAULT_SYNC_INTERVAL;
+        if (syncInterval.toSeconds() < 1) {
+            throw new AgentConfigException("sync_interval '" + Durations.format(syncInterval) + "' is too short; use at least 1s");
+        }
+        return new AgentConfig(dataDir, trustDomain, server, bootstrap(raw), nodeAttestor(raw.nodeAttestor(), env), socket, syncInterval, logLevel);
+    }
+
+    private static AgentConfig.TrustBootstrap bootstrap(AgentConfigFile.Root raw) {
+        boolean insecure = Boolean.TRUE.equals(raw.insecureBootstrap());
+        if (insecure && raw.trustBundlePath() != null) {
+            throw new AgentConfigException("trust_bundle_path and insecure_bootstrap: true exclude each other; keep trust_bundle_path");
+        }
+        if (insecure) {
+            LOG.warn("insecure_bootstrap is on: the agent will trust the first server certificate that claims the server's "
+                    + "spiffe id without verifying it; anyone able to intercept that connection can impersonate the server. "
+                    + "Use trust_bundle_path outside development.");
+            return new AgentConfig.TrustBootstrap.Insecure();
+        }
+        if (raw.trustBundlePath() == null) {
+            throw new AgentConfigException("trust_bundle_path is required: a PEM file of the trust domain's x509 authorities "
+                    + "(from 'sigil bundle show'); insecure_bootstrap: true skips server authentication for development only");
+        }
+        return new AgentConfig.TrustBootstrap.BundleFile(raw.trustBundlePath());
+    }
+
+    private static AgentConfig.NodeAttestorSettings nodeAttestor(AgentConfigFile.NodeAttestor file, AgentEnvironment env) {
+        Optional<String> envToken = env.variable(SIGIL_JOIN_TOKEN);
+        String type = file != null && file.type() != null ? file.type().trim() : envToken.isPresent() ? "join_token" : null;
+        if (type == null) {
+            throw new AgentConfigException("node_attestor.type is required: join_token (with node_attestor.join_token or "
+                    + SIGIL_JOIN_TOKEN + ") or x509pop (with cert_file and key_file)");
+        }
+        AgentConfigFile.NodeAttestor na = file != null ? file : new AgentConfigFile.NodeAttestor(type, null, null, null);
+        return switch (type) {
+            case "join_token" -> {
+                if (na.certFile() != null || na.keyFile() != null) {
+                    throw new AgentConfigException("node_attestor.cert_file and key_file are only used with type x509pop (the type is join_token)");
+                }
+                String token = envToken.orElse(na.joinToken());
+                if (token == null || token.isBlank()) {
+                    throw new AgentConfigException("node_attestor type join_token needs node_attestor.join_token or " + SIGIL_JOIN_TOKEN);
+                }
+                if (envToken.isEmpty()) {
+                    LOG.warn("the join token is set in the configuration file; prefer the {} environment variable", SIGIL_JOIN_TOKEN);
+                }
+                yield new AgentConfig.NodeAttestorSettings.JoinToken(token);
+            }
+            case "x509pop" -> {
+                if (na.joinToken() != null) {
+                    throw new AgentConfigException("node_attestor.join_token is only used with type join_token (the type is x509pop)");
+                }
+                if (na.certFile() == null || na.keyFile() == null) {
+                    throw new AgentConfigException("node_attestor type x509pop needs both cert_file and key_file");
+                }
+                yield new AgentConfig.NodeAttestorSettings.X509Pop(na.certFile(), na.keyFile());
+            }
+            default -> throw new AgentConfigException("node_attestor.type '" + type + "' is not valid; use join_token or x509pop");
+        };
+    }
+
+    private static <T> T pick(AgentEnvironment env, String variable, Function<String, T> parse, T fileValue, T defaultValue) {
+        Optional<String> fromEnv = env.variable(variable);
+        if (fromEnv.isPresent()) {
+            return fromEnv(variable, fromEnv.get(), parse);
+        }
+        return fileValue != null ? fileValue : defaultValue;
+    }
+
+    private static <T> T fromEnv(String variable, String text, Function<String, T> parse) {
+        try {
+            return parse.apply(text);
+        } catch (IllegalArgumentException | InvalidSpiffeIdException e) {
+            throw new AgentConfigException("environment variable " + variable + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Path cwdPath(String text) {
+        return Path.of(text).toAbsolutePath().normalize();
+    }
+}

@@ -1,0 +1,266 @@
+package dev.sigil.agent.server;
+
+import com.google.protobuf.ByteString;
+import dev.sigil.agent.attestor.NodeAttestorClient;
+import dev.sigil.core.bundle.SpiffeBundle;
+import dev.sigil.core.crypto.Pem;
+import dev.sigil.core.selector.Selector;
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.core.spiffeid.TrustDomain;
+import dev.sigil.proto.agent.v1.AgentGrpc;
+import dev.sigil.proto.agent.v1.BatchSignX509Request;
+import dev.sigil.proto.agent.v1.BatchSignX509Response;
+import dev.sigil.proto.agent.v1.Bundle;
+import dev.sigil.proto.agent.v1.Entry;
+import dev.sigil.proto.agent.v1.MintJwtSvidRequest;
+import dev.sigil.proto.agent.v1.MintJwtSvidResponse;
+import dev.sigil.proto.agent.v1.RenewAgentRequest;
+import dev.sigil.proto.agent.v1.SignX509Request;
+import dev.sigil.proto.agent.v1.SignX509Result;
+import dev.sigil.proto.agent.v1.SyncEntriesRequest;
+import dev.sigil.proto.agent.v1.SyncEntriesResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.NettyChannelBuilder;
+import io.netty.handler.ssl.SslContext;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
+
+/**
+ * The agent's client of the server's agent API ({@code sigil.agent.v1.Agent}) over TLS.
+ *
+ * <p>Security: the server is authenticated by {@link SpiffeServerTrust} (chain to the trust bundle, URI
+ * SAN exactly {@code spiffe://<td>/sigil/server}, no hostname check). The agent authenticates with its
+ * current SVID, read at every handshake from {@code credentials}; call {@link #reconnect()} after the
+ * SVID changes so that no connection keeps presenting the old one. Every call has a deadline.
+ *
+ * <p>Failures are {@link AgentServerException}s; {@link AgentServerException#denied()} marks refusals
+ * of the agent itself (PERMISSION_DENIED, UNAUTHENTICATED).
+ */
+public final class AgentServerClient implements AutoCloseable {
+    private static final long DEADLINE_SECONDS = 30;
+
+    private final String host;
+    private final int port;
+    private final TrustDomain trustDomain;
+    private final SpiffeServerTrust trust;
+    private final CurrentSvidKeyManager keyManager;
+    private volatile ManagedChannel channel;
+
+    public AgentServerClient(String host, int port, TrustDomain trustDomain, SpiffeServerTrust trust,
+                             Supplier<Optional<AgentCredentials>> credentials) {
+        this.host = host;
+        this.port = port;
+        this.trustDomain = trustDomain;
+        this.trust = trust;
+        this.keyManager = new CurrentSvidKeyManager(credentials);
+        this.channel = newChannel();
+    }
+
+    private ManagedChannel newChannel() {
+        SslContext ssl;
+        try {
+            ssl = GrpcSslContexts.forClient()
+                    .trustManager(trust)
+                    .keyManager(keyManager)
+                    .endpointIdentificationAlgorithm(null)
+                    .build();
+        } catch (SSLException e) {
+            throw new AgentServerException("cannot build the tls context for the server at " + host + ":" + port + ": " + e.getMessage(), false, e);
+        }
+        return NettyChannelBuilder.forAddress(host, port).sslContext(ssl).build();
+    }
+
+    /** Drops the current connection; the next call handshakes again with the current SVID. */
+    public synchronized void reconnect() {
+        ManagedChannel old = channel;
+        channel = newChannel();
+        old.shutdown();
+    }
+
+    private AgentGrpc.AgentBlockingStub blocking() {
+        return AgentGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Node attestation: sends the attestor's evidence with {@code csr}, answers every challenge with
+     * {@link NodeAttestorClient#respond}, and returns the agent SVID the server issues.
+     */
+    public AgentSvid attest(NodeAttestorClient attestor, byte[] csr) {
+        CompletableFuture<dev.sigil.proto.agent.v1.AgentSvid> result = AttestExchange.start(attestor, csr,
+                responses -> AgentGrpc.newStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).attest(responses)).result();
+        try {
+            return agentSvid(result.get(DEADLINE_SECONDS + 5, TimeUnit.SECONDS));
+        } catch (ExecutionException e) {
+            throw failure("attest (" + attestor.type() + ")", e.getCause());
+        } catch (TimeoutException e) {
+            throw new AgentServerException("attestation with the server at " + host + ":" + port + " timed out", false, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AgentServerException("interrupted while attesting", false, e);
+        }
+    }
+
+    /** A fresh agent SVID for the key in {@code csr}, authorized by the current SVID. */
+    public AgentSvid renew(byte[] csr) {
+        try {
+            return agentSvid(blocking().renewAgent(RenewAgentRequest.newBuilder().setCsr(ByteString.copyFrom(csr)).build()).getSvid());
+        } catch (StatusRuntimeException e) {
+            throw failure("renew agent svid", e);
+        }
+    }
+
+    /** One page of entry changes since {@code sinceRevision}; the bundle when its sequence differs from {@code bundleSequence}. */
+    public SyncPage sync(long sinceRevision, long bundleSequence, int limit) {
+        SyncEntriesResponse response;
+        try {
+            response = blocking().syncEntries(SyncEntriesRequest.newBuilder()
+                    .setSinceRevision(sinceRevision).setBundleSequence(bundleSequence).setLimit(limit).build());
+        } catch (StatusRuntimeException e) {
+            throw failure("sync entries", e);
+        }
+        List<RegistrationEntry> changed = new ArrayList<>();
+        for (Entry entry : response.getChangedList()) {
+            changed.add(entry(entry));
+        }
+        return new SyncPage(changed, response.getRemovedIdsList(), response.getThroughRevision(), response.getMore(),
+                response.hasBundle() ? Optional.of(bundle(response.getBundle())) : Optional.empty(), response.getFullState());
+    }
+
+    /** One CSR per request; one result per request, in order. */
+    public List<SignResult> batchSign(List<SignRequest> requests) {
+        BatchSignX509Request.Builder batch = BatchSignX509Request.newBuilder();
+        for (SignRequest request : requests) {
+            batch.addRequests(SignX509Request.newBuilder().setEntryId(request.entryId()).setCsr(ByteString.copyFrom(request.csr())));
+        }
+        BatchSignX509Response response;
+        try {
+            response = blocking().batchSignX509(batch.build());
+        } catch (StatusRuntimeException e) {
+            throw failure("batch sign x509", e);
+        }
+        if (response.getResultsCount() != requests.size()) {
+            throw new AgentServerException("server answered " + response.getResultsCount() + " of " + requests.size() + " csrs", false, null);
+        }
+        List<SignResult> results = new ArrayList<>();
+        for (int i = 0; i < requests.size(); i++) {
+            SignX509Result result = response.getResults(i);
+            String entryId = requests.get(i).entryId();
+            if (!result.getError().isEmpty() || result.getCertChainCount() == 0) {
+                results.add(new SignResult.Refused(entryId, result.getError().isEmpty() ? "no certificate" : result.getError()));
+            } else {
+                results.add(new SignResult.Signed(entryId, certificates(result.getCertChainList(), "x509-svid of entry " + entryId)));
+            }
+        }
+        return results;
+    }
+
+    /** A JWT-SVID for {@code entryId} and {@code audience} (at least one). */
+    public MintedJwt mintJwt(String entryId, List<String> audience) {
+        if (audience.isEmpty()) {
+            throw new IllegalArgumentException("a jwt-svid needs at least one audience");
+        }
+        try {
+            MintJwtSvidResponse response = blocking().mintJwtSvid(MintJwtSvidRequest.newBuilder().setEntryId(entryId).addAllAudience(audience).build());
+            return new MintedJwt(response.getToken(), Instant.ofEpochSecond(response.getExpiresAtUnixSeconds()));
+        } catch (StatusRuntimeException e) {
+            throw failure("mint jwt-svid for entry " + entryId, e);
+        }
+    }
+
+    /** One workload CSR for an entry. */
+    public record SignRequest(String entryId, byte[] csr) {
+        public SignRequest {
+            csr = csr.clone();
+        }
+    }
+
+    private AgentServerException failure(String call, Throwable cause) {
+        if (cause instanceof AgentServerException known) {
+            return known;
+        }
+        Status status = Status.fromThrowable(cause);
+        boolean denied = status.getCode() == Status.Code.PERMISSION_DENIED || status.getCode() == Status.Code.UNAUTHENTICATED;
+        String detail = status.getCause() != null ? rootMessage(status.getCause())
+                : status.getDescription() != null ? status.getDescription() : "";
+        return new AgentServerException("server at " + host + ":" + port + " failed '" + call + "': "
+                + status.getCode().name().toLowerCase() + (detail == null || detail.isEmpty() ? "" : " (" + detail + ")"), denied, cause);
+    }
+
+    /** The innermost cause's message on one line; for TLS failures, our trust manager's reason. */
+    private static String rootMessage(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null && root.getCause() != root && !(root instanceof java.security.cert.CertificateException)) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return message.lines().findFirst().orElse("");
+    }
+
+    private AgentSvid agentSvid(dev.sigil.proto.agent.v1.AgentSvid svid) {
+        SpiffeId id = SpiffeId.parse(svid.getSpiffeId());
+        if (!id.memberOf(trustDomain)) {
+            throw new AgentServerException("server issued agent svid '" + id + "' outside trust domain '" + trustDomain + "'", false, null);
+        }
+        List<Selector> selectors = new ArrayList<>();
+        svid.getSelectorsList().forEach(s -> selectors.add(Selector.of(s.getType(), s.getValue())));
+        return new AgentSvid(id, certificates(svid.getCertChainList(), "agent svid " + id),
+                svid.hasBundle() ? Optional.of(bundle(svid.getBundle())) : Optional.empty(), svid.getTrustLevel(), selectors);
+    }
+
+    private SpiffeBundle bundle(Bundle bundle) {
+        if (!trustDomain.name().equals(bundle.getTrustDomain())) {
+            throw new AgentServerException("server sent a bundle for '" + bundle.getTrustDomain() + "'; expected '" + trustDomain + "'", false, null);
+        }
+        return SpiffeBundle.parse(trustDomain, bundle.getSpiffeBundle().toString(StandardCharsets.UTF_8));
+    }
+
+    private static List<X509Certificate> certificates(List<ByteString> ders, String what) {
+        List<X509Certificate> chain = new ArrayList<>();
+        for (ByteString der : ders) {
+            chain.add(Pem.parseCertificate(der.toByteArray(), what));
+        }
+        return chain;
+    }
+
+    private static RegistrationEntry entry(Entry entry) {
+        Set<Selector> selectors = new HashSet<>();
+        entry.getSelectorsList().forEach(s -> selectors.add(Selector.of(s.getType(), s.getValue())));
+        Set<TrustDomain> federates = new HashSet<>();
+        entry.getFederatesWithList().forEach(td -> federates.add(TrustDomain.parse(td)));
+        return new RegistrationEntry(entry.getId(), entry.getRevision(), SpiffeId.parse(entry.getSpiffeId()),
+                SpiffeId.parse(entry.getParentId()), selectors, Duration.ofSeconds(entry.getX509SvidTtlSeconds()),
+                Duration.ofSeconds(entry.getJwtSvidTtlSeconds()), entry.getDnsNamesList(), entry.getHint(),
+                entry.getExpiresAtUnixSeconds() > 0 ? Optional.of(Instant.ofEpochSecond(entry.getExpiresAtUnixSeconds())) : Optional.empty(),
+                federates, entry.getAdmin());
+    }
+
+    @Override
+    public void close() {
+        ManagedChannel current = channel;
+        current.shutdown();
+        try {
+            if (!current.awaitTermination(5, TimeUnit.SECONDS)) {
+                current.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            current.shutdownNow();
+        }
+    }
+}
