@@ -32,6 +32,7 @@ import javax.net.ssl.SSLSession;
  * afterwards can only be a copy. The admitted {@link Agent} is available to handlers via {@link #AGENT}.
  */
 final class AgentAuthenticator implements ServerInterceptor {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AgentAuthenticator.class);
     static final Context.Key<Agent> AGENT = Context.key("sigil-agent");
     /** The caller's network address, for audit records of calls made before authentication (Attest). */
     static final Context.Key<String> PEER = Context.key("sigil-agent-peer");
@@ -56,11 +57,18 @@ final class AgentAuthenticator implements ServerInterceptor {
         try {
             agent = authenticate(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
         } catch (Refusal refusal) {
-            call.close(refusal.status, new Metadata());
-            return new ServerCall.Listener<>() {
-            };
+            return refuse(call, refusal.status);
+        } catch (RuntimeException e) {
+            LOG.error("cannot authenticate an agent api call from {}: {}", peer, e.getMessage(), e);
+            return refuse(call, Status.UNAVAILABLE.withDescription("the server cannot check the agent registry now; retry later"));
         }
         return Contexts.interceptCall(Context.current().withValue(AGENT, agent).withValue(PEER, peer), call, headers, next);
+    }
+
+    private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, Status status) {
+        call.close(status, new Metadata());
+        return new ServerCall.Listener<>() {
+        };
     }
 
     private Agent authenticate(SSLSession session) throws Refusal {

@@ -78,9 +78,12 @@ final class AttestCall implements StreamObserver<AttestRequest> {
             advance(step);
         } catch (StatusRuntimeException e) {
             finish(e);
+        } catch (dev.sigil.server.datastore.DatastoreException e) {
+            LOG.error("attestation from {} failed: {}", actor, e.getMessage(), e);
+            finish(Status.UNAVAILABLE.withDescription("the server cannot reach its datastore; retry later").asRuntimeException());
         } catch (RuntimeException e) {
             LOG.error("attestation from {} failed: {}", actor, e.getMessage(), e);
-            finish(Status.INTERNAL.withDescription("attestation failed on the server: " + e.getMessage()).asRuntimeException());
+            finish(Status.INTERNAL.withDescription("attestation failed on the server: " + e.getClass().getSimpleName()).asRuntimeException());
         }
     }
 

@@ -92,7 +92,9 @@ final class SqlAgentStore implements AgentStore {
             Map<String, String> details = new LinkedHashMap<>();
             details.put("attestor", agent.attestorType());
             details.put("trust_level", Integer.toString(agent.trustLevel()));
-            details.put("selectors", selectorText(agent.selectors()).replace('\n', ','));
+            String selectors = selectorText(agent.selectors()).replace('\n', ',');
+            details.put("selectors", selectors.length() > AuditEvent.MAX_DETAIL_LENGTH
+                    ? selectors.substring(0, AuditEvent.MAX_DETAIL_LENGTH - 3) + "..." : selectors);
             details.put("serial", serial);
             details.put("reattested", Boolean.toString(existing.isPresent()));
             audit.append(connection, AuditEvent.success(actor, "agent.attest", agent.spiffeId().toString(), details));

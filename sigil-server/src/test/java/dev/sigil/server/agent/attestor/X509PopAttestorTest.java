@@ -95,6 +95,29 @@ class X509PopAttestorTest extends NodeAttestorContract {
     }
 
     @Test
+    void agentLoadsItsCertificateAndKeyFromPemFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        TlsIdentity node = nodeCa.issue("CN=node-3,O=Sigil Test", "spiffe://nodes.example/node-3", Duration.ofHours(1));
+        java.nio.file.Path cert = dir.resolve("node.pem");
+        java.nio.file.Path key = dir.resolve("node.key");
+        java.nio.file.Files.writeString(cert, dev.sigil.core.crypto.Pem.encodeCertificates(node.chain()));
+        java.nio.file.Files.writeString(key, dev.sigil.core.crypto.Pem.encode("PRIVATE KEY", node.privateKey().getEncoded()));
+
+        X509PopAttestorClient client = X509PopAttestorClient.load(cert, key);
+
+        assertThat(drive(attestor, client, client.evidence()).result()).isInstanceOf(AttestationStep.Attested.class);
+    }
+
+    @Test
+    void missingKeyFileIsNamedInTheError(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        TlsIdentity node = nodeCa.issue("spiffe://nodes.example/node-3");
+        java.nio.file.Path cert = dir.resolve("node.pem");
+        java.nio.file.Files.writeString(cert, dev.sigil.core.crypto.Pem.encodeCertificates(node.chain()));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> X509PopAttestorClient.load(cert, dir.resolve("absent.key")))
+                .hasMessageContaining("cannot read x509pop key file " + dir.resolve("absent.key"));
+    }
+
+    @Test
     void clientToStringHidesTheKey() {
         TlsIdentity node = nodeCa.issue("spiffe://nodes.example/node-1");
         String key = Base64.getEncoder().encodeToString(node.privateKey().getEncoded());
