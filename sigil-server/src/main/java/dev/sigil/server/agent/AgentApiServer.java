@@ -27,6 +27,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
@@ -43,10 +45,15 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * opaque handshake failure.
  */
 public final class AgentApiServer implements AutoCloseable {
-    private final Server server;
+    /** How long one Attest conversation may take, challenges included. */
+    public static final Duration ATTEST_TIME_LIMIT = Duration.ofSeconds(30);
 
-    private AgentApiServer(Server server) {
+    private final Server server;
+    private final ScheduledExecutorService timer;
+
+    private AgentApiServer(Server server, ScheduledExecutorService timer) {
         this.server = server;
+        this.timer = timer;
     }
 
     /** What the agent API needs from the rest of the server. */
@@ -72,14 +79,23 @@ public final class AgentApiServer implements AutoCloseable {
      * @throws IllegalStateException when the address cannot be bound
      */
     public static AgentApiServer start(InetSocketAddress address, Duration agentSvidTtl, Dependencies deps) {
+        return start(address, agentSvidTtl, ATTEST_TIME_LIMIT, deps);
+    }
+
+    static AgentApiServer start(InetSocketAddress address, Duration agentSvidTtl, Duration attestTimeLimit, Dependencies deps) {
         Map<String, NodeAttestor> attestors = new LinkedHashMap<>();
         for (NodeAttestor attestor : deps.attestors()) {
             if (attestors.putIfAbsent(attestor.type(), attestor) != null) {
                 throw new IllegalArgumentException("node attestor '" + attestor.type() + "' is configured twice");
             }
         }
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "sigil-agent-api-timer");
+            thread.setDaemon(true);
+            return thread;
+        });
         AgentService service = new AgentService(attestors, deps.agents(), deps.entries(), deps.serverId(), deps.issuer(),
-                deps.authority(), deps.audit(), agentSvidTtl, deps.clock());
+                deps.authority(), deps.audit(), agentSvidTtl, deps.clock(), timer, attestTimeLimit);
         AgentAuthenticator authenticator = new AgentAuthenticator(deps.agents(),
                 () -> deps.authority().bundle().x509Authorities(), deps.clock());
         Server server = NettyServerBuilder.forAddress(address)
@@ -90,10 +106,11 @@ public final class AgentApiServer implements AutoCloseable {
         try {
             server.start();
         } catch (IOException e) {
+            timer.shutdownNow();
             throw new IllegalStateException("cannot listen for the agent api on " + address.getHostString() + ":" + address.getPort()
                     + ": " + e.getMessage() + "; set agent_api.address/port to a free address", e);
         }
-        return new AgentApiServer(server);
+        return new AgentApiServer(server, timer);
     }
 
     private static SslContext sslContext(TlsMaterial identity) {
@@ -122,6 +139,8 @@ public final class AgentApiServer implements AutoCloseable {
         } catch (InterruptedException e) {
             server.shutdownNow();
             Thread.currentThread().interrupt();
+        } finally {
+            timer.shutdownNow();
         }
     }
 

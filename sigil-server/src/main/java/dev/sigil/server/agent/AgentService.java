@@ -61,9 +61,14 @@ final class AgentService extends AgentGrpc.AgentImplBase {
     private final AuditTrail audit;
     private final Duration agentSvidTtl;
     private final Clock clock;
+    private final java.util.concurrent.ScheduledExecutorService timer;
+    private final Duration attestTimeLimit;
 
     AgentService(Map<String, NodeAttestor> attestors, AgentStore agents, EntryStore entries, SpiffeId serverId, SvidIssuer issuer,
-                 Authority authority, AuditTrail audit, Duration agentSvidTtl, Clock clock) {
+                 Authority authority, AuditTrail audit, Duration agentSvidTtl, Clock clock,
+                 java.util.concurrent.ScheduledExecutorService timer, Duration attestTimeLimit) {
+        this.timer = timer;
+        this.attestTimeLimit = attestTimeLimit;
         this.attestors = Map.copyOf(attestors);
         this.agents = agents;
         this.entries = entries;
@@ -78,7 +83,7 @@ final class AgentService extends AgentGrpc.AgentImplBase {
     @Override
     public StreamObserver<AttestRequest> attest(StreamObserver<AttestResponse> responses) {
         String actor = "agent-api:" + Optional.ofNullable(AgentAuthenticator.PEER.get()).orElse("unknown");
-        return new AttestCall(attestors, agents, issuer, authority, audit, agentSvidTtl, actor, responses);
+        return new AttestCall(attestors, agents, issuer, authority, audit, agentSvidTtl, actor, responses, timer, attestTimeLimit);
     }
 
     @Override

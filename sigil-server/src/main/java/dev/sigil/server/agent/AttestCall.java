@@ -23,6 +23,9 @@ import org.slf4j.LoggerFactory;
  * One Attest stream: params, then zero or more challenge/answer rounds, then the agent's SVID or an
  * error status. The CSR is checked before the attestor sees the evidence, so malformed input never
  * uses up one-time evidence (a join token). Every refusal is audited ({@code agent.attest}, denied).
+ * A conversation that has not ended within its time limit is closed with DEADLINE_EXCEEDED, so a
+ * client cannot hold server state by never answering a challenge. Calls are serialized on this object
+ * (gRPC's thread and the timer's).
  */
 final class AttestCall implements StreamObserver<AttestRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(AttestCall.class);
@@ -36,6 +39,7 @@ final class AttestCall implements StreamObserver<AttestRequest> {
     private final Duration agentSvidTtl;
     private final String actor;
     private final StreamObserver<AttestResponse> out;
+    private final java.util.concurrent.ScheduledFuture<?> timeout;
 
     private NodeAttestor attestor;
     private byte[] csr;
@@ -44,7 +48,8 @@ final class AttestCall implements StreamObserver<AttestRequest> {
     private boolean done;
 
     AttestCall(Map<String, NodeAttestor> attestors, AgentStore agents, SvidIssuer issuer, Authority authority, AuditTrail audit,
-               Duration agentSvidTtl, String actor, StreamObserver<AttestResponse> out) {
+               Duration agentSvidTtl, String actor, StreamObserver<AttestResponse> out,
+               java.util.concurrent.ScheduledExecutorService timer, Duration timeLimit) {
         this.attestors = attestors;
         this.agents = agents;
         this.issuer = issuer;
@@ -53,10 +58,16 @@ final class AttestCall implements StreamObserver<AttestRequest> {
         this.agentSvidTtl = agentSvidTtl;
         this.actor = actor;
         this.out = out;
+        this.timeout = timer.schedule(this::expire, timeLimit.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    private synchronized void expire() {
+        finish(fail(Status.DEADLINE_EXCEEDED, "attestation did not finish in time"
+                + (pending != null ? "; the challenge was not answered" : "")));
     }
 
     @Override
-    public void onNext(AttestRequest request) {
+    public synchronized void onNext(AttestRequest request) {
         if (done) {
             return;
         }
@@ -136,6 +147,7 @@ final class AttestCall implements StreamObserver<AttestRequest> {
         };
         out.onNext(AttestResponse.newBuilder().setResult(AgentProtos.agentSvid(agent, svid, authority.bundle())).build());
         done = true;
+        timeout.cancel(false);
         out.onCompleted();
     }
 
@@ -155,17 +167,19 @@ final class AttestCall implements StreamObserver<AttestRequest> {
     private void finish(StatusRuntimeException e) {
         if (!done) {
             done = true;
+            timeout.cancel(false);
             out.onError(e);
         }
     }
 
     @Override
-    public void onError(Throwable t) {
+    public synchronized void onError(Throwable t) {
         done = true;
+        timeout.cancel(false);
     }
 
     @Override
-    public void onCompleted() {
+    public synchronized void onCompleted() {
         if (!done) {
             finish(fail(Status.INVALID_ARGUMENT, pending != null
                     ? "the agent closed the stream without answering the challenge"
