@@ -36,7 +36,8 @@ final class ServerProcess implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "server", "run", "--data-dir", dataDir.toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-        builder.environment().putAll(Map.of("SIGIL_BUNDLE_PORT", Integer.toString(port), "SIGIL_LOG_LEVEL", "info"));
+        builder.environment().putAll(Map.of("SIGIL_BUNDLE_PORT", Integer.toString(port),
+                "SIGIL_AGENT_API_PORT", Integer.toString(freePort()), "SIGIL_LOG_LEVEL", "info"));
         return new ServerProcess(builder.start(), log, dataDir, port);
     }
 

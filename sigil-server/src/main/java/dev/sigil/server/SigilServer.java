@@ -3,6 +3,12 @@ package dev.sigil.server;
 import dev.sigil.core.crypto.CryptoProviders;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.admin.AdminApi;
+import dev.sigil.server.agent.AgentApiServer;
+import dev.sigil.server.agent.AgentRoutes;
+import dev.sigil.server.agent.AgentStore;
+import dev.sigil.server.agent.attestor.JoinTokenAttestor;
+import dev.sigil.server.agent.attestor.NodeAttestor;
+import dev.sigil.server.agent.attestor.X509PopAttestor;
 import dev.sigil.server.admin.AdminServer;
 import dev.sigil.server.admin.ReadinessCheck;
 import dev.sigil.server.admin.Routes;
@@ -63,9 +69,11 @@ public final class SigilServer implements AutoCloseable {
     private final AdminServer admin;
     private final Optional<BundleEndpoint> bundleEndpoint;
     private final ServerIdentity identity;
+    private final AgentApiServer agentApi;
 
     private SigilServer(Deque<AutoCloseable> resources, Authority authority, AdminServer admin,
-                        Optional<BundleEndpoint> bundleEndpoint, ServerIdentity identity) {
+                        Optional<BundleEndpoint> bundleEndpoint, ServerIdentity identity, AgentApiServer agentApi) {
+        this.agentApi = agentApi;
         this.resources = resources;
         this.authority = authority;
         this.admin = admin;
@@ -112,11 +120,13 @@ public final class SigilServer implements AutoCloseable {
         ServerIdentity identity = new ServerIdentity(config.trustDomain().id("/sigil/server"), issuer, clock,
                 config.defaultX509SvidTtl());
         identity.renewIfDue(true);
+        AgentStore agents = AgentStore.create(datastore, audit, clock);
 
         Routes routes = Routes.builder()
                 .addAll(new RegistrationRoutes(entries, joinTokens, config.trustDomain()).routes())
                 .addAll(new SvidRoutes(issuer, authority).routes())
                 .addAll(new AuditRoutes(audit).routes())
+                .addAll(new AgentRoutes(agents).routes())
                 .build();
         ReadinessCheck readiness = () -> datastore.healthy()
                 ? new ReadinessCheck.Readiness.Ready()
@@ -147,6 +157,16 @@ public final class SigilServer implements AutoCloseable {
             bundleEndpoint = Optional.of(endpoint);
         }
 
+        ServerConfig.AgentApiSettings agentSettings = config.agentApi();
+        java.util.List<NodeAttestor> attestors = new java.util.ArrayList<>();
+        attestors.add(new JoinTokenAttestor(joinTokens, config.trustDomain()));
+        agentSettings.x509popCaBundle().ifPresent(bundle ->
+                attestors.add(X509PopAttestor.fromBundleFile(config.trustDomain(), bundle, clock)));
+        AgentApiServer agentApi = AgentApiServer.start(new InetSocketAddress(agentSettings.address(), agentSettings.port()),
+                agentSettings.agentSvidTtl().orElse(Duration.ZERO),
+                new AgentApiServer.Dependencies(identity, identity.spiffeId(), authority, issuer, entries, agents, audit, attestors, clock));
+        resources.push(agentApi);
+
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "sigil-maintenance");
             thread.setDaemon(true);
@@ -171,12 +191,12 @@ public final class SigilServer implements AutoCloseable {
             }
         }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
 
-        LOG.info("sigil server for trust domain '{}' is running: admin socket {}{}{}", config.trustDomain(),
-                admin.socketPath(),
+        LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}:{}{}{}", config.trustDomain(),
+                admin.socketPath(), agentApi.address().getHostString(), agentApi.address().getPort(),
                 admin.tcpAddress().map(a -> ", admin mtls " + a.getHostString() + ":" + a.getPort()).orElse(""),
                 bundleEndpoint.map(b -> ", bundle endpoint https://" + b.address().getHostString() + ":" + b.address().getPort())
                         .orElse(""));
-        return new SigilServer(resources, authority, admin, bundleEndpoint, identity);
+        return new SigilServer(resources, authority, admin, bundleEndpoint, identity, agentApi);
     }
 
     private static AuthorityConfig authorityConfig(ServerConfig config) {
@@ -237,6 +257,11 @@ public final class SigilServer implements AutoCloseable {
 
     public Optional<InetSocketAddress> bundleEndpointAddress() {
         return bundleEndpoint.map(BundleEndpoint::address);
+    }
+
+    /** Where the agent API listens (the bound port when the configuration asked for port 0). */
+    public InetSocketAddress agentApiAddress() {
+        return agentApi.address();
     }
 
     public SpiffeId spiffeId() {

@@ -49,6 +49,8 @@ class SigilServerTest {
                   issuer: https://localhost
                 bundle_endpoint:
                   port: 0
+                agent_api:
+                  port: 0
                 %s
                 """.formatted(dir.resolve("data"), adminTcp ? "admin:\n  tcp:\n    address: 127.0.0.1\n    port: 0\n" : ""));
         return ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());

@@ -120,6 +120,16 @@ public final class Authority {
         return key.mint(spiffeId, audience, ttl, clock.instant());
     }
 
+    /**
+     * Checks a CSR the way {@link #mintX509Svid} would (parse, supported key, valid proof-of-possession
+     * signature) without signing anything; lets callers refuse bad input before consuming one-time evidence.
+     *
+     * @throws CsrRejectedException when the CSR would be rejected
+     */
+    public static void checkCsr(byte[] csrDer) {
+        CsrVerifier.verify(csrDer);
+    }
+
     private X509Ca activeX509() {
         return active.x509().orElseThrow(() -> new AuthorityException("no active x509 authority for " + config.trustDomain()));
     }

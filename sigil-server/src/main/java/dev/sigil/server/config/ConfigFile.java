@@ -43,9 +43,9 @@ final class ConfigFile {
 
     record Root(Path dataDir, TrustDomain trustDomain, ServerConfig.LogLevel logLevel, Datastore datastore,
                 KeyManager keyManager, Ca ca, Jwt jwt, Duration defaultX509SvidTtl, Duration defaultJwtSvidTtl,
-                Admin admin, BundleEndpoint bundleEndpoint) {
+                Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi) {
         static Root empty() {
-            return new Root(null, null, null, null, null, null, null, null, null, null, null);
+            return new Root(null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 
@@ -78,6 +78,12 @@ final class ConfigFile {
     }
 
     record WebTls(Path certFile, Path keyFile) {
+    }
+
+    record AgentApi(String address, Integer port, Duration agentSvidTtl, X509Pop x509pop) {
+    }
+
+    record X509Pop(Path caBundleFile) {
     }
 
     /** A mapper for one file: relative paths resolve against {@code baseDir}, {@code ~/} against the home directory. */

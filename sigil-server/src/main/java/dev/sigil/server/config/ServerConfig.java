@@ -26,7 +26,8 @@ public record ServerConfig(
         Duration defaultX509SvidTtl,
         Duration defaultJwtSvidTtl,
         AdminSettings admin,
-        BundleEndpointSettings bundleEndpoint) {
+        BundleEndpointSettings bundleEndpoint,
+        AgentApiSettings agentApi) {
 
     public ServerConfig {
         dataDir = absolute("data_dir", dataDir);
@@ -38,6 +39,13 @@ public record ServerConfig(
         Objects.requireNonNull(jwt, "jwt");
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(bundleEndpoint, "bundle_endpoint");
+        Objects.requireNonNull(agentApi, "agent_api");
+        agentApi.agentSvidTtl().ifPresent(ttl -> {
+            if (ttl.compareTo(ca.ttl()) >= 0) {
+                throw new ConfigException("agent_api.agent_svid_ttl (" + Durations.format(ttl) + ") must be shorter than ca.ttl ("
+                        + Durations.format(ca.ttl()) + "); an svid cannot outlive its ca");
+            }
+        });
         positive("default_x509_svid_ttl", defaultX509SvidTtl);
         positive("default_jwt_svid_ttl", defaultJwtSvidTtl);
         if (defaultX509SvidTtl.compareTo(ca.ttl()) >= 0) {
@@ -183,6 +191,22 @@ public record ServerConfig(
         public AdminTcpSettings {
             requireAddress("admin.tcp.address", address);
             requirePort("admin.tcp.port", port);
+        }
+    }
+
+    /**
+     * The agent API: gRPC over TLS on TCP; agents authenticate with their X.509-SVID (every call but
+     * Attest). {@code agentSvidTtl} defaults to {@code default_x509_svid_ttl}; {@code x509popCaBundle}
+     * (PEM node CAs) enables the x509pop node attestor.
+     */
+    public record AgentApiSettings(String address, int port, Optional<Duration> agentSvidTtl, Optional<Path> x509popCaBundle) {
+        public AgentApiSettings {
+            requireAddress("agent_api.address", address);
+            requirePort("agent_api.port", port);
+            Objects.requireNonNull(agentSvidTtl, "agent_api.agent_svid_ttl");
+            agentSvidTtl.ifPresent(ttl -> positive("agent_api.agent_svid_ttl", ttl));
+            Objects.requireNonNull(x509popCaBundle, "agent_api.x509pop.ca_bundle_file");
+            x509popCaBundle = x509popCaBundle.map(path -> absolute("agent_api.x509pop.ca_bundle_file", path));
         }
     }
 

@@ -33,10 +33,12 @@ public final class ServerConfigLoader {
     public static final String SIGIL_DATASTORE_USER = "SIGIL_DATASTORE_USER";
     public static final String SIGIL_DATASTORE_PASSWORD = "SIGIL_DATASTORE_PASSWORD";
     public static final String SIGIL_BUNDLE_PORT = "SIGIL_BUNDLE_PORT";
+    public static final String SIGIL_AGENT_API_PORT = "SIGIL_AGENT_API_PORT";
     public static final String SIGIL_ADMIN_SOCKET = "SIGIL_ADMIN_SOCKET";
 
     static final TrustDomain DEFAULT_TRUST_DOMAIN = new TrustDomain("sigil.test");
     static final int DEFAULT_BUNDLE_PORT = 8443;
+    static final int DEFAULT_AGENT_API_PORT = 8081;
     static final int DEFAULT_ADMIN_TCP_PORT = 8444;
     static final String LOOPBACK = "127.0.0.1";
 
@@ -110,7 +112,21 @@ public final class ServerConfigLoader {
                 or(raw.defaultX509SvidTtl(), Duration.ofHours(1)),
                 or(raw.defaultJwtSvidTtl(), Duration.ofMinutes(5)),
                 admin(raw.admin(), env, flags, dataDir),
-                bundleEndpoint(raw.bundleEndpoint(), env, flags));
+                bundleEndpoint(raw.bundleEndpoint(), env, flags),
+                agentApi(raw.agentApi(), env));
+    }
+
+    private static ServerConfig.AgentApiSettings agentApi(ConfigFile.AgentApi file, ConfigEnvironment env) {
+        ConfigFile.AgentApi api = file == null ? new ConfigFile.AgentApi(null, null, null, null) : file;
+        int port = env.variable(SIGIL_AGENT_API_PORT).map(text -> fromEnv(SIGIL_AGENT_API_PORT, text, ServerConfigLoader::port))
+                .orElseGet(() -> or(api.port(), DEFAULT_AGENT_API_PORT));
+        Optional<Path> caBundle = Optional.ofNullable(api.x509pop()).map(x -> {
+            if (x.caBundleFile() == null) {
+                throw new ConfigException("agent_api.x509pop needs ca_bundle_file (pem node ca certificates)");
+            }
+            return x.caBundleFile();
+        });
+        return new ServerConfig.AgentApiSettings(or(api.address(), LOOPBACK), port, Optional.ofNullable(api.agentSvidTtl()), caBundle);
     }
 
     private static Path dataDir(ConfigFile.Root raw, ConfigEnvironment env, ConfigOverrides flags) {

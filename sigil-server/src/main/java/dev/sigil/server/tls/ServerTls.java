@@ -48,6 +48,25 @@ public final class ServerTls {
                 true);
     }
 
+    /**
+     * A key manager that presents {@code material}'s current identity at each handshake, for listeners
+     * that build their own TLS stack (the gRPC agent API).
+     */
+    public static javax.net.ssl.X509ExtendedKeyManager rotatingKeyManager(TlsMaterial material) {
+        return new RotatingKeyManager(Objects.requireNonNull(material, "material"));
+    }
+
+    /**
+     * Validates a client's certificate chain as an X.509-SVID against {@code bundle} at the clock's time,
+     * with the same rules as {@link #mutual}'s handshake check.
+     *
+     * @throws java.security.cert.CertificateException naming what is wrong with the chain
+     */
+    public static void verifyClientSvid(X509Certificate[] chain, TrustBundleSource bundle, Clock clock)
+            throws java.security.cert.CertificateException {
+        new SpiffeClientTrustManager(Objects.requireNonNull(bundle, "bundle"), Objects.requireNonNull(clock, "clock")).validate(chain);
+    }
+
     private static SslContextFactory.Server factory(KeyManager keyManager, TrustManager trustManager, boolean needClientAuth) {
         SSLContext context;
         try {

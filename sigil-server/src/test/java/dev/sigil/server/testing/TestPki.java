@@ -70,12 +70,17 @@ public final class TestPki {
 
     /** A leaf for {@code uri} valid for {@code lifetime} from the CA's "now". */
     public TlsIdentity issue(String uri, Duration lifetime) {
+        return issue("O=Sigil Test", uri, lifetime);
+    }
+
+    /** A leaf with the given subject (for example {@code CN=node-1,O=Sigil Test}) for {@code uri}. */
+    public TlsIdentity issue(String subject, String uri, Duration lifetime) {
         try {
             KeyPair keys = ecKeys();
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
                     X500Name.getInstance(caCertificate.getSubjectX500Principal().getEncoded()), serial(),
                     Date.from(now.minus(Duration.ofMinutes(5))), Date.from(now.plus(lifetime)),
-                    new X500Name("O=Sigil Test"), keys.getPublic());
+                    new X500Name(subject), keys.getPublic());
             builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
             builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
             builder.addExtension(Extension.extendedKeyUsage, false,

@@ -1,0 +1,82 @@
+package dev.sigil.server.agent;
+
+import dev.sigil.core.selector.Selector;
+import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.admin.AdminRequest;
+import dev.sigil.server.admin.ApiException;
+import dev.sigil.server.admin.Reply;
+import dev.sigil.server.admin.Routes;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The admin API of the agents registry: list and show agents, ban and evict them. Bans and evictions
+ * are attributed to the caller and audited by {@link AgentStore} with the change; a banned or evicted
+ * agent is refused at its next agent API call.
+ */
+public final class AgentRoutes {
+    private final AgentStore agents;
+
+    public AgentRoutes(AgentStore agents) {
+        this.agents = agents;
+    }
+
+    public Routes routes() {
+        return Routes.builder()
+                .get("/v1/agents", request -> Reply.ok(new AgentList(agents.list().stream().map(AgentJson::of).toList())))
+                .get("/v1/agents/show", request -> Reply.ok(AgentJson.of(find(spiffeId(request.query("spiffe_id").orElse(null))))))
+                .post("/v1/agents/ban", request -> {
+                    SpiffeId id = spiffeId(body(request));
+                    return Reply.ok(AgentJson.of(agents.ban(id, request.actor().describe()).orElseThrow(() -> notFound(id.toString()))));
+                })
+                .post("/v1/agents/evict", request -> {
+                    SpiffeId id = spiffeId(body(request));
+                    return Reply.ok(AgentJson.of(agents.evict(id, request.actor().describe()).orElseThrow(() -> notFound(id.toString()))));
+                })
+                .build();
+    }
+
+    /** An agent as the API shows it: no key material, only the serial of its current SVID. */
+    public record AgentJson(SpiffeId spiffeId, String attestorType, List<Selector> selectors, int trustLevel, String svidSerial,
+                            Instant svidExpiresAt, Instant firstAttestedAt, Instant lastAttestedAt, boolean banned, long revision,
+                            Instant updatedAt) {
+        static AgentJson of(Agent agent) {
+            return new AgentJson(agent.spiffeId(), agent.attestorType(), agent.selectors(), agent.trustLevel(), agent.svidSerial(),
+                    agent.svidExpiresAt(), agent.firstAttestedAt(), agent.lastAttestedAt(), agent.banned(), agent.revision(),
+                    agent.updatedAt());
+        }
+    }
+
+    public record AgentList(List<AgentJson> agents) {
+    }
+
+    record AgentRef(String spiffeId) {
+    }
+
+    private Agent find(SpiffeId id) {
+        return agents.find(id).orElseThrow(() -> notFound(id.toString()));
+    }
+
+    private static String body(AdminRequest request) {
+        if (!request.hasBody()) {
+            throw ApiException.invalidArgument("request body is missing; send {\"spiffe_id\": \"spiffe://<trust domain>/sigil/agent/...\"}");
+        }
+        return request.body(AgentRef.class).spiffeId();
+    }
+
+    private static SpiffeId spiffeId(String text) {
+        if (text == null || text.isBlank()) {
+            throw ApiException.invalidArgument("spiffe_id is missing; name the agent, e.g. spiffe://example.org/sigil/agent/join_token/<id>");
+        }
+        try {
+            return SpiffeId.parse(text);
+        } catch (InvalidSpiffeIdException e) {
+            throw ApiException.invalidArgument("spiffe_id '" + text + "' is not a spiffe id: " + e.getMessage());
+        }
+    }
+
+    private static ApiException notFound(String id) {
+        return ApiException.notFound("agent '" + id + "' is not registered");
+    }
+}
