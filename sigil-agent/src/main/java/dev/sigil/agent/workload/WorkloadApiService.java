@@ -100,7 +100,14 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
                 }
             }
             AttestedCaller caller = attest();
-            List<JwtIdentity> svids = identities.jwtSvids(caller.selectors(), request.getAudienceList(), wanted);
+            List<JwtIdentity> svids;
+            try {
+                svids = identities.jwtSvids(caller.selectors(), request.getAudienceList(), wanted);
+            } catch (SigilException e) {
+                // The server could not mint right now: retryable, never PermissionDenied (which clients treat as final).
+                throw Status.UNAVAILABLE.withDescription("the agent could not obtain a jwt-svid from the server: "
+                        + e.getMessage() + "; retry").asRuntimeException();
+            }
             if (svids.isEmpty()) {
                 throw identities.synced()
                         ? noIdentity(caller).asRuntimeException()

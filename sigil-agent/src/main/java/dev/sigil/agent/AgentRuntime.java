@@ -1,0 +1,105 @@
+package dev.sigil.agent;
+
+import dev.sigil.agent.attestor.JoinTokenAttestorClient;
+import dev.sigil.agent.attestor.NodeAttestorClient;
+import dev.sigil.agent.attestor.X509PopAttestorClient;
+import dev.sigil.agent.config.AgentConfig;
+import dev.sigil.agent.workload.WorkloadApiConfig;
+import dev.sigil.agent.workload.WorkloadApiServer;
+import dev.sigil.agent.workload.WorkloadAttestor;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running agent process: the {@link Agent} (attestation, renewal, sync, SVID cache) and the SPIFFE
+ * Workload API server that serves its identities to local workloads. When the agent stops for good
+ * (refused by the server and unable to re-attest), the Workload API is shut down with it, so no
+ * workload keeps receiving identities from an agent the server no longer trusts.
+ */
+public final class AgentRuntime implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentRuntime.class);
+    private static final Path PROC = Path.of("/proc");
+    private static final Path ETC = Path.of("/etc");
+
+    private final Agent agent;
+    private final WorkloadApiServer workloadApi;
+    private final ScheduledExecutorService watcher;
+    private final CompletableFuture<String> stopped = new CompletableFuture<>();
+
+    private AgentRuntime(Agent agent, WorkloadApiServer workloadApi) {
+        this.agent = agent;
+        this.workloadApi = workloadApi;
+        this.watcher = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "sigil-agent-watch");
+            thread.setDaemon(true);
+            return thread;
+        });
+        watcher.scheduleWithFixedDelay(this::watch, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** Attests, starts the Workload API, and returns once both run; throws {@link AgentException} when attestation fails. */
+    public static AgentRuntime start(AgentConfig config, Clock clock) {
+        Agent agent = new Agent(config, attestor(config), clock);
+        try {
+            agent.start();
+            WorkloadApiServer api = WorkloadApiServer.create(WorkloadApiConfig.defaults().withSocketPath(config.workloadApiSocket()),
+                    agent.identities(), List.of(WorkloadAttestor.unix(PROC, ETC), WorkloadAttestor.cgroup(PROC)), clock).start();
+            return new AgentRuntime(agent, api);
+        } catch (RuntimeException e) {
+            agent.close();
+            throw e;
+        }
+    }
+
+    static NodeAttestorClient attestor(AgentConfig config) {
+        return switch (config.nodeAttestor()) {
+            case AgentConfig.NodeAttestorSettings.JoinToken token -> new JoinTokenAttestorClient(token.token());
+            case AgentConfig.NodeAttestorSettings.X509Pop pop -> X509PopAttestorClient.load(pop.certFile(), pop.keyFile());
+        };
+    }
+
+    public Agent agent() {
+        return agent;
+    }
+
+    public Path workloadApiSocket() {
+        return workloadApi.socketPath();
+    }
+
+    /** Completes with the reason once the runtime has stopped (agent refused, or {@link #close()}). */
+    public CompletableFuture<String> stopped() {
+        return stopped;
+    }
+
+    private void watch() {
+        if (agent.state() instanceof AgentState.Stopped stop) {
+            LOG.error("agent stopped: {}; closing the workload api", stop.reason());
+            shutdown(stop.reason());
+        }
+    }
+
+    private synchronized void shutdown(String reason) {
+        if (stopped.isDone()) {
+            return;
+        }
+        watcher.shutdownNow();
+        try {
+            workloadApi.close();
+        } finally {
+            agent.close();
+            stopped.complete(reason);
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown("stopped");
+    }
+}
