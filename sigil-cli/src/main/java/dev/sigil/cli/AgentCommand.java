@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
  * talk to the admin API; more subcommands (running the agent itself) join this group through
  * {@code subcommands} below.
  */
-@Command(name = "agent", description = "Lists, shows, bans and evicts attested agents.",
-        subcommands = {AgentCommand.ListAgents.class, AgentCommand.Show.class, AgentCommand.Ban.class, AgentCommand.Evict.class})
+@Command(name = "agent", description = "Runs the agent; lists, shows, bans and evicts attested agents.",
+        subcommands = {AgentRunCommand.class, AgentCommand.ListAgents.class, AgentCommand.Show.class, AgentCommand.Ban.class,
+            AgentCommand.Evict.class})
 final class AgentCommand extends GroupCommand {
 
     /** The request body of POST /v1/agents/ban and /v1/agents/evict. */

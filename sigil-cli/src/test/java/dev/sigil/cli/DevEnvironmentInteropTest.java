@@ -1,0 +1,178 @@
+package dev.sigil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sigil.cli.server.StopSignal;
+import io.spiffe.bundle.x509bundle.X509Bundle;
+import io.spiffe.spiffeid.TrustDomain;
+import io.spiffe.svid.jwtsvid.JwtSvid;
+import io.spiffe.svid.x509svid.X509Svid;
+import io.spiffe.workloadapi.DefaultWorkloadApiClient;
+import io.spiffe.workloadapi.WorkloadApiClient;
+import io.spiffe.workloadapi.X509Context;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.cert.CertPathValidator;
+import java.security.cert.CertificateFactory;
+import java.security.cert.PKIXParameters;
+import java.security.cert.TrustAnchor;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code sigil dev} (a real server and agent, real sockets) against the independent java-spiffe
+ * client: the current user gets exactly its registered identity, a process running as another uid
+ * gets nothing until an entry names its uid, and then only that identity.
+ */
+class DevEnvironmentInteropTest {
+    private static final int NOBODY = 65534;
+    private final ObjectMapper json = new ObjectMapper();
+    private Path root;
+    private CountDownLatch stop;
+    private CompletableFuture<CliHarness.Result> dev;
+
+    @BeforeEach
+    void startDev() throws Exception {
+        // Not @TempDir: that one is 0700, and a workload of another uid must reach root/public/api.sock.
+        root = Files.createTempDirectory("sigil-dev-test-");
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+        stop = new CountDownLatch(1);
+        StopSignal signal = action -> {
+            stop.await();
+            action.run();
+        };
+        CliHarness harness = new CliHarness(Map.of(), root, new dev.sigil.cli.server.SigilServerLauncher(), signal);
+        dev = CompletableFuture.supplyAsync(() -> harness.run("dev", "--data-dir", root.resolve("env").toString(),
+                "--bundle-port", "0", "--agent-api-port", "0"));
+        Path socket = socket();
+        for (int i = 0; i < 600 && !Files.exists(socket) && !dev.isDone(); i++) {
+            Thread.sleep(50);
+        }
+        assertThat(socket).as("dev finished early: %s", dev.isDone() ? dev.join() : "").exists();
+    }
+
+    @AfterEach
+    void stopDev() throws Exception {
+        stop.countDown();
+        CliHarness.Result result = dev.get(30, TimeUnit.SECONDS);
+        assertThat(result.exitCode()).as(result.err()).isZero();
+        try (Stream<Path> files = Files.walk(root)) {
+            files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+    }
+
+    private Path socket() {
+        return root.resolve("env/public/api.sock");
+    }
+
+    private String socketUri() {
+        return "unix:" + socket();
+    }
+
+    private CliHarness admin() {
+        return new CliHarness(Map.of(), root);
+    }
+
+    @Test
+    void currentUserReceivesItsRegisteredIdentityThroughJavaSpiffe() throws Exception {
+        try (WorkloadApiClient client = DefaultWorkloadApiClient.newClient(
+                DefaultWorkloadApiClient.ClientOptions.builder().spiffeSocketPath(socketUri()).build())) {
+            X509Context context = client.fetchX509Context();
+            X509Svid svid = context.getDefaultSvid();
+            String user = System.getProperty("user.name").replaceAll("[^A-Za-z0-9._-]", "_");
+            assertThat(svid.getSpiffeId().toString()).isEqualTo("spiffe://sigil.test/dev/" + user);
+            X509Bundle bundle = context.getX509BundleSet().getBundleForTrustDomain(TrustDomain.parse("sigil.test"));
+            Set<TrustAnchor> anchors = new HashSet<>();
+            bundle.getX509Authorities().forEach(ca -> anchors.add(new TrustAnchor(ca, null)));
+            PKIXParameters parameters = new PKIXParameters(anchors);
+            parameters.setRevocationEnabled(false);
+            CertPathValidator.getInstance("PKIX").validate(
+                    CertificateFactory.getInstance("X.509").generateCertPath(svid.getChain()), parameters);
+
+            JwtSvid jwt = client.fetchJwtSvid("https://api.example");
+            assertThat(jwt.getSpiffeId()).isEqualTo(svid.getSpiffeId());
+            assertThat(client.validateJwtSvid(jwt.getToken(), "https://api.example").getSpiffeId()).isEqualTo(svid.getSpiffeId());
+        }
+    }
+
+    @Test
+    void processOfAnotherUidGetsOnlyTheIdentityRegisteredForItsUid() throws Exception {
+        assumeThat(Files.getAttribute(Path.of("/proc/self"), "unix:uid")).as("needs root to switch uid").isEqualTo(0);
+        assumeThat(Files.isExecutable(Path.of("/usr/bin/setpriv"))).isTrue();
+        Path classpath = worldReadableClasspath();
+
+        assertThat(probeAsNobody(classpath)).startsWith("DENIED");
+
+        JsonNode entries = json.readTree(admin().run("entry", "list", "--data-dir", root.resolve("env/server").toString(),
+                "--output", "json").out());
+        String agentId = entries.path("entries").get(0).path("parent_id").asText();
+        CliHarness.Result created = admin().run("entry", "create", "--data-dir", root.resolve("env/server").toString(),
+                "--spiffe-id", "spiffe://sigil.test/nobody", "--parent-id", agentId, "--selector", "unix:uid:" + NOBODY,
+                "--owner", "team-test");
+        assertThat(created.exitCode()).as(created.err()).isZero();
+
+        String answer = "";
+        for (int attempt = 0; attempt < 20 && !answer.startsWith("ID"); attempt++) {
+            Thread.sleep(500);
+            answer = probeAsNobody(classpath);
+        }
+        assertThat(answer.lines().toList()).containsExactly("ID spiffe://sigil.test/nobody");
+    }
+
+    private String probeAsNobody(Path classpath) throws IOException, InterruptedException {
+        List<String> command = List.of("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
+                "-cp", classpath + "/*:" + classpath + "/classes", SpiffeProbe.class.getName(), socketUri());
+        Process process = new ProcessBuilder(command).redirectErrorStream(false).start();
+        String out = new String(process.getInputStream().readAllBytes()).trim();
+        String err = new String(process.getErrorStream().readAllBytes());
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).as("probe stderr: %s", err).isNotEmpty();
+        return out;
+    }
+
+    /** The test classpath copied where another uid can read it (the Maven repository under /root is private). */
+    private Path worldReadableClasspath() throws IOException {
+        Path target = root.resolve("cp");
+        Files.createDirectories(target.resolve("classes"));
+        List<String> entries = new ArrayList<>(List.of(System.getProperty("java.class.path").split(":")));
+        int index = 0;
+        for (String entry : entries) {
+            Path source = Path.of(entry);
+            if (Files.isDirectory(source)) {
+                try (Stream<Path> files = Files.walk(source)) {
+                    for (Path file : files.filter(Files::isRegularFile).toList()) {
+                        Path copy = target.resolve("classes").resolve(source.relativize(file).toString());
+                        Files.createDirectories(copy.getParent());
+                        Files.copy(file, copy, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            } else if (Files.isRegularFile(source)) {
+                Files.copy(source, target.resolve((index++) + "-" + source.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        try (Stream<Path> files = Files.walk(target)) {
+            for (Path path : files.toList()) {
+                Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(Files.isDirectory(path) ? "rwxr-xr-x" : "rw-r--r--"));
+            }
+        }
+        return target;
+    }
+}
