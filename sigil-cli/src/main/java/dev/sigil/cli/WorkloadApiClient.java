@@ -146,13 +146,20 @@ final class WorkloadApiClient implements AutoCloseable {
         return value.isEmpty() ? fallback : value;
     }
 
-    /** The innermost message of a connect failure, without Netty's "connect(..) failed: " prefix. */
+    /** The innermost message of a connect failure, without Netty's "connect(..) failed: " prefix or the path. */
     private String transportReason(Throwable cause) {
-        Throwable innermost = cause;
-        while (innermost.getCause() != null && innermost.getCause() != innermost) {
-            innermost = innermost.getCause();
+        String text = null;
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                text = t.getMessage();
+            } else if (t instanceof java.io.FileNotFoundException) {
+                // netty's epoll transport reports ENOENT without a message
+                text = "no such file or directory";
+            }
         }
-        String text = innermost.getMessage() == null ? innermost.getClass().getSimpleName() : innermost.getMessage();
+        if (text == null) {
+            return cause.getClass().getSimpleName();
+        }
         text = text.replaceFirst("^connect\\(\\.\\.\\) failed: ", "");
         String suffix = ": " + endpoint;
         if (text.endsWith(suffix)) {
