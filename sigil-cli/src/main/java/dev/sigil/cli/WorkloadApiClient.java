@@ -146,7 +146,7 @@ final class WorkloadApiClient implements AutoCloseable {
         return value.isEmpty() ? fallback : value;
     }
 
-    /** The innermost message of a connect failure, without Netty's "connect(..) failed: " prefix or the path. */
+    /** The innermost message of a connect failure, without Netty's "connect(..) failed with error(-111): " prefix or the path. */
     private String transportReason(Throwable cause) {
         String text = null;
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -160,7 +160,7 @@ final class WorkloadApiClient implements AutoCloseable {
         if (text == null) {
             return cause.getClass().getSimpleName();
         }
-        text = text.replaceFirst("^connect\\(\\.\\.\\) failed: ", "");
+        text = text.replaceFirst("^connect\\(\\.\\.\\) failed( with error\\(-?\\d+\\))?: ", "");
         String suffix = ": " + endpoint;
         if (text.endsWith(suffix)) {
             text = text.substring(0, text.length() - suffix.length());

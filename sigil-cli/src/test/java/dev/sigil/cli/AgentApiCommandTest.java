@@ -273,6 +273,17 @@ class AgentApiCommandTest {
     }
 
     @Test
+    void socketWithoutAgentBehindItIsReportedAsUnreachable() throws Exception {
+        Path stale = Files.createFile(dir.resolve("stale.sock"));
+
+        CliHarness.Result result = sigilWithEnv(Map.of(), "agent", "api", "fetch", "jwt", "--audience", "db", "--socket", stale.toString());
+
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.err()).isEqualTo("sigil: cannot reach the workload api at " + stale + ": "
+                + "connection refused (is 'sigil agent run' running?)\n");
+    }
+
+    @Test
     void spiffeEndpointSocketIsUsedWithoutSocketFlag() {
         CliHarness.Result tripleSlash = sigilWithEnv(Map.of("SPIFFE_ENDPOINT_SOCKET", "unix://" + socket), "agent", "api", "fetch", "x509");
         CliHarness.Result singleSlash = sigilWithEnv(Map.of("SPIFFE_ENDPOINT_SOCKET", "unix:" + socket), "agent", "api", "fetch", "jwt",
