@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
@@ -130,7 +131,7 @@ final class AgentApiCommand extends GroupCommand {
         private static Map<String, JsonNode> jwks(JWTBundlesResponse response) {
             ObjectMapper mapper = ApiJson.newMapper();
             Map<String, JsonNode> result = new TreeMap<>();
-            for (Map.Entry<String, com.google.protobuf.ByteString> bundle : response.getBundlesMap().entrySet()) {
+            for (Map.Entry<String, ByteString> bundle : response.getBundlesMap().entrySet()) {
                 try {
                     result.put(bundle.getKey(), mapper.readTree(bundle.getValue().toString(StandardCharsets.UTF_8)));
                 } catch (IOException e) {

@@ -35,7 +35,7 @@ final class FetchX509Command extends AgentApiCommand.WorkloadApiCommand {
         super(context);
     }
 
-    /** One SVID of the answer, decoded; the key stays in {@code source}. */
+    /** One SVID of the answer, decoded; {@link #toString()} never shows the private key. */
     record Svid(X509SVID source, List<X509Certificate> chain, List<X509Certificate> bundle) {
         SpiffeId spiffeId() {
             return SpiffeId.parse(source.getSpiffeId());
@@ -43,6 +43,11 @@ final class FetchX509Command extends AgentApiCommand.WorkloadApiCommand {
 
         X509Certificate leaf() {
             return chain.get(0);
+        }
+
+        @Override
+        public String toString() {
+            return "Svid[" + source.getSpiffeId() + ", notAfter=" + leaf().getNotAfter().toInstant() + ", key=<redacted>]";
         }
     }
 

@@ -25,6 +25,7 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainSocketAddress;
+import java.io.FileNotFoundException;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
@@ -152,7 +153,7 @@ final class WorkloadApiClient implements AutoCloseable {
         for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
             if (t.getMessage() != null && !t.getMessage().isBlank()) {
                 text = t.getMessage();
-            } else if (t instanceof java.io.FileNotFoundException) {
+            } else if (t instanceof FileNotFoundException) {
                 // netty's epoll transport reports ENOENT without a message
                 text = "no such file or directory";
             }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.ByteString;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sigil.agent.workload.WorkloadApiConfig;
 import dev.sigil.agent.workload.WorkloadApiServer;
@@ -12,6 +13,8 @@ import dev.sigil.agent.workload.WorkloadIdentities.X509Identity;
 import dev.sigil.core.crypto.Pem;
 import dev.sigil.core.selector.Selector;
 import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.proto.workload.X509SVID;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -28,6 +31,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -133,7 +137,7 @@ class AgentApiCommandTest {
         String keyPem = Files.readString(out.resolve("svid.0.key"));
         assertThat(keyPem).startsWith("-----BEGIN PRIVATE KEY-----\n").endsWith("-----END PRIVATE KEY-----\n");
         PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(
-                java.util.Base64.getMimeDecoder().decode(keyPem.replaceAll("-----[A-Z ]+-----", ""))));
+                Base64.getMimeDecoder().decode(keyPem.replaceAll("-----[A-Z ]+-----", ""))));
         Signature signer = Signature.getInstance("SHA256withECDSA");
         signer.initSign(key);
         signer.update(new byte[] {1, 2, 3});
@@ -312,10 +316,21 @@ class AgentApiCommandTest {
                 + " sigil reaches the workload api only over a unix socket; use unix:///path/to/api.sock\n");
     }
 
+    @Test
+    void decodedSvidNeverShowsItsPrivateKey() throws Exception {
+        X509SVID proto = X509SVID.newBuilder().setSpiffeId(WEB.toString())
+                .setX509Svid(ByteString.copyFrom(web.chain().get(0).getEncoded()))
+                .setX509SvidKey(ByteString.copyFrom(web.privateKeyPkcs8())).build();
+
+        String text = new FetchX509Command.Svid(proto, web.chain(), List.of(domain.ca)).toString();
+
+        assertThat(text).contains(WEB.toString()).contains("<redacted>").doesNotContain("x509_svid_key").doesNotContain("contents");
+    }
+
     private static Selector ownUid() {
         try {
             return Selector.of("unix", "uid:" + Files.getAttribute(Path.of("/proc/self"), "unix:uid"));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
