@@ -10,12 +10,13 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code sigil agent ...}: the node agents. The operator subcommands here (list, show, ban, evict)
- * talk to the admin API; more subcommands (running the agent itself) join this group through
+ * talk to the admin API; {@code api} talks to a local agent's Workload API; more subcommands (running the agent itself) join this group through
  * {@code subcommands} below.
  */
-@Command(name = "agent", description = "Runs the agent; lists, shows, bans and evicts attested agents.",
+@Command(name = "agent", description = "Runs the agent; lists, shows, bans and evicts attested agents; calls the local "
+        + "agent's Workload API.",
         subcommands = {AgentRunCommand.class, AgentCommand.ListAgents.class, AgentCommand.Show.class, AgentCommand.Ban.class,
-            AgentCommand.Evict.class})
+            AgentCommand.Evict.class, AgentApiCommand.class})
 final class AgentCommand extends GroupCommand {
 
     /** The request body of POST /v1/agents/ban and /v1/agents/evict. */

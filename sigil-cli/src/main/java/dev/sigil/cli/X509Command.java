@@ -5,11 +5,8 @@ import dev.sigil.core.spiffeid.SpiffeId;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -128,23 +125,11 @@ final class X509Command extends GroupCommand {
         static void writeFiles(Path dir, String chain, String key, String bundle) {
             try {
                 Files.createDirectories(dir);
-                replace(dir.resolve("svid.pem"), chain, "rw-r--r--");
-                replace(dir.resolve("svid.key"), key, "rw-------");
-                replace(dir.resolve("bundle.pem"), bundle, "rw-r--r--");
+                AtomicFiles.replace(dir.resolve("svid.pem"), chain, "rw-r--r--");
+                AtomicFiles.replace(dir.resolve("svid.key"), key, "rw-------");
+                AtomicFiles.replace(dir.resolve("bundle.pem"), bundle, "rw-r--r--");
             } catch (IOException e) {
                 throw new CliException("cannot write the svid files to " + dir + ": " + e.getMessage(), 1, e);
-            }
-        }
-
-        private static void replace(Path target, String content, String permissions) throws IOException {
-            Path temporary = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            try {
-                Files.writeString(temporary, content, StandardCharsets.US_ASCII);
-                Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString(permissions));
-                Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(temporary);
             }
         }
     }
