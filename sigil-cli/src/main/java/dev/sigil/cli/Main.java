@@ -48,6 +48,7 @@ public final class Main extends GroupCommand {
         commandLine.setOut(context.out());
         commandLine.setErr(context.err());
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        withHelpEverywhere(commandLine);
         commandLine.setParameterExceptionHandler((exception, parsedArgs) -> {
             PrintWriter err = exception.getCommandLine().getErr();
             err.println("sigil: " + exception.getMessage());
@@ -72,6 +73,16 @@ public final class Main extends GroupCommand {
         context.out().flush();
         context.err().flush();
         return code;
+    }
+
+    /** Gives every subcommand {@code -h/--help}, so the hint printed with a usage error works at any level. */
+    private static void withHelpEverywhere(CommandLine commandLine) {
+        for (CommandLine sub : commandLine.getSubcommands().values()) {
+            if (!sub.getCommandSpec().mixinStandardHelpOptions()) {
+                sub.getCommandSpec().mixinStandardHelpOptions(true);
+            }
+            withHelpEverywhere(sub);
+        }
     }
 
     /** Builds commands by hand, giving those that want it the {@link CliContext}. */
