@@ -13,7 +13,13 @@ import io.spiffe.svid.x509svid.X509Svid;
 import io.spiffe.workloadapi.DefaultWorkloadApiClient;
 import io.spiffe.workloadapi.WorkloadApiClient;
 import io.spiffe.workloadapi.X509Context;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.SSLSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -113,7 +119,7 @@ class DevEnvironmentInteropTest {
     }
 
     @Test
-    void processOfAnotherUidGetsOnlyTheIdentityRegisteredForItsUid() throws Exception {
+    void processOfAnotherUidGetsOnlyItsOwnIdentityAndTheTwoBuildMutualTls() throws Exception {
         assumeThat(Files.getAttribute(Path.of("/proc/self"), "unix:uid")).as("needs root to switch uid").isEqualTo(0);
         assumeThat(Files.isExecutable(Path.of("/usr/bin/setpriv"))).isTrue();
         Path classpath = worldReadableClasspath();
@@ -134,13 +140,40 @@ class DevEnvironmentInteropTest {
             answer = probeAsNobody(classpath);
         }
         assertThat(answer.lines().toList()).containsExactly("ID spiffe://sigil.test/nobody");
+
+        // Two processes, two uids: each authenticates the other by the SVID it fetched with java-spiffe.
+        Process server = new ProcessBuilder(asNobody(classpath, SpiffeTlsPeer.class.getName())).start();
+        try {
+            BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+            String portLine = lines.readLine();
+            assertThat(portLine).as("peer stderr: %s", portLine == null ? new String(server.getErrorStream().readAllBytes()) : "")
+                    .startsWith("PORT ");
+            X509Context mine = SpiffeTlsPeer.fetch(socketUri());
+            try (SSLSocket socket = (SSLSocket) SpiffeTlsPeer.context(mine).getSocketFactory()
+                    .createSocket(InetAddress.getLoopbackAddress(), Integer.parseInt(portLine.substring(5)))) {
+                socket.startHandshake();
+                assertThat(SpiffeTlsPeer.spiffeId((X509Certificate) socket.getSession().getPeerCertificates()[0]))
+                        .isEqualTo("spiffe://sigil.test/nobody");
+                String greeting = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8)).readLine();
+                assertThat(greeting).isEqualTo("hello " + mine.getDefaultSvid().getSpiffeId() + " from spiffe://sigil.test/nobody");
+                socket.getOutputStream().write("bye\n".getBytes(StandardCharsets.UTF_8));
+                socket.getOutputStream().flush();
+            }
+            assertThat(lines.readLine()).isEqualTo("PEER " + mine.getDefaultSvid().getSpiffeId());
+            assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            server.destroyForcibly();
+        }
+    }
+
+    private List<String> asNobody(Path classpath, String mainClass) {
+        return List.of("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
+                "-cp", classpath + "/*:" + classpath + "/classes", mainClass, socketUri());
     }
 
     private String probeAsNobody(Path classpath) throws IOException, InterruptedException {
-        List<String> command = List.of("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--enable-native-access=ALL-UNNAMED",
-                "-cp", classpath + "/*:" + classpath + "/classes", SpiffeProbe.class.getName(), socketUri());
-        Process process = new ProcessBuilder(command).redirectErrorStream(false).start();
+        Process process = new ProcessBuilder(asNobody(classpath, SpiffeProbe.class.getName())).start();
         String out = new String(process.getInputStream().readAllBytes()).trim();
         String err = new String(process.getErrorStream().readAllBytes());
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
