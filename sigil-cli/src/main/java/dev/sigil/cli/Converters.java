@@ -2,7 +2,7 @@ package dev.sigil.cli;
 
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.core.spiffeid.TrustDomain;
-import dev.sigil.server.config.Durations;
+import dev.sigil.core.time.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;

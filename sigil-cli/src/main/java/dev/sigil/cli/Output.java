@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sigil.server.admin.ApiJson;
-import dev.sigil.server.config.Durations;
+import dev.sigil.core.time.Durations;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;

@@ -10,7 +10,7 @@ import dev.sigil.proto.workload.ValidateJWTSVIDRequest;
 import dev.sigil.proto.workload.ValidateJWTSVIDResponse;
 import dev.sigil.proto.workload.X509SVIDRequest;
 import dev.sigil.proto.workload.X509SVIDResponse;
-import dev.sigil.server.config.Durations;
+import dev.sigil.core.time.Durations;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;

@@ -1,5 +1,6 @@
 package dev.sigil.agent.config;
 
+import dev.sigil.core.time.Durations;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;

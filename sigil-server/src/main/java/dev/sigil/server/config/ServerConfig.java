@@ -1,5 +1,6 @@
 package dev.sigil.server.config;
 
+import dev.sigil.core.time.Durations;
 import dev.sigil.core.crypto.KeyType;
 import dev.sigil.core.spiffeid.TrustDomain;
 import dev.sigil.server.datastore.DatastoreConfig;

@@ -1,4 +1,4 @@
-package dev.sigil.server.config;
+package dev.sigil.core.time;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

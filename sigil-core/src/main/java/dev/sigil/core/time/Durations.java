@@ -1,4 +1,4 @@
-package dev.sigil.server.config;
+package dev.sigil.core.time;
 
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
