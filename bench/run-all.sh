@@ -35,4 +35,5 @@ echo "== server start to healthy: with bin/sigil's JVM options"
 
 echo
 echo "== workload api: first response, open streams and rotation, entry sync (server + agent in one JVM)"
-"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.WorkloadApiBench
+# a fixed, pre-touched heap keeps the resident-set difference of the open streams free of heap resizing
+"$java" --enable-native-access=ALL-UNNAMED -Xms512m -Xmx512m -XX:+AlwaysPreTouch -cp "$jar" dev.sigil.bench.WorkloadApiBench

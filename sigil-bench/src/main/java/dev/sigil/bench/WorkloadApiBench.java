@@ -33,6 +33,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -165,7 +166,11 @@ public final class WorkloadApiBench {
         }
         System.out.printf("%n%-66s %12s%n", "streams, rotation, entry sync", "value");
         for (Figure figure : figures) {
-            System.out.printf("%-66s %12s %s%n", figure.label(), figure.value(), figure.unit());
+            if (figure.value().isEmpty()) {
+                System.out.println(figure.label());
+            } else {
+                System.out.printf("%-66s %12s %s%n", figure.label(), figure.value(), figure.unit());
+            }
         }
     }
 
@@ -346,9 +351,10 @@ public final class WorkloadApiBench {
     private static List<Figure> openStreams(AdminClient admin, SvidCache cache, String socket, EventLoopGroup group, JsonNode entry,
                                               String workloadId, String agentId, long uid, int streams, int channelCount)
             throws Exception {
-        int baseListeners = listeners(cache);
-        long rssBefore = rssKilobytes();
-        long heapBefore = heapAfterGcKilobytes();
+        // cancelled latency calls unregister asynchronously on the agent; start from none
+        await("the agent drops the streams of the latency calls", () -> listeners(cache) == 0);
+        int baseListeners = 0;
+        Memory before = Memory.settled();
         CountDownLatch rotated = new CountDownLatch(streams);
         AtomicLong firstRotatedAt = new AtomicLong();
         AtomicLong lastRotatedAt = new AtomicLong();
@@ -372,19 +378,24 @@ public final class WorkloadApiBench {
                 serial = s;
             }
             long allFirst = System.nanoTime() - start;
-            long rssAfter = rssKilobytes();
-            long heapAfter = heapAfterGcKilobytes();
+            Memory after = Memory.settled();
             int listening = listeners(cache) - baseListeners;
             if (listening != streams) {
                 throw new IllegalStateException("the agent has " + listening + " stream listeners, expected " + streams);
             }
             rows.add(millis(String.format("%,d streams on %d channels: open to all first responses", streams, channelCount), allFirst));
-            rows.add(new Figure("JVM VmRSS before opening them (server + agent + clients)", String.format("%.1f", rssBefore / 1024.0), "MB"));
-            rows.add(new Figure("JVM VmRSS with all streams open", String.format("%.1f", rssAfter / 1024.0), "MB"));
-            rows.add(new Figure("  difference per stream", String.format("%.1f", (rssAfter - rssBefore) / (double) streams), "KB"));
-            rows.add(new Figure("Java heap used after a full GC, before opening them", String.format("%.1f", heapBefore / 1024.0), "MB"));
-            rows.add(new Figure("Java heap used after a full GC, all streams open", String.format("%.1f", heapAfter / 1024.0), "MB"));
-            rows.add(new Figure("  difference per stream", String.format("%.1f", (heapAfter - heapBefore) / (double) streams), "KB"));
+            rows.add(megabytes("JVM VmRSS before opening them (server + agent + clients)", before.rss()));
+            rows.add(megabytes("JVM VmRSS with all streams open", after.rss()));
+            rows.add(perStream(before.rss(), after.rss(), streams));
+            rows.add(megabytes("  of it Java heap committed, before", before.heapCommitted()));
+            rows.add(megabytes("  of it Java heap committed, streams open", after.heapCommitted()));
+            if (before.heapCommitted() != after.heapCommitted()) {
+                rows.add(new Figure("  (the heap was resized in between, so the VmRSS difference is mostly heap sizing;\n"
+                        + "   for the streams' own cost run with -Xms equal to -Xmx and -XX:+AlwaysPreTouch)", "", ""));
+            }
+            rows.add(megabytes("Java heap live (used after full GC), before", before.heapUsed()));
+            rows.add(megabytes("Java heap live (used after full GC), streams open", after.heapUsed()));
+            rows.add(perStream(before.heapUsed(), after.heapUsed(), streams));
 
             for (SvidStream stream : open) {
                 stream.expectSerialOtherThan.set(serial);
@@ -431,10 +442,22 @@ public final class WorkloadApiBench {
         }
     }
 
-    /** Heap in use right after a requested full collection (live objects, roughly). */
-    private static long heapAfterGcKilobytes() {
-        System.gc();
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1024;
+    /** Memory of this JVM (kilobytes) after two requested full collections: resident set, heap in use and committed. */
+    private record Memory(long rss, long heapUsed, long heapCommitted) {
+        static Memory settled() throws IOException {
+            System.gc();
+            System.gc();
+            MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+            return new Memory(rssKilobytes(), heap.getUsed() / 1024, heap.getCommitted() / 1024);
+        }
+    }
+
+    private static Figure megabytes(String label, long kilobytes) {
+        return new Figure(label, String.format("%.1f", kilobytes / 1024.0), "MB");
+    }
+
+    private static Figure perStream(long beforeKilobytes, long afterKilobytes, int streams) {
+        return new Figure("    difference per stream", String.format("%.1f", (afterKilobytes - beforeKilobytes) / (double) streams), "KB");
     }
 
     /** This JVM's resident set size: server, agent and benchmark clients together. */
