@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds sigil-bench and runs every benchmark once with the settings in bench/README.md, printing
-# each summary. About 10 minutes; run it on a quiet machine. BENCH_JMH_OPTS overrides the JMH options.
+# each summary. About 12 minutes; run it on a quiet machine. BENCH_JMH_OPTS overrides the JMH options.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/bin/lib/jdk.sh"
@@ -32,3 +32,8 @@ echo "== server start to healthy: java -jar sigil.jar"
 echo
 echo "== server start to healthy: with bin/sigil's JVM options"
 "$java" -cp "$jar" dev.sigil.bench.ServerStartBench --jvm-opts "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+
+echo
+echo "== workload api: first response, open streams and rotation, entry sync (server + agent in one JVM)"
+# a fixed, pre-touched heap keeps the resident-set difference of the open streams free of heap resizing
+"$java" --enable-native-access=ALL-UNNAMED -Xms512m -Xmx512m -XX:+AlwaysPreTouch -cp "$jar" dev.sigil.bench.WorkloadApiBench
