@@ -147,21 +147,35 @@ final class AgentService extends AgentGrpc.AgentImplBase {
                 throw fail(Status.INVALID_ARGUMENT, "batch has " + request.getRequestsCount() + " requests; at most " + MAX_BATCH);
             }
             Set<SpiffeId> parents = authorized.parentsOf(agent);
-            BatchSignX509Response.Builder response = BatchSignX509Response.newBuilder();
+            // Authorize every item first, then sign the authorized ones as one audited batch.
+            List<SignX509Result.Builder> results = new java.util.ArrayList<>();
+            List<SvidIssuer.X509Request> toSign = new java.util.ArrayList<>();
+            List<SignX509Result.Builder> signed = new java.util.ArrayList<>();
             for (SignX509Request item : request.getRequestsList()) {
                 SignX509Result.Builder result = SignX509Result.newBuilder().setEntryId(item.getEntryId());
+                results.add(result);
                 try {
                     RegistrationEntry entry = authorizedEntry(item.getEntryId(), parents, agent);
-                    X509Svid svid = issueX509(entry.spiffeId(), item.getCsr().toByteArray(), entry.x509SvidTtl(), entry.dnsNames(), agent);
-                    result.addAllCertChain(AgentProtos.chain(svid)).setExpiresAtUnixSeconds(svid.expiresAt().getEpochSecond());
+                    toSign.add(new SvidIssuer.X509Request(entry.spiffeId(), item.getCsr().toByteArray(), entry.x509SvidTtl(),
+                            entry.dnsNames()));
+                    signed.add(result);
                 } catch (StatusRuntimeException e) {
                     if (e.getStatus().getCode() == Status.Code.INTERNAL || e.getStatus().getCode() == Status.Code.UNAVAILABLE) {
                         throw e;
                     }
                     result.setError(e.getStatus().getDescription());
                 }
-                response.addResults(result);
             }
+            List<SvidIssuer.X509Outcome> outcomes = issuer.issueX509Batch(toSign, actor(agent));
+            for (int i = 0; i < outcomes.size(); i++) {
+                switch (outcomes.get(i)) {
+                    case SvidIssuer.X509Outcome.Issued issued -> signed.get(i).addAllCertChain(AgentProtos.chain(issued.svid()))
+                            .setExpiresAtUnixSeconds(issued.svid().expiresAt().getEpochSecond());
+                    case SvidIssuer.X509Outcome.Refused refused -> signed.get(i).setError(refused.reason());
+                }
+            }
+            BatchSignX509Response.Builder response = BatchSignX509Response.newBuilder();
+            results.forEach(response::addResults);
             return response.build();
         });
     }

@@ -36,6 +36,9 @@ public interface AuditTrail {
     /** Appends in a transaction of its own. */
     AuditRecord append(AuditEvent event);
 
+    /** Appends several records, in order, in one transaction of their own (one durable commit). */
+    List<AuditRecord> appendAll(List<AuditEvent> events);
+
     /** Checks the chain from the first record to the head. */
     AuditVerification verify();
 

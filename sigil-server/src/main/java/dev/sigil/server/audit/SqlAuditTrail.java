@@ -71,6 +71,11 @@ final class SqlAuditTrail implements AuditTrail {
     }
 
     @Override
+    public List<AuditRecord> appendAll(List<AuditEvent> events) {
+        return events.isEmpty() ? List.of() : datastore.inTransaction(connection -> appendAll(connection, events));
+    }
+
+    @Override
     public AuditVerification verify() {
         return datastore.read(connection -> {
             Head head = readHead(connection, "");

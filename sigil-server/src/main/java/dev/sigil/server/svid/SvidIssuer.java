@@ -39,14 +39,59 @@ public final class SvidIssuer {
     /** Signs the CSR's key into an X.509-SVID; a zero TTL means the server default. */
     public X509Svid issueX509(SpiffeId spiffeId, byte[] csrDer, Duration ttl, List<String> dnsNames, String actor) {
         X509Svid svid = authority.mintX509Svid(spiffeId, csrDer, ttl.isZero() ? defaultX509Ttl : ttl, dnsNames);
+        audit.append(AuditEvent.success(actor, "svid.x509.issue", spiffeId.toString(), x509Details(svid, dnsNames)));
+        return svid;
+    }
+
+    /** One X.509-SVID to sign in a batch; a zero TTL means the server default. */
+    public record X509Request(SpiffeId spiffeId, byte[] csrDer, Duration ttl, List<String> dnsNames) {
+        public X509Request {
+            csrDer = csrDer.clone();
+            dnsNames = List.copyOf(dnsNames);
+        }
+    }
+
+    /** What became of one request of a batch. */
+    public sealed interface X509Outcome {
+        record Issued(X509Svid svid) implements X509Outcome {
+        }
+
+        /** The request itself was refused (bad CSR, bad TTL or DNS name); the message names why. */
+        record Refused(String reason) implements X509Outcome {
+        }
+    }
+
+    /**
+     * Signs a batch and records every issued SVID in ONE audit transaction (one durable commit instead
+     * of one per SVID). Fail closed as a whole: when the records cannot be written, no SVID of the
+     * batch is returned and the exception propagates.
+     */
+    public List<X509Outcome> issueX509Batch(List<X509Request> requests, String actor) {
+        List<X509Outcome> outcomes = new java.util.ArrayList<>(requests.size());
+        List<AuditEvent> events = new java.util.ArrayList<>();
+        for (X509Request request : requests) {
+            try {
+                X509Svid svid = authority.mintX509Svid(request.spiffeId(), request.csrDer(),
+                        request.ttl().isZero() ? defaultX509Ttl : request.ttl(), request.dnsNames());
+                outcomes.add(new X509Outcome.Issued(svid));
+                events.add(AuditEvent.success(actor, "svid.x509.issue", request.spiffeId().toString(),
+                        x509Details(svid, request.dnsNames())));
+            } catch (dev.sigil.server.authority.CsrRejectedException | IllegalArgumentException e) {
+                outcomes.add(new X509Outcome.Refused(e.getMessage()));
+            }
+        }
+        audit.appendAll(events);
+        return outcomes;
+    }
+
+    private static Map<String, String> x509Details(X509Svid svid, List<String> dnsNames) {
         Map<String, String> details = new LinkedHashMap<>();
         details.put("serial", svid.leaf().getSerialNumber().toString(16));
         details.put("expires_at", svid.expiresAt().toString());
         if (!dnsNames.isEmpty()) {
             details.put("dns_names", String.join(",", dnsNames));
         }
-        audit.append(AuditEvent.success(actor, "svid.x509.issue", spiffeId.toString(), details));
-        return svid;
+        return details;
     }
 
     /** Mints a JWT-SVID for the audience; a zero TTL means the server default. */

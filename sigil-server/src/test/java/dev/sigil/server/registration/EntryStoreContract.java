@@ -280,6 +280,11 @@ abstract class EntryStoreContract extends DatastoreContract {
         }
 
         @Override
+        public List<AuditRecord> appendAll(List<AuditEvent> events) {
+            throw new IllegalStateException("audit unavailable");
+        }
+
+        @Override
         public AuditVerification verify() {
             return real.verify();
         }
