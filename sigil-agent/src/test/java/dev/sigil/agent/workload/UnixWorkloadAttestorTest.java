@@ -53,6 +53,24 @@ class UnixWorkloadAttestorTest implements WorkloadAttestorContract {
     }
 
     @Test
+    void accountFileReplacedByRenameIsSeenAtTheNextLookup() throws Exception {
+        Path etc = Files.createDirectories(dir.resolve("etc-names"));
+        Files.writeString(etc.resolve("passwd"), "alice:x:1000:1000::/home/alice:/bin/sh\n");
+        NameDatabase names = new NameDatabase(etc);
+        assertThat(names.userName(1000)).contains("alice");
+        assertThat(names.userName(1001)).isEmpty();
+
+        // the way useradd and vipw edit it: write a new file, rename it over the old one
+        Path staged = Files.writeString(etc.resolve("passwd+"), "bob:x:1000:1000::/home/bob:/bin/sh\ncarol:x:1001:1001::/:/bin/sh\n");
+        Files.move(staged, etc.resolve("passwd"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+
+        assertThat(names.userName(1000)).contains("bob");
+        assertThat(names.userName(1001)).contains("carol");
+        assertThat(names.groupName(1000)).isEmpty();
+    }
+
+    @Test
     void replacedBinaryGetsANewDigest() throws Exception {
         Path binary = Files.writeString(dir.resolve("app"), "version 1");
         FakeProc proc = new FakeProc(Files.createDirectories(dir.resolve("proc")));
