@@ -50,10 +50,14 @@ public final class TaskRoutes {
         if (body.holder() == null || body.allowed() == null || body.ttl() == null) {
             throw ApiException.invalidArgument("a task needs owner, holder, purpose, allowed (ACTION:RESOURCE strings) and ttl (seconds)");
         }
-        List<Task.Permission> allowed = body.allowed().stream().map(Task.Permission::parse).toList();
-        Task task = tasks.create(body.owner(), body.holder(), body.purpose(), allowed, Duration.ofSeconds(body.ttl()),
-                request.actor().describe());
-        return Reply.created(json(task));
+        try {
+            List<Task.Permission> allowed = body.allowed().stream().map(Task.Permission::parse).toList();
+            Task task = tasks.create(body.owner(), body.holder(), body.purpose(), allowed, Duration.ofSeconds(body.ttl()),
+                    request.actor().describe());
+            return Reply.created(json(task));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalidArgument(e.getMessage());
+        }
     }
 
     private Reply end(AdminRequest request) {
