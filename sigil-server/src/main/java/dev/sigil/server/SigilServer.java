@@ -234,8 +234,9 @@ public final class SigilServer implements AutoCloseable {
             }
         }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
 
-        LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}:{}{}{}", config.trustDomain(),
+        LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}:{}{}{}{}", config.trustDomain(),
                 admin.socketPath(), agentApi.address().getHostString(), agentApi.address().getPort(),
+                tokenEndpoint.map(t -> ", token endpoint https://" + t.address().getHostString() + ":" + t.address().getPort()).orElse(""),
                 admin.tcpAddress().map(a -> ", admin mtls " + a.getHostString() + ":" + a.getPort()).orElse(""),
                 bundleEndpoint.map(b -> ", bundle endpoint https://" + b.address().getHostString() + ":" + b.address().getPort())
                         .orElse(""));

@@ -376,7 +376,8 @@ final class TokenExchange {
     }
 
     private static String reasons(List<String> reasons) {
-        return clip(String.join("; ", reasons));
+        String text = String.join("; ", reasons).replaceAll("\\p{Cntrl}", "?");
+        return text.length() <= 1000 ? text : text.substring(0, 1000) + "...";
     }
 
     static String clip(String text) {

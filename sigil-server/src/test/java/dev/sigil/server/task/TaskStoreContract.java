@@ -6,39 +6,29 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditQuery;
 import dev.sigil.server.audit.AuditTrail;
-import dev.sigil.server.datastore.Datastore;
-import dev.sigil.server.datastore.DatastoreConfig;
-import dev.sigil.testkit.MutableClock;
-import java.nio.file.Path;
+import dev.sigil.server.datastore.DatastoreContract;
+import dev.sigil.server.token.IssuedTokens;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-class TaskStoreTest {
+/** What the task store guarantees on every datastore dialect. */
+abstract class TaskStoreContract extends DatastoreContract {
     private static final SpiffeId HOLDER = SpiffeId.parse("spiffe://example.org/ai-agent");
-    @TempDir
-    Path dir;
-    private final MutableClock clock = MutableClock.at(Instant.parse("2026-01-01T00:00:00Z"));
     private final List<String> ended = new ArrayList<>();
-    private Datastore datastore;
     private AuditTrail audit;
     private TaskStore tasks;
 
     @BeforeEach
-    void open() {
-        datastore = Datastore.open(DatastoreConfig.sqlite(dir.resolve("sigil.db")));
+    void createStore() {
         audit = AuditTrail.create(datastore, clock);
-        tasks = TaskStore.create(datastore, audit, clock, (connection, id, at) -> ended.add(id));
-    }
-
-    @AfterEach
-    void close() {
-        datastore.close();
+        IssuedTokens issued = new IssuedTokens(datastore);
+        tasks = TaskStore.create(datastore, audit, clock, (connection, id, at) -> {
+            issued.revokeForTask(connection, id, at);
+            ended.add(id);
+        });
     }
 
     @Test
