@@ -184,6 +184,8 @@ public final class WorkloadApiBench {
                 log_level: warn
                 bundle_endpoint:
                   port: 0
+                token_endpoint:
+                  port: 0
                 agent_api:
                   port: 0
                 """.formatted(root.resolve("server"), TRUST_DOMAIN));

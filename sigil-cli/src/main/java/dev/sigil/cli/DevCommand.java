@@ -51,6 +51,10 @@ final class DevCommand implements Callable<Integer> {
             description = "Port of the server's agent API (default: ${DEFAULT-VALUE}; 0 picks a free one).")
     int agentApiPort;
 
+    @Option(names = "--token-port", paramLabel = "PORT", defaultValue = "8444",
+            description = "Port of the HTTPS token service (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    int tokenPort;
+
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "warn", description = "Log level (default: ${DEFAULT-VALUE}).")
     String logLevel;
 
@@ -135,6 +139,7 @@ final class DevCommand implements Callable<Integer> {
         Map<String, String> variables = new HashMap<>(context.environment().variables());
         variables.put(ServerConfigLoader.SIGIL_AGENT_API_PORT, Integer.toString(agentApiPort));
         variables.put("SIGIL_BUNDLE_PORT", Integer.toString(bundlePort));
+        variables.put(ServerConfigLoader.SIGIL_TOKEN_PORT, Integer.toString(tokenPort));
         ConfigEnvironment environment = new ConfigEnvironment(variables, context.environment().userHome(), context.environment().root());
         ConfigOverrides overrides = ConfigOverrides.none().withDataDir(serverDir);
         overrides = new ConfigOverrides(overrides.dataDir(), Optional.of(trustDomain), Optional.of(logLevel), Optional.empty(),

@@ -66,7 +66,7 @@ class DevEnvironmentInteropTest {
         };
         CliHarness harness = new CliHarness(Map.of(), root, new dev.sigil.cli.server.SigilServerLauncher(), signal);
         dev = CompletableFuture.supplyAsync(() -> harness.run("dev", "--data-dir", root.resolve("env").toString(),
-                "--bundle-port", "0", "--agent-api-port", "0"));
+                "--bundle-port", "0", "--agent-api-port", "0", "--token-port", "0"));
         Path socket = socket();
         for (int i = 0; i < 600 && !Files.exists(socket) && !dev.isDone(); i++) {
             Thread.sleep(50);

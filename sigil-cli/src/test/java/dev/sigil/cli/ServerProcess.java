@@ -37,7 +37,7 @@ final class ServerProcess implements AutoCloseable {
                 "server", "run", "--data-dir", dataDir.toString()));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(Map.of("SIGIL_BUNDLE_PORT", Integer.toString(port),
-                "SIGIL_AGENT_API_PORT", Integer.toString(freePort()), "SIGIL_LOG_LEVEL", "info"));
+                "SIGIL_AGENT_API_PORT", Integer.toString(freePort()), "SIGIL_TOKEN_PORT", Integer.toString(freePort()), "SIGIL_LOG_LEVEL", "info"));
         return new ServerProcess(builder.start(), log, dataDir, port);
     }
 

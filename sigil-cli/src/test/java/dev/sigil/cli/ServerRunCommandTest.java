@@ -27,7 +27,7 @@ class ServerRunCommandTest {
             stopRequested.await();
             action.run();
         };
-        CliHarness server = new CliHarness(Map.of("SIGIL_BUNDLE_PORT", "0", "SIGIL_AGENT_API_PORT", "0"), dir, new SigilServerLauncher(), stop);
+        CliHarness server = new CliHarness(Map.of("SIGIL_BUNDLE_PORT", "0", "SIGIL_AGENT_API_PORT", "0", "SIGIL_TOKEN_PORT", "0"), dir, new SigilServerLauncher(), stop);
         CompletableFuture<CliHarness.Result> run = CompletableFuture.supplyAsync(
                 () -> server.run("server", "run", "--data-dir", dataDir.toString(), "--log-level", "warn"));
         for (int i = 0; i < 200 && !Files.exists(socket) && !run.isDone(); i++) {

@@ -25,6 +25,15 @@ import dev.sigil.server.datastore.Datastore;
 import dev.sigil.server.endpoint.BundleEndpoint;
 import dev.sigil.server.keys.KeyManager;
 import dev.sigil.server.keys.KeyManagers;
+import dev.sigil.server.policy.Decision;
+import dev.sigil.server.policy.PolicyEngine;
+import dev.sigil.server.task.TaskRoutes;
+import dev.sigil.server.task.TaskStore;
+import dev.sigil.server.token.IssuedTokens;
+import dev.sigil.server.token.TokenEndpoint;
+import dev.sigil.server.token.TokenRoutes;
+import dev.sigil.server.token.TokenService;
+import dev.sigil.server.token.TokenSettings;
 import dev.sigil.server.registration.EntryFilter;
 import dev.sigil.server.registration.EntryStore;
 import dev.sigil.server.registration.JoinTokens;
@@ -70,10 +79,21 @@ public final class SigilServer implements AutoCloseable {
     private final Optional<BundleEndpoint> bundleEndpoint;
     private final ServerIdentity identity;
     private final AgentApiServer agentApi;
+    private final Optional<TokenEndpoint> tokenEndpoint;
+    private final TokenSettings tokenSettings;
+
+    /**
+     * The policy engine until the real one is wired: denies every request, so the token service
+     * issues nothing. The integrator replaces it in {@link #start(ServerConfig, Clock)}.
+     */
+    static final PolicyEngine NO_POLICY = request -> new Decision.Deny(java.util.List.of("no policy engine configured"));
 
     private SigilServer(Deque<AutoCloseable> resources, Authority authority, AdminServer admin,
-                        Optional<BundleEndpoint> bundleEndpoint, ServerIdentity identity, AgentApiServer agentApi) {
+                        Optional<BundleEndpoint> bundleEndpoint, ServerIdentity identity, AgentApiServer agentApi,
+                        Optional<TokenEndpoint> tokenEndpoint, TokenSettings tokenSettings) {
         this.agentApi = agentApi;
+        this.tokenEndpoint = tokenEndpoint;
+        this.tokenSettings = tokenSettings;
         this.resources = resources;
         this.authority = authority;
         this.admin = admin;
@@ -86,16 +106,22 @@ public final class SigilServer implements AutoCloseable {
     }
 
     public static SigilServer start(ServerConfig config, Clock clock) {
+        // INTEGRATION POINT: pass the real PolicyEngine here instead of NO_POLICY.
+        return start(config, clock, NO_POLICY);
+    }
+
+    /** Starts with {@code policy} deciding every token exchange. */
+    public static SigilServer start(ServerConfig config, Clock clock, PolicyEngine policy) {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
-            return build(config, clock, resources);
+            return build(config, clock, policy, resources);
         } catch (RuntimeException | Error e) {
             closeAll(resources);
             throw e;
         }
     }
 
-    private static SigilServer build(ServerConfig config, Clock clock, Deque<AutoCloseable> resources) {
+    private static SigilServer build(ServerConfig config, Clock clock, PolicyEngine policy, Deque<AutoCloseable> resources) {
         DataDirectory.prepare(config.dataDir());
         LOG.debug("signing provider: {}", CryptoProviders.describe());
 
@@ -121,12 +147,21 @@ public final class SigilServer implements AutoCloseable {
                 config.defaultX509SvidTtl());
         identity.renewIfDue(true);
         AgentStore agents = AgentStore.create(datastore, audit, clock);
+        IssuedTokens issuedTokens = new IssuedTokens(datastore);
+        TaskStore tasks = TaskStore.create(datastore, audit, clock, issuedTokens::revokeForTask);
+        ServerConfig.TokenEndpointSettings tokenConfig = config.tokenEndpoint();
+        String issuerUrl = config.jwtIssuer().toString();
+        TokenSettings tokenSettings = new TokenSettings(issuerUrl,
+                tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl());
+        TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, datastore, audit, clock);
 
         Routes routes = Routes.builder()
                 .addAll(new RegistrationRoutes(entries, joinTokens, config.trustDomain()).routes())
                 .addAll(new SvidRoutes(issuer, authority).routes())
                 .addAll(new AuditRoutes(audit).routes())
                 .addAll(new AgentRoutes(agents).routes())
+                .addAll(new TaskRoutes(tasks, clock).routes())
+                .addAll(new TokenRoutes(tokens).routes())
                 .build();
         ReadinessCheck readiness = () -> datastore.healthy()
                 ? new ReadinessCheck.Readiness.Ready()
@@ -155,6 +190,14 @@ public final class SigilServer implements AutoCloseable {
             endpoint.start();
             resources.push(endpoint);
             bundleEndpoint = Optional.of(endpoint);
+        }
+
+        Optional<TokenEndpoint> tokenEndpoint = Optional.empty();
+        if (tokenConfig.enabled()) {
+            TokenEndpoint endpoint = TokenEndpoint.start(new InetSocketAddress(tokenConfig.address(), tokenConfig.port()), identity,
+                    () -> authority.bundle().x509Authorities(), tokens, clock);
+            resources.push(endpoint);
+            tokenEndpoint = Optional.of(endpoint);
         }
 
         ServerConfig.AgentApiSettings agentSettings = config.agentApi();
@@ -191,12 +234,13 @@ public final class SigilServer implements AutoCloseable {
             }
         }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
 
-        LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}:{}{}{}", config.trustDomain(),
+        LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}:{}{}{}{}", config.trustDomain(),
                 admin.socketPath(), agentApi.address().getHostString(), agentApi.address().getPort(),
+                tokenEndpoint.map(t -> ", token endpoint https://" + t.address().getHostString() + ":" + t.address().getPort()).orElse(""),
                 admin.tcpAddress().map(a -> ", admin mtls " + a.getHostString() + ":" + a.getPort()).orElse(""),
                 bundleEndpoint.map(b -> ", bundle endpoint https://" + b.address().getHostString() + ":" + b.address().getPort())
                         .orElse(""));
-        return new SigilServer(resources, authority, admin, bundleEndpoint, identity, agentApi);
+        return new SigilServer(resources, authority, admin, bundleEndpoint, identity, agentApi, tokenEndpoint, tokenSettings);
     }
 
     private static AuthorityConfig authorityConfig(ServerConfig config) {
@@ -262,6 +306,16 @@ public final class SigilServer implements AutoCloseable {
     /** Where the agent API listens (the bound port when the configuration asked for port 0). */
     public InetSocketAddress agentApiAddress() {
         return agentApi.address();
+    }
+
+    /** Where the token service listens (the bound port when the configuration asked for port 0). */
+    public Optional<InetSocketAddress> tokenEndpointAddress() {
+        return tokenEndpoint.map(TokenEndpoint::address);
+    }
+
+    /** The audience JWT-SVIDs presented to the token service must carry. */
+    public String tokenAudience() {
+        return tokenSettings.audience();
     }
 
     public SpiffeId spiffeId() {

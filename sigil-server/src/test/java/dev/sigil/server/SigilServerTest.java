@@ -49,6 +49,8 @@ class SigilServerTest {
                   issuer: https://localhost
                 bundle_endpoint:
                   port: 0
+                token_endpoint:
+                  port: 0
                 agent_api:
                   port: 0
                 %s

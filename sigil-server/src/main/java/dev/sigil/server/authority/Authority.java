@@ -8,6 +8,7 @@ import dev.sigil.server.keys.KeyManager;
 import java.security.KeyPair;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import org.slf4j.Logger;
@@ -118,6 +119,35 @@ public final class Authority {
         checkMember(spiffeId);
         JwtKey key = active.jwt().orElseThrow(() -> new AuthorityException("no active jwt authority for " + config.trustDomain()));
         return key.mint(spiffeId, audience, ttl, clock.instant());
+    }
+
+    /**
+     * Signs a JWT other than a JWT-SVID (an access token of the token service) with the active JWT
+     * authority, so that relying parties verify it with the same JWKS. The caller builds the claims;
+     * {@code expiresAt} must not be past the signing key's own expiry.
+     *
+     * @throws AuthorityException when there is no active JWT authority or it expires before {@code expiresAt}
+     */
+    public SignedToken signJwt(String claimsJson, Instant expiresAt) {
+        JwtKey key = active.jwt().orElseThrow(() -> new AuthorityException("no active jwt authority for " + config.trustDomain()));
+        if (expiresAt.isAfter(key.notAfter())) {
+            throw new AuthorityException("jwt authority " + key.keyId() + " expires at " + key.notAfter()
+                    + ", before the token's expiry " + expiresAt);
+        }
+        return new SignedToken(key.sign(claimsJson), key.keyId());
+    }
+
+    /** The latest time a JWT signed now may expire (the active JWT key's expiry). */
+    public Instant jwtSigningDeadline() {
+        return active.jwt().orElseThrow(() -> new AuthorityException("no active jwt authority for " + config.trustDomain())).notAfter();
+    }
+
+    /** A compact JWS and the key id it was signed with. {@code toString} does not print the token. */
+    public record SignedToken(String compact, String keyId) {
+        @Override
+        public String toString() {
+            return "SignedToken[kid=" + keyId + "]";
+        }
     }
 
     /**

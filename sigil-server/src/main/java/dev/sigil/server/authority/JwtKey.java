@@ -63,6 +63,28 @@ final class JwtKey {
         return new JwtSvid(signingInput + '.' + signature, spiffeId, audience, issuedAt, expiresAt, keyId);
     }
 
+    /**
+     * Signs {@code claimsJson} (a complete JSON object, built and validated by the caller) with this
+     * key under the same header as JWT-SVIDs ({@code alg}, {@code kid}, {@code typ}); returns the
+     * compact serialization.
+     */
+    String sign(String claimsJson) {
+        String signingInput = encodedHeader + '.' + BASE64URL.encodeToString(claimsJson.getBytes(StandardCharsets.UTF_8));
+        try {
+            return signingInput + '.' + signer.sign(header, signingInput.getBytes(StandardCharsets.US_ASCII));
+        } catch (JOSEException e) {
+            throw new AuthorityException("signing a jwt with key " + keyId + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    String keyId() {
+        return keyId;
+    }
+
+    Instant notAfter() {
+        return notAfter;
+    }
+
     @Override
     public String toString() {
         return "JwtKey[" + keyId + ", " + header.getAlgorithm() + ", until " + notAfter + "]";

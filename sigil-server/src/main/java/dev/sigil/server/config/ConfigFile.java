@@ -44,9 +44,9 @@ final class ConfigFile {
 
     record Root(Path dataDir, TrustDomain trustDomain, ServerConfig.LogLevel logLevel, Datastore datastore,
                 KeyManager keyManager, Ca ca, Jwt jwt, Duration defaultX509SvidTtl, Duration defaultJwtSvidTtl,
-                Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi) {
+                Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi, TokenEndpoint tokenEndpoint) {
         static Root empty() {
-            return new Root(null, null, null, null, null, null, null, null, null, null, null, null);
+            return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 
@@ -85,6 +85,9 @@ final class ConfigFile {
     }
 
     record X509Pop(Path caBundleFile) {
+    }
+
+    record TokenEndpoint(Boolean enabled, String address, Integer port, Duration defaultTtl, String audience) {
     }
 
     /** A mapper for one file: relative paths resolve against {@code baseDir}, {@code ~/} against the home directory. */

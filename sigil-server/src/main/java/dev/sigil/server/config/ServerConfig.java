@@ -28,7 +28,8 @@ public record ServerConfig(
         Duration defaultJwtSvidTtl,
         AdminSettings admin,
         BundleEndpointSettings bundleEndpoint,
-        AgentApiSettings agentApi) {
+        AgentApiSettings agentApi,
+        TokenEndpointSettings tokenEndpoint) {
 
     public ServerConfig {
         dataDir = absolute("data_dir", dataDir);
@@ -41,6 +42,7 @@ public record ServerConfig(
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(bundleEndpoint, "bundle_endpoint");
         Objects.requireNonNull(agentApi, "agent_api");
+        Objects.requireNonNull(tokenEndpoint, "token_endpoint");
         agentApi.agentSvidTtl().ifPresent(ttl -> {
             if (ttl.compareTo(ca.ttl()) >= 0) {
                 throw new ConfigException("agent_api.agent_svid_ttl (" + Durations.format(ttl) + ") must be shorter than ca.ttl ("
@@ -208,6 +210,30 @@ public record ServerConfig(
             agentSvidTtl.ifPresent(ttl -> positive("agent_api.agent_svid_ttl", ttl));
             Objects.requireNonNull(x509popCaBundle, "agent_api.x509pop.ca_bundle_file");
             x509popCaBundle = x509popCaBundle.map(path -> absolute("agent_api.x509pop.ca_bundle_file", path));
+        }
+    }
+
+    /**
+     * The token service (OAuth 2.0 token exchange, introspection, revocation) on its own HTTPS listener.
+     * {@code audience} is what JWT-SVIDs presented to it must carry; empty means the JWT issuer URL
+     * followed by {@code /oauth2/token}. {@code defaultTtl} is the lifetime of an access token unless
+     * policy caps it lower.
+     */
+    public record TokenEndpointSettings(boolean enabled, String address, int port, Duration defaultTtl, Optional<String> audience) {
+        public TokenEndpointSettings {
+            requireAddress("token_endpoint.address", address);
+            requirePort("token_endpoint.port", port);
+            positive("token_endpoint.default_ttl", defaultTtl);
+            if (defaultTtl.toSeconds() < 1 || defaultTtl.compareTo(Duration.ofHours(24)) > 0) {
+                throw new ConfigException("token_endpoint.default_ttl is " + Durations.format(defaultTtl)
+                        + "; it must be between 1s and 24h");
+            }
+            Objects.requireNonNull(audience, "token_endpoint.audience");
+            audience.ifPresent(value -> {
+                if (value.isBlank() || value.chars().anyMatch(Character::isWhitespace)) {
+                    throw new ConfigException("token_endpoint.audience '" + value + "' must be non-empty without spaces");
+                }
+            });
         }
     }
 

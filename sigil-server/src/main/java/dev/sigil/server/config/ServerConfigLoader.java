@@ -34,6 +34,7 @@ public final class ServerConfigLoader {
     public static final String SIGIL_DATASTORE_PASSWORD = "SIGIL_DATASTORE_PASSWORD";
     public static final String SIGIL_BUNDLE_PORT = "SIGIL_BUNDLE_PORT";
     public static final String SIGIL_AGENT_API_PORT = "SIGIL_AGENT_API_PORT";
+    public static final String SIGIL_TOKEN_PORT = "SIGIL_TOKEN_PORT";
     public static final String SIGIL_ADMIN_SOCKET = "SIGIL_ADMIN_SOCKET";
 
     static final TrustDomain DEFAULT_TRUST_DOMAIN = new TrustDomain("sigil.test");
@@ -113,7 +114,19 @@ public final class ServerConfigLoader {
                 or(raw.defaultJwtSvidTtl(), Duration.ofMinutes(5)),
                 admin(raw.admin(), env, flags, dataDir),
                 bundleEndpoint(raw.bundleEndpoint(), env, flags),
-                agentApi(raw.agentApi(), env));
+                agentApi(raw.agentApi(), env),
+                tokenEndpoint(raw.tokenEndpoint(), env));
+    }
+
+    static final int DEFAULT_TOKEN_ENDPOINT_PORT = 8444;
+
+    private static ServerConfig.TokenEndpointSettings tokenEndpoint(ConfigFile.TokenEndpoint file, ConfigEnvironment env) {
+        ConfigFile.TokenEndpoint token = file == null ? new ConfigFile.TokenEndpoint(null, null, null, null, null) : file;
+        int port = env.variable(SIGIL_TOKEN_PORT).map(text -> fromEnv(SIGIL_TOKEN_PORT, text, ServerConfigLoader::port))
+                .orElseGet(() -> or(token.port(), DEFAULT_TOKEN_ENDPOINT_PORT));
+        return new ServerConfig.TokenEndpointSettings(or(token.enabled(), true), or(token.address(), LOOPBACK),
+                port, or(token.defaultTtl(), Duration.ofMinutes(5)),
+                Optional.ofNullable(token.audience()));
     }
 
     private static ServerConfig.AgentApiSettings agentApi(ConfigFile.AgentApi file, ConfigEnvironment env) {

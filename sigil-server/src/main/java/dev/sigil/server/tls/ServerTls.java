@@ -49,6 +49,20 @@ public final class ServerTls {
     }
 
     /**
+     * Client certificates REQUESTED but not required (the token service): a client may connect without
+     * one; a client that presents one must present a valid X.509-SVID chaining to {@code bundle}, or
+     * the handshake fails.
+     */
+    public static SslContextFactory.Server clientCertificateRequested(TlsMaterial material, TrustBundleSource bundle, Clock clock) {
+        SslContextFactory.Server factory = factory(new RotatingKeyManager(Objects.requireNonNull(material, "material")),
+                new SpiffeClientTrustManager(Objects.requireNonNull(bundle, "bundle"), Objects.requireNonNull(clock, "clock")),
+                false);
+        factory.setWantClientAuth(true);
+        factory.setSslSessionTimeout(300);
+        return factory;
+    }
+
+    /**
      * A key manager that presents {@code material}'s current identity at each handshake, for listeners
      * that build their own TLS stack (the gRPC agent API).
      */

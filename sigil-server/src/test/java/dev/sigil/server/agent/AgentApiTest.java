@@ -82,6 +82,8 @@ class AgentApiTest {
                   issuer: https://localhost
                 bundle_endpoint:
                   enabled: false
+                token_endpoint:
+                  port: 0
                 agent_api:
                   port: 0
                   agent_svid_ttl: 30m

@@ -122,6 +122,18 @@ class ServerConfigLoaderTest {
     }
 
     @Test
+    void tokenEndpointDefaultsToLoopback8444AndTakesItsSettings() throws Exception {
+        assertThat(load("").tokenEndpoint()).isEqualTo(new ServerConfig.TokenEndpointSettings(true, "127.0.0.1", 8444,
+                Duration.ofMinutes(5), Optional.empty()));
+        assertThat(load("token_endpoint:\n  address: 0.0.0.0\n  port: 0\n  default_ttl: 2m\n  audience: https://sts.example.org\n")
+                .tokenEndpoint()).isEqualTo(new ServerConfig.TokenEndpointSettings(true, "0.0.0.0", 0, Duration.ofMinutes(2),
+                Optional.of("https://sts.example.org")));
+        assertThat(load("token_endpoint:\n  enabled: false\n").tokenEndpoint().enabled()).isFalse();
+        assertThat(load("", Map.of("SIGIL_TOKEN_PORT", "9444"), ConfigOverrides.none()).tokenEndpoint().port()).isEqualTo(9444);
+        assertThatThrownBy(() -> load("token_endpoint:\n  default_ttl: 48h\n")).hasMessageContaining("token_endpoint.default_ttl");
+    }
+
+    @Test
     void emptyFileGivesTheDefaults() throws Exception {
         assertThat(load("").trustDomain().name()).isEqualTo("sigil.test");
     }

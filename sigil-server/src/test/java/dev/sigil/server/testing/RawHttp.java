@@ -56,10 +56,28 @@ public final class RawHttp {
         }
     }
 
+    /** A request with a body and extra headers over TLS. */
+    public static Reply tls(SSLContext context, InetSocketAddress address, String method, String path, String contentType, byte[] body,
+                            Map<String, String> headers) throws IOException {
+        try (SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(address.getAddress(), address.getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.startHandshake();
+            OutputStream out = socket.getOutputStream();
+            out.write(request(method, path, contentType, body, headers));
+            out.flush();
+            return parse(socket.getInputStream().readAllBytes());
+        }
+    }
+
     public static byte[] request(String method, String path, String contentType, byte[] body) {
+        return request(method, path, contentType, body, Map.of());
+    }
+
+    public static byte[] request(String method, String path, String contentType, byte[] body, Map<String, String> headers) {
         StringBuilder head = new StringBuilder()
                 .append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
                 .append("Host: localhost\r\nConnection: close\r\n");
+        headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
         if (contentType != null) {
             head.append("Content-Type: ").append(contentType).append("\r\n");
         }

@@ -1,0 +1,82 @@
+package dev.sigil.server.token;
+
+import dev.sigil.server.datastore.Datastore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * The registry of access tokens the token service issued, by {@code jti}. Holds no token, only what
+ * introspection and revocation need. A token absent from the registry is never active, so a token
+ * whose registration (and audit record) failed cannot be used even if it leaked.
+ */
+public final class IssuedTokens {
+    /** One registered token. */
+    record Row(String jti, String subject, String audience, String scope, Optional<String> task, Optional<String> cnfX5t,
+               Instant issuedAt, Instant expiresAt, Optional<Instant> revokedAt) {
+    }
+
+    private final Datastore datastore;
+
+    public IssuedTokens(Datastore datastore) {
+        this.datastore = datastore;
+    }
+
+    /** Inserts in the caller's transaction (with the exchange's audit record). */
+    void insert(Connection connection, Row row) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO issued_tokens "
+                + "(jti, subject, audience, scope, task, cnf_x5t, issued_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)")) {
+            insert.setString(1, row.jti());
+            insert.setString(2, row.subject());
+            insert.setString(3, row.audience());
+            insert.setString(4, row.scope());
+            insert.setString(5, row.task().orElse(null));
+            insert.setString(6, row.cnfX5t().orElse(null));
+            insert.setLong(7, row.issuedAt().toEpochMilli());
+            insert.setLong(8, row.expiresAt().toEpochMilli());
+            insert.executeUpdate();
+        }
+    }
+
+    Optional<Row> find(String jti) {
+        return datastore.read(connection -> {
+            try (PreparedStatement query = connection.prepareStatement("SELECT * FROM issued_tokens WHERE jti = ?")) {
+                query.setString(1, jti);
+                try (ResultSet rows = query.executeQuery()) {
+                    if (!rows.next()) {
+                        return Optional.empty();
+                    }
+                    long revoked = rows.getLong("revoked_at");
+                    Optional<Instant> revokedAt = rows.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(revoked));
+                    return Optional.of(new Row(rows.getString("jti"), rows.getString("subject"), rows.getString("audience"),
+                            rows.getString("scope"), Optional.ofNullable(rows.getString("task")),
+                            Optional.ofNullable(rows.getString("cnf_x5t")), Instant.ofEpochMilli(rows.getLong("issued_at")),
+                            Instant.ofEpochMilli(rows.getLong("expires_at")), revokedAt));
+                }
+            }
+        });
+    }
+
+    /** Marks one token revoked in the caller's transaction; true when it was active before. */
+    boolean revoke(Connection connection, String jti, Instant at) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE issued_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL")) {
+            update.setLong(1, at.toEpochMilli());
+            update.setString(2, jti);
+            return update.executeUpdate() > 0;
+        }
+    }
+
+    /** Marks every token issued under {@code taskId} revoked, in the caller's transaction (the task's end). */
+    public void revokeForTask(Connection connection, String taskId, Instant at) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE issued_tokens SET revoked_at = ? WHERE task = ? AND revoked_at IS NULL")) {
+            update.setLong(1, at.toEpochMilli());
+            update.setString(2, taskId);
+            update.executeUpdate();
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.sigil.server.token;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.sigil.core.bundle.JwtAuthority;
+import dev.sigil.core.bundle.SpiffeBundle;
+import dev.sigil.core.spiffeid.SpiffeId;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Verifies JWTs signed by this trust domain's JWT authorities: JWT-SVIDs presented to the token
+ * service, and the service's own access tokens. Guarantees on success: the signature verifies with the
+ * bundle key named by {@code kid}; {@code alg} is RS/ES/PS 256/384/512 ({@code none} and HMAC are
+ * refused before any key is looked up); {@code exp} is present and not past; {@code nbf} and
+ * {@code iat} are not in the future (beyond {@link #LEEWAY}); {@code sub} is a SPIFFE ID of the trust
+ * domain; and {@code aud} contains an accepted audience. Every failure is an {@link OAuthException}
+ * {@code invalid_request} (RFC 8693 section 2.2.2) whose description names the problem.
+ */
+final class JwtSvidVerifier {
+    static final Duration LEEWAY = Duration.ofSeconds(30);
+    static final int MAX_TOKEN_LENGTH = 8192;
+    private static final Set<JWSAlgorithm> ALLOWED = Set.of(
+            JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512,
+            JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512,
+            JWSAlgorithm.PS256, JWSAlgorithm.PS384, JWSAlgorithm.PS512);
+
+    /** A verified token: its subject and claims. */
+    record Verified(SpiffeId subject, JWTClaimsSet claims) {
+    }
+
+    private final Supplier<SpiffeBundle> bundle;
+    private final Clock clock;
+
+    JwtSvidVerifier(Supplier<SpiffeBundle> bundle, Clock clock) {
+        this.bundle = bundle;
+        this.clock = clock;
+    }
+
+    /**
+     * @param what            names the token in error descriptions ({@code subject_token}, {@code actor_token}, ...)
+     * @param acceptedAudience {@code aud} must contain one of these
+     */
+    Verified verify(String token, String what, Set<String> acceptedAudience) {
+        Verified verified = verifyIgnoringAudience(token, what);
+        List<String> aud = verified.claims().getAudience();
+        if (aud == null || aud.stream().noneMatch(acceptedAudience::contains)) {
+            throw OAuthException.invalidRequest(what + " audience " + aud + " does not contain " + String.join(" or ", acceptedAudience));
+        }
+        return verified;
+    }
+
+    /** Everything {@link #verify} checks except the audience: for the service's own access tokens, whatever their audience. */
+    Verified verifyIgnoringAudience(String token, String what) {
+        if (token.length() > MAX_TOKEN_LENGTH) {
+            throw OAuthException.invalidRequest(what + " is " + token.length() + " characters long; at most " + MAX_TOKEN_LENGTH + " are accepted");
+        }
+        SignedJWT jwt;
+        try {
+            jwt = SignedJWT.parse(token);
+        } catch (ParseException e) {
+            throw OAuthException.invalidRequest(what + " is not a signed jwt (compact jws): " + e.getMessage());
+        }
+        JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
+        if (!ALLOWED.contains(alg)) {
+            throw OAuthException.invalidRequest(what + " uses alg " + alg + "; accepted are RS, ES and PS 256/384/512");
+        }
+        String kid = jwt.getHeader().getKeyID();
+        if (kid == null || kid.isBlank()) {
+            throw OAuthException.invalidRequest(what + " has no kid in its header; a jwt-svid must name its signing key");
+        }
+        SpiffeBundle current = bundle.get();
+        JwtAuthority authority = current.jwtAuthority(kid).orElseThrow(() -> OAuthException.invalidRequest(
+                what + " is signed with key '" + kid + "', which is not a jwt authority of trust domain " + current.trustDomain()));
+        try {
+            if (!jwt.verify(verifierFor(authority, alg, what))) {
+                throw OAuthException.invalidRequest(what + " has an invalid signature for key '" + kid + "'");
+            }
+        } catch (JOSEException e) {
+            throw OAuthException.invalidRequest(what + " signature cannot be verified with key '" + kid + "': " + e.getMessage());
+        }
+        JWTClaimsSet claims;
+        try {
+            claims = jwt.getJWTClaimsSet();
+        } catch (ParseException e) {
+            throw OAuthException.invalidRequest(what + " has malformed claims: " + e.getMessage());
+        }
+        Instant now = clock.instant();
+        Date exp = claims.getExpirationTime();
+        if (exp == null) {
+            throw OAuthException.invalidRequest(what + " has no exp claim; it is required");
+        }
+        if (!exp.toInstant().isAfter(now.minus(LEEWAY))) {
+            throw OAuthException.invalidRequest(what + " expired at " + exp.toInstant());
+        }
+        Date nbf = claims.getNotBeforeTime();
+        if (nbf != null && nbf.toInstant().isAfter(now.plus(LEEWAY))) {
+            throw OAuthException.invalidRequest(what + " is not valid before " + nbf.toInstant());
+        }
+        Date iat = claims.getIssueTime();
+        if (iat != null && iat.toInstant().isAfter(now.plus(LEEWAY))) {
+            throw OAuthException.invalidRequest(what + " claims to be issued in the future, at " + iat.toInstant());
+        }
+        String sub = claims.getSubject();
+        SpiffeId subject;
+        try {
+            subject = SpiffeId.parse(sub);
+        } catch (RuntimeException e) {
+            throw OAuthException.invalidRequest(what + " sub '" + sub + "' is not a spiffe id: " + e.getMessage());
+        }
+        if (!subject.memberOf(current.trustDomain())) {
+            throw OAuthException.invalidRequest(what + " sub " + subject + " is not in trust domain " + current.trustDomain());
+        }
+        return new Verified(subject, claims);
+    }
+
+    private static JWSVerifier verifierFor(JwtAuthority authority, JWSAlgorithm alg, String what) throws JOSEException {
+        if (JWSAlgorithm.Family.EC.contains(alg) && authority.publicKey() instanceof ECPublicKey ec) {
+            return new ECDSAVerifier(ec);
+        }
+        if (JWSAlgorithm.Family.RSA.contains(alg) && authority.publicKey() instanceof RSAPublicKey rsa) {
+            return new RSASSAVerifier(rsa);
+        }
+        throw OAuthException.invalidRequest(what + " alg " + alg + " does not match the " + authority.publicKey().getAlgorithm()
+                + " key '" + authority.keyId() + "'");
+    }
+}

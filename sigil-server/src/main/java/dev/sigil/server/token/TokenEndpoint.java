@@ -1,0 +1,77 @@
+package dev.sigil.server.token;
+
+import dev.sigil.core.SigilException;
+import dev.sigil.server.http.HttpServers;
+import dev.sigil.server.tls.ServerTls;
+import dev.sigil.server.tls.TlsMaterial;
+import dev.sigil.server.tls.TrustBundleSource;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The token service's HTTPS listener. The server presents its own SVID; client certificates are
+ * requested but not required, so a workload may authenticate by mutual TLS with its X.509-SVID (a
+ * presented certificate must chain to the trust bundle, or the handshake fails) or by a JWT-SVID.
+ */
+public final class TokenEndpoint implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TokenEndpoint.class);
+    private static final int MAX_THREADS = 16;
+
+    private final InetSocketAddress requested;
+    private final Server server;
+    private final ServerConnector connector;
+
+    private TokenEndpoint(InetSocketAddress requested, Server server, ServerConnector connector) {
+        this.requested = requested;
+        this.server = server;
+        this.connector = connector;
+    }
+
+    public static TokenEndpoint start(InetSocketAddress address, TlsMaterial tls, TrustBundleSource bundle, TokenService service, Clock clock) {
+        Server server = HttpServers.newServer("sigil-token", MAX_THREADS);
+        HttpConfiguration https = HttpServers.httpConfiguration();
+        SecureRequestCustomizer secure = new SecureRequestCustomizer(false);
+        secure.setSniHostCheck(false);
+        https.addCustomizer(secure);
+        ServerConnector connector = new ServerConnector(server, 1, 1,
+                new SslConnectionFactory(ServerTls.clientCertificateRequested(tls, bundle, clock), "http/1.1"),
+                new HttpConnectionFactory(https));
+        connector.setHost(address.getHostString());
+        connector.setPort(address.getPort());
+        connector.setIdleTimeout(30_000);
+        server.addConnector(connector);
+        server.setHandler(new TokenHandler(service, bundle));
+        TokenEndpoint endpoint = new TokenEndpoint(address, server, connector);
+        try {
+            server.start();
+        } catch (Exception e) {
+            endpoint.close();
+            throw new SigilException("cannot start the token endpoint on " + address.getHostString() + ":" + address.getPort() + ": "
+                    + e.getMessage() + " (set token_endpoint.port to another port)", e);
+        }
+        LOG.info("token endpoint listening on https://{}:{}", address.getHostString(), connector.getLocalPort());
+        return endpoint;
+    }
+
+    /** The bound address, with the real port when 0 was asked for. */
+    public InetSocketAddress address() {
+        return new InetSocketAddress(requested.getAddress(), connector.getLocalPort());
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            LOG.warn("token endpoint did not stop cleanly: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,395 @@
+package dev.sigil.server.token;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.audit.AuditEvent;
+import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.authority.Authority;
+import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.policy.Decision;
+import dev.sigil.server.policy.PolicyEngine;
+import dev.sigil.server.policy.PolicyRequest;
+import dev.sigil.server.task.Task;
+import dev.sigil.server.task.TaskStore;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * RFC 8693 token exchange: turns a verified SVID (a JWT-SVID subject token, or the caller's
+ * X.509-SVID from mutual TLS) into a short-lived JWT access token for one audience.
+ *
+ * <p>Guarantees: a token is issued only when the subject (and the actor, if any) verify, the task
+ * boundary holds, the policy engine allows for the subject and for the actor, the obligations are
+ * met, and the token's registry row and its {@code token.exchange} audit record are committed in one
+ * transaction (fail closed: no record, no token). An actor can only narrow: it may not obtain a scope
+ * that policy would not grant the actor itself. Denials are audited with their reasons. The token
+ * itself is never stored or logged; the audit holds its SHA-256.
+ */
+final class TokenExchange {
+    private static final Logger LOG = LoggerFactory.getLogger(TokenExchange.class);
+    static final String GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
+    static final String JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt";
+    static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+    static final String ACTION = "token:exchange";
+    private static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}");
+    private static final int MAX_SCOPES = 32;
+    private static final int MAX_TARGET = 512;
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
+
+    private final TokenSettings settings;
+    private final Authority authority;
+    private final JwtSvidVerifier verifier;
+    private final PolicyEngine policy;
+    private final TaskStore tasks;
+    private final IssuedTokens issued;
+    private final Datastore datastore;
+    private final AuditTrail audit;
+    private final Clock clock;
+    private final ObjectMapper json = new ObjectMapper();
+
+    TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
+                  IssuedTokens issued, Datastore datastore, AuditTrail audit, Clock clock) {
+        this.settings = settings;
+        this.authority = authority;
+        this.verifier = verifier;
+        this.policy = policy;
+        this.tasks = tasks;
+        this.issued = issued;
+        this.datastore = datastore;
+        this.audit = audit;
+        this.clock = clock;
+    }
+
+    /** Returns the JSON success response, or throws {@link OAuthException} for a refusal. */
+    String exchange(Form form, Caller caller) {
+        String grantType = form.get("grant_type").orElseThrow(() -> OAuthException.invalidRequest("grant_type is required"));
+        if (!grantType.equals(GRANT_TYPE)) {
+            throw new OAuthException(400, "unsupported_grant_type", "grant_type '" + clip(grantType) + "' is not supported; use " + GRANT_TYPE);
+        }
+        form.get("requested_token_type").ifPresent(type -> {
+            if (!type.equals(ACCESS_TOKEN_TYPE) && !type.equals(JWT_TYPE)) {
+                throw OAuthException.invalidRequest("requested_token_type '" + clip(type) + "' is not supported; use " + ACCESS_TOKEN_TYPE);
+            }
+        });
+
+        SpiffeId subject;
+        Optional<String> subjectToken = form.get("subject_token");
+        if (subjectToken.isPresent()) {
+            requireJwtType(form, "subject_token_type");
+            subject = verifier.verify(subjectToken.get(), "subject_token", Set.of(settings.audience())).subject();
+        } else if (form.get("subject_token_type").isPresent()) {
+            throw OAuthException.invalidRequest("subject_token_type is given without subject_token");
+        } else if (caller.mtlsId().isPresent()) {
+            subject = caller.mtlsId().get();
+        } else {
+            throw OAuthException.invalidRequest("subject_token is required unless the client authenticates with an x509-svid over mutual tls");
+        }
+
+        Optional<SpiffeId> actor = Optional.empty();
+        Map<String, Object> act = null;
+        List<SpiffeId> chain = new ArrayList<>();
+        if (form.get("actor_token").isPresent()) {
+            requireJwtType(form, "actor_token_type");
+            JwtSvidVerifier.Verified verified = verifier.verify(form.get("actor_token").get(), "actor_token", Set.of(settings.audience()));
+            actor = Optional.of(verified.subject());
+            act = new LinkedHashMap<>();
+            act.put("sub", verified.subject().toString());
+            chain.add(verified.subject());
+            Object nested = verified.claims().getClaim("act");
+            if (nested instanceof Map<?, ?> nestedAct) {
+                act.put("act", nestedAct);
+                collectChain(nestedAct, chain);
+            }
+        } else if (form.get("actor_token_type").isPresent()) {
+            throw OAuthException.invalidRequest("actor_token_type is given without actor_token");
+        }
+        if (caller.mtlsId().isPresent() && subjectToken.isPresent()
+                && !caller.mtlsId().get().equals(subject) && !actor.map(caller.mtlsId().get()::equals).orElse(false)) {
+            throw OAuthException.invalidRequest("the client certificate's spiffe id " + caller.mtlsId().get()
+                    + " is neither the subject nor the actor of this exchange");
+        }
+
+        String audience = target(form);
+        List<String> scopes = scopes(form);
+        Optional<String> taskId = form.get("task");
+        Instant now = clock.instant();
+        Map<String, String> details = new HashMap<>();
+        details.put("audience", audience);
+        details.put("scopes", String.join(" ", scopes));
+        details.put("mtls", Boolean.toString(caller.mutualTls()));
+        taskId.ifPresent(id -> details.put("task", clip(id)));
+        actor.ifPresent(a -> details.put("actor", a.toString()));
+
+        Optional<Task> task = Optional.empty();
+        if (taskId.isPresent()) {
+            task = Optional.of(checkTask(taskId.get(), subject, audience, scopes, now, details));
+        }
+
+        Decision forSubject = decide(new PolicyRequest(subject, Set.of(), 0, Optional.empty(), ACTION, audience, scopes, taskId,
+                chain, now, Map.of("mtls", caller.mutualTls())));
+        Decision.Allow subjectAllow = allowOrDeny(forSubject, subject, subject, details);
+        Optional<Decision.Allow> actorAllow = Optional.empty();
+        if (actor.isPresent()) {
+            Decision forActor = decide(new PolicyRequest(actor.get(), Set.of(), 0, Optional.empty(), ACTION, audience, scopes, taskId,
+                    List.of(), now, Map.of("mtls", caller.mutualTls(), "on_behalf_of", subject.toString())));
+            actorAllow = Optional.of(allowOrDeny(forActor, actor.get(), subject, details));
+        }
+
+        // Scopes: the request (or, when none is requested, what policy allows the subject), narrowed to
+        // what the subject may have, then to what the actor may have; an actor asking beyond that is refused.
+        Optional<Set<String>> subjectScopes = subjectAllow.obligations().allowedScopes();
+        Set<String> granted = new LinkedHashSet<>(scopes.isEmpty() ? subjectScopes.orElse(Set.of()) : scopes);
+        subjectScopes.ifPresent(granted::retainAll);
+        Optional<Set<String>> actorScopes = actorAllow.flatMap(a -> a.obligations().allowedScopes());
+        if (actorScopes.isPresent()) {
+            List<String> widening = scopes.stream().filter(s -> !actorScopes.get().contains(s)).toList();
+            if (!widening.isEmpty()) {
+                throw refuse(OAuthException.invalidScope("actor " + actor.get() + " may not obtain scope(s) " + String.join(" ", widening)
+                        + "; an actor can only narrow what the subject is granted"), subject, details, List.of("actor scope widening"));
+            }
+            granted.retainAll(actorScopes.get());
+        }
+        if (!scopes.isEmpty() && granted.isEmpty()) {
+            throw refuse(OAuthException.invalidScope("none of the requested scopes (" + String.join(" ", scopes) + ") may be granted to "
+                    + subject), subject, details, forSubject.reasons());
+        }
+
+        boolean requireMtls = subjectAllow.obligations().requireMutualTls()
+                || actorAllow.map(a -> a.obligations().requireMutualTls()).orElse(false);
+        if (requireMtls && !caller.mutualTls()) {
+            throw refuse(OAuthException.accessDenied("policy requires proof of possession: call the token endpoint over mutual tls "
+                    + "with an x509-svid"), subject, details, forSubject.reasons());
+        }
+
+        Duration ttl = settings.defaultTtl();
+        for (Optional<Duration> cap : List.of(subjectAllow.obligations().maxTtl(),
+                actorAllow.flatMap(a -> a.obligations().maxTtl()))) {
+            if (cap.isPresent() && cap.get().compareTo(ttl) < 0) {
+                ttl = cap.get();
+            }
+        }
+        Instant issuedAt = now.truncatedTo(ChronoUnit.SECONDS);
+        Instant expiresAt = issuedAt.plus(ttl);
+        if (task.isPresent() && task.get().expiresAt().isBefore(expiresAt)) {
+            expiresAt = task.get().expiresAt().truncatedTo(ChronoUnit.SECONDS);
+        }
+        if (authority.jwtSigningDeadline().isBefore(expiresAt)) {
+            expiresAt = authority.jwtSigningDeadline().truncatedTo(ChronoUnit.SECONDS);
+        }
+        if (!expiresAt.isAfter(issuedAt)) {
+            throw refuse(OAuthException.accessDenied("the token would expire immediately (task or policy lifetime exhausted)"),
+                    subject, details, forSubject.reasons());
+        }
+
+        byte[] jtiBytes = new byte[16];
+        RANDOM.nextBytes(jtiBytes);
+        String jti = BASE64URL.encodeToString(jtiBytes);
+        Optional<String> x5t = caller.clientCertificate().map(TokenExchange::thumbprint);
+        String scope = String.join(" ", granted);
+        Map<String, Object> claims = new LinkedHashMap<>();
+        claims.put("iss", settings.issuer());
+        claims.put("sub", subject.toString());
+        claims.put("aud", audience);
+        if (!scope.isEmpty()) {
+            claims.put("scope", scope);
+        }
+        claims.put("jti", jti);
+        claims.put("iat", issuedAt.getEpochSecond());
+        claims.put("exp", expiresAt.getEpochSecond());
+        task.ifPresent(t -> claims.put("task", t.id()));
+        if (act != null) {
+            claims.put("act", act);
+        }
+        x5t.ifPresent(t -> claims.put("cnf", Map.of("x5t#S256", t)));
+        String token = authority.signJwt(write(claims), expiresAt).compact();
+
+        details.put("jti", jti);
+        details.put("scopes", scope);
+        details.put("token_sha256", sha256(token));
+        details.put("expires_at", expiresAt.toString());
+        details.put("reasons", reasons(forSubject.reasons()));
+        IssuedTokens.Row row = new IssuedTokens.Row(jti, subject.toString(), audience, scope, task.map(Task::id), x5t,
+                issuedAt, expiresAt, Optional.empty());
+        Instant finalExpiresAt = expiresAt;
+        datastore.inTransaction(connection -> {
+            issued.insert(connection, row);
+            audit.append(connection, AuditEvent.success(subject.toString(), "token.exchange", subject.toString(), details));
+            return null;
+        });
+
+        Map<String, Object> response = new LinkedHashMap<>();
+        response.put("access_token", token);
+        response.put("issued_token_type", ACCESS_TOKEN_TYPE);
+        response.put("token_type", "Bearer");
+        response.put("expires_in", Duration.between(issuedAt, finalExpiresAt).toSeconds());
+        if (!scope.isEmpty()) {
+            response.put("scope", scope);
+        }
+        return write(response);
+    }
+
+    private Task checkTask(String taskId, SpiffeId subject, String audience, List<String> scopes, Instant now, Map<String, String> details) {
+        Task task = tasks.find(taskId).orElseThrow(() -> refuse(OAuthException.accessDenied("task '" + clip(taskId) + "' does not exist"),
+                subject, details, List.of("unknown task")));
+        Task.State state = task.state(now);
+        if (state != Task.State.ACTIVE) {
+            throw refuse(OAuthException.accessDenied("task " + task.id() + " is " + state.wireName() + "; credentials are granted only under an active task"),
+                    subject, details, List.of("task " + state.wireName()));
+        }
+        if (!task.holder().equals(subject)) {
+            throw refuse(OAuthException.accessDenied("task " + task.id() + " is held by " + task.holder() + ", not by " + subject),
+                    subject, details, List.of("task holder mismatch"));
+        }
+        if (!task.allowsResource(audience)) {
+            throw refuse(OAuthException.invalidTarget("audience " + audience + " is outside task " + task.id() + "; it allows "
+                    + task.allowed()), subject, details, List.of("audience outside task"));
+        }
+        List<String> outside = scopes.stream().filter(s -> !task.allows(s, audience)).toList();
+        if (!outside.isEmpty()) {
+            throw refuse(OAuthException.invalidScope("scope(s) " + String.join(" ", outside) + " on " + audience + " are outside task "
+                    + task.id() + "; it allows " + task.allowed()), subject, details, List.of("scope outside task"));
+        }
+        return task;
+    }
+
+    private Decision decide(PolicyRequest request) {
+        try {
+            return policy.decide(request);
+        } catch (RuntimeException e) {
+            LOG.error("policy engine failed for {}; denying", request.subject(), e);
+            return new Decision.Deny(List.of("policy evaluation failed; denied (fail closed)"));
+        }
+    }
+
+    private Decision.Allow allowOrDeny(Decision decision, SpiffeId who, SpiffeId subject, Map<String, String> details) {
+        return switch (decision) {
+            case Decision.Allow allow -> allow;
+            case Decision.Deny deny -> {
+                String reasons = deny.reasons().isEmpty() ? "no policy allows it" : String.join("; ", deny.reasons());
+                throw refuse(OAuthException.accessDenied("policy denies " + ACTION + " for " + who + ": " + reasons), subject, details,
+                        deny.reasons());
+            }
+        };
+    }
+
+    /** Audits a refusal of a verified subject and returns the exception to throw. */
+    private OAuthException refuse(OAuthException refusal, SpiffeId subject, Map<String, String> details, List<String> reasons) {
+        Map<String, String> denied = new HashMap<>(details);
+        denied.put("error", refusal.error());
+        denied.put("reasons", reasons(reasons));
+        denied.put("description", clip(refusal.getMessage()));
+        try {
+            audit.append(AuditEvent.denied(subject.toString(), "token.exchange", subject.toString(), denied));
+        } catch (RuntimeException e) {
+            LOG.error("cannot audit a refused token exchange for {}: {}", subject, e.getMessage(), e);
+        }
+        return refusal;
+    }
+
+    private static void collectChain(Map<?, ?> act, List<SpiffeId> chain) {
+        for (int depth = 0; act != null && depth < 8; depth++) {
+            try {
+                chain.add(SpiffeId.parse(String.valueOf(act.get("sub"))));
+            } catch (RuntimeException e) {
+                throw OAuthException.invalidRequest("actor_token has an act claim whose sub is not a spiffe id");
+            }
+            act = act.get("act") instanceof Map<?, ?> next ? next : null;
+        }
+    }
+
+    private static void requireJwtType(Form form, String name) {
+        String type = form.get(name).orElseThrow(() -> OAuthException.invalidRequest(name + " is required"));
+        if (!type.equals(JWT_TYPE)) {
+            throw OAuthException.invalidRequest(name + " '" + clip(type) + "' is not supported; use " + JWT_TYPE + " (a jwt-svid)");
+        }
+    }
+
+    private static String target(Form form) {
+        Set<String> targets = new LinkedHashSet<>(form.all("audience"));
+        targets.addAll(form.all("resource"));
+        if (targets.isEmpty()) {
+            throw OAuthException.invalidRequest("audience or resource is required: name the service the token is for");
+        }
+        if (targets.size() > 1) {
+            throw OAuthException.invalidTarget("exactly one audience or resource is supported per token, got " + targets.size());
+        }
+        String target = targets.iterator().next();
+        if (target.length() > MAX_TARGET || target.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+            throw OAuthException.invalidTarget("audience must be at most " + MAX_TARGET + " characters without spaces");
+        }
+        return target;
+    }
+
+    private static List<String> scopes(Form form) {
+        Optional<String> scope = form.get("scope");
+        if (scope.isEmpty()) {
+            return List.of();
+        }
+        List<String> scopes = List.of(scope.get().trim().split(" +"));
+        if (scopes.size() > MAX_SCOPES) {
+            throw OAuthException.invalidScope("at most " + MAX_SCOPES + " scopes may be requested, got " + scopes.size());
+        }
+        for (String s : scopes) {
+            if (!SCOPE_TOKEN.matcher(s).matches()) {
+                throw OAuthException.invalidScope("scope '" + clip(s) + "' is malformed (RFC 6749 section 3.3)");
+            }
+        }
+        return List.copyOf(new LinkedHashSet<>(scopes));
+    }
+
+    static String thumbprint(X509Certificate certificate) {
+        try {
+            return BASE64URL.encodeToString(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
+        } catch (NoSuchAlgorithmException | CertificateEncodingException e) {
+            throw new IllegalStateException("cannot hash the client certificate: " + e.getMessage(), e);
+        }
+    }
+
+    static String sha256(String token) {
+        try {
+            return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String reasons(List<String> reasons) {
+        String text = String.join("; ", reasons).replaceAll("\\p{Cntrl}", "?");
+        return text.length() <= 1000 ? text : text.substring(0, 1000) + "...";
+    }
+
+    static String clip(String text) {
+        String clean = text.replaceAll("\\p{Cntrl}", "?");
+        return clean.length() <= 200 ? clean : clean.substring(0, 200) + "...";
+    }
+
+    private String write(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write json: " + e.getMessage(), e);
+        }
+    }
+}

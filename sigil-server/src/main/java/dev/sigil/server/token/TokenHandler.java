@@ -1,0 +1,141 @@
+package dev.sigil.server.token;
+
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.http.JsonResponses;
+import dev.sigil.server.tls.ServerTls;
+import dev.sigil.server.tls.TrustBundleSource;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The OAuth endpoints over HTTP: {@code POST /oauth2/token}, {@code /oauth2/introspect},
+ * {@code /oauth2/revoke}, each with a form-encoded body of at most {@value #MAX_BODY_BYTES} bytes.
+ * Client mistakes are RFC 6749 error JSON with 400/401/403; only server faults are 5xx, with an
+ * incident id and no detail.
+ */
+final class TokenHandler extends Handler.Abstract {
+    private static final Logger LOG = LoggerFactory.getLogger(TokenHandler.class);
+    static final int MAX_BODY_BYTES = 16 * 1024;
+    private static final String FORM = "application/x-www-form-urlencoded";
+
+    private final TokenService service;
+    private final TrustBundleSource bundle;
+
+    TokenHandler(TokenService service, TrustBundleSource bundle) {
+        this.service = service;
+        this.bundle = bundle;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        response.getHeaders().put(HttpHeader.PRAGMA, "no-cache");
+        response.getHeaders().put("X-Content-Type-Options", "nosniff");
+        String path = request.getHttpURI().getPath();
+        try {
+            if (!path.equals("/oauth2/token") && !path.equals("/oauth2/introspect") && !path.equals("/oauth2/revoke")) {
+                JsonResponses.send(response, callback, 404, new OAuthException(404, "invalid_request",
+                        "no endpoint at " + TokenExchange.clip(path) + "; use /oauth2/token, /oauth2/introspect or /oauth2/revoke").json());
+                return true;
+            }
+            if (!request.getMethod().equalsIgnoreCase("POST")) {
+                response.getHeaders().put(HttpHeader.ALLOW, "POST");
+                JsonResponses.send(response, callback, 405, new OAuthException(405, "invalid_request", path + " accepts only POST").json());
+                return true;
+            }
+            Caller caller = caller(request);
+            Form form = Form.parse(body(request));
+            switch (path) {
+                case "/oauth2/token" -> JsonResponses.send(response, callback, 200, service.exchange.exchange(form, caller));
+                case "/oauth2/introspect" -> JsonResponses.send(response, callback, 200, service.introspection.introspect(form, caller));
+                default -> {
+                    service.introspection.revoke(form, caller);
+                    response.setStatus(200);
+                    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0);
+                    response.write(true, null, callback);
+                }
+            }
+        } catch (OAuthException e) {
+            LOG.debug("token endpoint {} refused: {} {}", path, e.error(), e.getMessage());
+            if (e.status() == 401) {
+                response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer error=\"invalid_client\"");
+            }
+            JsonResponses.send(response, callback, e.status(), e.json());
+        } catch (RuntimeException | Error e) {
+            String incident = UUID.randomUUID().toString().substring(0, 8);
+            LOG.error("token endpoint {} failed (incident {})", path, incident, e);
+            JsonResponses.send(response, callback, 503, new OAuthException(503, "temporarily_unavailable",
+                    "the token service could not complete the request (incident " + incident + "); nothing was issued").json());
+        }
+        return true;
+    }
+
+    private Caller caller(Request request) {
+        Optional<String> bearer = Optional.ofNullable(request.getHeaders().get(HttpHeader.AUTHORIZATION))
+                .filter(h -> h.regionMatches(true, 0, "Bearer ", 0, 7))
+                .map(h -> h.substring(7).trim());
+        X509Certificate[] chain = null;
+        if (request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE) instanceof EndPoint.SslSessionData ssl) {
+            chain = ssl.peerCertificates();
+        }
+        if (chain == null || chain.length == 0) {
+            return new Caller(Optional.empty(), Optional.empty(), bearer);
+        }
+        try {
+            // A resumed session skips the handshake's checks: validate the chain again for every request.
+            ServerTls.verifyClientSvid(chain, bundle, service.clock);
+        } catch (CertificateException e) {
+            throw OAuthException.invalidClient("the client certificate is not a valid x509-svid of this trust domain: " + e.getMessage());
+        }
+        Optional<SpiffeId> id = ServerTls.spiffeIdOf(chain[0]);
+        if (id.isEmpty()) {
+            throw OAuthException.invalidClient("the client certificate has no single spiffe id uri san");
+        }
+        return new Caller(Optional.of(chain[0]), id, bearer);
+    }
+
+    private static String body(Request request) {
+        String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
+        String type = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        if (!type.equals(FORM)) {
+            throw OAuthException.invalidRequest("the request body has content type '" + (contentType == null ? "none" : TokenExchange.clip(contentType))
+                    + "'; send " + FORM);
+        }
+        if (request.getLength() > MAX_BODY_BYTES) {
+            throw new OAuthException(413, "invalid_request", "the request body is larger than " + MAX_BODY_BYTES + " bytes");
+        }
+        byte[] bytes;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            bytes = in.readNBytes(MAX_BODY_BYTES + 1);
+        } catch (IOException e) {
+            throw OAuthException.invalidRequest("the request body cannot be read");
+        }
+        if (bytes.length > MAX_BODY_BYTES) {
+            throw new OAuthException(413, "invalid_request", "the request body is larger than " + MAX_BODY_BYTES + " bytes");
+        }
+        try {
+            return StandardCharsets.US_ASCII.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw OAuthException.invalidRequest("the form body must be ascii (percent-encode other characters)");
+        }
+    }
+}

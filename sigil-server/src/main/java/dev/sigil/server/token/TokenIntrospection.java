@@ -1,0 +1,161 @@
+package dev.sigil.server.token;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.audit.AuditEvent;
+import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.task.Task;
+import dev.sigil.server.task.TaskStore;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * RFC 7662 introspection and RFC 7009 revocation of the access tokens this service issued, for callers
+ * authenticated by their SVID (mutual TLS, or a JWT-SVID bearer whose audience is the token endpoint).
+ *
+ * <p>A token is active only when its signature verifies with this trust domain's bundle, it is in the
+ * registry, not revoked, not expired, and — when issued under a task — that task is still active at
+ * the time of the call (a task that ended or expired revokes its tokens on the spot).
+ */
+final class TokenIntrospection {
+    private static final String INACTIVE = "{\"active\":false}";
+
+    private final TokenSettings settings;
+    private final JwtSvidVerifier verifier;
+    private final IssuedTokens issued;
+    private final TaskStore tasks;
+    private final Datastore datastore;
+    private final AuditTrail audit;
+    private final Clock clock;
+    private final ObjectMapper json = new ObjectMapper();
+
+    TokenIntrospection(TokenSettings settings, JwtSvidVerifier verifier, IssuedTokens issued, TaskStore tasks, Datastore datastore,
+                       AuditTrail audit, Clock clock) {
+        this.settings = settings;
+        this.verifier = verifier;
+        this.issued = issued;
+        this.tasks = tasks;
+        this.datastore = datastore;
+        this.audit = audit;
+        this.clock = clock;
+    }
+
+    /**
+     * The SPIFFE ID of the caller: its mutual TLS identity, else the subject of its JWT-SVID bearer token.
+     *
+     * @throws OAuthException {@code invalid_client} (401) when neither authenticates it
+     */
+    SpiffeId authenticate(Caller caller) {
+        if (caller.mtlsId().isPresent()) {
+            return caller.mtlsId().get();
+        }
+        if (caller.bearer().isEmpty()) {
+            throw OAuthException.invalidClient("authenticate with an x509-svid over mutual tls or a jwt-svid bearer token whose audience is "
+                    + settings.audience());
+        }
+        try {
+            return verifier.verify(caller.bearer().get(), "bearer token", Set.of(settings.audience())).subject();
+        } catch (OAuthException e) {
+            throw OAuthException.invalidClient(e.getMessage());
+        }
+    }
+
+    String introspect(Form form, Caller caller) {
+        authenticate(caller);
+        String token = form.get("token").orElseThrow(() -> OAuthException.invalidRequest("token is required"));
+        Optional<IssuedTokens.Row> row = activeRow(token);
+        if (row.isEmpty()) {
+            return INACTIVE;
+        }
+        IssuedTokens.Row r = row.get();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("active", true);
+        body.put("iss", settings.issuer());
+        body.put("sub", r.subject());
+        body.put("aud", r.audience());
+        if (!r.scope().isEmpty()) {
+            body.put("scope", r.scope());
+        }
+        body.put("token_type", "Bearer");
+        body.put("exp", r.expiresAt().getEpochSecond());
+        body.put("iat", r.issuedAt().getEpochSecond());
+        body.put("jti", r.jti());
+        r.task().ifPresent(t -> body.put("task", t));
+        r.cnfX5t().ifPresent(t -> body.put("cnf", Map.of("x5t#S256", t)));
+        try {
+            return json.writeValueAsString(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Revokes a token issued to the caller. Unknown, invalid or already inactive tokens succeed silently (RFC 7009 section 2.2). */
+    void revoke(Form form, Caller caller) {
+        SpiffeId who = authenticate(caller);
+        String token = form.get("token").orElseThrow(() -> OAuthException.invalidRequest("token is required"));
+        String jti;
+        try {
+            jti = verifier.verifyIgnoringAudience(token, "token").claims().getJWTID();
+        } catch (OAuthException e) {
+            return;
+        }
+        Optional<IssuedTokens.Row> row = jti == null ? Optional.empty() : issued.find(jti);
+        if (row.isEmpty()) {
+            return;
+        }
+        if (!row.get().subject().equals(who.toString())) {
+            throw new OAuthException(400, "unauthorized_client", "the token was issued to " + row.get().subject() + ", not to " + who
+                    + "; a workload may revoke only its own tokens");
+        }
+        revokeJti(jti, who.toString());
+    }
+
+    /** Revokes by jti (admin API); false when no such token is registered. */
+    boolean revokeJti(String jti, String actor) {
+        Instant now = clock.instant();
+        return datastore.inTransaction(connection -> {
+            Optional<IssuedTokens.Row> row = issued.find(jti);
+            if (row.isEmpty()) {
+                return false;
+            }
+            boolean changed = issued.revoke(connection, jti, now);
+            if (changed) {
+                audit.append(connection, AuditEvent.success(actor, "token.revoke", row.get().subject(), Map.of("jti", jti)));
+            }
+            return true;
+        });
+    }
+
+    private Optional<IssuedTokens.Row> activeRow(String token) {
+        JwtSvidVerifier.Verified verified;
+        try {
+            verified = verifier.verifyIgnoringAudience(token, "token");
+        } catch (OAuthException e) {
+            return Optional.empty();
+        }
+        String jti = verified.claims().getJWTID();
+        if (jti == null || !settings.issuer().equals(verified.claims().getIssuer())) {
+            return Optional.empty();
+        }
+        Optional<IssuedTokens.Row> row = issued.find(jti);
+        Instant now = clock.instant();
+        if (row.isEmpty() || row.get().revokedAt().isPresent() || !row.get().expiresAt().isAfter(now)
+                || !row.get().subject().equals(verified.subject().toString())) {
+            return Optional.empty();
+        }
+        if (row.get().task().isPresent()) {
+            Optional<Task> task = tasks.find(row.get().task().get());
+            if (task.isEmpty() || task.get().state(now) != Task.State.ACTIVE) {
+                datastore.inTransaction(connection -> issued.revoke(connection, jti, now));
+                return Optional.empty();
+            }
+        }
+        return row;
+    }
+}

@@ -1,0 +1,39 @@
+package dev.sigil.server.token;
+
+import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.authority.Authority;
+import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.policy.PolicyEngine;
+import dev.sigil.server.task.TaskStore;
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * The token service's operations (exchange, introspection, revocation), independent of HTTP. Built once
+ * in the composition root; the {@link PolicyEngine} decides every exchange.
+ */
+public final class TokenService {
+    final TokenSettings settings;
+    final TokenExchange exchange;
+    final TokenIntrospection introspection;
+    final Clock clock;
+
+    public TokenService(TokenSettings settings, Authority authority, PolicyEngine policy, TaskStore tasks, IssuedTokens issued,
+                        Datastore datastore, AuditTrail audit, Clock clock) {
+        Objects.requireNonNull(policy, "policy");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        JwtSvidVerifier verifier = new JwtSvidVerifier(authority::bundle, clock);
+        this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, datastore, audit, clock);
+        this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock);
+    }
+
+    /** Revokes the token with {@code jti} on an administrator's behalf; false when no such token was issued. */
+    public boolean revoke(String jti, String actor) {
+        return introspection.revokeJti(jti, actor);
+    }
+
+    public TokenSettings settings() {
+        return settings;
+    }
+}
