@@ -1,0 +1,24 @@
+package dev.sigil.server.policy;
+
+/**
+ * A policy document that cannot be loaded: the 1-based line in the YAML text where the problem is and
+ * what is wrong. Loading is all or nothing, so a document raising this never takes effect.
+ */
+public final class PolicyDocumentException extends RuntimeException {
+    private final int line;
+    private final String reason;
+
+    public PolicyDocumentException(int line, String reason) {
+        super("line " + line + ": " + reason);
+        this.line = line;
+        this.reason = reason;
+    }
+
+    public int line() {
+        return line;
+    }
+
+    public String reason() {
+        return reason;
+    }
+}
