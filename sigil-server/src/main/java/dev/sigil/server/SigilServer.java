@@ -30,6 +30,9 @@ import dev.sigil.server.registration.EntryStore;
 import dev.sigil.server.registration.JoinTokens;
 import dev.sigil.server.registration.PageRequest;
 import dev.sigil.server.registration.RegistrationEntry;
+import dev.sigil.server.policy.PolicyEngine;
+import dev.sigil.server.policy.PolicyRoutes;
+import dev.sigil.server.policy.PolicyStore;
 import dev.sigil.server.registration.RegistrationRoutes;
 import dev.sigil.server.svid.ServerIdentity;
 import dev.sigil.server.svid.SvidIssuer;
@@ -70,9 +73,12 @@ public final class SigilServer implements AutoCloseable {
     private final Optional<BundleEndpoint> bundleEndpoint;
     private final ServerIdentity identity;
     private final AgentApiServer agentApi;
+    private final PolicyEngine policyEngine;
 
     private SigilServer(Deque<AutoCloseable> resources, Authority authority, AdminServer admin,
-                        Optional<BundleEndpoint> bundleEndpoint, ServerIdentity identity, AgentApiServer agentApi) {
+                        Optional<BundleEndpoint> bundleEndpoint, ServerIdentity identity, AgentApiServer agentApi,
+                        PolicyEngine policyEngine) {
+        this.policyEngine = policyEngine;
         this.agentApi = agentApi;
         this.resources = resources;
         this.authority = authority;
@@ -121,12 +127,14 @@ public final class SigilServer implements AutoCloseable {
                 config.defaultX509SvidTtl());
         identity.renewIfDue(true);
         AgentStore agents = AgentStore.create(datastore, audit, clock);
+        PolicyStore policy = new PolicyStore(datastore, audit, clock);
 
         Routes routes = Routes.builder()
                 .addAll(new RegistrationRoutes(entries, joinTokens, config.trustDomain()).routes())
                 .addAll(new SvidRoutes(issuer, authority).routes())
                 .addAll(new AuditRoutes(audit).routes())
                 .addAll(new AgentRoutes(agents).routes())
+                .addAll(new PolicyRoutes(policy, clock).routes())
                 .build();
         ReadinessCheck readiness = () -> datastore.healthy()
                 ? new ReadinessCheck.Readiness.Ready()
@@ -196,7 +204,7 @@ public final class SigilServer implements AutoCloseable {
                 admin.tcpAddress().map(a -> ", admin mtls " + a.getHostString() + ":" + a.getPort()).orElse(""),
                 bundleEndpoint.map(b -> ", bundle endpoint https://" + b.address().getHostString() + ":" + b.address().getPort())
                         .orElse(""));
-        return new SigilServer(resources, authority, admin, bundleEndpoint, identity, agentApi);
+        return new SigilServer(resources, authority, admin, bundleEndpoint, identity, agentApi, policy);
     }
 
     private static AuthorityConfig authorityConfig(ServerConfig config) {
@@ -249,6 +257,11 @@ public final class SigilServer implements AutoCloseable {
 
     public Authority authority() {
         return authority;
+    }
+
+    /** The engine deciding with the policy in force (swapped atomically when a new policy is applied). */
+    public PolicyEngine policyEngine() {
+        return policyEngine;
     }
 
     public AdminServer admin() {
