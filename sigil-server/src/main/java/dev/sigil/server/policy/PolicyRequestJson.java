@@ -16,10 +16,12 @@ import java.util.Set;
  * {@code resource} are required; lists default to empty, {@code trust_level} to 0, {@code task} and
  * {@code attested_at} to none, {@code time} to now.
  */
-public record PolicyRequestJson(String subject, List<String> selectors, @JsonProperty("trust_level") Integer trustLevel,
-                                @JsonProperty("attested_at") Instant attestedAt, String action, String resource,
-                                List<String> scopes, String task, List<String> delegation, Instant time,
-                                Map<String, Object> claims) {
+public record PolicyRequestJson(String subject, Optional<List<String>> selectors,
+                                @JsonProperty("trust_level") Optional<Integer> trustLevel,
+                                @JsonProperty("attested_at") Optional<Instant> attestedAt, String action,
+                                String resource, Optional<List<String>> scopes, Optional<String> task,
+                                Optional<List<String>> delegation, Optional<Instant> time,
+                                Optional<Map<String, Object>> claims) {
     /** @throws IllegalArgumentException naming the missing or malformed field */
     public PolicyRequest toRequest(Clock clock) {
         require(subject, "subject");
@@ -27,11 +29,10 @@ public record PolicyRequestJson(String subject, List<String> selectors, @JsonPro
         require(resource, "resource");
         Set<Selector> parsedSelectors = orEmpty(selectors).stream().map(Selector::parse)
                 .collect(java.util.stream.Collectors.toSet());
-        return new PolicyRequest(SpiffeId.parse(subject), parsedSelectors, trustLevel == null ? 0 : trustLevel,
-                Optional.ofNullable(attestedAt), action, resource, orEmpty(scopes),
-                Optional.ofNullable(task).filter(t -> !t.isEmpty()),
-                orEmpty(delegation).stream().map(SpiffeId::parse).toList(), time == null ? clock.instant() : time,
-                claims == null ? Map.of() : claims);
+        return new PolicyRequest(SpiffeId.parse(subject), parsedSelectors, orNone(trustLevel).orElse(0),
+                orNone(attestedAt), action, resource, orEmpty(scopes), orNone(task).filter(t -> !t.isEmpty()),
+                orEmpty(delegation).stream().map(SpiffeId::parse).toList(), orNone(time).orElseGet(clock::instant),
+                orNone(claims).orElse(Map.of()));
     }
 
     private static void require(String value, String field) {
@@ -40,7 +41,12 @@ public record PolicyRequestJson(String subject, List<String> selectors, @JsonPro
         }
     }
 
-    private static List<String> orEmpty(List<String> list) {
-        return list == null ? List.of() : list;
+    private static List<String> orEmpty(Optional<List<String>> list) {
+        return orNone(list).orElse(List.of());
+    }
+
+    /** Tolerates a null Optional from mappers that leave absent fields null. */
+    private static <T> Optional<T> orNone(Optional<T> value) {
+        return value == null ? Optional.empty() : value;
     }
 }
