@@ -198,6 +198,15 @@ public final class SigilServer implements AutoCloseable {
                 LOG.error("periodic maintenance failed; retrying in {}s: {}", TICK.toSeconds(), e.getMessage(), e);
             }
         }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+        // Converge with policies applied through other servers on the same datastore.
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                policy.reload();
+            } catch (RuntimeException e) {
+                LOG.error("policy reload failed; the policy in force stays, retrying in {}s: {}", TICK.toSeconds(),
+                        e.getMessage(), e);
+            }
+        }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
 
         LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}:{}{}{}", config.trustDomain(),
                 admin.socketPath(), agentApi.address().getHostString(), agentApi.address().getPort(),

@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * and reason); decisions always see one complete policy, swapped atomically. A server starts with the
  * latest stored policy, or with the empty policy (deny everything) when none was ever applied.
  *
- * <p>Several servers on one datastore converge when each calls {@link #reload()} (there is no periodic
- * reload yet; a server sees another's apply after its own restart or a reload call). Two concurrent
+ * <p>Several servers on one datastore converge by calling {@link #reload()} periodically (the server does
+ * every few seconds; it reads one number when nothing changed). Two concurrent
  * applies cannot both take the same version: the loser's transaction fails on the primary key.
  */
 public final class PolicyStore implements PolicyEngine {
@@ -95,17 +95,19 @@ public final class PolicyStore implements PolicyEngine {
      * that no longer compiles (e.g. after a downgrade) keeps the current policy and fails loudly.
      */
     public ActivePolicy reload() {
+        long inForce = active.get().version();
         Optional<ActivePolicy> latest = datastore.read(connection -> {
+            if (latestVersion(connection) <= inForce) {
+                return Optional.empty();
+            }
             try (PreparedStatement select = connection.prepareStatement(
                     "SELECT version, yaml FROM policy_versions ORDER BY version DESC LIMIT 1");
                  ResultSet rows = select.executeQuery()) {
-                if (!rows.next()) {
-                    return Optional.empty();
-                }
-                return Optional.of(new ActivePolicy(rows.getLong(1), rows.getString(2), null));
+                return rows.next() ? Optional.of(new ActivePolicy(rows.getLong(1), rows.getString(2), null))
+                        : Optional.empty();
             }
         });
-        if (latest.isEmpty() || latest.get().version() <= active.get().version()) {
+        if (latest.isEmpty()) {
             return active.get();
         }
         ActivePolicy stored = latest.get();
