@@ -7,12 +7,12 @@ import dev.sigil.server.audit.AuditOutcome;
 import dev.sigil.server.audit.AuditQuery;
 import dev.sigil.server.audit.AuditRecord;
 import dev.sigil.server.audit.AuditTrail;
-import dev.sigil.server.datastore.DatastoreConfig;
 import dev.sigil.server.datastore.DatastoreContract;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-class PolicyStoreTest extends DatastoreContract {
+/** What every datastore must do for the policy store; run on SQLite and PostgreSQL. */
+abstract class PolicyStoreContract extends DatastoreContract {
     private static final String ALLOW_WEB = """
             rules:
               - name: web-to-api
@@ -22,11 +22,6 @@ class PolicyStoreTest extends DatastoreContract {
                 resources: [https://api]
             """;
     private static final PolicyRequest WEB = Requests.of("spiffe://td/web", "token:exchange", "https://api").build();
-
-    @Override
-    protected DatastoreConfig newDatabase() {
-        return sqliteIn(tmp);
-    }
 
     private PolicyStore newStore() {
         return new PolicyStore(datastore, AuditTrail.create(datastore, clock), clock);
