@@ -31,7 +31,7 @@ public final class CompiledPolicy implements PolicyEngine {
         for (Rule rule : this.rules) {
             Set<String> exactActions = new HashSet<>();
             boolean anyPattern = false;
-            for (ResourcePattern action : rule.actions()) {
+            for (ValuePattern action : rule.actions()) {
                 if (action.text().endsWith("*")) {
                     anyPattern = true;
                 } else {
@@ -107,13 +107,13 @@ public final class CompiledPolicy implements PolicyEngine {
                 try {
                     holds = rule.condition().get().evaluate(activation);
                 } catch (Exception e) {
-                    String failure = "rule '" + rule.name() + "' condition failed to evaluate (" + e.getMessage() + ")";
+                    String failure = "condition failed to evaluate (" + e.getMessage() + ")";
                     if (isAllow) {
-                        notes.add(failure + "; counted as no match for an allow rule");
-                        continue;
+                        notes.add("rule '" + rule.name() + "' " + failure + "; counted as no match for an allow rule");
+                    } else {
+                        denyReasons.add("rule '" + rule.name() + "' denied: " + why + "; " + failure
+                                + ", counted as a match for a deny rule");
                     }
-                    denyReasons.add("rule '" + rule.name() + "' denied: " + why + "; " + failure.substring(
-                            ("rule '" + rule.name() + "' ").length()) + ", counted as a match for a deny rule");
                     continue;
                 }
                 if (!holds) {

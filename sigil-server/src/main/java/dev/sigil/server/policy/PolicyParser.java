@@ -93,8 +93,8 @@ final class PolicyParser {
             };
         }
 
-        List<ResourcePattern> actions = patterns(rule, "actions", where);
-        List<ResourcePattern> resources = patterns(rule, "resources", where);
+        List<ValuePattern> actions = patterns(rule, "actions", where);
+        List<ValuePattern> resources = patterns(rule, "resources", where);
 
         Rule.TaskRequirement tasks = Rule.TaskRequirement.ANY;
         if (rule.fields().containsKey("tasks")) {
@@ -155,15 +155,15 @@ final class PolicyParser {
         return new Decision.Obligations(maxTtl, scopes, mtls);
     }
 
-    private static List<ResourcePattern> patterns(Mapping rule, String field, String where) {
+    private static List<ValuePattern> patterns(Mapping rule, String field, String where) {
         List<Scalar> values = strings(rule, field, where);
         if (values.isEmpty()) {
             throw new PolicyDocumentException(rule.line(), where + ": field '" + field
                     + "' is required and must list at least one value ('*' for any)");
         }
-        List<ResourcePattern> patterns = new ArrayList<>();
+        List<ValuePattern> patterns = new ArrayList<>();
         for (Scalar value : values) {
-            patterns.add(parseOr(value.line(), where + " " + field, () -> new ResourcePattern(value.text())));
+            patterns.add(parseOr(value.line(), where + " " + field, () -> new ValuePattern(value.text())));
         }
         return patterns;
     }

@@ -11,7 +11,7 @@ import java.util.Set;
  * document order whatever the index returned them in.
  */
 record Rule(int order, int line, String name, Effect effect, SubjectPattern subject, Set<Selector> selectors,
-            int minTrustLevel, List<ResourcePattern> actions, List<ResourcePattern> resources, TaskRequirement tasks,
+            int minTrustLevel, List<ValuePattern> actions, List<ValuePattern> resources, TaskRequirement tasks,
             Optional<Conditions.Condition> condition, Decision.Obligations obligations) {
     enum Effect { ALLOW, DENY }
 
@@ -37,8 +37,8 @@ record Rule(int order, int line, String name, Effect effect, SubjectPattern subj
         return anyMatches(actions, request.action()) && anyMatches(resources, request.resource());
     }
 
-    private static boolean anyMatches(List<ResourcePattern> patterns, String value) {
-        for (ResourcePattern pattern : patterns) {
+    private static boolean anyMatches(List<ValuePattern> patterns, String value) {
+        for (ValuePattern pattern : patterns) {
             if (pattern.matches(value)) {
                 return true;
             }

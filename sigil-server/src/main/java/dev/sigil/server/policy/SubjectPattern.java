@@ -66,6 +66,11 @@ sealed interface SubjectPattern {
                     + "' must name one trust domain without wildcards");
         }
         if (!text.contains("*")) {
+            try {
+                dev.sigil.core.spiffeid.SpiffeId.parse(text);
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("subject '" + text + "' is not a valid spiffe id: " + e.getMessage());
+            }
             return new Exact(text);
         }
         String tdPrefix = text.substring(0, slash + 1);

@@ -39,7 +39,12 @@ final class YamlTree {
             if (first == null) {
                 return new Mapping(1, Map.of(), Map.of());
             }
-            return read(parser);
+            Node root = read(parser);
+            if (parser.nextToken() != null) {
+                throw new PolicyDocumentException(Math.max(1, parser.currentTokenLocation().getLineNr()),
+                        "a second yaml document follows; a policy is exactly one document");
+            }
+            return root;
         } catch (JsonProcessingException e) {
             int line = e.getLocation() == null ? 1 : Math.max(1, e.getLocation().getLineNr());
             throw new PolicyDocumentException(line, "not valid yaml: " + e.getOriginalMessage());

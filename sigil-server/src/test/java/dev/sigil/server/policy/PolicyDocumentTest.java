@@ -113,4 +113,15 @@ class PolicyDocumentTest {
         assertThatThrownBy(() -> CompiledPolicy.parse("rules:\n  - name: [unclosed\n"))
                 .isInstanceOf(PolicyDocumentException.class).hasMessageContaining("not valid yaml");
     }
+
+    @Test
+    void secondYamlDocumentIsRefused() {
+        assertThat(refusal(rule("---\nrules: []\n")).reason()).contains("a second yaml document follows");
+    }
+
+    @Test
+    void exactSubjectMustBeAValidSpiffeId() {
+        assertThat(refusal(rule("").replace("spiffe://td/web", "spiffe://td/web/")).reason())
+                .contains("is not a valid spiffe id");
+    }
 }

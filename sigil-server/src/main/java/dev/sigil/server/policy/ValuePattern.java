@@ -4,8 +4,8 @@ package dev.sigil.server.policy;
  * Which resources (audiences) or actions a rule applies to: an exact string, {@code *} for any, or a
  * prefix ending in {@code *} ({@code https://api.example/*}). {@code *} anywhere else is refused.
  */
-record ResourcePattern(String text) {
-    ResourcePattern {
+record ValuePattern(String text) {
+    ValuePattern {
         if (text.isEmpty()) {
             throw new IllegalArgumentException("pattern is empty; use an exact value, '*', or a prefix ending in '*'");
         }
