@@ -183,7 +183,10 @@ final class PolicyParser {
     private static <T> T parseOr(int line, String where, java.util.function.Supplier<T> parse) {
         try {
             return parse.get();
-        } catch (IllegalArgumentException e) {
+        } catch (PolicyDocumentException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Every parser used here reports bad input as an unchecked exception naming the value.
             throw new PolicyDocumentException(line, where + ": " + e.getMessage());
         }
     }

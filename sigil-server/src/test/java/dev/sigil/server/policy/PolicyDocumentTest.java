@@ -124,4 +124,13 @@ class PolicyDocumentTest {
         assertThat(refusal(rule("").replace("spiffe://td/web", "spiffe://td/web/")).reason())
                 .contains("is not a valid spiffe id");
     }
+
+    @Test
+    void malformedSelectorIsRefusedWithItsLine() {
+        PolicyDocumentException e = refusal(rule("").replace("spiffe_id: spiffe://td/web",
+                "spiffe_id: spiffe://td/web\n      selectors: [\"no-colon\"]"));
+
+        assertThat(e.line()).isEqualTo(6);
+        assertThat(e.reason()).contains("rule 'web'").contains("no-colon");
+    }
 }
