@@ -37,3 +37,7 @@ echo
 echo "== workload api: first response, open streams and rotation, entry sync (server + agent in one JVM)"
 # a fixed, pre-touched heap keeps the resident-set difference of the open streams free of heap resizing
 "$java" --enable-native-access=ALL-UNNAMED -Xms512m -Xmx512m -XX:+AlwaysPreTouch -cp "$jar" dev.sigil.bench.WorkloadApiBench
+
+echo
+echo "== policy decisions: one decide against 1,000 rules (JMH, ns/op)"
+"$java" --enable-native-access=ALL-UNNAMED -jar "$jar" PolicyBenchmark -f 1 -wi 3 -i 5 -w 5s -r 5s

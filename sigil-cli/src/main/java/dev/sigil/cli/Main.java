@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
 @Command(name = "sigil", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sigil workload identity: server, registration, tokens and SVIDs.",
         subcommands = {ServerCommand.class, HealthcheckCommand.class, EntryCommand.class, AgentCommand.class, DevCommand.class, TokenCommand.class,
-            BundleCommand.class, X509Command.class, JwtCommand.class, AuditCommand.class, TaskCommand.class})
+            BundleCommand.class, X509Command.class, JwtCommand.class, AuditCommand.class, TaskCommand.class,
+            PolicyCommand.class})
 public final class Main extends GroupCommand {
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of failures.")
     boolean debug;

@@ -25,7 +25,6 @@ import dev.sigil.server.datastore.Datastore;
 import dev.sigil.server.endpoint.BundleEndpoint;
 import dev.sigil.server.keys.KeyManager;
 import dev.sigil.server.keys.KeyManagers;
-import dev.sigil.server.policy.Decision;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.task.TaskRoutes;
 import dev.sigil.server.task.TaskStore;
@@ -39,6 +38,9 @@ import dev.sigil.server.registration.EntryStore;
 import dev.sigil.server.registration.JoinTokens;
 import dev.sigil.server.registration.PageRequest;
 import dev.sigil.server.registration.RegistrationEntry;
+import dev.sigil.server.policy.PolicyEngine;
+import dev.sigil.server.policy.PolicyRoutes;
+import dev.sigil.server.policy.PolicyStore;
 import dev.sigil.server.registration.RegistrationRoutes;
 import dev.sigil.server.svid.ServerIdentity;
 import dev.sigil.server.svid.SvidIssuer;
@@ -81,16 +83,12 @@ public final class SigilServer implements AutoCloseable {
     private final AgentApiServer agentApi;
     private final Optional<TokenEndpoint> tokenEndpoint;
     private final TokenSettings tokenSettings;
-
-    /**
-     * The policy engine until the real one is wired: denies every request, so the token service
-     * issues nothing. The integrator replaces it in {@link #start(ServerConfig, Clock)}.
-     */
-    static final PolicyEngine NO_POLICY = request -> new Decision.Deny(java.util.List.of("no policy engine configured"));
+    private final PolicyEngine policyEngine;
 
     private SigilServer(Deque<AutoCloseable> resources, Authority authority, AdminServer admin,
                         Optional<BundleEndpoint> bundleEndpoint, ServerIdentity identity, AgentApiServer agentApi,
-                        Optional<TokenEndpoint> tokenEndpoint, TokenSettings tokenSettings) {
+                        Optional<TokenEndpoint> tokenEndpoint, TokenSettings tokenSettings, PolicyEngine policyEngine) {
+        this.policyEngine = policyEngine;
         this.agentApi = agentApi;
         this.tokenEndpoint = tokenEndpoint;
         this.tokenSettings = tokenSettings;
@@ -106,22 +104,25 @@ public final class SigilServer implements AutoCloseable {
     }
 
     public static SigilServer start(ServerConfig config, Clock clock) {
-        // INTEGRATION POINT: pass the real PolicyEngine here instead of NO_POLICY.
-        return start(config, clock, NO_POLICY);
+        return start(config, clock, Optional.empty());
     }
 
-    /** Starts with {@code policy} deciding every token exchange. */
-    public static SigilServer start(ServerConfig config, Clock clock, PolicyEngine policy) {
+    /**
+     * Starts with {@code policyOverride}, when present, deciding token exchanges instead of the stored
+     * policy (tests and embedders); the stored policy and its admin API are still served.
+     */
+    public static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride) {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
-            return build(config, clock, policy, resources);
+            return build(config, clock, policyOverride, resources);
         } catch (RuntimeException | Error e) {
             closeAll(resources);
             throw e;
         }
     }
 
-    private static SigilServer build(ServerConfig config, Clock clock, PolicyEngine policy, Deque<AutoCloseable> resources) {
+    private static SigilServer build(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride,
+                                     Deque<AutoCloseable> resources) {
         DataDirectory.prepare(config.dataDir());
         LOG.debug("signing provider: {}", CryptoProviders.describe());
 
@@ -147,6 +148,8 @@ public final class SigilServer implements AutoCloseable {
                 config.defaultX509SvidTtl());
         identity.renewIfDue(true);
         AgentStore agents = AgentStore.create(datastore, audit, clock);
+        PolicyStore policyStore = new PolicyStore(datastore, audit, clock);
+        PolicyEngine policy = policyOverride.orElse(policyStore);
         IssuedTokens issuedTokens = new IssuedTokens(datastore);
         TaskStore tasks = TaskStore.create(datastore, audit, clock, issuedTokens::revokeForTask);
         ServerConfig.TokenEndpointSettings tokenConfig = config.tokenEndpoint();
@@ -162,6 +165,7 @@ public final class SigilServer implements AutoCloseable {
                 .addAll(new AgentRoutes(agents).routes())
                 .addAll(new TaskRoutes(tasks, clock).routes())
                 .addAll(new TokenRoutes(tokens).routes())
+                .addAll(new PolicyRoutes(policyStore, clock).routes())
                 .build();
         ReadinessCheck readiness = () -> datastore.healthy()
                 ? new ReadinessCheck.Readiness.Ready()
@@ -233,6 +237,15 @@ public final class SigilServer implements AutoCloseable {
                 LOG.error("periodic maintenance failed; retrying in {}s: {}", TICK.toSeconds(), e.getMessage(), e);
             }
         }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+        // Converge with policies applied through other servers on the same datastore.
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                policyStore.reload();
+            } catch (RuntimeException e) {
+                LOG.error("policy reload failed; the policy in force stays, retrying in {}s: {}", TICK.toSeconds(),
+                        e.getMessage(), e);
+            }
+        }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
 
         LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}:{}{}{}{}", config.trustDomain(),
                 admin.socketPath(), agentApi.address().getHostString(), agentApi.address().getPort(),
@@ -240,7 +253,8 @@ public final class SigilServer implements AutoCloseable {
                 admin.tcpAddress().map(a -> ", admin mtls " + a.getHostString() + ":" + a.getPort()).orElse(""),
                 bundleEndpoint.map(b -> ", bundle endpoint https://" + b.address().getHostString() + ":" + b.address().getPort())
                         .orElse(""));
-        return new SigilServer(resources, authority, admin, bundleEndpoint, identity, agentApi, tokenEndpoint, tokenSettings);
+        return new SigilServer(resources, authority, admin, bundleEndpoint, identity, agentApi, tokenEndpoint, tokenSettings,
+                policy);
     }
 
     private static AuthorityConfig authorityConfig(ServerConfig config) {
@@ -293,6 +307,11 @@ public final class SigilServer implements AutoCloseable {
 
     public Authority authority() {
         return authority;
+    }
+
+    /** The engine deciding with the policy in force (swapped atomically when a new policy is applied). */
+    public PolicyEngine policyEngine() {
+        return policyEngine;
     }
 
     public AdminServer admin() {

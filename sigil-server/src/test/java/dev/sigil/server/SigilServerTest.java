@@ -184,4 +184,30 @@ class SigilServerTest {
             assertThat(auditRecords(server)).isEqualTo(before);
         }
     }
+
+    @Test
+    void appliedPolicyIsUsedByTheEngineAndSurvivesARestart() throws Exception {
+        String policy = """
+                rules:
+                  - name: web-to-api
+                    effect: allow
+                    subject: {spiffe_id: spiffe://example.org/web}
+                    actions: [token:exchange]
+                    resources: [https://api]
+                """;
+        dev.sigil.server.policy.PolicyRequest request = new dev.sigil.server.policy.PolicyRequest(
+                dev.sigil.core.spiffeid.SpiffeId.parse("spiffe://example.org/web"), java.util.Set.of(), 0,
+                Optional.empty(), "token:exchange", "https://api", List.of(), Optional.empty(), List.of(),
+                java.time.Instant.now(), Map.of());
+        try (SigilServer server = SigilServer.start(config(false))) {
+            assertThat(server.policyEngine().decide(request)).isInstanceOf(dev.sigil.server.policy.Decision.Deny.class);
+            RawHttp.Reply applied = RawHttp.unix(server.admin().socketPath(), "PUT", "/v1/policy", "application/json",
+                    json.writeValueAsString(Map.of("yaml", policy)).getBytes(StandardCharsets.UTF_8));
+            assertThat(applied.status()).as(applied.body()).isEqualTo(200);
+            assertThat(server.policyEngine().decide(request)).isInstanceOf(dev.sigil.server.policy.Decision.Allow.class);
+        }
+        try (SigilServer restarted = SigilServer.start(config(false))) {
+            assertThat(restarted.policyEngine().decide(request)).isInstanceOf(dev.sigil.server.policy.Decision.Allow.class);
+        }
+    }
 }

@@ -10,6 +10,7 @@ import dev.sigil.server.config.ConfigOverrides;
 import dev.sigil.server.config.ServerConfig;
 import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.policy.Decision;
+import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.testing.RawHttp;
 import dev.sigil.server.testing.TestPki;
 import java.net.URLEncoder;
@@ -49,8 +50,8 @@ class TokenAuditFailureTest {
                   port: 0
                 """.formatted(dir.resolve("data")));
         ServerConfig config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
-        try (SigilServer server = SigilServer.start(config, Clock.systemUTC(),
-                request -> new Decision.Allow(List.of("allowed"), Decision.Obligations.none()))) {
+        PolicyEngine allowAll = request -> new Decision.Allow(List.of("allowed"), Decision.Obligations.none());
+        try (SigilServer server = SigilServer.start(config, Clock.systemUTC(), Optional.of(allowAll))) {
             String svid = server.authority().mintJwtSvid(SpiffeId.parse("spiffe://example.org/web"), Audience.of(server.tokenAudience()),
                     Duration.ofMinutes(5)).token();
             String url = "jdbc:sqlite:" + ((ServerConfig.Sqlite) config.datastore()).file();

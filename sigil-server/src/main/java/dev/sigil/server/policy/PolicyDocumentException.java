@@ -1,0 +1,26 @@
+package dev.sigil.server.policy;
+
+import dev.sigil.core.SigilException;
+
+/**
+ * A policy document that cannot be loaded: the 1-based line in the YAML text where the problem is and
+ * what is wrong. Loading is all or nothing, so a document raising this never takes effect.
+ */
+public final class PolicyDocumentException extends SigilException {
+    private final int line;
+    private final String reason;
+
+    public PolicyDocumentException(int line, String reason) {
+        super("line " + line + ": " + reason);
+        this.line = line;
+        this.reason = reason;
+    }
+
+    public int line() {
+        return line;
+    }
+
+    public String reason() {
+        return reason;
+    }
+}
