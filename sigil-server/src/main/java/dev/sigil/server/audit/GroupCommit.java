@@ -61,6 +61,11 @@ final class GroupCommit {
         }
     }
 
+    /** Records waiting for a writer, for tests. */
+    int queued() {
+        return queue.size();
+    }
+
     private void writeOneBatch() {
         List<Pending> batch = new ArrayList<>();
         Pending next;
