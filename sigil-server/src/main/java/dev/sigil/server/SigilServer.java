@@ -12,9 +12,11 @@ import dev.sigil.server.agent.attestor.X509PopAttestor;
 import dev.sigil.server.admin.AdminServer;
 import dev.sigil.server.admin.ReadinessCheck;
 import dev.sigil.server.admin.Routes;
+import dev.sigil.server.audit.AuditCheckpoints;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditRoutes;
 import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.audit.SecretHasher;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.authority.AuthorityConfig;
 import dev.sigil.server.authority.AuthorityKind;
@@ -101,11 +103,14 @@ public final class SigilServer implements AutoCloseable {
 
         Datastore datastore = Datastore.open(config.datastore().toDatastoreConfig());
         resources.push(datastore);
-        AuditTrail audit = AuditTrail.create(datastore, clock);
         KeyManager keys = switch (config.keyManager()) {
             case ServerConfig.MemoryKeys memory -> KeyManagers.memory();
             case ServerConfig.DiskKeys disk -> KeyManagers.disk(disk.dir());
         };
+        AuditCheckpoints checkpoints = AuditCheckpoints.create(datastore, keys, clock, config.audit().checkpointEvery(),
+                config.audit().checkpointInterval());
+        AuditTrail audit = AuditTrail.create(datastore, clock, checkpoints);
+        SecretHasher secretHasher = SecretHasher.loadOrCreate(config.dataDir().resolve("keys"));
 
         AtomicBoolean x509AuthorityChanged = new AtomicBoolean();
         Authority authority = Authority.start(authorityConfig(config), datastore, keys, clock, event -> {
@@ -116,7 +121,7 @@ public final class SigilServer implements AutoCloseable {
         });
         EntryStore entries = EntryStore.create(datastore, audit, clock);
         JoinTokens joinTokens = JoinTokens.create(datastore, audit, clock);
-        SvidIssuer issuer = new SvidIssuer(authority, audit, config.defaultX509SvidTtl(), config.defaultJwtSvidTtl());
+        SvidIssuer issuer = new SvidIssuer(authority, audit, secretHasher, config.defaultX509SvidTtl(), config.defaultJwtSvidTtl());
         ServerIdentity identity = new ServerIdentity(config.trustDomain().id("/sigil/server"), issuer, clock,
                 config.defaultX509SvidTtl());
         identity.renewIfDue(true);
@@ -125,7 +130,7 @@ public final class SigilServer implements AutoCloseable {
         Routes routes = Routes.builder()
                 .addAll(new RegistrationRoutes(entries, joinTokens, config.trustDomain()).routes())
                 .addAll(new SvidRoutes(issuer, authority).routes())
-                .addAll(new AuditRoutes(audit).routes())
+                .addAll(new AuditRoutes(audit, checkpoints, secretHasher).routes())
                 .addAll(new AgentRoutes(agents).routes())
                 .build();
         ReadinessCheck readiness = () -> datastore.healthy()
@@ -190,6 +195,16 @@ public final class SigilServer implements AutoCloseable {
                 LOG.error("periodic maintenance failed; retrying in {}s: {}", TICK.toSeconds(), e.getMessage(), e);
             }
         }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+
+        // Checkpoints get their own cadence: the interval is usually shorter than the maintenance tick.
+        long checkpointTick = Math.min(1000, config.audit().checkpointInterval().toMillis());
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                checkpoints.checkpointIfDue();
+            } catch (RuntimeException e) {
+                LOG.error("audit checkpoint failed; retrying: {}", e.getMessage(), e);
+            }
+        }, checkpointTick, checkpointTick, TimeUnit.MILLISECONDS);
 
         LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}:{}{}{}", config.trustDomain(),
                 admin.socketPath(), agentApi.address().getHostString(), agentApi.address().getPort(),

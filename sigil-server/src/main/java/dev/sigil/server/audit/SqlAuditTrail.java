@@ -183,6 +183,18 @@ final class SqlAuditTrail implements AuditTrail {
             sql.append(" AND subject = ?");
             parameters.add(subject);
         });
+        query.workload().ifPresent(workload -> {
+            sql.append(" AND (actor = ? OR subject = ?)");
+            parameters.add(workload);
+            parameters.add(workload);
+        });
+        // Detail keys are validated by AuditQuery ([a-z][a-z0-9_]*), so embedding them is safe.
+        query.details().forEach((key, value) -> {
+            sql.append(datastore.dialect() == Dialect.POSTGRESQL
+                    ? " AND (CAST(details AS jsonb) ->> '" + key + "') = ?"
+                    : " AND json_extract(details, '$." + key + "') = ?");
+            parameters.add(value);
+        });
         query.actionPrefix().ifPresent(prefix -> {
             // substr, not LIKE: exact and case-sensitive on both databases, no escaping of '_' or '%'.
             sql.append(" AND substr(action, 1, ?) = ?");

@@ -28,7 +28,8 @@ public record ServerConfig(
         Duration defaultJwtSvidTtl,
         AdminSettings admin,
         BundleEndpointSettings bundleEndpoint,
-        AgentApiSettings agentApi) {
+        AgentApiSettings agentApi,
+        AuditSettings audit) {
 
     public ServerConfig {
         dataDir = absolute("data_dir", dataDir);
@@ -41,6 +42,7 @@ public record ServerConfig(
         Objects.requireNonNull(admin, "admin");
         Objects.requireNonNull(bundleEndpoint, "bundle_endpoint");
         Objects.requireNonNull(agentApi, "agent_api");
+        Objects.requireNonNull(audit, "audit");
         agentApi.agentSvidTtl().ifPresent(ttl -> {
             if (ttl.compareTo(ca.ttl()) >= 0) {
                 throw new ConfigException("agent_api.agent_svid_ttl (" + Durations.format(ttl) + ") must be shorter than ca.ttl ("
@@ -208,6 +210,19 @@ public record ServerConfig(
             agentSvidTtl.ifPresent(ttl -> positive("agent_api.agent_svid_ttl", ttl));
             Objects.requireNonNull(x509popCaBundle, "agent_api.x509pop.ca_bundle_file");
             x509popCaBundle = x509popCaBundle.map(path -> absolute("agent_api.x509pop.ca_bundle_file", path));
+        }
+    }
+
+    /**
+     * The audit trail: a signed checkpoint is taken every {@code checkpointEvery} records, or after
+     * {@code checkpointInterval} when anything was appended since the last one.
+     */
+    public record AuditSettings(int checkpointEvery, Duration checkpointInterval) {
+        public AuditSettings {
+            if (checkpointEvery < 1) {
+                throw new ConfigException("audit.checkpoint_every must be at least 1, got " + checkpointEvery);
+            }
+            positive("audit.checkpoint_interval", checkpointInterval);
         }
     }
 

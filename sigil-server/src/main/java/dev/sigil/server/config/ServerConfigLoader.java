@@ -113,7 +113,13 @@ public final class ServerConfigLoader {
                 or(raw.defaultJwtSvidTtl(), Duration.ofMinutes(5)),
                 admin(raw.admin(), env, flags, dataDir),
                 bundleEndpoint(raw.bundleEndpoint(), env, flags),
-                agentApi(raw.agentApi(), env));
+                agentApi(raw.agentApi(), env),
+                audit(raw.audit()));
+    }
+
+    private static ServerConfig.AuditSettings audit(ConfigFile.Audit file) {
+        ConfigFile.Audit audit = file == null ? new ConfigFile.Audit(null, null) : file;
+        return new ServerConfig.AuditSettings(or(audit.checkpointEvery(), 100), or(audit.checkpointInterval(), Duration.ofSeconds(10)));
     }
 
     private static ServerConfig.AgentApiSettings agentApi(ConfigFile.AgentApi file, ConfigEnvironment env) {
