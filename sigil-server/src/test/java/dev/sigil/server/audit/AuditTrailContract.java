@@ -239,6 +239,24 @@ abstract class AuditTrailContract extends DatastoreContract {
     }
 
     @Test
+    void queryFiltersByWorkloadResourceAndTask() {
+        String web = "spiffe://example.org/web";
+        trail.append(new AuditEvent(web, "grant.issue", "db:orders", AuditOutcome.SUCCESS, Map.of("resource", "db:orders", "task", "t-1")));
+        trail.append(new AuditEvent("admin", "svid.jwt.issue", web, AuditOutcome.SUCCESS, Map.of("task", "t-2")));
+        trail.append(new AuditEvent("spiffe://example.org/batch", "grant.issue", "db:orders", AuditOutcome.SUCCESS,
+                Map.of("resource", "db:orders", "task", "t-1")));
+        trail.append(event("admin", "entry.create", "spiffe://example.org/web-2"));
+
+        assertThat(trail.query(AuditQuery.all().byWorkload(web))).extracting(AuditRecord::seq).containsExactly(1L, 2L);
+        assertThat(trail.query(AuditQuery.all().byDetail("resource", "db:orders"))).extracting(AuditRecord::seq).containsExactly(1L, 3L);
+        assertThat(trail.query(AuditQuery.all().byDetail("task", "t-1").byWorkload(web))).extracting(AuditRecord::seq).containsExactly(1L);
+        assertThat(trail.query(AuditQuery.all().byDetail("task", "t-2").byActionPrefix("svid."))).extracting(AuditRecord::seq)
+                .containsExactly(2L);
+        assertThat(trail.query(AuditQuery.all().byDetail("task", "t-3"))).isEmpty();
+        assertThatThrownBy(() -> AuditQuery.all().byDetail("x') OR 1=1 --", "v")).isInstanceOf(AuditException.class);
+    }
+
+    @Test
     void detailsAreStoredAsCanonicalJson() {
         AuditRecord record = trail.append(new AuditEvent("alice", "entry.create", "entry:1", AuditOutcome.SUCCESS,
                 Map.of("z", "last", "a", "first \"quoted\"")));
