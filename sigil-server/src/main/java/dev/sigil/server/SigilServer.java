@@ -14,6 +14,7 @@ import dev.sigil.server.admin.ReadinessCheck;
 import dev.sigil.server.admin.Routes;
 import dev.sigil.server.audit.AuditCheckpoints;
 import dev.sigil.server.audit.AuditEvent;
+import dev.sigil.server.audit.AuditJsonlExporter;
 import dev.sigil.server.audit.AuditRoutes;
 import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.audit.SecretHasher;
@@ -37,6 +38,7 @@ import dev.sigil.server.svid.ServerIdentity;
 import dev.sigil.server.svid.SvidIssuer;
 import dev.sigil.server.svid.SvidRoutes;
 import dev.sigil.server.tls.TlsMaterial;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -205,6 +207,24 @@ public final class SigilServer implements AutoCloseable {
                 LOG.error("audit checkpoint failed; retrying: {}", e.getMessage(), e);
             }
         }, checkpointTick, checkpointTick, TimeUnit.MILLISECONDS);
+
+        config.audit().jsonlFile().ifPresent(file -> {
+            AuditJsonlExporter exporter;
+            try {
+                exporter = AuditJsonlExporter.create(audit, file);
+            } catch (RuntimeException e) {
+                // The datastore is the record of truth; a damaged copy must not stop the server.
+                LOG.error("audit jsonl file disabled: {}", e.getMessage(), e);
+                return;
+            }
+            scheduler.scheduleWithFixedDelay(() -> {
+                try {
+                    exporter.exportNew();
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("cannot append audit records to {}; retrying: {}", file, e.getMessage());
+                }
+            }, 1000, 1000, TimeUnit.MILLISECONDS);
+        });
 
         LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}:{}{}{}", config.trustDomain(),
                 admin.socketPath(), agentApi.address().getHostString(), agentApi.address().getPort(),

@@ -50,7 +50,7 @@ final class ConfigFile {
         }
     }
 
-    record Audit(Integer checkpointEvery, Duration checkpointInterval) {
+    record Audit(Integer checkpointEvery, Duration checkpointInterval, Path jsonlFile) {
     }
 
     record Datastore(DatastoreType type, Path file, String url, String user, String password, Integer maxPoolSize) {

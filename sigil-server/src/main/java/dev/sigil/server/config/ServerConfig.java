@@ -215,10 +215,13 @@ public record ServerConfig(
 
     /**
      * The audit trail: a signed checkpoint is taken every {@code checkpointEvery} records, or after
-     * {@code checkpointInterval} when anything was appended since the last one.
+     * {@code checkpointInterval} when anything was appended since the last one. {@code jsonlFile}, when
+     * set, receives a copy of every committed record as a JSON line.
      */
-    public record AuditSettings(int checkpointEvery, Duration checkpointInterval) {
+    public record AuditSettings(int checkpointEvery, Duration checkpointInterval, Optional<Path> jsonlFile) {
         public AuditSettings {
+            Objects.requireNonNull(jsonlFile, "audit.jsonl_file");
+            jsonlFile = jsonlFile.map(path -> absolute("audit.jsonl_file", path));
             if (checkpointEvery < 1) {
                 throw new ConfigException("audit.checkpoint_every must be at least 1, got " + checkpointEvery);
             }
