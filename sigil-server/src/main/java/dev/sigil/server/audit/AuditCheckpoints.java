@@ -153,8 +153,9 @@ public final class AuditCheckpoints {
     }
 
     /**
-     * Checks every checkpoint against the trusted key and the chain, which {@code chainEnd} records
-     * long has already been verified intact. {@code hashAt} reads a record's stored hash.
+     * Checks every checkpoint against the trusted key (the key manager's, never the stored copy) and
+     * against the chain, whose records 1 to {@code chainEnd} the caller has already verified intact.
+     * {@code hashAt} reads a record's stored hash. Empty when every checkpoint holds.
      */
     Optional<AuditVerification.Broken> check(Connection connection, long chainEnd, HashLookup hashAt) throws SQLException {
         String trusted = Base64.getEncoder().encodeToString(publicKey().getEncoded());

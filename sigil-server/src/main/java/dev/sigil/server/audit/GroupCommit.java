@@ -16,6 +16,11 @@ import java.util.function.Function;
  * There is no writer thread: a caller that finds no batch being written becomes the writer and
  * commits everything queued, while the others wait for their records. After releasing the writer
  * role a writer looks at the queue again, so a queued record is never left without a writer.
+ *
+ * <p>One caller cannot fail another's record with a malformed event: {@link AuditEvent} is validated
+ * when it is built, so a batch fails only when its transaction does (datastore down, disk full,
+ * damaged schema). A writer keeps writing while records keep arriving, so under sustained load one
+ * caller may wait for more than its own batch.
  */
 final class GroupCommit {
     static final int MAX_BATCH = 256;
