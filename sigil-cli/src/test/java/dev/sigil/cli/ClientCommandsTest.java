@@ -64,6 +64,14 @@ class ClientCommandsTest {
                 })
                 .post("/v1/audit/verify", request -> Reply.ok(Map.of("intact", false, "records", 12,
                         "first_bad_sequence", 7, "reason", "hash of record 7 does not match")))
+                .get("/v1/audit", request -> {
+                    seen.add("audit workload=" + request.query("workload").orElse("") + " resource=" + request.query("resource").orElse("")
+                            + " task=" + request.query("task").orElse("") + " action=" + request.query("action").orElse("")
+                            + " since=" + request.query("since").orElse("") + " until=" + request.query("until").orElse("")
+                            + " limit=" + request.query("limit").orElse(""));
+                    return Reply.ok(Map.of("results", List.of(Map.of("seq", 4, "time", "2026-01-01T00:00:00Z", "actor", "admin",
+                            "action", "svid.jwt.issue", "subject", "spiffe://sigil.test/web", "outcome", "success", "details", "{}"))));
+                })
                 .get("/v1/bundle", request -> Reply.ok(Map.of("format", request.query("format").orElse(""), "pem", "PEM-" + request.query("format").orElse("") + "\n")))
                 .build();
         Path path = dir.resolve("admin.sock");
@@ -156,6 +164,19 @@ class ClientCommandsTest {
         CliHarness.Result json = sigil("audit", "verify", "--output", "json");
         assertThat(json.exitCode()).isEqualTo(1);
         assertThat(json.out()).contains("\"intact\" : false");
+    }
+
+    @Test
+    void auditQuerySendsEveryFilterAndPrintsOneLinePerRecord() {
+        CliHarness.Result result = sigil("audit", "query", "--workload", "spiffe://sigil.test/web", "--resource", "db:orders",
+                "--task", "t-1", "--action", "svid.", "--since", "2026-01-01T00:00:00Z", "--until", "2026-01-02T00:00:00Z", "--limit", "5");
+
+        assertThat(result.err()).isEmpty();
+        assertThat(result.exitCode()).isZero();
+        assertThat(seen).contains("audit workload=spiffe://sigil.test/web resource=db:orders task=t-1 action=svid. "
+                + "since=2026-01-01T00:00:00Z until=2026-01-02T00:00:00Z limit=5");
+        assertThat(result.out()).isEqualTo("4 2026-01-01T00:00:00Z admin svid.jwt.issue spiffe://sigil.test/web success\n");
+        assertThat(sigil("audit", "query", "--output", "json").out()).contains("\"action\" : \"svid.jwt.issue\"");
     }
 
     @Test

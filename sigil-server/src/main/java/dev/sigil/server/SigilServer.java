@@ -12,9 +12,12 @@ import dev.sigil.server.agent.attestor.X509PopAttestor;
 import dev.sigil.server.admin.AdminServer;
 import dev.sigil.server.admin.ReadinessCheck;
 import dev.sigil.server.admin.Routes;
+import dev.sigil.server.audit.AuditCheckpoints;
 import dev.sigil.server.audit.AuditEvent;
+import dev.sigil.server.audit.AuditJsonlExporter;
 import dev.sigil.server.audit.AuditRoutes;
 import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.audit.SecretHasher;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.authority.AuthorityConfig;
 import dev.sigil.server.authority.AuthorityKind;
@@ -46,6 +49,7 @@ import dev.sigil.server.svid.ServerIdentity;
 import dev.sigil.server.svid.SvidIssuer;
 import dev.sigil.server.svid.SvidRoutes;
 import dev.sigil.server.tls.TlsMaterial;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -128,11 +132,14 @@ public final class SigilServer implements AutoCloseable {
 
         Datastore datastore = Datastore.open(config.datastore().toDatastoreConfig());
         resources.push(datastore);
-        AuditTrail audit = AuditTrail.create(datastore, clock);
         KeyManager keys = switch (config.keyManager()) {
             case ServerConfig.MemoryKeys memory -> KeyManagers.memory();
             case ServerConfig.DiskKeys disk -> KeyManagers.disk(disk.dir());
         };
+        AuditCheckpoints checkpoints = AuditCheckpoints.create(datastore, keys, clock, config.audit().checkpointEvery(),
+                config.audit().checkpointInterval());
+        AuditTrail audit = AuditTrail.create(datastore, clock, checkpoints);
+        SecretHasher secretHasher = SecretHasher.loadOrCreate(config.dataDir().resolve("keys"));
 
         AtomicBoolean x509AuthorityChanged = new AtomicBoolean();
         Authority authority = Authority.start(authorityConfig(config), datastore, keys, clock, event -> {
@@ -143,7 +150,7 @@ public final class SigilServer implements AutoCloseable {
         });
         EntryStore entries = EntryStore.create(datastore, audit, clock);
         JoinTokens joinTokens = JoinTokens.create(datastore, audit, clock);
-        SvidIssuer issuer = new SvidIssuer(authority, audit, config.defaultX509SvidTtl(), config.defaultJwtSvidTtl());
+        SvidIssuer issuer = new SvidIssuer(authority, audit, secretHasher, config.defaultX509SvidTtl(), config.defaultJwtSvidTtl());
         ServerIdentity identity = new ServerIdentity(config.trustDomain().id("/sigil/server"), issuer, clock,
                 config.defaultX509SvidTtl());
         identity.renewIfDue(true);
@@ -161,7 +168,7 @@ public final class SigilServer implements AutoCloseable {
         Routes routes = Routes.builder()
                 .addAll(new RegistrationRoutes(entries, joinTokens, config.trustDomain()).routes())
                 .addAll(new SvidRoutes(issuer, authority).routes())
-                .addAll(new AuditRoutes(audit).routes())
+                .addAll(new AuditRoutes(audit, checkpoints, secretHasher).routes())
                 .addAll(new AgentRoutes(agents).routes())
                 .addAll(new TaskRoutes(tasks, clock).routes())
                 .addAll(new TokenRoutes(tokens).routes())
@@ -246,6 +253,34 @@ public final class SigilServer implements AutoCloseable {
                         e.getMessage(), e);
             }
         }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+
+        // Checkpoints get their own cadence: the interval is usually shorter than the maintenance tick.
+        long checkpointTick = Math.min(1000, config.audit().checkpointInterval().toMillis());
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                checkpoints.checkpointIfDue();
+            } catch (RuntimeException e) {
+                LOG.error("audit checkpoint failed; retrying: {}", e.getMessage(), e);
+            }
+        }, checkpointTick, checkpointTick, TimeUnit.MILLISECONDS);
+
+        config.audit().jsonlFile().ifPresent(file -> {
+            AuditJsonlExporter exporter;
+            try {
+                exporter = AuditJsonlExporter.create(audit, file);
+            } catch (RuntimeException e) {
+                // The datastore is the record of truth; a damaged copy must not stop the server.
+                LOG.error("audit jsonl file disabled: {}", e.getMessage(), e);
+                return;
+            }
+            scheduler.scheduleWithFixedDelay(() -> {
+                try {
+                    exporter.exportNew();
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("cannot append audit records to {}; retrying: {}", file, e.getMessage());
+                }
+            }, 1000, 1000, TimeUnit.MILLISECONDS);
+        });
 
         LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}:{}{}{}{}", config.trustDomain(),
                 admin.socketPath(), agentApi.address().getHostString(), agentApi.address().getPort(),

@@ -210,4 +210,37 @@ class SigilServerTest {
             assertThat(restarted.policyEngine().decide(request)).isInstanceOf(dev.sigil.server.policy.Decision.Allow.class);
         }
     }
+
+    @Test
+    void leakedJwtIsFoundByItsKeyedHashAcrossRestartsAndTheCheckpointKeyIsExported() throws Exception {
+        ServerConfig config = config(false);
+        String token;
+        String pem;
+        try (SigilServer server = SigilServer.start(config)) {
+            RawHttp.Reply minted = post(server, "/v1/svids/jwt", "{\"spiffe_id\": \"spiffe://example.org/web\", \"audience\": [\"db\"]}");
+            assertThat(minted.status()).as(minted.body()).isEqualTo(200);
+            token = json.readTree(minted.body()).path("token").asText();
+            pem = json.readTree(RawHttp.unix(server.admin().socketPath(), "GET", "/v1/audit/checkpoint-key").body()).path("pem").asText();
+            assertThat(pem).startsWith("-----BEGIN PUBLIC KEY-----\n");
+
+            JsonNode byWorkload = json.readTree(RawHttp.unix(server.admin().socketPath(), "GET",
+                    "/v1/audit?workload=spiffe://example.org/web&action=svid.jwt").body());
+            assertThat(byWorkload.path("results")).hasSize(1);
+            assertThat(byWorkload.path("results").get(0).path("details").asText()).contains("token_hmac").doesNotContain(token);
+        }
+        try (SigilServer restarted = SigilServer.start(config)) {
+            RawHttp.Reply found = post(restarted, "/v1/audit/find-token", json.writeValueAsString(Map.of("token", token)));
+            assertThat(found.status()).as(found.body()).isEqualTo(200);
+            JsonNode results = json.readTree(found.body()).path("results");
+            assertThat(results).hasSize(1);
+            assertThat(results.get(0).path("action").asText()).isEqualTo("svid.jwt.issue");
+            assertThat(results.get(0).path("subject").asText()).isEqualTo("spiffe://example.org/web");
+            assertThat(json.readTree(post(restarted, "/v1/audit/find-token", "{\"token\": \"not-a-token\"}").body()).path("results")).isEmpty();
+            assertThat(json.readTree(RawHttp.unix(restarted.admin().socketPath(), "GET", "/v1/audit/checkpoint-key").body())
+                    .path("pem").asText()).isEqualTo(pem);
+            RawHttp.Reply badTime = RawHttp.unix(restarted.admin().socketPath(), "GET", "/v1/audit?since=yesterday");
+            assertThat(badTime.status()).isEqualTo(400);
+            assertThat(badTime.body()).contains("RFC 3339");
+        }
+    }
 }

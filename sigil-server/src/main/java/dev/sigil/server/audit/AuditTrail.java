@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The tamper-evident record of what happened. Records are appended, never changed: each carries the
@@ -15,12 +16,19 @@ import java.util.List;
  * locks the chain head in its transaction). An append made with {@link #append(Connection, AuditEvent)}
  * commits or rolls back with the caller's change, so a change is never stored without its record
  * (fail-closed). Limits: an attacker who can rewrite the database may rewrite the whole chain from a
- * point on and the head with it; detecting that needs the signed checkpoints planned on top of this.
+ * point on and the head with it; a trail created with {@link AuditCheckpoints} detects that below the
+ * newest signed checkpoint.
  */
 public interface AuditTrail {
 
+    /** A trail without signed checkpoints: {@link #verify()} checks the hash chain only. */
     static AuditTrail create(Datastore datastore, Clock clock) {
-        return new SqlAuditTrail(datastore, clock);
+        return new SqlAuditTrail(datastore, clock, Optional.empty());
+    }
+
+    /** A trail whose {@link #verify()} also checks every signed checkpoint against the chain. */
+    static AuditTrail create(Datastore datastore, Clock clock, AuditCheckpoints checkpoints) {
+        return new SqlAuditTrail(datastore, clock, Optional.of(checkpoints));
     }
 
     /**
@@ -33,7 +41,11 @@ public interface AuditTrail {
     /** Appends several records, in order, inside the caller's open transaction. */
     List<AuditRecord> appendAll(Connection connection, List<AuditEvent> events) throws SQLException;
 
-    /** Appends in a transaction of its own. */
+    /**
+     * Appends in a transaction of its own. Concurrent calls are group-committed: one transaction (one
+     * durable commit) per batch; each call returns once its own record is committed and throws if its
+     * batch failed, so every caller of a failed batch sees the failure.
+     */
     AuditRecord append(AuditEvent event);
 
     /** Appends several records, in order, in one transaction of their own (one durable commit). */

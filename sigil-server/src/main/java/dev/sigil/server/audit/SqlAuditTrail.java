@@ -11,18 +11,28 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The audit trail in the server's SQL datastore (tables audit_records and audit_head, migration V2). */
 final class SqlAuditTrail implements AuditTrail {
     private static final String COLUMNS = "seq, recorded_at, actor, action, subject, outcome, details, prev_hash, hash";
     private static final int VERIFY_PAGE = 1000;
 
+    private static final Logger LOG = LoggerFactory.getLogger(SqlAuditTrail.class);
+
     private final Datastore datastore;
     private final Clock clock;
+    private final Optional<AuditCheckpoints> checkpoints;
+    private final GroupCommit groupCommit = new GroupCommit(this::commitBatch);
+    private final AtomicLong appendedSinceCheckpointCheck = new AtomicLong();
 
-    SqlAuditTrail(Datastore datastore, Clock clock) {
+    SqlAuditTrail(Datastore datastore, Clock clock, Optional<AuditCheckpoints> checkpoints) {
         this.datastore = Objects.requireNonNull(datastore, "datastore");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.checkpoints = Objects.requireNonNull(checkpoints, "checkpoints");
     }
 
     @Override
@@ -38,7 +48,7 @@ final class SqlAuditTrail implements AuditTrail {
         if (events.isEmpty()) {
             return List.of();
         }
-        Head head = lockHead(connection);
+        Head head = lockHead(connection, datastore.dialect());
         long time = clock.instant().toEpochMilli();
         List<AuditRecord> records = new ArrayList<>(events.size());
         long seq = head.lastSeq();
@@ -67,7 +77,25 @@ final class SqlAuditTrail implements AuditTrail {
 
     @Override
     public AuditRecord append(AuditEvent event) {
-        return datastore.inTransaction(connection -> append(connection, event));
+        Objects.requireNonNull(event, "event");
+        return groupCommit.append(event);
+    }
+
+    /** One group-commit batch: one transaction, then a checkpoint if {@code audit.checkpoint_every} records accumulated. */
+    private List<AuditRecord> commitBatch(List<AuditEvent> events) {
+        List<AuditRecord> records = datastore.inTransaction(connection -> appendAll(connection, events));
+        checkpoints.ifPresent(c -> {
+            if (appendedSinceCheckpointCheck.addAndGet(records.size()) >= c.every()) {
+                appendedSinceCheckpointCheck.set(0);
+                try {
+                    c.checkpointIfDue();
+                } catch (RuntimeException e) {
+                    // The records are committed; the maintenance loop retries the checkpoint.
+                    LOG.warn("audit checkpoint failed after seq {}: {}", records.getLast().seq(), e.getMessage(), e);
+                }
+            }
+        });
+        return records;
     }
 
     @Override
@@ -78,6 +106,27 @@ final class SqlAuditTrail implements AuditTrail {
     @Override
     public AuditVerification verify() {
         return datastore.read(connection -> {
+            AuditVerification chain = verifyChain(connection);
+            if (checkpoints.isEmpty() || !(chain instanceof AuditVerification.Intact intact)) {
+                return chain;
+            }
+            Optional<AuditVerification.Broken> broken = checkpoints.get().check(connection, intact.count(),
+                    seq -> storedHash(connection, seq));
+            return broken.<AuditVerification>map(b -> b).orElse(chain);
+        });
+    }
+
+    private static Optional<String> storedHash(Connection connection, long seq) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement("SELECT hash FROM audit_records WHERE seq = ?")) {
+            select.setLong(1, seq);
+            try (ResultSet row = select.executeQuery()) {
+                return row.next() ? Optional.of(row.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    private AuditVerification verifyChain(Connection connection) throws SQLException {
+        {
             Head head = readHead(connection, "");
             long expected = 1;
             String prevHash = AuditChain.GENESIS;
@@ -118,7 +167,7 @@ final class SqlAuditTrail implements AuditTrail {
                         + head.lastSeq() + ": the last record or the head was modified");
             }
             return new AuditVerification.Intact(head.lastSeq(), head.lastHash());
-        });
+        }
     }
 
     @Override
@@ -133,6 +182,18 @@ final class SqlAuditTrail implements AuditTrail {
         query.subject().ifPresent(subject -> {
             sql.append(" AND subject = ?");
             parameters.add(subject);
+        });
+        query.workload().ifPresent(workload -> {
+            sql.append(" AND (actor = ? OR subject = ?)");
+            parameters.add(workload);
+            parameters.add(workload);
+        });
+        // Detail keys are validated by AuditQuery ([a-z][a-z0-9_]*), so embedding them is safe.
+        query.details().forEach((key, value) -> {
+            sql.append(datastore.dialect() == Dialect.POSTGRESQL
+                    ? " AND (CAST(details AS jsonb) ->> '" + key + "') = ?"
+                    : " AND json_extract(details, '$." + key + "') = ?");
+            parameters.add(value);
         });
         query.actionPrefix().ifPresent(prefix -> {
             // substr, not LIKE: exact and case-sensitive on both databases, no escaping of '_' or '%'.
@@ -160,11 +221,11 @@ final class SqlAuditTrail implements AuditTrail {
         });
     }
 
-    private record Head(long lastSeq, String lastHash) {}
+    record Head(long lastSeq, String lastHash) {}
 
     /** Reads the head and, on PostgreSQL, locks it until the transaction ends; SQLite transactions are already serial. */
-    private Head lockHead(Connection connection) throws SQLException {
-        return readHead(connection, datastore.dialect() == Dialect.POSTGRESQL ? " FOR UPDATE" : "");
+    static Head lockHead(Connection connection, Dialect dialect) throws SQLException {
+        return readHead(connection, dialect == Dialect.POSTGRESQL ? " FOR UPDATE" : "");
     }
 
     private static Head readHead(Connection connection, String lock) throws SQLException {

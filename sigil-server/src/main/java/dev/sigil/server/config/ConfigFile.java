@@ -44,10 +44,13 @@ final class ConfigFile {
 
     record Root(Path dataDir, TrustDomain trustDomain, ServerConfig.LogLevel logLevel, Datastore datastore,
                 KeyManager keyManager, Ca ca, Jwt jwt, Duration defaultX509SvidTtl, Duration defaultJwtSvidTtl,
-                Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi, TokenEndpoint tokenEndpoint) {
+                Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi, TokenEndpoint tokenEndpoint, Audit audit) {
         static Root empty() {
-            return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null);
+            return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
+    }
+
+    record Audit(Integer checkpointEvery, Duration checkpointInterval, Path jsonlFile) {
     }
 
     record Datastore(DatastoreType type, Path file, String url, String user, String password, Integer maxPoolSize) {

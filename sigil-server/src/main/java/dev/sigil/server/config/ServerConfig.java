@@ -29,7 +29,8 @@ public record ServerConfig(
         AdminSettings admin,
         BundleEndpointSettings bundleEndpoint,
         AgentApiSettings agentApi,
-        TokenEndpointSettings tokenEndpoint) {
+        TokenEndpointSettings tokenEndpoint,
+        AuditSettings audit) {
 
     public ServerConfig {
         dataDir = absolute("data_dir", dataDir);
@@ -43,6 +44,7 @@ public record ServerConfig(
         Objects.requireNonNull(bundleEndpoint, "bundle_endpoint");
         Objects.requireNonNull(agentApi, "agent_api");
         Objects.requireNonNull(tokenEndpoint, "token_endpoint");
+        Objects.requireNonNull(audit, "audit");
         agentApi.agentSvidTtl().ifPresent(ttl -> {
             if (ttl.compareTo(ca.ttl()) >= 0) {
                 throw new ConfigException("agent_api.agent_svid_ttl (" + Durations.format(ttl) + ") must be shorter than ca.ttl ("
@@ -234,6 +236,22 @@ public record ServerConfig(
                     throw new ConfigException("token_endpoint.audience '" + value + "' must be non-empty without spaces");
                 }
             });
+        }
+    }
+
+    /**
+     * The audit trail: a signed checkpoint is taken every {@code checkpointEvery} records, or after
+     * {@code checkpointInterval} when anything was appended since the last one. {@code jsonlFile}, when
+     * set, receives a copy of every committed record as a JSON line.
+     */
+    public record AuditSettings(int checkpointEvery, Duration checkpointInterval, Optional<Path> jsonlFile) {
+        public AuditSettings {
+            Objects.requireNonNull(jsonlFile, "audit.jsonl_file");
+            jsonlFile = jsonlFile.map(path -> absolute("audit.jsonl_file", path));
+            if (checkpointEvery < 1) {
+                throw new ConfigException("audit.checkpoint_every must be at least 1, got " + checkpointEvery);
+            }
+            positive("audit.checkpoint_interval", checkpointInterval);
         }
     }
 

@@ -115,7 +115,8 @@ public final class ServerConfigLoader {
                 admin(raw.admin(), env, flags, dataDir),
                 bundleEndpoint(raw.bundleEndpoint(), env, flags),
                 agentApi(raw.agentApi(), env),
-                tokenEndpoint(raw.tokenEndpoint(), env));
+                tokenEndpoint(raw.tokenEndpoint(), env),
+                audit(raw.audit()));
     }
 
     static final int DEFAULT_TOKEN_ENDPOINT_PORT = 8444;
@@ -127,6 +128,12 @@ public final class ServerConfigLoader {
         return new ServerConfig.TokenEndpointSettings(or(token.enabled(), true), or(token.address(), LOOPBACK),
                 port, or(token.defaultTtl(), Duration.ofMinutes(5)),
                 Optional.ofNullable(token.audience()));
+    }
+
+    private static ServerConfig.AuditSettings audit(ConfigFile.Audit file) {
+        ConfigFile.Audit audit = file == null ? new ConfigFile.Audit(null, null, null) : file;
+        return new ServerConfig.AuditSettings(or(audit.checkpointEvery(), 100), or(audit.checkpointInterval(), Duration.ofSeconds(10)),
+                Optional.ofNullable(audit.jsonlFile()));
     }
 
     private static ServerConfig.AgentApiSettings agentApi(ConfigFile.AgentApi file, ConfigEnvironment env) {

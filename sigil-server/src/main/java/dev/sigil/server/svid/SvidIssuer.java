@@ -3,14 +3,12 @@ package dev.sigil.server.svid;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.audit.SecretHasher;
 import dev.sigil.server.authority.Audience;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.authority.JwtSvid;
 import dev.sigil.server.authority.X509Svid;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,18 +18,22 @@ import java.util.Map;
  *
  * <p>Fail closed: an SVID is handed out only after its audit record has been written durably; when
  * the record cannot be written the SVID is discarded and the caller gets the error. JWT-SVIDs are
- * recorded by the SHA-256 of the token, never the token itself, so a responder holding a leaked token
- * can find its record without the trail holding a usable credential.
+ * recorded by the keyed hash of the token ({@link SecretHasher}, detail {@code token_hmac}), never the
+ * token itself, so a responder holding a leaked token can find its record
+ * ({@code POST /v1/audit/find-token}) without the trail holding a usable credential or a hash anyone
+ * without the server's key could test guesses against.
  */
 public final class SvidIssuer {
     private final Authority authority;
     private final AuditTrail audit;
+    private final SecretHasher hasher;
     private final Duration defaultX509Ttl;
     private final Duration defaultJwtTtl;
 
-    public SvidIssuer(Authority authority, AuditTrail audit, Duration defaultX509Ttl, Duration defaultJwtTtl) {
+    public SvidIssuer(Authority authority, AuditTrail audit, SecretHasher hasher, Duration defaultX509Ttl, Duration defaultJwtTtl) {
         this.authority = authority;
         this.audit = audit;
+        this.hasher = hasher;
         this.defaultX509Ttl = defaultX509Ttl;
         this.defaultJwtTtl = defaultJwtTtl;
     }
@@ -101,16 +103,8 @@ public final class SvidIssuer {
         details.put("audience", String.join(",", audience.values()));
         details.put("kid", svid.keyId());
         details.put("expires_at", svid.expiresAt().toString());
-        details.put("token_sha256", sha256(svid.token()));
+        details.put("token_hmac", hasher.keyedHash(svid.token()));
         audit.append(AuditEvent.success(actor, "svid.jwt.issue", spiffeId.toString(), details));
         return svid;
-    }
-
-    static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("sha-256 is missing from this jvm", e);
-        }
     }
 }

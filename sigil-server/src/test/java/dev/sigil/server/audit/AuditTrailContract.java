@@ -148,6 +148,58 @@ abstract class AuditTrailContract extends DatastoreContract {
     }
 
     @Test
+    void groupCommittedAppendsFormALinearChainAndEachCallerGetsItsOwnRecord() throws Exception {
+        int threads = 16;
+        int appendsPerThread = 20;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<List<AuditRecord>>> done = new ArrayList<>();
+        try {
+            for (int t = 0; t < threads; t++) {
+                String actor = "thread-" + t;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    List<AuditRecord> mine = new ArrayList<>();
+                    for (int i = 0; i < appendsPerThread; i++) {
+                        mine.add(trail.append(event(actor, "svid.jwt.issue", "spiffe://example.org/w" + i)));
+                    }
+                    return mine;
+                }));
+            }
+            start.countDown();
+            for (int t = 0; t < threads; t++) {
+                List<AuditRecord> mine = done.get(t).get();
+                for (int i = 0; i < appendsPerThread; i++) {
+                    AuditRecord record = mine.get(i);
+                    assertThat(record.actor()).isEqualTo("thread-" + t);
+                    assertThat(record.subject()).isEqualTo("spiffe://example.org/w" + i);
+                }
+                assertThat(mine).extracting(AuditRecord::seq).isSorted();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+
+        List<AuditRecord> stored = trail.query(AuditQuery.all().limit(1000));
+        for (Future<List<AuditRecord>> future : done) {
+            for (AuditRecord record : future.get()) {
+                assertThat(stored.get((int) record.seq() - 1)).isEqualTo(record);
+            }
+        }
+        assertThat(trail.verify()).isInstanceOfSatisfying(AuditVerification.Intact.class,
+                intact -> assertThat(intact.count()).isEqualTo(threads * appendsPerThread));
+    }
+
+    @Test
+    void standaloneAppendFailsClosedWhenTheBatchCannotBeWritten() {
+        tamper("DELETE FROM audit_head");
+
+        assertThatThrownBy(() -> trail.append(event("alice", "entry.create", "entry:1")))
+                .hasMessageContaining("audit_head row is missing");
+        assertThat(count("SELECT COUNT(*) FROM audit_records")).isZero();
+    }
+
+    @Test
     void recordAppendedInARolledBackTransactionIsGone() {
         trail.append(event("alice", "entry.create", "entry:1"));
 
@@ -184,6 +236,24 @@ abstract class AuditTrailContract extends DatastoreContract {
         assertThat(trail.query(AuditQuery.all().between(start.plusSeconds(30), start.plusSeconds(90))))
                 .extracting(AuditRecord::seq).containsExactly(2L);
         assertThat(trail.query(AuditQuery.all().byActor("alice").after(1).limit(1))).extracting(AuditRecord::seq).containsExactly(3L);
+    }
+
+    @Test
+    void queryFiltersByWorkloadResourceAndTask() {
+        String web = "spiffe://example.org/web";
+        trail.append(new AuditEvent(web, "grant.issue", "db:orders", AuditOutcome.SUCCESS, Map.of("resource", "db:orders", "task", "t-1")));
+        trail.append(new AuditEvent("admin", "svid.jwt.issue", web, AuditOutcome.SUCCESS, Map.of("task", "t-2")));
+        trail.append(new AuditEvent("spiffe://example.org/batch", "grant.issue", "db:orders", AuditOutcome.SUCCESS,
+                Map.of("resource", "db:orders", "task", "t-1")));
+        trail.append(event("admin", "entry.create", "spiffe://example.org/web-2"));
+
+        assertThat(trail.query(AuditQuery.all().byWorkload(web))).extracting(AuditRecord::seq).containsExactly(1L, 2L);
+        assertThat(trail.query(AuditQuery.all().byDetail("resource", "db:orders"))).extracting(AuditRecord::seq).containsExactly(1L, 3L);
+        assertThat(trail.query(AuditQuery.all().byDetail("task", "t-1").byWorkload(web))).extracting(AuditRecord::seq).containsExactly(1L);
+        assertThat(trail.query(AuditQuery.all().byDetail("task", "t-2").byActionPrefix("svid."))).extracting(AuditRecord::seq)
+                .containsExactly(2L);
+        assertThat(trail.query(AuditQuery.all().byDetail("task", "t-3"))).isEmpty();
+        assertThatThrownBy(() -> AuditQuery.all().byDetail("x') OR 1=1 --", "v")).isInstanceOf(AuditException.class);
     }
 
     @Test

@@ -142,7 +142,19 @@ class ServerConfigLoaderTest {
     void unknownKeyIsRefusedWithItsLineAndTheValidKeys() {
         assertThatThrownBy(() -> load("trust_domain: example.org\ndatastor:\n  type: sqlite\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(dir.resolve("sigil.yaml") + " line 2, column 1: unknown key 'datastor'; valid keys: admin, agent_api, bundle_endpoint, ca,");
+                .hasMessageStartingWith(dir.resolve("sigil.yaml") + " line 2, column 1: unknown key 'datastor'; valid keys: admin, agent_api, audit, bundle_endpoint, ca,");
+    }
+
+    @Test
+    void auditCheckpointSettingsDefaultAndCanBeSet() throws Exception {
+        assertThat(load("").audit()).isEqualTo(new ServerConfig.AuditSettings(100, Duration.ofSeconds(10), Optional.empty()));
+        assertThat(load("audit:\n  checkpoint_every: 500\n  checkpoint_interval: 1m\n").audit())
+                .isEqualTo(new ServerConfig.AuditSettings(500, Duration.ofMinutes(1), Optional.empty()));
+        assertThat(load("audit:\n  jsonl_file: /var/log/sigil/audit.jsonl\n").audit().jsonlFile())
+                .contains(java.nio.file.Path.of("/var/log/sigil/audit.jsonl"));
+        assertThatThrownBy(() -> load("audit:\n  checkpoint_every: 0\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("audit.checkpoint_every must be at least 1, got 0");
     }
 
     @Test

@@ -1,0 +1,123 @@
+package dev.sigil.server.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+class GroupCommitTest {
+
+    @Test
+    void callersQueuedBehindAWriterAreCommittedTogetherInOneBatch() throws Exception {
+        CountDownLatch firstBatchStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirstBatch = new CountDownLatch(1);
+        List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+        AtomicLong seq = new AtomicLong();
+        GroupCommit group = new GroupCommit(events -> {
+            batchSizes.add(events.size());
+            if (batchSizes.size() == 1) {
+                firstBatchStarted.countDown();
+                await(releaseFirstBatch);
+            }
+            return events.stream().map(e -> record(seq.incrementAndGet(), e)).toList();
+        });
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            Future<AuditRecord> first = pool.submit(() -> group.append(event("first")));
+            assertThat(firstBatchStarted.await(5, TimeUnit.SECONDS)).isTrue();
+            List<Future<AuditRecord>> queued = new ArrayList<>();
+            for (int i = 0; i < 7; i++) {
+                String subject = "queued-" + i;
+                queued.add(pool.submit(() -> group.append(event(subject))));
+            }
+            waitUntilQueued(group, 7);
+            releaseFirstBatch.countDown();
+
+            assertThat(first.get(5, TimeUnit.SECONDS).subject()).isEqualTo("first");
+            for (int i = 0; i < 7; i++) {
+                assertThat(queued.get(i).get(5, TimeUnit.SECONDS).subject()).isEqualTo("queued-" + i);
+            }
+            assertThat(batchSizes).containsExactly(1, 7);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void failingBatchFailsEveryCallerInIt() throws Exception {
+        CountDownLatch firstBatchStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirstBatch = new CountDownLatch(1);
+        AtomicLong batches = new AtomicLong();
+        GroupCommit group = new GroupCommit(events -> {
+            if (batches.incrementAndGet() == 1) {
+                firstBatchStarted.countDown();
+                await(releaseFirstBatch);
+                return List.of(record(1, events.getFirst()));
+            }
+            throw new IllegalStateException("the disk is full");
+        });
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            Future<AuditRecord> first = pool.submit(() -> group.append(event("first")));
+            assertThat(firstBatchStarted.await(5, TimeUnit.SECONDS)).isTrue();
+            List<Future<AuditRecord>> queued = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                queued.add(pool.submit(() -> group.append(event("doomed"))));
+            }
+            waitUntilQueued(group, 5);
+            releaseFirstBatch.countDown();
+
+            assertThat(first.get(5, TimeUnit.SECONDS).seq()).isEqualTo(1);
+            for (Future<AuditRecord> future : queued) {
+                assertThat(catchCause(future)).isInstanceOf(IllegalStateException.class).hasMessage("the disk is full");
+            }
+            assertThat(batches.get()).isEqualTo(2);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static Throwable catchCause(Future<?> future) throws Exception {
+        try {
+            future.get(5, TimeUnit.SECONDS);
+            throw new AssertionError("expected the append to fail");
+        } catch (ExecutionException e) {
+            return e.getCause();
+        }
+    }
+
+    private static void waitUntilQueued(GroupCommit group, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (group.queued() < n && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(group.queued()).isEqualTo(n);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static AuditEvent event(String subject) {
+        return AuditEvent.success("alice", "entry.create", subject, Map.of());
+    }
+
+    private static AuditRecord record(long seq, AuditEvent e) {
+        return new AuditRecord(seq, Instant.EPOCH, e.actor(), e.action(), e.subject(), e.outcome(), "{}", "0".repeat(64), "h" + seq);
+    }
+}
