@@ -91,6 +91,7 @@ final class DevCommand implements Callable<Integer> {
                 admin.post("/v1/entries", Map.of("spiffe_id", workloadId.toString(), "parent_id", agentId.toString(),
                         "selectors", List.of(Map.of("type", "unix", "value", "uid:" + uid)),
                         "owner", "dev:" + user, "hint", "sigil dev"));
+                admin.put("/v1/policy", Map.of("yaml", devPolicy()));
             }
             Path bundle = agentDir.resolve("bundle.pem");
             Files.createDirectories(agentDir);
@@ -127,6 +128,18 @@ final class DevCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** docs/examples/dev-policy.yaml, packaged with the CLI: dev workloads may exchange for https://api.example. */
+    static String devPolicy() {
+        try (var in = DevCommand.class.getResourceAsStream("dev-policy.yaml")) {
+            if (in == null) {
+                throw new CliException("the development policy is missing from this build (dev/sigil/cli/dev-policy.yaml)");
+            }
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new CliException("cannot read the development policy: " + e.getMessage(), 1, e);
+        }
+    }
+
     private Path prepareRoot() throws IOException {
         Path root = dataDir != null ? dataDir.toAbsolutePath().normalize() : Files.createTempDirectory("sigil-dev-");
         Files.createDirectories(root);
@@ -155,12 +168,14 @@ final class DevCommand implements Callable<Integer> {
     private static void printWelcome(PrintWriter out, Path root, SigilServer server, AgentRuntime agent, SpiffeId workloadId) {
         String socket = "unix://" + agent.workloadApiSocket();
         String bundleUrl = server.bundleEndpointAddress().map(a -> "https://" + a.getHostString() + ":" + a.getPort()).orElse("(disabled)");
+        String tokenUrl = server.tokenEndpointAddress().map(a -> "https://" + a.getHostString() + ":" + a.getPort()).orElse("(disabled)");
         out.println("""
                 Sigil development environment is running (Ctrl-C stops it). Not for production.
 
                   trust domain   %s
                   data           %s
                   server         %s  (bundle, OIDC discovery)
+                  token service  %s/oauth2/token  (policy: docs/examples/dev-policy.yaml)
                   admin socket   %s
                   agent          %s
                   workload api   %s
@@ -169,12 +184,15 @@ final class DevCommand implements Callable<Integer> {
                 Try, in another terminal:
                   export SPIFFE_ENDPOINT_SOCKET=%s
                   bin/sigil agent api fetch x509
-                  bin/sigil agent api fetch jwt --audience https://api.example
                   bin/sigil entry show --data-dir %s
-                  curl -sk %s/.well-known/openid-configuration
-                """.formatted(server.authority().trustDomain(), root, bundleUrl, server.admin().socketPath(),
+
+                Exchange your JWT-SVID for an access token (allowed for https://api.example, denied otherwise):
+                  SVID=$(bin/sigil agent api fetch jwt --audience %s | cut -d' ' -f2)
+                  curl -sk %s/oauth2/token -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange \\
+                    -d subject_token_type=urn:ietf:params:oauth:token-type:jwt -d subject_token=$SVID -d audience=https://api.example
+                """.formatted(server.authority().trustDomain(), root, bundleUrl, tokenUrl, server.admin().socketPath(),
                 agent.agent().svid().map(svid -> svid.spiffeId().toString()).orElse("?"), socket, workloadId, socket,
-                root.resolve("server"), bundleUrl));
+                root.resolve("server"), server.tokenAudience(), tokenUrl));
         out.flush();
     }
 }

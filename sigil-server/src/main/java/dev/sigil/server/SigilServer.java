@@ -163,7 +163,8 @@ public final class SigilServer implements AutoCloseable {
         String issuerUrl = config.jwtIssuer().toString();
         TokenSettings tokenSettings = new TokenSettings(issuerUrl,
                 tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl());
-        TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, datastore, audit, clock);
+        TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, datastore, audit, clock,
+                secretHasher::keyedHash);
 
         Routes routes = Routes.builder()
                 .addAll(new RegistrationRoutes(entries, joinTokens, config.trustDomain()).routes())

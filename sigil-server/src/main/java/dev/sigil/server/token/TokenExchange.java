@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * met, and the token's registry row and its {@code token.exchange} audit record are committed in one
  * transaction (fail closed: no record, no token). An actor can only narrow: it may not obtain a scope
  * that policy would not grant the actor itself. Denials are audited with their reasons. The token
- * itself is never stored or logged; the audit holds its SHA-256.
+ * itself is never stored or logged; the audit holds its keyed hash (HMAC), so a responder holding a leaked
+ * token can find its record with {@code POST /v1/audit/find-token}.
  */
 final class TokenExchange {
     private static final Logger LOG = LoggerFactory.getLogger(TokenExchange.class);
@@ -67,10 +68,13 @@ final class TokenExchange {
     private final Datastore datastore;
     private final AuditTrail audit;
     private final Clock clock;
+    /** Keyed hash (HMAC with the server's audit key) under which a token is recorded; never the token itself. */
+    private final java.util.function.UnaryOperator<String> tokenHasher;
     private final ObjectMapper json = new ObjectMapper();
 
     TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
-                  IssuedTokens issued, Datastore datastore, AuditTrail audit, Clock clock) {
+                  IssuedTokens issued, Datastore datastore, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher) {
+        this.tokenHasher = tokenHasher;
         this.settings = settings;
         this.authority = authority;
         this.verifier = verifier;
@@ -227,7 +231,7 @@ final class TokenExchange {
 
         details.put("jti", jti);
         details.put("scopes", scope);
-        details.put("token_sha256", sha256(token));
+        details.put("token_hmac", tokenHasher.apply(token));
         details.put("expires_at", expiresAt.toString());
         details.put("reasons", reasons(forSubject.reasons()));
         IssuedTokens.Row row = new IssuedTokens.Row(jti, subject.toString(), audience, scope, task.map(Task::id), x5t,
@@ -364,14 +368,6 @@ final class TokenExchange {
             return BASE64URL.encodeToString(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
         } catch (NoSuchAlgorithmException | CertificateEncodingException e) {
             throw new IllegalStateException("cannot hash the client certificate: " + e.getMessage(), e);
-        }
-    }
-
-    static String sha256(String token) {
-        try {
-            return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
