@@ -6,6 +6,7 @@ import dev.sigil.server.admin.AdminApi;
 import dev.sigil.server.agent.AgentApiServer;
 import dev.sigil.server.agent.AgentRoutes;
 import dev.sigil.server.agent.AgentStore;
+import dev.sigil.server.agent.AttestedSubjects;
 import dev.sigil.server.agent.attestor.JoinTokenAttestor;
 import dev.sigil.server.agent.attestor.NodeAttestor;
 import dev.sigil.server.agent.attestor.X509PopAttestor;
@@ -164,7 +165,7 @@ public final class SigilServer implements AutoCloseable {
         TokenSettings tokenSettings = new TokenSettings(issuerUrl,
                 tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl());
         TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, datastore, audit, clock,
-                secretHasher::keyedHash);
+                secretHasher::keyedHash, new AttestedSubjects(entries, agents));
 
         Routes routes = Routes.builder()
                 .addAll(new RegistrationRoutes(entries, joinTokens, config.trustDomain()).routes())

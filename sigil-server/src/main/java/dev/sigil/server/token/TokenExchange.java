@@ -70,11 +70,14 @@ final class TokenExchange {
     private final Clock clock;
     /** Keyed hash (HMAC with the server's audit key) under which a token is recorded; never the token itself. */
     private final java.util.function.UnaryOperator<String> tokenHasher;
+    private final SubjectEvidence evidence;
     private final ObjectMapper json = new ObjectMapper();
 
     TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
-                  IssuedTokens issued, Datastore datastore, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher) {
+                  IssuedTokens issued, Datastore datastore, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
+                  SubjectEvidence evidence) {
         this.tokenHasher = tokenHasher;
+        this.evidence = evidence;
         this.settings = settings;
         this.authority = authority;
         this.verifier = verifier;
@@ -151,13 +154,16 @@ final class TokenExchange {
             task = Optional.of(checkTask(taskId.get(), subject, audience, scopes, now, details));
         }
 
-        Decision forSubject = decide(new PolicyRequest(subject, Set.of(), 0, Optional.empty(), ACTION, audience, scopes, taskId,
-                chain, now, Map.of("mtls", caller.mutualTls())));
+        SubjectEvidence.Evidence subjectEvidence = evidence.of(subject);
+        Decision forSubject = decide(new PolicyRequest(subject, subjectEvidence.selectors(), subjectEvidence.trustLevel(),
+                subjectEvidence.attestedAt(), ACTION, audience, scopes, taskId, chain, now, Map.of("mtls", caller.mutualTls())));
         Decision.Allow subjectAllow = allowOrDeny(forSubject, subject, subject, details);
         Optional<Decision.Allow> actorAllow = Optional.empty();
         if (actor.isPresent()) {
-            Decision forActor = decide(new PolicyRequest(actor.get(), Set.of(), 0, Optional.empty(), ACTION, audience, scopes, taskId,
-                    List.of(), now, Map.of("mtls", caller.mutualTls(), "on_behalf_of", subject.toString())));
+            SubjectEvidence.Evidence actorEvidence = evidence.of(actor.get());
+            Decision forActor = decide(new PolicyRequest(actor.get(), actorEvidence.selectors(), actorEvidence.trustLevel(),
+                    actorEvidence.attestedAt(), ACTION, audience, scopes, taskId, List.of(), now,
+                    Map.of("mtls", caller.mutualTls(), "on_behalf_of", subject.toString())));
             actorAllow = Optional.of(allowOrDeny(forActor, actor.get(), subject, details));
         }
 

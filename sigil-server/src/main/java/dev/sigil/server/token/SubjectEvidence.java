@@ -1,0 +1,28 @@
+package dev.sigil.server.token;
+
+import dev.sigil.core.selector.Selector;
+import dev.sigil.core.spiffeid.SpiffeId;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What the server knows, from attestation, about the workload behind a SPIFFE ID: the selectors it
+ * was attested with, its trust level and when its node was last attested. Policy sees only this
+ * evidence, never what the requester asserts. A SPIFFE ID no live attestation vouches for (an SVID
+ * minted by an operator, say) has no selectors and trust level 0.
+ */
+@FunctionalInterface
+public interface SubjectEvidence {
+    Evidence of(SpiffeId subject);
+
+    record Evidence(Set<Selector> selectors, int trustLevel, Optional<Instant> attestedAt) {
+        public Evidence {
+            selectors = Set.copyOf(selectors);
+        }
+
+        public static Evidence none() {
+            return new Evidence(Set.of(), 0, Optional.empty());
+        }
+    }
+}
