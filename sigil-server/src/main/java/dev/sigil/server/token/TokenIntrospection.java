@@ -67,9 +67,9 @@ final class TokenIntrospection {
     }
 
     String introspect(Form form, Caller caller) {
-        authenticate(caller);
+        SpiffeId who = authenticate(caller);
         String token = form.get("token").orElseThrow(() -> OAuthException.invalidRequest("token is required"));
-        Optional<IssuedTokens.Row> row = activeRow(token);
+        Optional<IssuedTokens.Row> row = activeRow(token, who);
         if (row.isEmpty()) {
             return INACTIVE;
         }
@@ -132,7 +132,12 @@ final class TokenIntrospection {
         });
     }
 
-    private Optional<IssuedTokens.Row> activeRow(String token) {
+    /**
+     * The token's registry row when it is active. A token Sigil issued that is presented after its
+     * revocation (directly, or through the end of its task) is audited as {@code token.introspect}
+     * denied, so a responder sees who still holds and uses a revoked credential.
+     */
+    private Optional<IssuedTokens.Row> activeRow(String token, SpiffeId caller) {
         JwtSvidVerifier.Verified verified;
         try {
             verified = verifier.verifyIgnoringAudience(token, "token");
@@ -145,17 +150,29 @@ final class TokenIntrospection {
         }
         Optional<IssuedTokens.Row> row = issued.find(jti);
         Instant now = clock.instant();
-        if (row.isEmpty() || row.get().revokedAt().isPresent() || !row.get().expiresAt().isAfter(now)
-                || !row.get().subject().equals(verified.subject().toString())) {
+        if (row.isEmpty() || !row.get().subject().equals(verified.subject().toString()) || !row.get().expiresAt().isAfter(now)) {
+            return Optional.empty();
+        }
+        if (row.get().revokedAt().isPresent()) {
+            auditRevokedUse(caller, row.get(), "revoked");
             return Optional.empty();
         }
         if (row.get().task().isPresent()) {
             Optional<Task> task = tasks.find(row.get().task().get());
             if (task.isEmpty() || task.get().state(now) != Task.State.ACTIVE) {
                 datastore.inTransaction(connection -> issued.revoke(connection, jti, now));
+                auditRevokedUse(caller, row.get(), "task " + row.get().task().get() + " ended");
                 return Optional.empty();
             }
         }
         return row;
+    }
+
+    private void auditRevokedUse(SpiffeId caller, IssuedTokens.Row row, String why) {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("jti", row.jti());
+        details.put("reason", why);
+        row.task().ifPresent(task -> details.put("task", task));
+        audit.append(AuditEvent.denied(caller.toString(), "token.introspect", row.subject(), details));
     }
 }

@@ -306,7 +306,7 @@ class TokenServiceTest {
     }
 
     @Test
-    void revokedTokensAreInactiveAndOnlyTheirHolderMayRevoke() throws Exception {
+    void revokedTokensAreInactiveTheirUseIsAuditedAndOnlyTheirHolderMayRevoke() throws Exception {
         String accessToken = JSON.readTree(token(anonymous, form("subject_token", jwtSvid(WEB), "audience", API)).body())
                 .path("access_token").asText();
         assertThat(introspect(accessToken).path("active").asBoolean()).isTrue();
@@ -322,6 +322,10 @@ class TokenServiceTest {
                 "application/x-www-form-urlencoded", "token=" + accessToken);
         assertThat(revoked.status()).as(revoked.body()).isEqualTo(200);
         assertThat(introspect(accessToken).path("active").asBoolean()).isFalse();
+        List<Map<String, String>> uses = audit("token.introspect");
+        assertThat(uses).isNotEmpty();
+        assertThat(uses.get(uses.size() - 1)).containsEntry("outcome", "denied").containsEntry("subject", WEB);
+        assertThat(uses.get(uses.size() - 1).get("details")).contains("revoked");
         assertThat(introspect("not-a-token").path("active").asBoolean()).isFalse();
     }
 
