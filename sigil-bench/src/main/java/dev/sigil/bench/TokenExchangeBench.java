@@ -69,6 +69,7 @@ public final class TokenExchangeBench {
     private static final String AUDIENCE = "https://api";
     private static final double TARGET_THROUGHPUT = 3_000;
     private static final double TARGET_P99_MS = 20;
+    private static final int TARGET_RATE = 1_000;
     /** Open loop: a request scheduled while this many are unanswered is not sent and counts as failed. */
     private static final int MAX_IN_FLIGHT = 2_000;
     private static final String POLICY = """
@@ -161,7 +162,8 @@ public final class TokenExchangeBench {
                     : "of " + String.format("%,d", offered) + " (first: " + open.firstFailure + ")");
             row("   latency p50 (from scheduled send time)", msOrFailed(percentile(withFailures, 50)), "ms");
             row("   latency p99 (from scheduled send time)", msOrFailed(p99Nanos),
-                    String.format("ms (target <= %.0f: %s)", TARGET_P99_MS, p99 <= TARGET_P99_MS ? "met" : "NOT met"));
+                    rate == TARGET_RATE ? String.format("ms (target <= %.0f at %,d/s: %s)", TARGET_P99_MS, TARGET_RATE, p99 <= TARGET_P99_MS ? "met" : "NOT met")
+                            : String.format("ms (the target, p99 <= %.0f ms, is for %,d/s)", TARGET_P99_MS, TARGET_RATE));
             row("   latency max of the answered", open.sorted.length == 0 ? "-" : String.format("%.3f", open.sorted[open.sorted.length - 1] / 1e6), "ms");
             row("   scheduler lag max (send started late)", String.format("%.3f", open.maxLagNanos / 1e6), "ms");
             row("3. PolicyEngine.decide (applied policy, one rule)", String.format("%,.0f", decideNs), "ns/op");
