@@ -41,3 +41,7 @@ echo "== workload api: first response, open streams and rotation, entry sync (se
 echo
 echo "== policy decisions: one decide against 1,000 rules (JMH, ns/op)"
 "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" PolicyBenchmark -f 1 -wi 3 -i 5 -w 5s -r 5s
+
+echo
+echo "== token exchange over HTTPS with the durable audit trail: throughput, latency at 1,000/s, primitives"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.TokenExchangeBench --seconds 20
