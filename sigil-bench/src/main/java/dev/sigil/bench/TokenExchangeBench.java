@@ -169,7 +169,7 @@ public final class TokenExchangeBench {
             row("3. PolicyEngine.decide (applied policy, one rule)", String.format("%,.0f", decideNs), "ns/op");
             row("   ES256 sign (raw SHA256withECDSA P-256)", String.format("%,.0f", signNs), "ns/op");
             row("   ES256 verify", String.format("%,.0f", verifyNs), "ns/op");
-            row("   ES256 verify via JDK SunEC (what nimbus uses for JWT-SVIDs)", String.format("%,.0f", sunEcVerifyNs), "ns/op");
+            row("   ES256 verify via JDK SunEC (for comparison)", String.format("%,.0f", sunEcVerifyNs), "ns/op");
             row("   verify + decide + sign", String.format("%,.0f", verifyNs + decideNs + signNs), "ns/op");
             row("   process CPU time per exchange in the closed loop", String.format("%,.0f", cpuNanos / (double) closed.count),
                     String.format("ns (client + server; the JVM used %.2f of %d cores)", cpuNanos / 1e9 / closed.seconds,

@@ -3,8 +3,7 @@ package dev.sigil.server.token;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSVerifier;
-import com.nimbusds.jose.crypto.ECDSAVerifier;
-import com.nimbusds.jose.crypto.RSASSAVerifier;
+import dev.sigil.core.crypto.JoseVerifiers;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sigil.core.bundle.JwtAuthority;
@@ -129,10 +128,10 @@ final class JwtSvidVerifier {
 
     private static JWSVerifier verifierFor(JwtAuthority authority, JWSAlgorithm alg, String what) throws JOSEException {
         if (JWSAlgorithm.Family.EC.contains(alg) && authority.publicKey() instanceof ECPublicKey ec) {
-            return new ECDSAVerifier(ec);
+            return JoseVerifiers.ecdsa(ec);
         }
         if (JWSAlgorithm.Family.RSA.contains(alg) && authority.publicKey() instanceof RSAPublicKey rsa) {
-            return new RSASSAVerifier(rsa);
+            return JoseVerifiers.rsa(rsa);
         }
         throw OAuthException.invalidRequest(what + " alg " + alg + " does not match the " + authority.publicKey().getAlgorithm()
                 + " key '" + authority.keyId() + "'");
