@@ -3,6 +3,7 @@ package dev.sigil.agent.config;
 import dev.sigil.core.time.Durations;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
+import dev.sigil.core.config.ConfigKeys;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
@@ -18,11 +19,11 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
 import dev.sigil.core.spiffeid.TrustDomain;
 import java.io.IOException;
-import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Set;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -30,8 +31,6 @@ import java.util.function.Function;
  * by deserializers that report the line of a bad value. Defaults are applied by {@link AgentConfigLoader}.
  */
 final class AgentConfigFile {
-    private static final PropertyNamingStrategies.NamingBase SNAKE_CASE =
-            (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
 
     private AgentConfigFile() {
     }
@@ -78,36 +77,11 @@ final class AgentConfigFile {
         return baseDir.resolve(path).toAbsolutePath().normalize();
     }
 
-    /**
-     * Checks every key against the record components it maps to, with the parser's own line numbers,
-     * before Jackson binds values (Jackson reports unknown record keys without their line).
-     */
+    /** Refuses the first unknown key with its line (see {@link ConfigKeys}). */
     static void checkKeys(JsonParser parser, Path file) throws IOException {
-        if (parser.nextToken() == JsonToken.START_OBJECT) {
-            checkKeys(parser, Root.class, "", file);
-        }
-    }
-
-    private static void checkKeys(JsonParser parser, Class<?> type, String parent, Path file) throws IOException {
-        Map<String, Class<?>> known = new TreeMap<>();
-        for (RecordComponent component : type.getRecordComponents()) {
-            known.put(SNAKE_CASE.translate(component.getName()), component.getType());
-        }
-        while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            String key = parser.currentName();
-            JsonLocation location = parser.currentTokenLocation();
-            Class<?> valueType = known.get(key);
-            if (valueType == null) {
-                throw new AgentConfigException(file + " line " + location.getLineNr() + ", column " + location.getColumnNr()
-                        + ": unknown key '" + key + "'" + (parent.isEmpty() ? "" : " under '" + parent + "'")
-                        + "; valid keys: " + String.join(", ", known.keySet()));
-            }
-            JsonToken value = parser.nextToken();
-            if (value == JsonToken.START_OBJECT && valueType.isRecord() && valueType != AgentConfig.ServerAddress.class) {
-                checkKeys(parser, valueType, parent.isEmpty() ? key : parent + "." + key, file);
-            } else {
-                parser.skipChildren();
-            }
+        Optional<String> unknown = ConfigKeys.firstUnknownKey(parser, Root.class, file, Set.of(AgentConfig.ServerAddress.class));
+        if (unknown.isPresent()) {
+            throw new AgentConfigException(unknown.get());
         }
     }
 

@@ -1,8 +1,8 @@
 package dev.sigil.server.config;
 
 import dev.sigil.core.time.Durations;
-import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
+import dev.sigil.core.config.ConfigKeys;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -18,13 +18,13 @@ import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
 import dev.sigil.core.spiffeid.TrustDomain;
 import java.io.IOException;
 import java.net.URI;
-import java.lang.reflect.RecordComponent;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Set;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -33,8 +33,6 @@ import java.util.function.Function;
  * {@link ServerConfigLoader}.
  */
 final class ConfigFile {
-    private static final PropertyNamingStrategies.NamingBase SNAKE_CASE =
-            (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
     private ConfigFile() {
     }
 
@@ -149,37 +147,11 @@ final class ConfigFile {
         }
     }
 
-    /**
-     * Checks every key against the record components it maps to, with the parser's own locations, before
-     * Jackson binds the values (Jackson buffers a record's properties and would report an unknown key
-     * after the whole mapping, without its line).
-     */
+    /** Refuses the first unknown key with its line (see {@link ConfigKeys}). */
     static void checkKeys(JsonParser parser, Path file) throws IOException {
-        if (parser.nextToken() == JsonToken.START_OBJECT) {
-            checkKeys(parser, Root.class, "", file);
-        }
-    }
-
-    private static void checkKeys(JsonParser parser, Class<?> type, String parent, Path file) throws IOException {
-        Map<String, Class<?>> known = new TreeMap<>();
-        for (RecordComponent component : type.getRecordComponents()) {
-            known.put(SNAKE_CASE.translate(component.getName()), component.getType());
-        }
-        while (parser.nextToken() == JsonToken.FIELD_NAME) {
-            String key = parser.currentName();
-            JsonLocation location = parser.currentTokenLocation();
-            Class<?> valueType = known.get(key);
-            if (valueType == null) {
-                throw new ConfigException(file + " line " + location.getLineNr() + ", column " + location.getColumnNr()
-                        + ": unknown key '" + key + "'" + (parent.isEmpty() ? "" : " under '" + parent + "'")
-                        + "; valid keys: " + String.join(", ", known.keySet()));
-            }
-            JsonToken value = parser.nextToken();
-            if (value == JsonToken.START_OBJECT && valueType.isRecord()) {
-                checkKeys(parser, valueType, parent.isEmpty() ? key : parent + "." + key, file);
-            } else {
-                parser.skipChildren();
-            }
+        Optional<String> unknown = ConfigKeys.firstUnknownKey(parser, Root.class, file, Set.of());
+        if (unknown.isPresent()) {
+            throw new ConfigException(unknown.get());
         }
     }
 
