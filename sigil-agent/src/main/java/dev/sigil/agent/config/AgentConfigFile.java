@@ -4,11 +4,9 @@ import dev.sigil.core.time.Durations;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import dev.sigil.core.config.ConfigKeys;
+import dev.sigil.core.config.ConfigValues;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -16,7 +14,6 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
 import dev.sigil.core.spiffeid.TrustDomain;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -24,7 +21,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.Optional;
-import java.util.function.Function;
 
 /**
  * The agent configuration file exactly as written: every key optional (null when absent), values typed
@@ -55,11 +51,11 @@ final class AgentConfigFile {
 
     static ObjectMapper mapper(Path baseDir, Path userHome) {
         SimpleModule values = new SimpleModule("sigil-agent-config");
-        values.addDeserializer(Duration.class, new ValueDeserializer<>(Durations::parse));
-        values.addDeserializer(TrustDomain.class, new ValueDeserializer<>(TrustDomain::parse));
-        values.addDeserializer(AgentConfig.LogLevel.class, new ValueDeserializer<>(AgentConfig.LogLevel::parse));
-        values.addDeserializer(AgentConfig.ServerAddress.class, new ValueDeserializer<>(AgentConfig.ServerAddress::parse));
-        values.addDeserializer(Path.class, new ValueDeserializer<>(text -> path(text, baseDir, userHome)));
+        values.addDeserializer(Duration.class, ConfigValues.scalar(Durations::parse));
+        values.addDeserializer(TrustDomain.class, ConfigValues.scalar(TrustDomain::parse));
+        values.addDeserializer(AgentConfig.LogLevel.class, ConfigValues.scalar(AgentConfig.LogLevel::parse));
+        values.addDeserializer(AgentConfig.ServerAddress.class, ConfigValues.scalar(AgentConfig.ServerAddress::parse));
+        values.addDeserializer(Path.class, ConfigValues.scalar(text -> path(text, baseDir, userHome)));
         return JsonMapper.builder(YAMLFactory.builder().build())
                 .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                 .addModule(values)
@@ -91,7 +87,7 @@ final class AgentConfigFile {
         String where = file + (location == null || location.getLineNr() < 1 ? ""
                 : " line " + location.getLineNr() + ", column " + location.getColumnNr());
         String message;
-        if (e instanceof InvalidValueException invalid) {
+        if (e instanceof ConfigValues.InvalidValueException invalid) {
             message = "key '" + key(invalid) + "': " + invalid.getOriginalMessage();
         } else if (e instanceof MismatchedInputException mismatch) {
             String key = key(mismatch);
@@ -112,32 +108,5 @@ final class AgentConfigFile {
             }
         }
         return out.toString();
-    }
-
-    static final class InvalidValueException extends JsonMappingException {
-        InvalidValueException(JsonParser parser, String message) {
-            super(parser, message, parser.currentTokenLocation());
-        }
-    }
-
-    private static final class ValueDeserializer<T> extends JsonDeserializer<T> {
-        private final Function<String, T> parse;
-
-        ValueDeserializer(Function<String, T> parse) {
-            this.parse = parse;
-        }
-
-        @Override
-        public T deserialize(JsonParser parser, DeserializationContext context) throws IOException {
-            JsonToken token = parser.currentToken();
-            if (token == JsonToken.START_OBJECT || token == JsonToken.START_ARRAY) {
-                throw new InvalidValueException(parser, "expected a single value, not a " + (token == JsonToken.START_OBJECT ? "mapping" : "list"));
-            }
-            try {
-                return parse.apply(parser.getText());
-            } catch (IllegalArgumentException | InvalidSpiffeIdException e) {
-                throw new InvalidValueException(parser, e.getMessage());
-            }
-        }
     }
 }

@@ -22,7 +22,7 @@ final class ConfigErrors {
             String parent = parentKey(unknown);
             message = "unknown key '" + unknown.getPropertyName() + "'" + (parent.isEmpty() ? "" : " under '" + parent + "'")
                     + validKeys(unknown.getKnownPropertyIds());
-        } else if (e instanceof ConfigFile.InvalidValueException invalid) {
+        } else if (e instanceof dev.sigil.core.config.ConfigValues.InvalidValueException invalid) {
             message = "key '" + key(invalid) + "': " + invalid.getOriginalMessage();
         } else if (e instanceof MismatchedInputException mismatch) {
             String key = key(mismatch);

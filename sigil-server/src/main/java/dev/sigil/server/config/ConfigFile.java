@@ -3,18 +3,14 @@ package dev.sigil.server.config;
 import dev.sigil.core.time.Durations;
 import com.fasterxml.jackson.core.JsonParser;
 import dev.sigil.core.config.ConfigKeys;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.databind.DeserializationContext;
+import dev.sigil.core.config.ConfigValues;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonDeserializer;
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.sigil.core.crypto.KeyType;
-import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
 import dev.sigil.core.spiffeid.TrustDomain;
 import java.io.IOException;
 import java.net.URI;
@@ -25,7 +21,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.Optional;
-import java.util.function.Function;
 
 /**
  * The configuration file exactly as written: every key optional (null when absent), values already
@@ -94,14 +89,14 @@ final class ConfigFile {
     /** A mapper for one file: relative paths resolve against {@code baseDir}, {@code ~/} against the home directory. */
     static ObjectMapper mapper(Path baseDir, Path userHome) {
         SimpleModule values = new SimpleModule("sigil-config");
-        values.addDeserializer(Duration.class, new ValueDeserializer<>(Durations::parse));
-        values.addDeserializer(KeyType.class, new ValueDeserializer<>(KeyType::parse));
-        values.addDeserializer(TrustDomain.class, new ValueDeserializer<>(TrustDomain::parse));
-        values.addDeserializer(ServerConfig.LogLevel.class, new ValueDeserializer<>(ServerConfig.LogLevel::parse));
-        values.addDeserializer(DatastoreType.class, new ValueDeserializer<>(text -> oneOf(DatastoreType.class, "datastore type", text)));
-        values.addDeserializer(KeyManagerType.class, new ValueDeserializer<>(text -> oneOf(KeyManagerType.class, "key manager type", text)));
-        values.addDeserializer(URI.class, new ValueDeserializer<>(ConfigFile::uri));
-        values.addDeserializer(Path.class, new ValueDeserializer<>(text -> path(text, baseDir, userHome)));
+        values.addDeserializer(Duration.class, ConfigValues.scalar(Durations::parse));
+        values.addDeserializer(KeyType.class, ConfigValues.scalar(KeyType::parse));
+        values.addDeserializer(TrustDomain.class, ConfigValues.scalar(TrustDomain::parse));
+        values.addDeserializer(ServerConfig.LogLevel.class, ConfigValues.scalar(ServerConfig.LogLevel::parse));
+        values.addDeserializer(DatastoreType.class, ConfigValues.scalar(text -> oneOf(DatastoreType.class, "datastore type", text)));
+        values.addDeserializer(KeyManagerType.class, ConfigValues.scalar(text -> oneOf(KeyManagerType.class, "key manager type", text)));
+        values.addDeserializer(URI.class, ConfigValues.scalar(ConfigFile::uri));
+        values.addDeserializer(Path.class, ConfigValues.scalar(text -> path(text, baseDir, userHome)));
         return JsonMapper.builder(YAMLFactory.builder().build())
                 .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                 .addModule(values)
@@ -140,39 +135,11 @@ final class ConfigFile {
         throw new IllegalArgumentException(what + " '" + text + "' is not valid; use " + valid);
     }
 
-    /** A scalar value that parsed as YAML but is not valid for its key. */
-    static final class InvalidValueException extends JsonMappingException {
-        InvalidValueException(JsonParser parser, String message) {
-            super(parser, message, parser.currentTokenLocation());
-        }
-    }
-
     /** Refuses the first unknown key with its line (see {@link ConfigKeys}). */
     static void checkKeys(JsonParser parser, Path file) throws IOException {
         Optional<String> unknown = ConfigKeys.firstUnknownKey(parser, Root.class, file, Set.of());
         if (unknown.isPresent()) {
             throw new ConfigException(unknown.get());
-        }
-    }
-
-    private static final class ValueDeserializer<T> extends JsonDeserializer<T> {
-        private final Function<String, T> parse;
-
-        ValueDeserializer(Function<String, T> parse) {
-            this.parse = parse;
-        }
-
-        @Override
-        public T deserialize(JsonParser parser, DeserializationContext context) throws IOException {
-            JsonToken token = parser.currentToken();
-            if (token == JsonToken.START_OBJECT || token == JsonToken.START_ARRAY) {
-                throw new InvalidValueException(parser, "expected a single value, not a " + (token == JsonToken.START_OBJECT ? "mapping" : "list"));
-            }
-            try {
-                return parse.apply(parser.getText());
-            } catch (IllegalArgumentException | InvalidSpiffeIdException e) {
-                throw new InvalidValueException(parser, e.getMessage());
-            }
         }
     }
 }
