@@ -62,7 +62,11 @@ import javax.net.ssl.TrustManagerFactory;
  *
  * <p>Client and server share this JVM and the machine's cores, so the figures include the client's cost.
  *
- * <p>Usage: {@code TokenExchangeBench [--seconds 20] [--concurrency 16] [--rate 1000] [--pool 1000] [--warmup-seconds 5]}
+ * <p>With {@code --client wrk} (the default when {@code /usr/bin/wrk} exists) the closed loop is also
+ * driven by {@link WrkLoad}, a C load generator in its own process, so the server's own throughput and
+ * CPU per exchange are visible apart from the JVM client's cost.
+ *
+ * <p>Usage: {@code TokenExchangeBench [--seconds 20] [--concurrency 16] [--rate 1000] [--pool 1000] [--warmup-seconds 5] [--client wrk|jdk]}
  */
 public final class TokenExchangeBench {
     private static final String SUBJECT = "spiffe://example.org/web";
@@ -85,12 +89,16 @@ public final class TokenExchangeBench {
     private TokenExchangeBench() {}
 
     public static void main(String[] args) throws Exception {
-        Options options = Options.parse(args, Set.of("--seconds", "--concurrency", "--rate", "--pool", "--warmup-seconds"));
+        Options options = Options.parse(args, Set.of("--seconds", "--concurrency", "--rate", "--pool", "--warmup-seconds", "--client"));
         int seconds = options.positiveInt("--seconds", 20);
         int concurrency = options.positiveInt("--concurrency", 16);
         int rate = options.positiveInt("--rate", 1_000);
         int poolSize = options.positiveInt("--pool", 1_000);
         int warmupSeconds = options.positiveInt("--warmup-seconds", 5);
+        String clientKind = options.string("--client", WrkLoad.available() ? "wrk" : "jdk");
+        if (!clientKind.equals("wrk") && !clientKind.equals("jdk")) {
+            throw new IllegalArgumentException("--client is '" + clientKind + "'; expected wrk or jdk");
+        }
         // the server's X.509-SVID names a SPIFFE ID, not a host; the chain is still verified against the bundle root
         System.setProperty("jdk.internal.httpclient.disableHostnameVerification", "true");
         Logging.apply("warn");
@@ -133,15 +141,36 @@ public final class TokenExchangeBench {
             double sunEcVerifyNs = nsPerOp(() -> sunEc.verify() ? 1 : 0);
 
             // 1. sustained throughput, closed loop
-            closedLoop(exchanger, concurrency, Duration.ofSeconds(warmupSeconds));
             var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            if (clientKind.equals("wrk")) {
+                WrkLoad.run(uri, "/oauth2/token", bodies, concurrency, warmupSeconds, root.path());
+                long serverCpuBefore = os.getProcessCpuTime();
+                WrkLoad.Result wrk = WrkLoad.run(uri, "/oauth2/token", bodies, concurrency, seconds, root.path());
+                long serverCpu = os.getProcessCpuTime() - serverCpuBefore;
+                System.out.printf("%n%-62s %12s %s%n", "token exchange over HTTPS, audit on (SQLite synchronous=FULL)", "value", "");
+                row(String.format("1. closed loop, wrk %d connections, %d s: exchanges/s", concurrency, seconds),
+                        String.format("%,.0f", wrk.perSecond()), String.format("(target >= %,.0f: %s)", TARGET_THROUGHPUT,
+                                wrk.perSecond() >= TARGET_THROUGHPUT && wrk.non2xx() == 0 ? "met" : "NOT met"));
+                row("   exchanges completed / non-2xx / socket errors", String.format("%,d / %d / %d", wrk.requests(), wrk.non2xx(),
+                        wrk.socketErrors()), "");
+                row("   latency p50", String.format("%.3f", wrk.p50Micros() / 1000), "ms");
+                row("   latency p99", String.format("%.3f", wrk.p99Micros() / 1000), "ms");
+                row("   latency max", String.format("%.3f", wrk.maxMicros() / 1000), "ms");
+                row("   server CPU time per exchange", String.format("%,.0f", serverCpu / (double) wrk.requests()),
+                        String.format("ns (server JVM only; it used %.2f of %d cores, wrk the rest)", serverCpu / 1e9 / wrk.seconds(),
+                                Runtime.getRuntime().availableProcessors()));
+            }
+            closedLoop(exchanger, concurrency, Duration.ofSeconds(warmupSeconds));
             long cpuBefore = os.getProcessCpuTime();
             Closed closed = closedLoop(exchanger, concurrency, Duration.ofSeconds(seconds));
             long cpuNanos = os.getProcessCpuTime() - cpuBefore;
 
             double throughput = closed.count / closed.seconds;
-            System.out.printf("%n%-62s %12s %s%n", "token exchange over HTTPS, audit on (SQLite synchronous=FULL)", "value", "");
-            row(String.format("1. closed loop, %d threads, %d s: exchanges/s", concurrency, seconds), String.format("%,.0f", throughput),
+            if (clientKind.equals("jdk")) {
+                System.out.printf("%n%-62s %12s %s%n", "token exchange over HTTPS, audit on (SQLite synchronous=FULL)", "value", "");
+            }
+            row(String.format("1%s. closed loop, JDK HttpClient in this JVM, %d threads, %d s: exchanges/s", clientKind.equals("wrk") ? "b" : "",
+                    concurrency, seconds), String.format("%,.0f", throughput),
                     String.format("(target >= %,.0f: %s)", TARGET_THROUGHPUT, throughput >= TARGET_THROUGHPUT ? "met" : "NOT met"));
             row("   exchanges completed (all 200 with an access_token)", String.format("%,d", closed.count), "");
             row("   latency p50", ms(closed.sorted, 50), "ms");

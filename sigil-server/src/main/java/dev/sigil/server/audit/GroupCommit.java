@@ -2,6 +2,7 @@ package dev.sigil.server.audit;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -18,26 +19,38 @@ import java.util.function.Function;
  * role a writer looks at the queue again, so a queued record is never left without a writer.
  *
  * <p>One caller cannot fail another's record with a malformed event: {@link AuditEvent} is validated
- * when it is built, so a batch fails only when its transaction does (datastore down, disk full,
- * damaged schema). A writer keeps writing while records keep arriving, so under sustained load one
+ * when it is built, so a batch of plain events fails only when its transaction does (datastore down,
+ * disk full, damaged schema). A batch that also carries callers' own changes ({@link Write#alongside})
+ * is retried one write at a time when it fails, so a change that fails on its own fails only its caller. A writer keeps writing while records keep arriving, so under sustained load one
  * caller may wait for more than its own batch.
  */
 final class GroupCommit {
     static final int MAX_BATCH = 256;
 
-    private record Pending(AuditEvent event, CompletableFuture<AuditRecord> result) {}
+    /** One queued append: the event and, optionally, the caller's change that must commit with it. */
+    record Write(AuditEvent event, Optional<AuditTrail.Alongside> alongside) {
+    }
+
+    private record Pending(Write write, CompletableFuture<AuditRecord> result) {}
 
     private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
     private final ReentrantLock writer = new ReentrantLock();
-    private final Function<List<AuditEvent>, List<AuditRecord>> commitBatch;
+    private final Function<List<Write>, List<AuditRecord>> commitBatch;
 
-    /** {@code commitBatch} appends the events, in order, in one transaction and returns their records. */
-    GroupCommit(Function<List<AuditEvent>, List<AuditRecord>> commitBatch) {
+    /**
+     * {@code commitBatch} runs every write's change and appends its event, in order, in one
+     * transaction, and returns the records.
+     */
+    GroupCommit(Function<List<Write>, List<AuditRecord>> commitBatch) {
         this.commitBatch = commitBatch;
     }
 
     AuditRecord append(AuditEvent event) {
-        Pending mine = new Pending(event, new CompletableFuture<>());
+        return append(new Write(event, Optional.empty()));
+    }
+
+    AuditRecord append(Write write) {
+        Pending mine = new Pending(write, new CompletableFuture<>());
         queue.add(mine);
         // Whoever stops writing re-checks the queue, so a record queued while another caller held the
         // writer role is always picked up. A writer keeps writing while records arrive (bounded by load).
@@ -82,13 +95,27 @@ final class GroupCommit {
         }
         List<AuditRecord> records;
         try {
-            records = commitBatch.apply(batch.stream().map(Pending::event).toList());
+            records = commitBatch.apply(batch.stream().map(Pending::write).toList());
         } catch (RuntimeException | Error e) {
-            batch.forEach(p -> p.result().completeExceptionally(e));
+            if (batch.size() > 1 && batch.stream().anyMatch(p -> p.write().alongside().isPresent())) {
+                // A caller's own change (unlike a validated event) can fail on its own, e.g. on a
+                // constraint: retry each write alone so one caller's failure never fails another's.
+                batch.forEach(this::writeAlone);
+            } else {
+                batch.forEach(p -> p.result().completeExceptionally(e));
+            }
             return;
         }
         for (int i = 0; i < batch.size(); i++) {
             batch.get(i).result().complete(records.get(i));
+        }
+    }
+
+    private void writeAlone(Pending pending) {
+        try {
+            pending.result().complete(commitBatch.apply(List.of(pending.write())).getFirst());
+        } catch (RuntimeException | Error e) {
+            pending.result().completeExceptionally(e);
         }
     }
 }

@@ -81,9 +81,23 @@ final class SqlAuditTrail implements AuditTrail {
         return groupCommit.append(event);
     }
 
+    @Override
+    public AuditRecord append(AuditEvent event, Alongside alongside) {
+        Objects.requireNonNull(event, "event");
+        Objects.requireNonNull(alongside, "alongside");
+        return groupCommit.append(new GroupCommit.Write(event, Optional.of(alongside)));
+    }
+
     /** One group-commit batch: one transaction, then a checkpoint if {@code audit.checkpoint_every} records accumulated. */
-    private List<AuditRecord> commitBatch(List<AuditEvent> events) {
-        List<AuditRecord> records = datastore.inTransaction(connection -> appendAll(connection, events));
+    private List<AuditRecord> commitBatch(List<GroupCommit.Write> writes) {
+        List<AuditRecord> records = datastore.inTransaction(connection -> {
+            for (GroupCommit.Write write : writes) {
+                if (write.alongside().isPresent()) {
+                    write.alongside().get().write(connection);
+                }
+            }
+            return appendAll(connection, writes.stream().map(GroupCommit.Write::event).toList());
+        });
         checkpoints.ifPresent(c -> {
             if (appendedSinceCheckpointCheck.addAndGet(records.size()) >= c.every()) {
                 appendedSinceCheckpointCheck.set(0);

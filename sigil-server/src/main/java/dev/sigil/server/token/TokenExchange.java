@@ -6,7 +6,6 @@ import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.authority.Authority;
-import dev.sigil.server.datastore.Datastore;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.policy.PolicyRequest;
@@ -65,7 +64,6 @@ final class TokenExchange {
     private final PolicyEngine policy;
     private final TaskStore tasks;
     private final IssuedTokens issued;
-    private final Datastore datastore;
     private final AuditTrail audit;
     private final Clock clock;
     /** Keyed hash (HMAC with the server's audit key) under which a token is recorded; never the token itself. */
@@ -74,7 +72,7 @@ final class TokenExchange {
     private final ObjectMapper json = new ObjectMapper();
 
     TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
-                  IssuedTokens issued, Datastore datastore, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
+                  IssuedTokens issued, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
                   SubjectEvidence evidence) {
         this.tokenHasher = tokenHasher;
         this.evidence = evidence;
@@ -84,7 +82,6 @@ final class TokenExchange {
         this.policy = policy;
         this.tasks = tasks;
         this.issued = issued;
-        this.datastore = datastore;
         this.audit = audit;
         this.clock = clock;
     }
@@ -243,11 +240,10 @@ final class TokenExchange {
         IssuedTokens.Row row = new IssuedTokens.Row(jti, subject.toString(), audience, scope, task.map(Task::id), x5t,
                 issuedAt, expiresAt, Optional.empty());
         Instant finalExpiresAt = expiresAt;
-        datastore.inTransaction(connection -> {
-            issued.insert(connection, row);
-            audit.append(connection, AuditEvent.success(subject.toString(), "token.exchange", subject.toString(), details));
-            return null;
-        });
+        // Registry row and audit record commit together (no record, no token), group-committed with
+        // concurrent exchanges so the durable commit is shared.
+        audit.append(AuditEvent.success(subject.toString(), "token.exchange", subject.toString(), details),
+                connection -> issued.insert(connection, row));
 
         Map<String, Object> response = new LinkedHashMap<>();
         response.put("access_token", token);

@@ -25,7 +25,7 @@ public final class TokenService {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
         JwtSvidVerifier verifier = new JwtSvidVerifier(authority::bundle, clock);
-        this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, datastore, audit, clock,
+        this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, audit, clock,
                 tokenHasher, evidence);
         this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock);
     }

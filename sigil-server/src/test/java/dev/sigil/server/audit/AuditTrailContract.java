@@ -23,6 +23,7 @@ abstract class AuditTrailContract extends DatastoreContract {
     @BeforeEach
     void createTrail() {
         trail = AuditTrail.create(datastore, clock);
+        tamper("CREATE TABLE audit_test_side (id VARCHAR(64) PRIMARY KEY)");
     }
 
     @Test
@@ -209,6 +210,53 @@ abstract class AuditTrailContract extends DatastoreContract {
         })).hasMessage("the change failed");
 
         assertThat(trail.query(AuditQuery.all())).extracting(AuditRecord::subject).containsExactly("entry:1");
+        assertThat(trail.verify()).isInstanceOf(AuditVerification.Intact.class);
+    }
+
+    @Test
+    void changeAppendedAlongsideARecordCommitsWithIt() {
+        trail.append(event("alice", "token.exchange", "token:1"), connection -> {
+            try (var insert = connection.prepareStatement("INSERT INTO audit_test_side (id) VALUES ('token:1')")) {
+                insert.executeUpdate();
+            }
+        });
+
+        assertThat(count("SELECT COUNT(*) FROM audit_test_side")).isEqualTo(1);
+        assertThat(trail.query(AuditQuery.all())).extracting(AuditRecord::subject).containsExactly("token:1");
+    }
+
+    @Test
+    void failingChangeAlongsideARecordLeavesNeitherAndFailsOnlyItsCaller() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<AuditRecord>> results = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                String id = i == 7 ? "duplicate" : "token:" + i;
+                results.add(pool.submit(() -> trail.append(event("alice", "token.exchange", id), connection -> {
+                    try (var insert = connection.prepareStatement("INSERT INTO audit_test_side (id) VALUES (?)")) {
+                        insert.setString(1, id);
+                        insert.executeUpdate();
+                        if (id.equals("duplicate")) {
+                            insert.executeUpdate(); // violates the primary key
+                        }
+                    }
+                })));
+            }
+            int failed = 0;
+            for (Future<AuditRecord> result : results) {
+                try {
+                    result.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failed++;
+                }
+            }
+            assertThat(failed).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(count("SELECT COUNT(*) FROM audit_test_side")).isEqualTo(15);
+        assertThat(count("SELECT COUNT(*) FROM audit_records")).isEqualTo(15);
+        assertThat(trail.query(AuditQuery.all())).extracting(AuditRecord::subject).doesNotContain("duplicate");
         assertThat(trail.verify()).isInstanceOf(AuditVerification.Intact.class);
     }
 

@@ -30,7 +30,7 @@ class GroupCommitTest {
                 firstBatchStarted.countDown();
                 await(releaseFirstBatch);
             }
-            return events.stream().map(e -> record(seq.incrementAndGet(), e)).toList();
+            return events.stream().map(w -> record(seq.incrementAndGet(), w.event())).toList();
         });
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
@@ -63,7 +63,7 @@ class GroupCommitTest {
             if (batches.incrementAndGet() == 1) {
                 firstBatchStarted.countDown();
                 await(releaseFirstBatch);
-                return List.of(record(1, events.getFirst()));
+                return List.of(record(1, events.getFirst().event()));
             }
             throw new IllegalStateException("the disk is full");
         });

@@ -280,6 +280,11 @@ abstract class EntryStoreContract extends DatastoreContract {
         }
 
         @Override
+        public AuditRecord append(AuditEvent event, Alongside alongside) {
+            throw new IllegalStateException("audit unavailable");
+        }
+
+        @Override
         public List<AuditRecord> appendAll(List<AuditEvent> events) {
             throw new IllegalStateException("audit unavailable");
         }
