@@ -6,13 +6,22 @@ import dev.sigil.server.endpoint.PublicMaterial;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.util.List;
+import java.util.Optional;
+import dev.sigil.server.status.TokenStatusRegistry;
 
 /** What the bundle endpoint serves, read from the authority's current bundle on every request. */
 final class AuthorityPublicMaterial implements PublicMaterial {
     private final Authority authority;
+    private final TokenStatusRegistry statuses;
 
-    AuthorityPublicMaterial(Authority authority) {
+    AuthorityPublicMaterial(Authority authority, TokenStatusRegistry statuses) {
         this.authority = authority;
+        this.statuses = statuses;
+    }
+
+    @Override
+    public Optional<String> statusList(long listId) {
+        return statuses.listToken(listId);
     }
 
     @Override

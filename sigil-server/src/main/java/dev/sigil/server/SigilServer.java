@@ -33,6 +33,7 @@ import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.task.TaskRoutes;
 import dev.sigil.server.task.TaskStore;
 import dev.sigil.server.token.IssuedTokens;
+import dev.sigil.server.status.TokenStatusRegistry;
 import dev.sigil.server.token.TokenEndpoint;
 import dev.sigil.server.token.TokenRoutes;
 import dev.sigil.server.token.TokenService;
@@ -79,6 +80,8 @@ public final class SigilServer implements AutoCloseable {
     static final Duration TICK = Duration.ofSeconds(5);
     private static final Duration JOIN_TOKEN_PRUNE_INTERVAL = Duration.ofMinutes(1);
     private static final String ACTOR = "sigil-server";
+    /** How long relying parties may cache a token status list (its {@code ttl} claim). */
+    private static final Duration STATUS_LIST_TTL = Duration.ofSeconds(30);
 
     private final Deque<AutoCloseable> resources;
     private final Authority authority;
@@ -164,7 +167,8 @@ public final class SigilServer implements AutoCloseable {
         String issuerUrl = config.jwtIssuer().toString();
         TokenSettings tokenSettings = new TokenSettings(issuerUrl,
                 tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl());
-        TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, datastore, audit, clock,
+        TokenStatusRegistry statuses = new TokenStatusRegistry(datastore, authority, clock, config.jwtIssuer(), STATUS_LIST_TTL);
+        TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, statuses, datastore, audit, clock,
                 secretHasher::keyedHash, new AttestedSubjects(entries, agents));
 
         Routes routes = Routes.builder()
@@ -199,7 +203,7 @@ public final class SigilServer implements AutoCloseable {
             BundleEndpoint endpoint = BundleEndpoint.create(
                     BundleEndpoint.Options.of(new InetSocketAddress(settings.address(), settings.port()),
                             settings.refreshHint(), config.jwtIssuer()),
-                    tls, new AuthorityPublicMaterial(authority));
+                    tls, new AuthorityPublicMaterial(authority, statuses));
             endpoint.start();
             resources.push(endpoint);
             bundleEndpoint = Optional.of(endpoint);

@@ -137,6 +137,20 @@ public final class Authority {
         return new SignedToken(key.sign(claimsJson), key.keyId());
     }
 
+    /**
+     * Signs a JWT like {@link #signJwt(String, Instant)} under header {@code typ} {@code type}, for
+     * documents that relying parties must not mistake for an access token or a JWT-SVID (a token
+     * status list is {@code statuslist+jwt}).
+     */
+    public SignedToken signJwt(String claimsJson, Instant expiresAt, String type) {
+        JwtKey key = active.jwt().orElseThrow(() -> new AuthorityException("no active jwt authority for " + config.trustDomain()));
+        if (expiresAt.isAfter(key.notAfter())) {
+            throw new AuthorityException("jwt authority " + key.keyId() + " expires at " + key.notAfter()
+                    + ", before the document's expiry " + expiresAt);
+        }
+        return new SignedToken(key.sign(claimsJson, type), key.keyId());
+    }
+
     /** The latest time a JWT signed now may expire (the active JWT key's expiry). */
     public Instant jwtSigningDeadline() {
         return active.jwt().orElseThrow(() -> new AuthorityException("no active jwt authority for " + config.trustDomain())).notAfter();

@@ -77,6 +77,17 @@ final class JwtKey {
         }
     }
 
+    /** Signs {@code claimsJson} like {@link #sign(String)} but with header {@code typ} {@code type} (e.g. {@code statuslist+jwt}). */
+    String sign(String claimsJson, String type) {
+        JWSHeader typed = new JWSHeader.Builder(header).type(new JOSEObjectType(type)).build();
+        String signingInput = typed.toBase64URL() + "." + BASE64URL.encodeToString(claimsJson.getBytes(StandardCharsets.UTF_8));
+        try {
+            return signingInput + '.' + signer.sign(typed, signingInput.getBytes(StandardCharsets.US_ASCII));
+        } catch (JOSEException e) {
+            throw new AuthorityException("signing a " + type + " with key " + keyId + " failed: " + e.getMessage(), e);
+        }
+    }
+
     String keyId() {
         return keyId;
     }

@@ -21,13 +21,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves the public material: {@code /} and {@code /bundle} (SPIFFE bundle), {@code /keys} (JWKS) and
- * {@code /.well-known/openid-configuration}. GET and HEAD only; responses may be cached for the
- * bundle refresh hint, errors never.
+ * {@code /.well-known/openid-configuration}, and token status lists at {@code /statuslists/<id>}
+ * ({@code application/statuslist+jwt}). GET and HEAD only; responses may be cached for the bundle
+ * refresh hint (status lists for the short time they say in {@code ttl}), errors never.
  */
 final class BundleEndpointHandler extends Handler.Abstract {
     private static final Logger LOG = LoggerFactory.getLogger(BundleEndpointHandler.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String DISCOVERY_PATH = "/.well-known/openid-configuration";
+    private static final java.util.regex.Pattern STATUS_LIST = java.util.regex.Pattern.compile("/statuslists/[0-9]{1,12}");
 
     private final PublicMaterial material;
     private final String cacheControl;
@@ -45,14 +47,15 @@ final class BundleEndpointHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         String path = request.getHttpURI().getDecodedPath();
-        boolean known = switch (path) {
+        boolean statusList = STATUS_LIST.matcher(path).matches();
+        boolean known = statusList || switch (path) {
             case "/", "/bundle", "/keys", DISCOVERY_PATH -> true;
             default -> false;
         };
         response.getHeaders().put("X-Content-Type-Options", "nosniff");
         if (!known) {
             error(response, callback, ErrorCode.NOT_FOUND, "no such document: " + path
-                    + "; served: /, /bundle, /keys, " + DISCOVERY_PATH);
+                    + "; served: /, /bundle, /keys, /statuslists/<id>, " + DISCOVERY_PATH);
             return true;
         }
         String method = request.getMethod();
@@ -62,12 +65,25 @@ final class BundleEndpointHandler extends Handler.Abstract {
             return true;
         }
         String body;
+        String contentType = JsonResponses.JSON;
+        String caching = cacheControl;
         try {
-            body = switch (path) {
-                case "/keys" -> material.jwksJson();
-                case DISCOVERY_PATH -> discovery(material.signingAlgorithms());
-                default -> material.bundleJson();
-            };
+            if (statusList) {
+                java.util.Optional<String> list = material.statusList(Long.parseLong(path.substring("/statuslists/".length())));
+                if (list.isEmpty()) {
+                    error(response, callback, ErrorCode.NOT_FOUND, "no such status list: " + path);
+                    return true;
+                }
+                body = list.get();
+                contentType = "application/statuslist+jwt";
+                caching = "public, max-age=1";
+            } else {
+                body = switch (path) {
+                    case "/keys" -> material.jwksJson();
+                    case DISCOVERY_PATH -> discovery(material.signingAlgorithms());
+                    default -> material.bundleJson();
+                };
+            }
         } catch (IllegalStateException e) {
             LOG.warn("bundle endpoint cannot serve {} yet: {}", path, e.getMessage());
             error(response, callback, ErrorCode.UNAVAILABLE, "the trust bundle is not available yet; retry shortly");
@@ -79,8 +95,8 @@ final class BundleEndpointHandler extends Handler.Abstract {
         }
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         response.setStatus(200);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, JsonResponses.JSON);
-        response.getHeaders().put(HttpHeader.CACHE_CONTROL, cacheControl);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, caching);
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
         response.write(true, method.equals("HEAD") ? null : ByteBuffer.wrap(bytes), callback);
         return true;

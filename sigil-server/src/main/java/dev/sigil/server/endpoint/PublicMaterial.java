@@ -1,6 +1,7 @@
 package dev.sigil.server.endpoint;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The public, read-only material the bundle endpoint serves, implemented by the authority. Called on
@@ -17,4 +18,12 @@ public interface PublicMaterial {
 
     /** The JWS algorithms of the current signing keys (e.g. {@code ES256}), for OIDC discovery. */
     List<String> signingAlgorithms();
+
+    /**
+     * The signed token status list {@code listId} ({@code statuslist+jwt}), or empty when there is no
+     * such list. Revocation state only: no token, holder or index is in it besides the bits.
+     */
+    default Optional<String> statusList(long listId) {
+        return Optional.empty();
+    }
 }

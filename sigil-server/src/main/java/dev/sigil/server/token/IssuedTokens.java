@@ -1,6 +1,7 @@
 package dev.sigil.server.token;
 
 import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.status.TokenStatusRegistry;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -11,7 +12,9 @@ import java.util.Optional;
 /**
  * The registry of access tokens the token service issued, by {@code jti}. Holds no token, only what
  * introspection and revocation need. A token absent from the registry is never active, so a token
- * whose registration (and audit record) failed cannot be used even if it leaked.
+ * whose registration (and audit record) failed cannot be used even if it leaked. Revoking here also
+ * sets the token's bit on its status list in the same transaction, so the list agrees with
+ * introspection.
  */
 public final class IssuedTokens {
     /** One registered token. */
@@ -66,12 +69,20 @@ public final class IssuedTokens {
                 "UPDATE issued_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL")) {
             update.setLong(1, at.toEpochMilli());
             update.setString(2, jti);
-            return update.executeUpdate() > 0;
+            boolean revoked = update.executeUpdate() > 0;
+            TokenStatusRegistry.invalidate(connection, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, at);
+            return revoked;
         }
     }
 
     /** Marks every token issued under {@code taskId} revoked, in the caller's transaction (the task's end). */
     public void revokeForTask(Connection connection, String taskId, Instant at) throws SQLException {
+        try (PreparedStatement status = connection.prepareStatement("UPDATE token_status SET status = 1, changed_at = ? "
+                + "WHERE kind = 'access_token' AND status = 0 AND ref IN (SELECT jti FROM issued_tokens WHERE task = ? AND revoked_at IS NULL)")) {
+            status.setLong(1, at.toEpochMilli());
+            status.setString(2, taskId);
+            status.executeUpdate();
+        }
         try (PreparedStatement update = connection.prepareStatement(
                 "UPDATE issued_tokens SET revoked_at = ? WHERE task = ? AND revoked_at IS NULL")) {
             update.setLong(1, at.toEpochMilli());

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.status.StatusRef;
+import dev.sigil.server.status.TokenStatusRegistry;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.policy.PolicyEngine;
@@ -64,6 +66,7 @@ final class TokenExchange {
     private final PolicyEngine policy;
     private final TaskStore tasks;
     private final IssuedTokens issued;
+    private final TokenStatusRegistry statuses;
     private final AuditTrail audit;
     private final Clock clock;
     /** Keyed hash (HMAC with the server's audit key) under which a token is recorded; never the token itself. */
@@ -72,7 +75,7 @@ final class TokenExchange {
     private final ObjectMapper json = new ObjectMapper();
 
     TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
-                  IssuedTokens issued, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
+                  IssuedTokens issued, TokenStatusRegistry statuses, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
                   SubjectEvidence evidence) {
         this.tokenHasher = tokenHasher;
         this.evidence = evidence;
@@ -82,6 +85,7 @@ final class TokenExchange {
         this.policy = policy;
         this.tasks = tasks;
         this.issued = issued;
+        this.statuses = statuses;
         this.audit = audit;
         this.clock = clock;
     }
@@ -230,6 +234,8 @@ final class TokenExchange {
             claims.put("act", act);
         }
         x5t.ifPresent(t -> claims.put("cnf", Map.of("x5t#S256", t)));
+        StatusRef status = statuses.allocate();
+        claims.put("status", statuses.claim(status));
         String token = authority.signJwt(write(claims), expiresAt).compact();
 
         details.put("jti", jti);
@@ -243,7 +249,10 @@ final class TokenExchange {
         // Registry row and audit record commit together (no record, no token), group-committed with
         // concurrent exchanges so the durable commit is shared.
         audit.append(AuditEvent.success(subject.toString(), "token.exchange", subject.toString(), details),
-                connection -> issued.insert(connection, row));
+                connection -> {
+                    issued.insert(connection, row);
+                    statuses.record(connection, status, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, subject, finalExpiresAt);
+                });
 
         Map<String, Object> response = new LinkedHashMap<>();
         response.put("access_token", token);

@@ -1,0 +1,216 @@
+package dev.sigil.server.status;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.authority.Authority;
+import dev.sigil.server.datastore.Datastore;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Revocation that reaches relying parties which never call introspection: every access token carries
+ * a {@code status} claim ({@code {"status_list": {"idx": i, "uri": ".../statuslists/<list>"}}}, IETF
+ * OAuth Token Status List), and the list at that URI is a signed {@code statuslist+jwt} whose bit
+ * {@code i} is set once the token is revoked.
+ *
+ * <p>Guarantees: a token's status row is written in the same transaction as its registry row (so a
+ * token never carries a position nobody tracks), and revocation sets the bit in the same transaction
+ * as the registry's {@code revoked_at} (so the list and introspection agree). The served list is at
+ * most {@value #MAX_STALENESS_MILLIS} ms older than the database; relying parties may cache it for the
+ * {@code ttl} it carries. Positions are allocated sequentially in blocks reserved from the database,
+ * so several servers sharing a database never hand out the same position (privacy note: sequential
+ * positions let a relying party that sees two tokens guess they were issued close in time).
+ */
+public final class TokenStatusRegistry {
+    /** Entries per list: 2^20 bits, 128 KiB uncompressed, a few hundred bytes compressed when mostly valid. */
+    public static final long LIST_SIZE = 1L << 20;
+    static final long MAX_STALENESS_MILLIS = 1_000;
+    private static final int BLOCK = 1_024;
+    private static final Duration LIST_LIFETIME = Duration.ofMinutes(10);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** What kind of token a status row tracks. */
+    public enum Kind {
+        ACCESS_TOKEN("access_token"), JWT_SVID("jwt_svid");
+
+        private final String column;
+
+        Kind(String column) {
+            this.column = column;
+        }
+    }
+
+    private record Cached(Instant builtAt, String token) {}
+
+    private final Datastore datastore;
+    private final Authority authority;
+    private final Clock clock;
+    private final String baseUri;
+    private final Duration ttl;
+    private final Map<Long, Cached> cache = new ConcurrentHashMap<>();
+    private long nextIndex;
+    private long blockEnd;
+
+    /**
+     * @param baseUri the public base URL of the bundle endpoint (or the configured JWT issuer), under
+     *                which lists are served at {@code /statuslists/<id>}
+     * @param ttl     how long relying parties may cache a list (the {@code ttl} claim)
+     */
+    public TokenStatusRegistry(Datastore datastore, Authority authority, Clock clock, URI baseUri, Duration ttl) {
+        this.datastore = datastore;
+        this.authority = authority;
+        this.clock = clock;
+        String base = baseUri.toString();
+        this.baseUri = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+        if (ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException("status list ttl is " + ttl + "; it must be positive");
+        }
+        this.ttl = ttl;
+    }
+
+    /** Reserves the next position (one database write per {@value #BLOCK} positions). */
+    public synchronized StatusRef allocate() {
+        if (nextIndex == blockEnd) {
+            long start = datastore.inTransaction(connection -> {
+                try (PreparedStatement update = connection.prepareStatement(
+                        "UPDATE token_status_counter SET next_idx = next_idx + ? WHERE id = 1")) {
+                    update.setInt(1, BLOCK);
+                    if (update.executeUpdate() != 1) {
+                        throw new IllegalStateException("the token_status_counter row is missing; the schema is damaged");
+                    }
+                }
+                try (PreparedStatement select = connection.prepareStatement("SELECT next_idx FROM token_status_counter WHERE id = 1");
+                     ResultSet row = select.executeQuery()) {
+                    row.next();
+                    return row.getLong(1) - BLOCK;
+                }
+            });
+            nextIndex = start;
+            blockEnd = start + BLOCK;
+        }
+        long global = nextIndex++;
+        return new StatusRef(global / LIST_SIZE, global % LIST_SIZE);
+    }
+
+    /** The URI of list {@code listId}, as written into tokens and as the list's own {@code sub}. */
+    public String uri(long listId) {
+        return baseUri + "/statuslists/" + listId;
+    }
+
+    /** The {@code status} claim value for a token at {@code ref}. */
+    public Map<String, Object> claim(StatusRef ref) {
+        Map<String, Object> statusList = new LinkedHashMap<>();
+        statusList.put("idx", ref.index());
+        statusList.put("uri", uri(ref.listId()));
+        return Map.of("status_list", statusList);
+    }
+
+    /** Records a token's position, in the caller's transaction (with the token's registry row). */
+    public void record(Connection connection, StatusRef ref, Kind kind, String tokenRef, SpiffeId holder, Instant expiresAt)
+            throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO token_status "
+                + "(list_id, idx, kind, ref, holder, expires_at, status, changed_at) VALUES (?, ?, ?, ?, ?, ?, 0, NULL)")) {
+            insert.setLong(1, ref.listId());
+            insert.setLong(2, ref.index());
+            insert.setString(3, kind.column);
+            insert.setString(4, tokenRef);
+            insert.setString(5, holder.toString());
+            insert.setLong(6, expiresAt.toEpochMilli());
+            insert.executeUpdate();
+        }
+    }
+
+    /** Marks the token {@code tokenRef} (a jti) invalid, in the caller's transaction. */
+    public static int invalidate(Connection connection, Kind kind, String tokenRef, Instant at) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE token_status SET status = 1, changed_at = ? WHERE kind = ? AND ref = ? AND status = 0")) {
+            update.setLong(1, at.toEpochMilli());
+            update.setString(2, kind.column);
+            update.setString(3, tokenRef);
+            return update.executeUpdate();
+        }
+    }
+
+    /** Marks every unexpired token held by {@code holder} invalid, in the caller's transaction (drift, ban, leak). */
+    public static int invalidateHolder(Connection connection, SpiffeId holder, Instant at) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE token_status SET status = 1, changed_at = ? WHERE holder = ? AND status = 0 AND expires_at > ?")) {
+            update.setLong(1, at.toEpochMilli());
+            update.setString(2, holder.toString());
+            update.setLong(3, at.toEpochMilli());
+            return update.executeUpdate();
+        }
+    }
+
+    /**
+     * The signed status list token for {@code listId}, or empty when no position of that list was
+     * ever allocated. Rebuilt from the database when the cached one is older than
+     * {@value #MAX_STALENESS_MILLIS} ms.
+     */
+    public Optional<String> listToken(long listId) {
+        Instant now = clock.instant();
+        Cached cached = cache.get(listId);
+        if (cached != null && Duration.between(cached.builtAt(), now).toMillis() < MAX_STALENESS_MILLIS
+                && !now.isBefore(cached.builtAt())) {
+            return Optional.of(cached.token());
+        }
+        Optional<String> built = build(listId, now);
+        built.ifPresent(token -> cache.put(listId, new Cached(now, token)));
+        return built;
+    }
+
+    private Optional<String> build(long listId, Instant now) {
+        StatusBits bits = new StatusBits(LIST_SIZE);
+        boolean exists = datastore.read(connection -> {
+            try (PreparedStatement counter = connection.prepareStatement("SELECT next_idx FROM token_status_counter WHERE id = 1");
+                 ResultSet row = counter.executeQuery()) {
+                if (!row.next() || row.getLong(1) <= listId * LIST_SIZE) {
+                    return false;
+                }
+            }
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT idx FROM token_status WHERE list_id = ? AND status <> 0 AND expires_at > ?")) {
+                select.setLong(1, listId);
+                select.setLong(2, now.toEpochMilli());
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        bits.setInvalid(rows.getLong(1));
+                    }
+                }
+            }
+            return true;
+        });
+        if (!exists) {
+            return Optional.empty();
+        }
+        Instant issuedAt = now.truncatedTo(ChronoUnit.SECONDS);
+        Instant expiresAt = issuedAt.plus(LIST_LIFETIME);
+        Instant deadline = authority.jwtSigningDeadline();
+        if (expiresAt.isAfter(deadline)) {
+            expiresAt = deadline.truncatedTo(ChronoUnit.SECONDS);
+        }
+        Map<String, Object> claims = new LinkedHashMap<>();
+        claims.put("sub", uri(listId));
+        claims.put("iat", issuedAt.getEpochSecond());
+        claims.put("exp", expiresAt.getEpochSecond());
+        claims.put("ttl", ttl.toSeconds());
+        claims.put("status_list", Map.of("bits", 1, "lst", bits.encoded()));
+        try {
+            return Optional.of(authority.signJwt(JSON.writeValueAsString(claims), expiresAt, "statuslist+jwt").compact());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize a status list", e);
+        }
+    }
+}
