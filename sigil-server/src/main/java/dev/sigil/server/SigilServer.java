@@ -154,7 +154,9 @@ public final class SigilServer implements AutoCloseable {
         });
         EntryStore entries = EntryStore.create(datastore, audit, clock);
         JoinTokens joinTokens = JoinTokens.create(datastore, audit, clock);
-        SvidIssuer issuer = new SvidIssuer(authority, audit, secretHasher, config.defaultX509SvidTtl(), config.defaultJwtSvidTtl());
+        TokenStatusRegistry statuses = new TokenStatusRegistry(datastore, authority, clock, config.jwtIssuer(), STATUS_LIST_TTL);
+        SvidIssuer issuer = new SvidIssuer(authority, audit, secretHasher, config.defaultX509SvidTtl(), config.defaultJwtSvidTtl(),
+                Optional.of(statuses));
         ServerIdentity identity = new ServerIdentity(config.trustDomain().id("/sigil/server"), issuer, clock,
                 config.defaultX509SvidTtl());
         identity.renewIfDue(true);
@@ -167,7 +169,6 @@ public final class SigilServer implements AutoCloseable {
         String issuerUrl = config.jwtIssuer().toString();
         TokenSettings tokenSettings = new TokenSettings(issuerUrl,
                 tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl());
-        TokenStatusRegistry statuses = new TokenStatusRegistry(datastore, authority, clock, config.jwtIssuer(), STATUS_LIST_TTL);
         TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, statuses, datastore, audit, clock,
                 secretHasher::keyedHash, new AttestedSubjects(entries, agents));
 

@@ -122,6 +122,16 @@ public final class Authority {
     }
 
     /**
+     * Signs a JWT-SVID like {@link #mintJwtSvid(SpiffeId, Audience, Duration)} that also carries a
+     * {@code status} claim ({@code statusJson}: serialized JSON built by the server's status registry).
+     */
+    public JwtSvid mintJwtSvid(SpiffeId spiffeId, Audience audience, Duration ttl, String statusJson) {
+        checkMember(spiffeId);
+        JwtKey key = active.jwt().orElseThrow(() -> new AuthorityException("no active jwt authority for " + config.trustDomain()));
+        return key.mint(spiffeId, audience, ttl, clock.instant(), java.util.Optional.of(statusJson));
+    }
+
+    /**
      * Signs a JWT other than a JWT-SVID (an access token of the token service) with the active JWT
      * authority, so that relying parties verify it with the same JWKS. The caller builds the claims;
      * {@code expiresAt} must not be past the signing key's own expiry.

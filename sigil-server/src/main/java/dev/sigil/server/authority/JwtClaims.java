@@ -15,6 +15,12 @@ final class JwtClaims {
 
     /** {@code {"sub":...,"aud":...,"exp":...,"iat":...[,"iss":...]}}; one audience is a string, several an array. */
     static String json(SpiffeId subject, Audience audience, long expiresAtSeconds, long issuedAtSeconds, Optional<String> issuer) {
+        return json(subject, audience, expiresAtSeconds, issuedAtSeconds, issuer, Optional.empty());
+    }
+
+    /** As above, plus a {@code status} claim given as serialized JSON (built by the server, never from request input). */
+    static String json(SpiffeId subject, Audience audience, long expiresAtSeconds, long issuedAtSeconds, Optional<String> issuer,
+                       Optional<String> statusJson) {
         StringBuilder json = new StringBuilder(160);
         json.append("{\"sub\":");
         quote(json, subject.toString());
@@ -37,6 +43,7 @@ final class JwtClaims {
             json.append(",\"iss\":");
             quote(json, issuer.get());
         }
+        statusJson.ifPresent(status -> json.append(",\"status\":").append(status));
         return json.append('}').toString();
     }
 

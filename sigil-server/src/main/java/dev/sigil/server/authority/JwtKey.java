@@ -43,6 +43,10 @@ final class JwtKey {
     }
 
     JwtSvid mint(SpiffeId spiffeId, Audience audience, Duration ttl, Instant now) {
+        return mint(spiffeId, audience, ttl, now, Optional.empty());
+    }
+
+    JwtSvid mint(SpiffeId spiffeId, Audience audience, Duration ttl, Instant now, Optional<String> statusJson) {
         if (ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("jwt-svid ttl is " + ttl + "; it must be positive");
         }
@@ -52,7 +56,7 @@ final class JwtKey {
         if (!expiresAt.isAfter(now)) {
             throw new AuthorityException("jwt authority " + keyId + " expires at " + notAfter + "; it cannot sign at " + now);
         }
-        String claims = JwtClaims.json(spiffeId, audience, expiresAt.getEpochSecond(), issuedAt.getEpochSecond(), issuer);
+        String claims = JwtClaims.json(spiffeId, audience, expiresAt.getEpochSecond(), issuedAt.getEpochSecond(), issuer, statusJson);
         String signingInput = encodedHeader + '.' + BASE64URL.encodeToString(claims.getBytes(StandardCharsets.UTF_8));
         String signature;
         try {

@@ -117,6 +117,15 @@ public final class TokenStatusRegistry {
         return Map.of("status_list", statusList);
     }
 
+    /** {@link #claim} serialized as JSON, for signers that assemble claims as text. */
+    public String claimJson(StatusRef ref) {
+        try {
+            return JSON.writeValueAsString(claim(ref));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize a status claim", e);
+        }
+    }
+
     /** Records a token's position, in the caller's transaction (with the token's registry row). */
     public void record(Connection connection, StatusRef ref, Kind kind, String tokenRef, SpiffeId holder, Instant expiresAt)
             throws SQLException {

@@ -8,10 +8,13 @@ import dev.sigil.server.authority.Audience;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.authority.JwtSvid;
 import dev.sigil.server.authority.X509Svid;
+import dev.sigil.server.status.StatusRef;
+import dev.sigil.server.status.TokenStatusRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Issues SVIDs and puts every issuance on the audit trail.
@@ -29,8 +32,19 @@ public final class SvidIssuer {
     private final SecretHasher hasher;
     private final Duration defaultX509Ttl;
     private final Duration defaultJwtTtl;
+    private final Optional<TokenStatusRegistry> statuses;
 
     public SvidIssuer(Authority authority, AuditTrail audit, SecretHasher hasher, Duration defaultX509Ttl, Duration defaultJwtTtl) {
+        this(authority, audit, hasher, defaultX509Ttl, defaultJwtTtl, Optional.empty());
+    }
+
+    /**
+     * With {@code statuses}, every JWT-SVID carries a {@code status} claim and its position is recorded
+     * with its audit record, so revoking its holder (drift, ban, leak) marks it on the status list.
+     */
+    public SvidIssuer(Authority authority, AuditTrail audit, SecretHasher hasher, Duration defaultX509Ttl, Duration defaultJwtTtl,
+                      Optional<TokenStatusRegistry> statuses) {
+        this.statuses = statuses;
         this.authority = authority;
         this.audit = audit;
         this.hasher = hasher;
@@ -98,13 +112,29 @@ public final class SvidIssuer {
 
     /** Mints a JWT-SVID for the audience; a zero TTL means the server default. */
     public JwtSvid issueJwt(SpiffeId spiffeId, Audience audience, Duration ttl, String actor) {
-        JwtSvid svid = authority.mintJwtSvid(spiffeId, audience, ttl.isZero() ? defaultJwtTtl : ttl);
+        Duration effective = ttl.isZero() ? defaultJwtTtl : ttl;
+        if (statuses.isPresent()) {
+            TokenStatusRegistry registry = statuses.get();
+            StatusRef ref = registry.allocate();
+            JwtSvid svid = authority.mintJwtSvid(spiffeId, audience, effective, registry.claimJson(ref));
+            Map<String, String> details = jwtDetails(svid, audience);
+            details.put("status_idx", ref.listId() + "/" + ref.index());
+            audit.append(AuditEvent.success(actor, "svid.jwt.issue", spiffeId.toString(), details),
+                    connection -> registry.record(connection, ref, TokenStatusRegistry.Kind.JWT_SVID,
+                            "svid:" + ref.listId() + ":" + ref.index(), spiffeId, svid.expiresAt()));
+            return svid;
+        }
+        JwtSvid svid = authority.mintJwtSvid(spiffeId, audience, effective);
+        audit.append(AuditEvent.success(actor, "svid.jwt.issue", spiffeId.toString(), jwtDetails(svid, audience)));
+        return svid;
+    }
+
+    private Map<String, String> jwtDetails(JwtSvid svid, Audience audience) {
         Map<String, String> details = new LinkedHashMap<>();
         details.put("audience", String.join(",", audience.values()));
         details.put("kid", svid.keyId());
         details.put("expires_at", svid.expiresAt().toString());
         details.put("token_hmac", hasher.keyedHash(svid.token()));
-        audit.append(AuditEvent.success(actor, "svid.jwt.issue", spiffeId.toString(), details));
-        return svid;
+        return details;
     }
 }

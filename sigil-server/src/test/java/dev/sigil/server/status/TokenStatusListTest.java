@@ -109,6 +109,17 @@ class TokenStatusListTest {
         assertThat(malformed.status()).isEqualTo(404);
     }
 
+    @Test
+    void jwtSvidsCarryAStatusClaimOnAServedList() throws Exception {
+        RawHttp.Reply minted = RawHttp.unix(server.admin().socketPath(), "POST", "/v1/svids/jwt", "application/json",
+                ("{\"spiffe_id\": \"" + WEB + "\", \"audience\": [\"" + API + "\"]}").getBytes(StandardCharsets.UTF_8));
+        assertThat(minted.status()).as(minted.body()).isEqualTo(200);
+        String svid = JSON.readTree(minted.body()).path("token").asText();
+        JsonNode status = JSON.readTree(SignedJWT.parse(svid).getJWTClaimsSet().toString()).path("status").path("status_list");
+        assertThat(status.path("uri").asText()).startsWith("https://sigil.example.org/statuslists/");
+        assertThat(bit(status.path("uri").asText(), status.path("idx").asLong())).isFalse();
+    }
+
     /** Fetches the list at {@code uri} from the bundle endpoint, checks it as a relying party would, reads bit {@code idx}. */
     private static boolean bit(String uri, long idx) throws Exception {
         String path = uri.substring(uri.indexOf("/statuslists/"));
