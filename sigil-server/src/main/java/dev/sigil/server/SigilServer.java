@@ -55,6 +55,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
@@ -79,6 +80,8 @@ public final class SigilServer implements AutoCloseable {
     /** How often rotation and renewal are checked; each check is cheap when nothing is due. */
     static final Duration TICK = Duration.ofSeconds(5);
     private static final Duration JOIN_TOKEN_PRUNE_INTERVAL = Duration.ofMinutes(1);
+    /** Registry and status rows of expired tokens are kept this long (for operators' lookups), then pruned. */
+    private static final Duration EXPIRED_TOKEN_RETENTION = Duration.ofHours(1);
     private static final String ACTOR = "sigil-server";
     /** How long relying parties may cache a token status list (its {@code ttl} claim). */
     private static final Duration STATUS_LIST_TTL = Duration.ofSeconds(30);
@@ -246,6 +249,9 @@ public final class SigilServer implements AutoCloseable {
                 if (now - lastPrune[0] >= JOIN_TOKEN_PRUNE_INTERVAL.toMillis()) {
                     lastPrune[0] = now;
                     joinTokens.pruneExpired(ACTOR);
+                    Instant expiredBefore = Instant.ofEpochMilli(now).minus(EXPIRED_TOKEN_RETENTION);
+                    issuedTokens.pruneExpired(expiredBefore);
+                    statuses.pruneExpired(expiredBefore);
                 }
             } catch (RuntimeException e) {
                 LOG.error("periodic maintenance failed; retrying in {}s: {}", TICK.toSeconds(), e.getMessage(), e);

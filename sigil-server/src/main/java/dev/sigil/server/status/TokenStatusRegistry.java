@@ -163,6 +163,16 @@ public final class TokenStatusRegistry {
         }
     }
 
+    /** Deletes the positions of tokens that expired before {@code before} (an expired token's bit reads valid anyway). */
+    public int pruneExpired(Instant before) {
+        return datastore.inTransaction(connection -> {
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM token_status WHERE expires_at < ?")) {
+                delete.setLong(1, before.toEpochMilli());
+                return delete.executeUpdate();
+            }
+        });
+    }
+
     /**
      * The signed status list token for {@code listId}, or empty when no position of that list was
      * ever allocated. Rebuilt from the database when the cached one is older than

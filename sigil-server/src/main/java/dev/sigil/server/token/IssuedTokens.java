@@ -75,6 +75,20 @@ public final class IssuedTokens {
         }
     }
 
+    /**
+     * Deletes the rows of tokens that expired before {@code before}; returns how many. An expired
+     * token is inactive with or without its row, so pruning never re-activates anything; the audit
+     * trail keeps the record of its issuance.
+     */
+    public int pruneExpired(Instant before) {
+        return datastore.inTransaction(connection -> {
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM issued_tokens WHERE expires_at < ?")) {
+                delete.setLong(1, before.toEpochMilli());
+                return delete.executeUpdate();
+            }
+        });
+    }
+
     /** Marks every token issued under {@code taskId} revoked, in the caller's transaction (the task's end). */
     public void revokeForTask(Connection connection, String taskId, Instant at) throws SQLException {
         try (PreparedStatement status = connection.prepareStatement("UPDATE token_status SET status = 1, changed_at = ? "
