@@ -24,7 +24,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.LongAdder;
 import org.postgresql.util.PasswordUtil;
 
 /**
@@ -37,7 +39,7 @@ import org.postgresql.util.PasswordUtil;
  *       untimed), each timed end to end; p50/p99, and the share of the time spent in database round
  *       trips, measured inside the broker by its {@link PostgresBroker.RoundTripListener} (statement
  *       batch and commit; the pool checkout is not a round trip). The rest is mostly the client-side
- *       SCRAM-SHA-256 verifier (PBKDF2, 4,096 iterations), timed on its own for comparison.</li>
+ *       SCRAM-SHA-256 verifier (PBKDF2, 256 iterations), timed on its own for comparison.</li>
  *   <li><b>Revocation</b>: for each thread count in {@code --revoke-threads}, {@code --revokes} leases
  *       are granted (untimed), then revoked by that many worker threads sharing the broker (its pool
  *       has 4 admin connections); total time and leases/s. {@code granted()} must be empty afterwards.
@@ -50,6 +52,9 @@ public final class PostgresBrokerBench {
 
     /** Round-trip time of the current grant, added up by the broker's timing hook on the calling thread. */
     private static final ThreadLocal<long[]> ROUND_TRIPS = ThreadLocal.withInitial(() -> new long[2]);
+
+    /** Time and count per round-trip step, reset before each part. */
+    private static final Map<String, LongAdder[]> STEPS = new ConcurrentSkipListMap<>();
 
     private PostgresBrokerBench() {
     }
@@ -71,6 +76,8 @@ public final class PostgresBrokerBench {
                 long[] sums = ROUND_TRIPS.get();
                 sums[0] += nanos;
                 sums[1]++;
+                STEPS.computeIfAbsent(step, ignored -> new LongAdder[] {new LongAdder(), new LongAdder()})[0].add(nanos);
+                STEPS.get(step)[1].increment();
             };
             try (PostgresBroker broker = PostgresBroker.create(settings, Clock.systemUTC(), timing)) {
                 System.out.printf("postgresql broker on a loopback PostgreSQL %s, database %s%n%n", serverVersion(database), database.name());
@@ -89,6 +96,7 @@ public final class PostgresBrokerBench {
             broker.grant(lease);
             issued.add(lease);
         }
+        STEPS.clear();
         long[] total = new long[grants];
         long[] database = new long[grants];
         long roundTrips = 0;
@@ -117,7 +125,9 @@ public final class PostgresBrokerBench {
         System.out.printf("   db round trips  p50 %7.2f ms   p99 %7.2f ms   (%.1f per grant)%n",
                 ms(EntryScaleBench.percentile(database, 50)), ms(EntryScaleBench.percentile(database, 99)), (double) roundTrips / grants);
         System.out.printf("   share of grant time in db round trips: %.0f %%%n", share * 100);
-        System.out.printf("   scram-sha-256 verifier alone (PBKDF2, 4096 iterations): %.2f ms%n%n", ms(scram));
+        System.out.printf("   scram-sha-256 verifier alone (PBKDF2, 256 iterations, as the broker): %.2f ms%n", ms(scram));
+        printSteps();
+        System.out.println();
         revokeAll(broker, issued, 4);
     }
 
@@ -128,6 +138,7 @@ public final class PostgresBrokerBench {
             broker.grant(lease);
             leases.add(lease);
         }
+        STEPS.clear();
         long start = System.nanoTime();
         revokeAll(broker, leases, threads);
         long elapsed = System.nanoTime() - start;
@@ -137,6 +148,13 @@ public final class PostgresBrokerBench {
         }
         System.out.printf("2. revoking %d leases with %d thread%s: %.2f s (%.0f revocations/s, %.2f ms each on average per thread)%n",
                 count, threads, threads == 1 ? "" : "s", elapsed / 1e9, count / (elapsed / 1e9), ms(elapsed) * threads / count);
+        printSteps();
+    }
+
+    private static void printSteps() {
+        StringBuilder line = new StringBuilder("   mean per round trip:");
+        STEPS.forEach((step, sums) -> line.append(String.format(" %s %.2f ms;", step, ms(sums[0].sum()) / sums[1].sum())));
+        System.out.println(line);
     }
 
     private static void revokeAll(PostgresBroker broker, List<LeaseGrant> leases, int threads) {
@@ -160,7 +178,7 @@ public final class PostgresBrokerBench {
         long[] nanos = new long[rounds];
         for (int i = 0; i < rounds; i++) {
             long start = System.nanoTime();
-            PasswordUtil.encodeScramSha256("bench-password-bench-password-bench-passwo".toCharArray());
+            PasswordUtil.encodeScramSha256("bench-password-bench-password-bench-passwo".toCharArray(), 256, new byte[16]);
             nanos[i] = System.nanoTime() - start;
         }
         Arrays.sort(nanos);
