@@ -118,6 +118,18 @@ class PostgresBrokerBehaviourTest {
     }
 
     @Test
+    void onlyAScramVerifierOfThePasswordReachesTheDatabase() throws SQLException {
+        Granted granted = broker.grant(lease(HOLDER, "reports", Duration.ofMinutes(5)));
+        String password = granted.secret().revealToHolder().get("password");
+
+        String stored = queryRole("SELECT rolpassword FROM pg_authid WHERE rolname = ?", granted.details().get("role")).orElseThrow();
+
+        assertThat(password).matches("[A-Za-z0-9_-]{43}");
+        assertThat(stored).startsWith("SCRAM-SHA-256$" + PostgresBroker.SCRAM_ITERATIONS + ":").doesNotContain(password);
+        assertThat(granted.secret().leakKey()).isEqualTo(password);
+    }
+
+    @Test
     void roleCommentCarriesHolderLeaseTaskAndDelegation() throws Exception {
         LeaseGrant lease = new LeaseGrant(LeaseId.random(), "postgresql", HOLDER, Optional.of("t-nightly-report"), "reports",
                 Instant.now().truncatedTo(ChronoUnit.SECONDS), Instant.now().plusSeconds(300), List.of(CALLER),
