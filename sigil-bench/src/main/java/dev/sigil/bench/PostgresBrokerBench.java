@@ -126,7 +126,7 @@ public final class PostgresBrokerBench {
                 ms(EntryScaleBench.percentile(database, 50)), ms(EntryScaleBench.percentile(database, 99)), (double) roundTrips / grants);
         System.out.printf("   share of grant time in db round trips: %.0f %%%n", share * 100);
         System.out.printf("   scram-sha-256 verifier alone (PBKDF2, 256 iterations, as the broker): %.2f ms%n", ms(scram));
-        printSteps();
+        System.out.println(steps());
         System.out.println();
         revokeAll(broker, issued, 4);
     }
@@ -142,19 +142,20 @@ public final class PostgresBrokerBench {
         long start = System.nanoTime();
         revokeAll(broker, leases, threads);
         long elapsed = System.nanoTime() - start;
+        String steps = steps();
         Set<LeaseId> left = broker.granted().orElseThrow();
         if (!left.isEmpty()) {
             throw new IllegalStateException(left.size() + " leases still have a role after revoking all");
         }
         System.out.printf("2. revoking %d leases with %d thread%s: %.2f s (%.0f revocations/s, %.2f ms each on average per thread)%n",
                 count, threads, threads == 1 ? "" : "s", elapsed / 1e9, count / (elapsed / 1e9), ms(elapsed) * threads / count);
-        printSteps();
+        System.out.println(steps);
     }
 
-    private static void printSteps() {
+    private static String steps() {
         StringBuilder line = new StringBuilder("   mean per round trip:");
         STEPS.forEach((step, sums) -> line.append(String.format(" %s %.2f ms;", step, ms(sums[0].sum()) / sums[1].sum())));
-        System.out.println(line);
+        return line.toString();
     }
 
     private static void revokeAll(PostgresBroker broker, List<LeaseGrant> leases, int threads) {

@@ -186,6 +186,25 @@ class PostgresBrokerBehaviourTest {
     }
 
     @Test
+    void concurrentRevocationsOfOneLeaseAllSucceed() throws Exception {
+        LeaseGrant lease = lease(HOLDER, "reports", Duration.ofMinutes(5));
+        Granted granted = broker.grant(lease);
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<?>> revocations = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                revocations.add(threads.submit(() -> broker.revoke(lease)));
+            }
+            for (java.util.concurrent.Future<?> revocation : revocations) {
+                revocation.get();
+            }
+        } finally {
+            threads.shutdown();
+        }
+        assertThat(roleExists(granted)).isFalse();
+    }
+
+    @Test
     void rolesWithoutThePrefixAreNeitherListedNorTouched() throws SQLException {
         LeaseId lease = LeaseId.random();
         String foreign = "someone_else_" + lease.value();
