@@ -23,3 +23,6 @@ CREATE TABLE token_status_counter (
     next_idx  BIGINT  NOT NULL
 );
 INSERT INTO token_status_counter (id, next_idx) VALUES (1, 0);
+
+-- Revoking everything a holder was issued (drift, ban, leaked credential) looks tokens up by subject.
+CREATE INDEX issued_tokens_subject ON issued_tokens (subject, expires_at);

@@ -76,6 +76,34 @@ public final class IssuedTokens {
     }
 
     /**
+     * Revokes everything the token service issued to {@code holder} that is still live — its access
+     * tokens (registry and status list) and its JWT-SVIDs (status list) — in the caller's transaction.
+     * Returns the jtis of the access tokens it revoked, for the audit record that links them to the cause.
+     */
+    public java.util.List<String> revokeForHolder(Connection connection, String holder, Instant at) throws SQLException {
+        java.util.List<String> jtis = new java.util.ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT jti FROM issued_tokens WHERE subject = ? AND revoked_at IS NULL AND expires_at > ?")) {
+            select.setString(1, holder);
+            select.setLong(2, at.toEpochMilli());
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    jtis.add(rows.getString(1));
+                }
+            }
+        }
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE issued_tokens SET revoked_at = ? WHERE subject = ? AND revoked_at IS NULL AND expires_at > ?")) {
+            update.setLong(1, at.toEpochMilli());
+            update.setString(2, holder);
+            update.setLong(3, at.toEpochMilli());
+            update.executeUpdate();
+        }
+        TokenStatusRegistry.invalidateHolder(connection, dev.sigil.core.spiffeid.SpiffeId.parse(holder), at);
+        return jtis;
+    }
+
+    /**
      * Deletes the rows of tokens that expired before {@code before}; returns how many. An expired
      * token is inactive with or without its row, so pruning never re-activates anything; the audit
      * trail keeps the record of its issuance.

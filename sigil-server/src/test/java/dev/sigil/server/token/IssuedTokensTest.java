@@ -10,7 +10,7 @@ import java.time.Instant;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-class TokenRegistryPruningTest extends DatastoreContract {
+class IssuedTokensTest extends DatastoreContract {
     private static final SpiffeId WEB = SpiffeId.parse("spiffe://example.org/web");
 
     @Override
@@ -51,6 +51,33 @@ class TokenRegistryPruningTest extends DatastoreContract {
         datastore.inTransaction(connection -> issued.revoke(connection, "jti-1", now));
 
         assertThat(count("SELECT COUNT(*) FROM token_status WHERE ref = 'jti-1' AND status = 1")).isEqualTo(1);
+    }
+
+    @Test
+    void revokingAHolderRevokesItsLiveTokensAndMarksTheirPositions() {
+        IssuedTokens issued = new IssuedTokens(datastore);
+        Instant now = clock.instant();
+        datastore.inTransaction(connection -> {
+            issued.insert(connection, row("live", now.plus(Duration.ofMinutes(5))));
+            issued.insert(connection, new IssuedTokens.Row("other", "spiffe://example.org/other", "https://api", "", Optional.empty(),
+                    Optional.empty(), now, now.plus(Duration.ofMinutes(5)), Optional.empty()));
+            try (var insert = connection.prepareStatement("INSERT INTO token_status (list_id, idx, kind, ref, holder, expires_at, status) "
+                    + "VALUES (0, 1, 'access_token', 'live', ?, ?, 0), (0, 2, 'jwt_svid', 'svid:0:2', ?, ?, 0)")) {
+                insert.setString(1, WEB.toString());
+                insert.setLong(2, now.plus(Duration.ofMinutes(5)).toEpochMilli());
+                insert.setString(3, WEB.toString());
+                insert.setLong(4, now.plus(Duration.ofMinutes(5)).toEpochMilli());
+                insert.executeUpdate();
+            }
+            return null;
+        });
+
+        var revoked = datastore.inTransaction(connection -> issued.revokeForHolder(connection, WEB.toString(), now));
+
+        assertThat(revoked).containsExactly("live");
+        assertThat(issued.find("live").orElseThrow().revokedAt()).isPresent();
+        assertThat(issued.find("other").orElseThrow().revokedAt()).isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM token_status WHERE holder = '" + WEB + "' AND status = 1")).isEqualTo(2);
     }
 
     private static IssuedTokens.Row row(String jti, Instant expiresAt) {
