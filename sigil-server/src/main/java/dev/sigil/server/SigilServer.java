@@ -34,6 +34,7 @@ import dev.sigil.server.task.TaskRoutes;
 import dev.sigil.server.task.TaskStore;
 import dev.sigil.server.token.IssuedTokens;
 import dev.sigil.server.status.TokenStatusRegistry;
+import dev.sigil.server.drift.DriftGates;
 import dev.sigil.server.token.TokenEndpoint;
 import dev.sigil.server.token.TokenRoutes;
 import dev.sigil.server.token.TokenService;
@@ -172,7 +173,9 @@ public final class SigilServer implements AutoCloseable {
         String issuerUrl = config.jwtIssuer().toString();
         TokenSettings tokenSettings = new TokenSettings(issuerUrl,
                 tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl());
-        TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, statuses, datastore, audit, clock,
+        DriftGates driftGates = new DriftGates(datastore, clock);
+        TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, statuses,
+                (holder, issuedAt) -> driftGates.refusesGrant(holder, issuedAt).map(DriftGates::reason), datastore, audit, clock,
                 secretHasher::keyedHash, new AttestedSubjects(entries, agents));
 
         Routes routes = Routes.builder()
@@ -253,6 +256,7 @@ public final class SigilServer implements AutoCloseable {
                     issuedTokens.pruneExpired(expiredBefore);
                     statuses.pruneExpired(expiredBefore);
                 }
+                driftGates.reload();
             } catch (RuntimeException e) {
                 LOG.error("periodic maintenance failed; retrying in {}s: {}", TICK.toSeconds(), e.getMessage(), e);
             }

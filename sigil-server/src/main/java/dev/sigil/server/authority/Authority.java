@@ -33,6 +33,9 @@ import org.slf4j.LoggerFactory;
  * authorities. Lifetimes of minted SVIDs are capped by the signing authority's own expiry.
  */
 public final class Authority {
+    /** How long before it is minted an X.509-SVID's validity starts (clock skew tolerance). */
+    public static final java.time.Duration X509_BACKDATE = X509Ca.BACKDATE;
+
     private static final Logger LOG = LoggerFactory.getLogger(Authority.class);
 
     private final AuthorityConfig config;

@@ -67,6 +67,7 @@ final class TokenExchange {
     private final TaskStore tasks;
     private final IssuedTokens issued;
     private final TokenStatusRegistry statuses;
+    private final GrantGate gate;
     private final AuditTrail audit;
     private final Clock clock;
     /** Keyed hash (HMAC with the server's audit key) under which a token is recorded; never the token itself. */
@@ -75,7 +76,7 @@ final class TokenExchange {
     private final ObjectMapper json = new ObjectMapper();
 
     TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
-                  IssuedTokens issued, TokenStatusRegistry statuses, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
+                  IssuedTokens issued, TokenStatusRegistry statuses, GrantGate gate, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
                   SubjectEvidence evidence) {
         this.tokenHasher = tokenHasher;
         this.evidence = evidence;
@@ -86,8 +87,15 @@ final class TokenExchange {
         this.tasks = tasks;
         this.issued = issued;
         this.statuses = statuses;
+        this.gate = gate;
         this.audit = audit;
         this.clock = clock;
+    }
+
+    /** When the JWT-SVID was minted ({@code iat}); without {@code iat}, the epoch, so any gate refuses it (fail closed). */
+    private static Instant issuedAt(JwtSvidVerifier.Verified verified) {
+        java.util.Date iat = verified.claims().getIssueTime();
+        return iat == null ? Instant.EPOCH : iat.toInstant();
     }
 
     /** Returns the JSON success response, or throws {@link OAuthException} for a refusal. */
@@ -103,25 +111,31 @@ final class TokenExchange {
         });
 
         SpiffeId subject;
+        Instant subjectIssuedAt;
         Optional<String> subjectToken = form.get("subject_token");
         if (subjectToken.isPresent()) {
             requireJwtType(form, "subject_token_type");
-            subject = verifier.verify(subjectToken.get(), "subject_token", Set.of(settings.audience())).subject();
+            JwtSvidVerifier.Verified verified = verifier.verify(subjectToken.get(), "subject_token", Set.of(settings.audience()));
+            subject = verified.subject();
+            subjectIssuedAt = issuedAt(verified);
         } else if (form.get("subject_token_type").isPresent()) {
             throw OAuthException.invalidRequest("subject_token_type is given without subject_token");
         } else if (caller.mtlsId().isPresent()) {
             subject = caller.mtlsId().get();
+            subjectIssuedAt = caller.clientCertificate().orElseThrow().getNotBefore().toInstant().plus(Authority.X509_BACKDATE);
         } else {
             throw OAuthException.invalidRequest("subject_token is required unless the client authenticates with an x509-svid over mutual tls");
         }
 
         Optional<SpiffeId> actor = Optional.empty();
+        Instant actorIssuedAt = Instant.EPOCH;
         Map<String, Object> act = null;
         List<SpiffeId> chain = new ArrayList<>();
         if (form.get("actor_token").isPresent()) {
             requireJwtType(form, "actor_token_type");
             JwtSvidVerifier.Verified verified = verifier.verify(form.get("actor_token").get(), "actor_token", Set.of(settings.audience()));
             actor = Optional.of(verified.subject());
+            actorIssuedAt = issuedAt(verified);
             act = new LinkedHashMap<>();
             act.put("sub", verified.subject().toString());
             chain.add(verified.subject());
@@ -149,6 +163,13 @@ final class TokenExchange {
         details.put("mtls", Boolean.toString(caller.mutualTls()));
         taskId.ifPresent(id -> details.put("task", clip(id)));
         actor.ifPresent(a -> details.put("actor", a.toString()));
+        Optional<String> gated = gate.refusal(subject, subjectIssuedAt);
+        if (gated.isEmpty() && actor.isPresent()) {
+            gated = gate.refusal(actor.get(), actorIssuedAt);
+        }
+        if (gated.isPresent()) {
+            throw refuse(OAuthException.accessDenied(gated.get()), subject, details, List.of("drift gate"));
+        }
 
         Optional<Task> task = Optional.empty();
         if (taskId.isPresent()) {

@@ -19,14 +19,14 @@ public final class TokenService {
     final Clock clock;
 
     public TokenService(TokenSettings settings, Authority authority, PolicyEngine policy, TaskStore tasks, IssuedTokens issued,
-                        dev.sigil.server.status.TokenStatusRegistry statuses,
+                        dev.sigil.server.status.TokenStatusRegistry statuses, GrantGate gate,
                         Datastore datastore, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
                         SubjectEvidence evidence) {
         Objects.requireNonNull(policy, "policy");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
         JwtSvidVerifier verifier = new JwtSvidVerifier(authority::bundle, clock);
-        this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, statuses, audit, clock,
+        this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, statuses, gate, audit, clock,
                 tokenHasher, evidence);
         this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock);
     }
