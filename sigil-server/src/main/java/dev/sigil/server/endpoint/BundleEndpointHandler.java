@@ -21,13 +21,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves the public material: {@code /} and {@code /bundle} (SPIFFE bundle), {@code /keys} (JWKS) and
- * {@code /.well-known/openid-configuration}. GET and HEAD only; responses may be cached for the
+ * {@code /.well-known/openid-configuration}, and {@code /ssh/user-ca.pub} (the SSH user CA public key
+ * as text, when an ssh broker is configured). GET and HEAD only; responses may be cached for the
  * bundle refresh hint, errors never.
  */
 final class BundleEndpointHandler extends Handler.Abstract {
     private static final Logger LOG = LoggerFactory.getLogger(BundleEndpointHandler.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String DISCOVERY_PATH = "/.well-known/openid-configuration";
+    static final String SSH_USER_CA_PATH = "/ssh/user-ca.pub";
 
     private final PublicMaterial material;
     private final String cacheControl;
@@ -47,12 +49,14 @@ final class BundleEndpointHandler extends Handler.Abstract {
         String path = request.getHttpURI().getDecodedPath();
         boolean known = switch (path) {
             case "/", "/bundle", "/keys", DISCOVERY_PATH -> true;
+            case SSH_USER_CA_PATH -> material.sshUserCaPublicKey().isPresent();
             default -> false;
         };
         response.getHeaders().put("X-Content-Type-Options", "nosniff");
         if (!known) {
             error(response, callback, ErrorCode.NOT_FOUND, "no such document: " + path
-                    + "; served: /, /bundle, /keys, " + DISCOVERY_PATH);
+                    + "; served: /, /bundle, /keys, " + DISCOVERY_PATH
+                    + (material.sshUserCaPublicKey().isPresent() ? ", " + SSH_USER_CA_PATH : ""));
             return true;
         }
         String method = request.getMethod();
@@ -66,6 +70,7 @@ final class BundleEndpointHandler extends Handler.Abstract {
             body = switch (path) {
                 case "/keys" -> material.jwksJson();
                 case DISCOVERY_PATH -> discovery(material.signingAlgorithms());
+                case SSH_USER_CA_PATH -> material.sshUserCaPublicKey().orElseThrow() + "\n";
                 default -> material.bundleJson();
             };
         } catch (IllegalStateException e) {
@@ -79,7 +84,8 @@ final class BundleEndpointHandler extends Handler.Abstract {
         }
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         response.setStatus(200);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, JsonResponses.JSON);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE,
+                path.equals(SSH_USER_CA_PATH) ? "text/plain; charset=utf-8" : JsonResponses.JSON);
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, cacheControl);
         response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
         response.write(true, method.equals("HEAD") ? null : ByteBuffer.wrap(bytes), callback);

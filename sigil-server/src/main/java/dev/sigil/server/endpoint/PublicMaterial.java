@@ -1,6 +1,7 @@
 package dev.sigil.server.endpoint;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The public, read-only material the bundle endpoint serves, implemented by the authority. Called on
@@ -17,4 +18,13 @@ public interface PublicMaterial {
 
     /** The JWS algorithms of the current signing keys (e.g. {@code ES256}), for OIDC discovery. */
     List<String> signingAlgorithms();
+
+    /**
+     * The SSH user CA public key line for sshd's {@code TrustedUserCAKeys}
+     * ({@code ecdsa-sha2-nistp256 AAAA... comment}), served at {@code /ssh/user-ca.pub}; empty when no
+     * ssh broker is configured (then that path is a 404).
+     */
+    default Optional<String> sshUserCaPublicKey() {
+        return Optional.empty();
+    }
 }
