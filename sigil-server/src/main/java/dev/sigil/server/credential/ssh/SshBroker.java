@@ -59,12 +59,14 @@ public final class SshBroker implements Broker {
     private final SshBrokerSettings settings;
     private final SshCa ca;
     private final Optional<RevokedKeysFile> revokedKeys;
+    private final String caPublicKey;
     private final SecureRandom random = new SecureRandom();
 
     private SshBroker(SshBrokerSettings settings, SshCa ca, Optional<RevokedKeysFile> revokedKeys) {
         this.settings = settings;
         this.ca = ca;
         this.revokedKeys = revokedKeys;
+        this.caPublicKey = ca.publicKeyLine("sigil-ssh-user-ca");
     }
 
     /**
@@ -90,7 +92,7 @@ public final class SshBroker implements Broker {
 
     /** The CA public key line for sshd's {@code TrustedUserCAKeys}. */
     public String caPublicKey() {
-        return ca.publicKeyLine("sigil-ssh-user-ca");
+        return caPublicKey;
     }
 
     @Override

@@ -23,6 +23,7 @@ final class SshCa {
     private final String keyType;
     private final String signatureAlgorithm;
     private final byte[] publicKeyBlob;
+    private final String fingerprint;
 
     SshCa(Signer signer) {
         this.signer = Objects.requireNonNull(signer, "signer");
@@ -50,11 +51,12 @@ final class SshCa {
             default -> throw new IllegalArgumentException("ssh ca key type " + type.configName() + " is not supported");
         }
         publicKeyBlob = blob.toByteArray();
+        fingerprint = SshPublicKey.fingerprint(publicKeyBlob);
     }
 
-    /** The CA public key in wire format, as it appears in a certificate's signature key field. */
-    byte[] publicKeyBlob() {
-        return publicKeyBlob.clone();
+    /** Appends the CA public key in wire format as an SSH string: a certificate's signature key field. */
+    void writePublicKeyBlob(SshWire.Writer writer) {
+        writer.string(publicKeyBlob);
     }
 
     /** The line for sshd's {@code TrustedUserCAKeys}: {@code ecdsa-sha2-nistp256 AAAA... comment}. */
@@ -125,6 +127,6 @@ final class SshCa {
 
     /** The CA key's fingerprint, {@code SHA256:...}. */
     String fingerprint() {
-        return SshPublicKey.fingerprint(publicKeyBlob);
+        return fingerprint;
     }
 }

@@ -66,8 +66,8 @@ record UserCertificate(SshPublicKey key, long serial, String keyId, List<String>
                 .uint64(validBefore.getEpochSecond())
                 .string(critical.toByteArray())
                 .string(extensions.toByteArray())
-                .string(new byte[0])
-                .string(ca.publicKeyBlob());
+                .string(new byte[0]);
+        ca.writePublicKeyBlob(certificate);
         byte[] signed = certificate.toByteArray();
         return new SshWire.Writer().raw(signed).string(ca.sign(signed)).toByteArray();
     }
