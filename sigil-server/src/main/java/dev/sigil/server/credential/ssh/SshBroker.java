@@ -212,7 +212,7 @@ public final class SshBroker implements Broker {
         if (reported == null || reported.length() > 64 * 1024) {
             return Optional.empty();
         }
-        for (String token : reported.strip().split("\\s+")) {
+        for (String token : SshPublicKey.WHITESPACE.split(reported.strip())) {
             byte[] blob;
             try {
                 blob = Base64.getDecoder().decode(token);

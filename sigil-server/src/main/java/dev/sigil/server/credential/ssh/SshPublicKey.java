@@ -24,6 +24,7 @@ final class SshPublicKey {
     private static final int MAX_RSA_BITS = 16384;
     private static final int MAX_LINE = 16 * 1024;
     private static final EllipticCurve P256 = p256();
+    static final java.util.regex.Pattern WHITESPACE = java.util.regex.Pattern.compile("\\s+");
 
     private final String type;
     private final byte[] blob;
@@ -45,7 +46,7 @@ final class SshPublicKey {
         if (line.length() > MAX_LINE) {
             throw new IllegalArgumentException("public_key is " + line.length() + " characters; at most " + MAX_LINE + " are accepted");
         }
-        String[] parts = line.strip().split("\\s+", 3);
+        String[] parts = WHITESPACE.split(line.strip(), 3);
         String type = parts[0];
         if (!type.equals("ssh-ed25519") && !type.equals("ecdsa-sha2-nistp256") && !type.equals("ssh-rsa")) {
             throw new IllegalArgumentException("public_key type '" + printable(type) + "' is not supported; use ssh-ed25519, "
