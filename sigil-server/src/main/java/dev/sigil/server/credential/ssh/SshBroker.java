@@ -10,8 +10,6 @@ import dev.sigil.server.credential.LeaseId;
 import dev.sigil.server.keys.KeyHandle;
 import dev.sigil.server.keys.KeyManager;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -60,7 +58,8 @@ public final class SshBroker implements Broker {
     private final SshCa ca;
     private final Optional<RevokedKeysFile> revokedKeys;
     private final String caPublicKey;
-    private final SecureRandom random = new SecureRandom();
+    /** Certificate nonces: an in-process DRBG (no system call per certificate), seeded by the system. */
+    private final SecureRandom random = drbg();
 
     private SshBroker(SshBrokerSettings settings, SshCa ca, Optional<RevokedKeysFile> revokedKeys) {
         this.settings = settings;
@@ -83,6 +82,14 @@ public final class SshBroker implements Broker {
         KeyHandle key = keys.find(CA_KEY_ID).orElseGet(() -> keys.generate(CA_KEY_ID, KeyType.EC_P256));
         Optional<RevokedKeysFile> revoked = settings.revokedKeysFile().map(path -> RevokedKeysFile.open(path, clock));
         return new SshBroker(settings, new SshCa(key), revoked);
+    }
+
+    private static SecureRandom drbg() {
+        try {
+            return SecureRandom.getInstance("DRBG");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            return new SecureRandom();
+        }
     }
 
     @Override
@@ -163,16 +170,12 @@ public final class SshBroker implements Broker {
 
     /** The first 8 bytes of SHA-256 of the lease id, as an unsigned 64-bit certificate serial. */
     static long serial(LeaseId lease) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(lease.value().getBytes(StandardCharsets.US_ASCII));
-            long serial = 0;
-            for (int i = 0; i < 8; i++) {
-                serial = (serial << 8) | (digest[i] & 0xff);
-            }
-            return serial;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no SHA-256", e);
+        byte[] digest = SshPublicKey.sha256(lease.value().getBytes(StandardCharsets.US_ASCII));
+        long serial = 0;
+        for (int i = 0; i < 8; i++) {
+            serial = (serial << 8) | (digest[i] & 0xff);
         }
+        return serial;
     }
 
     /** Always rejected: a signed certificate's validity cannot change. */

@@ -165,9 +165,23 @@ final class SshPublicKey {
     }
 
     static String fingerprint(byte[] blob) {
+        return "SHA256:" + Base64.getEncoder().withoutPadding().encodeToString(sha256(blob));
+    }
+
+    private static final MessageDigest SHA256 = sha256Prototype();
+
+    /** SHA-256 of {@code data}, from a clone of one digest (no provider lookup per call). */
+    static byte[] sha256(byte[] data) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(blob);
-            return "SHA256:" + Base64.getEncoder().withoutPadding().encodeToString(digest);
+            return ((MessageDigest) SHA256.clone()).digest(data);
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException("the SHA-256 digest cannot be cloned", e);
+        }
+    }
+
+    private static MessageDigest sha256Prototype() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JDK has no SHA-256", e);
         }
