@@ -124,6 +124,10 @@ final class OpenSsh implements AutoCloseable {
 
     /** Logs in as {@link #USER} with the key and certificate and runs {@code command}; the result. */
     Login login(Path privateKey, Path certificate, String command) throws Exception {
+        if (!process.isAlive()) {
+            // a refused login must mean sshd refused it, never that sshd is gone
+            throw new IllegalStateException("sshd is not running: " + log());
+        }
         Process ssh = new ProcessBuilder("ssh", "-F", "/dev/null", "-i", privateKey.toString(),
                 "-o", "CertificateFile=" + certificate, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
                 "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
