@@ -12,7 +12,7 @@ import java.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class RevokedKeysFileTest {
+class SshRevokedKeysFileTest {
     private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
     @TempDir
     Path directory;
