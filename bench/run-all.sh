@@ -45,3 +45,7 @@ echo "== policy decisions: one decide against 1,000 rules (JMH, ns/op)"
 echo
 echo "== token exchange over HTTPS with the durable audit trail: throughput, latency at 1,000/s, primitives"
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.TokenExchangeBench --seconds 20
+
+echo
+echo "== ssh certificate issuance vs one raw P-256 signature (alternating batches, one thread)"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.SshCertBench

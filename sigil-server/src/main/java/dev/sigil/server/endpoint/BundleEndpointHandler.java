@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves the public material: {@code /} and {@code /bundle} (SPIFFE bundle), {@code /keys} (JWKS) and
- * {@code /.well-known/openid-configuration}, and token status lists at {@code /statuslists/<id>}
- * ({@code application/statuslist+jwt}). GET and HEAD only; responses may be cached for the bundle
+ * {@code /.well-known/openid-configuration}, token status lists at {@code /statuslists/<id>}
+ * ({@code application/statuslist+jwt}) and {@code /ssh/user-ca.pub} (the SSH user CA public key as
+ * text, when an ssh broker is configured). GET and HEAD only; responses may be cached for the bundle
  * refresh hint (status lists for the short time they say in {@code ttl}), errors never.
  */
 final class BundleEndpointHandler extends Handler.Abstract {
@@ -30,6 +31,7 @@ final class BundleEndpointHandler extends Handler.Abstract {
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String DISCOVERY_PATH = "/.well-known/openid-configuration";
     private static final java.util.regex.Pattern STATUS_LIST = java.util.regex.Pattern.compile("/statuslists/[0-9]{1,12}");
+    static final String SSH_USER_CA_PATH = "/ssh/user-ca.pub";
 
     private final PublicMaterial material;
     private final String cacheControl;
@@ -50,12 +52,14 @@ final class BundleEndpointHandler extends Handler.Abstract {
         boolean statusList = STATUS_LIST.matcher(path).matches();
         boolean known = statusList || switch (path) {
             case "/", "/bundle", "/keys", DISCOVERY_PATH -> true;
+            case SSH_USER_CA_PATH -> material.sshUserCaPublicKey().isPresent();
             default -> false;
         };
         response.getHeaders().put("X-Content-Type-Options", "nosniff");
         if (!known) {
             error(response, callback, ErrorCode.NOT_FOUND, "no such document: " + path
-                    + "; served: /, /bundle, /keys, /statuslists/<id>, " + DISCOVERY_PATH);
+                    + "; served: /, /bundle, /keys, /statuslists/<id>, " + DISCOVERY_PATH
+                    + (material.sshUserCaPublicKey().isPresent() ? ", " + SSH_USER_CA_PATH : ""));
             return true;
         }
         String method = request.getMethod();
@@ -78,9 +82,13 @@ final class BundleEndpointHandler extends Handler.Abstract {
                 contentType = "application/statuslist+jwt";
                 caching = "public, max-age=1";
             } else {
+                if (path.equals(SSH_USER_CA_PATH)) {
+                    contentType = "text/plain; charset=utf-8";
+                }
                 body = switch (path) {
                     case "/keys" -> material.jwksJson();
                     case DISCOVERY_PATH -> discovery(material.signingAlgorithms());
+                    case SSH_USER_CA_PATH -> material.sshUserCaPublicKey().orElseThrow() + "\n";
                     default -> material.bundleJson();
                 };
             }

@@ -26,4 +26,13 @@ public interface PublicMaterial {
     default Optional<String> statusList(long listId) {
         return Optional.empty();
     }
+
+    /**
+     * The SSH user CA public key line for sshd's {@code TrustedUserCAKeys}
+     * ({@code ecdsa-sha2-nistp256 AAAA... comment}), served at {@code /ssh/user-ca.pub}; empty when no
+     * ssh broker is configured (then that path is a 404).
+     */
+    default Optional<String> sshUserCaPublicKey() {
+        return Optional.empty();
+    }
 }

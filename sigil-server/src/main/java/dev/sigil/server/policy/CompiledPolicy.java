@@ -147,30 +147,55 @@ public final class CompiledPolicy implements PolicyEngine {
         }
         List<String> reasons = new ArrayList<>(allowReasons);
         reasons.addAll(notes);
+        Set<String> commands = new java.util.TreeSet<>();
+        obligations.forEach(o -> o.forceCommand().ifPresent(commands::add));
+        if (commands.size() > 1) {
+            // No credential can force two commands: the strictest combination is no credential.
+            reasons.add(0, "matching allow rules oblige different force_command values " + commands
+                    + "; no credential can satisfy them all");
+            return new Decision.Deny(reasons);
+        }
         return new Decision.Allow(reasons, strictest(obligations));
     }
 
-    /** Shortest TTL, intersection of scope sets, mTLS if any rule requires it. */
+    /**
+     * Shortest TTL, intersection of scope sets and of SSH principal sets, mTLS if any rule requires it,
+     * the source addresses inside every rule's list, and the one force command (the caller denies when
+     * rules oblige different ones).
+     */
     static Decision.Obligations strictest(List<Decision.Obligations> all) {
         Optional<Duration> ttl = Optional.empty();
         Optional<Set<String>> scopes = Optional.empty();
         boolean mtls = false;
+        Optional<Set<String>> principals = Optional.empty();
+        Optional<List<String>> addresses = Optional.empty();
+        Optional<String> command = Optional.empty();
         for (Decision.Obligations o : all) {
             if (o.maxTtl().isPresent() && (ttl.isEmpty() || o.maxTtl().get().compareTo(ttl.get()) < 0)) {
                 ttl = o.maxTtl();
             }
-            if (o.allowedScopes().isPresent()) {
-                if (scopes.isEmpty()) {
-                    scopes = o.allowedScopes();
-                } else {
-                    Set<String> both = new HashSet<>(scopes.get());
-                    both.retainAll(o.allowedScopes().get());
-                    scopes = Optional.of(both);
-                }
-            }
+            scopes = intersect(scopes, o.allowedScopes());
             mtls |= o.requireMutualTls();
+            principals = intersect(principals, o.sshPrincipals());
+            if (o.sourceAddresses().isPresent()) {
+                addresses = Optional.of(addresses.isEmpty() ? o.sourceAddresses().get()
+                        : SourceAddresses.intersect(addresses.get(), o.sourceAddresses().get()));
+            }
+            command = command.or(o::forceCommand);
         }
-        return new Decision.Obligations(ttl, scopes, mtls);
+        return new Decision.Obligations(ttl, scopes, mtls, principals, addresses, command);
+    }
+
+    private static Optional<Set<String>> intersect(Optional<Set<String>> sofar, Optional<Set<String>> next) {
+        if (next.isEmpty()) {
+            return sofar;
+        }
+        if (sofar.isEmpty()) {
+            return next;
+        }
+        Set<String> both = new HashSet<>(sofar.get());
+        both.retainAll(next.get());
+        return Optional.of(both);
     }
 
     /** Rules of one action bucket by subject pattern kind. */

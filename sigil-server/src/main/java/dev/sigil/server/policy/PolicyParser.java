@@ -25,7 +25,10 @@ final class PolicyParser {
     private static final Set<String> RULE_FIELDS = Set.of("name", "effect", "subject", "actions", "resources", "tasks",
             "condition", "obligations");
     private static final Set<String> SUBJECT_FIELDS = Set.of("spiffe_id", "selectors", "min_trust_level");
-    private static final Set<String> OBLIGATION_FIELDS = Set.of("max_ttl", "scopes", "require_mtls");
+    private static final Set<String> OBLIGATION_FIELDS = Set.of("max_ttl", "scopes", "require_mtls",
+            "ssh_principals", "source_address", "force_command");
+    /** What OpenSSH accepts in a principal without surprise: no separators, spaces or control characters. */
+    private static final java.util.regex.Pattern PRINCIPAL = java.util.regex.Pattern.compile("[A-Za-z0-9._@+-][A-Za-z0-9._@+$-]{0,255}");
 
     private PolicyParser() {
     }
@@ -152,7 +155,48 @@ final class PolicyParser {
                         + "' is not valid; use true or false");
             };
         }
-        return new Decision.Obligations(maxTtl, scopes, mtls);
+        return new Decision.Obligations(maxTtl, scopes, mtls).withSsh(principals(node, where),
+                sourceAddresses(node, where), forceCommand(node, where));
+    }
+
+    private static Optional<Set<String>> principals(Mapping node, String where) {
+        if (!node.fields().containsKey("ssh_principals")) {
+            return Optional.empty();
+        }
+        List<Scalar> values = strings(node, "ssh_principals", where);
+        if (values.isEmpty()) {
+            throw new PolicyDocumentException(line(node, "ssh_principals"), where
+                    + ": ssh_principals is empty; list the user names a certificate may log in as");
+        }
+        Set<String> principals = new LinkedHashSet<>();
+        for (Scalar value : values) {
+            if (!PRINCIPAL.matcher(value.text()).matches()) {
+                throw new PolicyDocumentException(value.line(), where + ": ssh principal '" + value.text()
+                        + "' is not valid; use a user name of letters, digits and . _ - @ + $");
+            }
+            principals.add(value.text());
+        }
+        return Optional.of(principals);
+    }
+
+    private static Optional<List<String>> sourceAddresses(Mapping node, String where) {
+        if (!node.fields().containsKey("source_address")) {
+            return Optional.empty();
+        }
+        Scalar text = scalar(node.fields().get("source_address"), "source_address");
+        return Optional.of(parseOr(text.line(), where, () -> SourceAddresses.parse(text.text())));
+    }
+
+    private static Optional<String> forceCommand(Mapping node, String where) {
+        if (!node.fields().containsKey("force_command")) {
+            return Optional.empty();
+        }
+        Scalar command = scalar(node.fields().get("force_command"), "force_command");
+        if (command.text().isBlank() || command.text().chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new PolicyDocumentException(command.line(), where + ": force_command '" + command.text()
+                    + "' must be a non-blank command on one line");
+        }
+        return Optional.of(command.text());
     }
 
     private static List<ValuePattern> patterns(Mapping rule, String field, String where) {

@@ -21,6 +21,8 @@ class BundleEndpointTest {
     static final String BUNDLE = "{\"keys\":[],\"spiffe_sequence\":3,\"spiffe_refresh_hint\":300}";
     static final String JWKS = "{\"keys\":[{\"kty\":\"EC\",\"kid\":\"k1\",\"alg\":\"ES256\",\"use\":\"sig\"}]}";
 
+    static final String SSH_CA = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY= sigil-ssh-user-ca";
+
     static TestPki pki;
     static BundleEndpoint endpoint;
     static SSLContext anonymousClient;
@@ -43,6 +45,11 @@ class BundleEndpointTest {
             @Override
             public List<String> signingAlgorithms() {
                 return List.of("ES256");
+            }
+
+            @Override
+            public java.util.Optional<String> sshUserCaPublicKey() {
+                return java.util.Optional.of(SSH_CA);
             }
         };
         TlsMaterial tls = () -> identity;
@@ -83,6 +90,14 @@ class BundleEndpointTest {
                 "{\"issuer\":\"https://oidc.sigil.test\",\"jwks_uri\":\"https://oidc.sigil.test/keys\","
                         + "\"response_types_supported\":[\"id_token\"],\"subject_types_supported\":[\"public\"],"
                         + "\"id_token_signing_alg_values_supported\":[\"ES256\"]}");
+    }
+
+    @Test
+    void sshUserCaPublicKeyIsServedAsTextForTrustedUserCaKeys() throws Exception {
+        RawHttp.Reply reply = get("/ssh/user-ca.pub");
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.header("content-type")).isEqualTo("text/plain; charset=utf-8");
+        assertThat(reply.body()).isEqualTo(SSH_CA + "\n");
     }
 
     @Test
