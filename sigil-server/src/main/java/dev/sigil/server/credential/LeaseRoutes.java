@@ -31,13 +31,14 @@ public final class LeaseRoutes {
     }
 
     /** @param ttl a duration such as {@code 10m}; the broker default when absent */
-    record RenewRequest(String ttl) {
+    record RenewRequest(Optional<String> ttl) {
     }
 
-    record RevokeRequest(String id, SpiffeId holder, String task, SpiffeId agent, String broker, String prefix) {
+    record RevokeRequest(Optional<String> id, Optional<SpiffeId> holder, Optional<String> task, Optional<SpiffeId> agent,
+                         Optional<String> broker, Optional<String> prefix) {
     }
 
-    record LeakRequest(String value, Boolean ban) {
+    record LeakRequest(String value, Optional<Boolean> ban) {
     }
 
     record RevocationJson(String reason, Instant requestedAt, int attempts, Optional<String> lastError,
@@ -77,8 +78,8 @@ public final class LeaseRoutes {
 
     private Reply renew(AdminRequest request) {
         LeaseId id = id(request.pathParameter("id"));
-        RenewRequest body = request.hasBody() ? request.body(RenewRequest.class) : new RenewRequest(null);
-        Optional<Duration> ttl = Optional.ofNullable(body.ttl()).map(text -> call(() -> Durations.parse(text)));
+        RenewRequest body = request.hasBody() ? request.body(RenewRequest.class) : new RenewRequest(Optional.empty());
+        Optional<Duration> ttl = body.ttl().map(text -> call(() -> Durations.parse(text)));
         return Reply.ok(LeaseJson.of(call(() -> leases.renew(id, ttl, request.actor().describe()))));
     }
 
@@ -86,23 +87,23 @@ public final class LeaseRoutes {
         RevokeRequest body = request.body(RevokeRequest.class);
         LeaseFilter filter = call(() -> {
             LeaseFilter f = LeaseFilter.all();
-            if (body.id() != null) {
-                f = f.withId(id(body.id()));
+            if (body.id().isPresent()) {
+                f = f.withId(id(body.id().get()));
             }
-            if (body.holder() != null) {
-                f = f.withHolder(body.holder());
+            if (body.holder().isPresent()) {
+                f = f.withHolder(body.holder().get());
             }
-            if (body.task() != null) {
-                f = f.withTask(body.task());
+            if (body.task().isPresent()) {
+                f = f.withTask(body.task().get());
             }
-            if (body.agent() != null) {
-                f = f.withAgent(body.agent());
+            if (body.agent().isPresent()) {
+                f = f.withAgent(body.agent().get());
             }
-            if (body.broker() != null) {
-                f = f.withBroker(body.broker());
+            if (body.broker().isPresent()) {
+                f = f.withBroker(body.broker().get());
             }
-            if (body.prefix() != null) {
-                f = f.withPrefix(body.prefix());
+            if (body.prefix().isPresent()) {
+                f = f.withPrefix(body.prefix().get());
             }
             return f;
         });
@@ -112,7 +113,7 @@ public final class LeaseRoutes {
 
     private Reply leak(AdminRequest request) {
         LeakRequest body = request.body(LeakRequest.class);
-        LeakResponse.Result result = call(() -> leaks.report(body.value(), Boolean.TRUE.equals(body.ban()), request.actor().describe()));
+        LeakResponse.Result result = call(() -> leaks.report(body.value(), body.ban().orElse(false), request.actor().describe()));
         return Reply.ok(new LeakJson(result.found(), result.leases().stream().map(LeaseId::value).toList(),
                 result.tokenHolder().isPresent(), result.holders(), result.bannedEntries()));
     }
