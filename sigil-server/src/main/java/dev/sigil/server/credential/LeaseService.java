@@ -158,7 +158,7 @@ public final class LeaseService {
         details.put("mtls", Boolean.toString(request.mutualTls()));
         request.task().ifPresent(t -> details.put("task", clip(t)));
         if (!request.delegation().isEmpty()) {
-            details.put("delegation", String.join(" ", request.delegation().stream().map(SpiffeId::toString).toList()));
+            details.put("delegation", clip(String.join(" ", request.delegation().stream().map(SpiffeId::toString).toList())));
         }
 
         Optional<Task> task = request.task().map(id -> checkTask(id, request.holder(), qualified, now, details));
@@ -226,7 +226,7 @@ public final class LeaseService {
         }
         String leakHash = deps.leakHasher().apply(granted.secret().leakKey());
         Map<String, String> grantDetails = new LinkedHashMap<>(details);
-        granted.details().forEach((k, v) -> grantDetails.putIfAbsent("detail_" + k, clip(v)));
+        granted.details().forEach((k, v) -> grantDetails.putIfAbsent(detailKey(k), clip(v)));
         grantDetails.put("leak_hmac", leakHash);
         boolean activated;
         try {
@@ -360,6 +360,12 @@ public final class LeaseService {
             LOG.error("cannot audit a refused credential request for {}: {}", holder, e.getMessage(), e);
         }
         return new LeaseException.Denied(message);
+    }
+
+    /** A broker's detail name as an audit detail key ({@code detail_} + {@code [a-z0-9_]}, at most 64 characters). */
+    static String detailKey(String name) {
+        String key = "detail_" + name.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        return key.length() <= 64 ? key : key.substring(0, 64);
     }
 
     private static Map<String, String> trim(Map<String, String> details) {

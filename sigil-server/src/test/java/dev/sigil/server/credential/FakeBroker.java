@@ -75,7 +75,7 @@ final class FakeBroker implements Broker {
             throw new Killed("after grant");
         }
         return new Granted(new CredentialSecret(Map.of("username", "u_" + lease.id(), "password", password), password),
-                Map.of("role", "u_" + lease.id()));
+                Map.of("role", "u_" + lease.id(), "Key-ID", "k-" + lease.id()));
     }
 
     @Override
