@@ -285,7 +285,8 @@ public final class LeaseRevoker {
                 try {
                     reapExpired();
                     runDue();
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | LinkageError | AssertionError e) {
+                    // Keep the worker alive whatever a broker throws; the lease stays revoking and is retried.
                     LOG.error("lease revocation pass failed; retrying: {}", e.getMessage(), e);
                 }
                 try {
