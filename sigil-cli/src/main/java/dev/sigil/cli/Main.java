@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
         description = "Sigil workload identity: server, registration, tokens and SVIDs.",
         subcommands = {ServerCommand.class, HealthcheckCommand.class, EntryCommand.class, AgentCommand.class, DevCommand.class, TokenCommand.class,
             BundleCommand.class, X509Command.class, JwtCommand.class, AuditCommand.class, TaskCommand.class,
-            PolicyCommand.class})
+            PolicyCommand.class, LeaseCommand.class, LeakCommand.class, CredentialCommand.class})
 public final class Main extends GroupCommand {
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of failures.")
     boolean debug;

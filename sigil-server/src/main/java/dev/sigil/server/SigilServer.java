@@ -25,6 +25,12 @@ import dev.sigil.server.authority.AuthorityKind;
 import dev.sigil.server.authority.RotationEvent;
 import dev.sigil.server.authority.UpstreamCa;
 import dev.sigil.server.config.ServerConfig;
+import dev.sigil.server.credential.Brokers;
+import dev.sigil.server.credential.ConfiguredBroker;
+import dev.sigil.server.credential.LeakResponse;
+import dev.sigil.server.credential.LeaseRoutes;
+import dev.sigil.server.credential.LeaseService;
+import dev.sigil.server.credential.LeaseStore;
 import dev.sigil.server.datastore.Datastore;
 import dev.sigil.server.endpoint.BundleEndpoint;
 import dev.sigil.server.keys.KeyManager;
@@ -96,11 +102,14 @@ public final class SigilServer implements AutoCloseable {
     private final Optional<TokenEndpoint> tokenEndpoint;
     private final TokenSettings tokenSettings;
     private final PolicyEngine policyEngine;
+    private final LeaseService leases;
 
     private SigilServer(Deque<AutoCloseable> resources, Authority authority, AdminServer admin,
                         Optional<BundleEndpoint> bundleEndpoint, ServerIdentity identity, AgentApiServer agentApi,
-                        Optional<TokenEndpoint> tokenEndpoint, TokenSettings tokenSettings, PolicyEngine policyEngine) {
+                        Optional<TokenEndpoint> tokenEndpoint, TokenSettings tokenSettings, PolicyEngine policyEngine,
+                        LeaseService leases) {
         this.policyEngine = policyEngine;
+        this.leases = leases;
         this.agentApi = agentApi;
         this.tokenEndpoint = tokenEndpoint;
         this.tokenSettings = tokenSettings;
@@ -124,9 +133,18 @@ public final class SigilServer implements AutoCloseable {
      * policy (tests and embedders); the stored policy and its admin API are still served.
      */
     public static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride) {
+        return start(config, clock, policyOverride, java.util.List.of());
+    }
+
+    /**
+     * Starts with {@code extraBrokers} offered next to the configured ones (tests and embedders; the
+     * token broker is added here too).
+     */
+    public static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride,
+                                    java.util.List<ConfiguredBroker> extraBrokers) {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
-            return build(config, clock, policyOverride, resources);
+            return build(config, clock, policyOverride, extraBrokers, resources);
         } catch (RuntimeException | Error e) {
             closeAll(resources);
             throw e;
@@ -134,7 +152,7 @@ public final class SigilServer implements AutoCloseable {
     }
 
     private static SigilServer build(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride,
-                                     Deque<AutoCloseable> resources) {
+                                     java.util.List<ConfiguredBroker> extraBrokers, Deque<AutoCloseable> resources) {
         DataDirectory.prepare(config.dataDir());
         LOG.debug("signing provider: {}", CryptoProviders.describe());
 
@@ -168,7 +186,20 @@ public final class SigilServer implements AutoCloseable {
         PolicyStore policyStore = new PolicyStore(datastore, audit, clock);
         PolicyEngine policy = policyOverride.orElse(policyStore);
         IssuedTokens issuedTokens = new IssuedTokens(datastore);
-        TaskStore tasks = TaskStore.create(datastore, audit, clock, issuedTokens::revokeForTask);
+        LeaseService[] leaseHolder = new LeaseService[1];
+        TaskStore tasks = TaskStore.create(datastore, audit, clock, (connection, taskId, at) -> {
+            issuedTokens.revokeForTask(connection, taskId, at);
+            leaseHolder[0].revokeForTask(connection, taskId, at);
+        });
+        AttestedSubjects evidence = new AttestedSubjects(entries, agents);
+        java.util.List<ConfiguredBroker> brokers = new java.util.ArrayList<>(Brokers.create(config.brokers(), keys, clock));
+        brokers.addAll(extraBrokers);
+        LeaseService leases = new LeaseService(new LeaseService.Dependencies(LeaseStore.create(datastore), datastore, audit, policy,
+                tasks::find, evidence, holder -> LeaseWiring.agentOf(entries, holder), secretHasher::keyedHash, brokers, clock));
+        leaseHolder[0] = leases;
+        // Before any request: interrupted grants and revocations from a previous run are finished first.
+        leases.revoker().reconcile();
+        resources.push(leases.revoker().start());
         ServerConfig.TokenEndpointSettings tokenConfig = config.tokenEndpoint();
         String issuerUrl = config.jwtIssuer().toString();
         TokenSettings tokenSettings = new TokenSettings(issuerUrl,
@@ -176,7 +207,9 @@ public final class SigilServer implements AutoCloseable {
         DriftGates driftGates = new DriftGates(datastore, clock);
         TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, statuses,
                 (holder, issuedAt) -> driftGates.refusesGrant(holder, issuedAt).map(DriftGates::reason), datastore, audit, clock,
-                secretHasher::keyedHash, new AttestedSubjects(entries, agents));
+                secretHasher::keyedHash, evidence);
+        LeakResponse leaks = new LeakResponse(leases, audit, secretHasher::keyedHash, LeaseWiring.banning(entries),
+                LeaseWiring.tokenLeaks(audit, secretHasher, tokens));
 
         Routes routes = Routes.builder()
                 .addAll(new RegistrationRoutes(entries, joinTokens, config.trustDomain()).routes())
@@ -186,6 +219,7 @@ public final class SigilServer implements AutoCloseable {
                 .addAll(new TaskRoutes(tasks, clock).routes())
                 .addAll(new TokenRoutes(tokens).routes())
                 .addAll(new PolicyRoutes(policyStore, clock).routes())
+                .addAll(new LeaseRoutes(leases, leaks).routes())
                 .build();
         ReadinessCheck readiness = () -> datastore.healthy()
                 ? new ReadinessCheck.Readiness.Ready()
@@ -219,7 +253,7 @@ public final class SigilServer implements AutoCloseable {
         Optional<TokenEndpoint> tokenEndpoint = Optional.empty();
         if (tokenConfig.enabled()) {
             TokenEndpoint endpoint = TokenEndpoint.start(new InetSocketAddress(tokenConfig.address(), tokenConfig.port()), identity,
-                    () -> authority.bundle().x509Authorities(), tokens, clock);
+                    () -> authority.bundle().x509Authorities(), tokens, Optional.of(leases), clock);
             resources.push(endpoint);
             tokenEndpoint = Optional.of(endpoint);
         }
@@ -306,7 +340,7 @@ public final class SigilServer implements AutoCloseable {
                 bundleEndpoint.map(b -> ", bundle endpoint https://" + b.address().getHostString() + ":" + b.address().getPort())
                         .orElse(""));
         return new SigilServer(resources, authority, admin, bundleEndpoint, identity, agentApi, tokenEndpoint, tokenSettings,
-                policy);
+                policy, leases);
     }
 
     private static AuthorityConfig authorityConfig(ServerConfig config) {
@@ -355,6 +389,11 @@ public final class SigilServer implements AutoCloseable {
             case RotationEvent.Pruned p -> Map.of("kind", p.kind().name().toLowerCase(),
                     "bundle_sequence", Long.toString(p.bundleSequence()));
         };
+    }
+
+    /** Leases over brokered credentials (grant, renew, revoke, list). */
+    public LeaseService leases() {
+        return leases;
     }
 
     public Authority authority() {

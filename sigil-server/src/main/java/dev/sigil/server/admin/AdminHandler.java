@@ -212,6 +212,14 @@ final class AdminHandler extends Handler.Abstract {
             response.write(true, null, callback);
             return;
         }
+        if (reply.body().get() instanceof PlainText text) {
+            byte[] bytes = text.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            response.setStatus(reply.status());
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+            response.write(true, java.nio.ByteBuffer.wrap(bytes), callback);
+            return;
+        }
         String json;
         try {
             json = ApiJson.shared().writeValueAsString(reply.body().get());

@@ -37,9 +37,9 @@ final class ConfigFile {
 
     record Root(Path dataDir, TrustDomain trustDomain, ServerConfig.LogLevel logLevel, Datastore datastore,
                 KeyManager keyManager, Ca ca, Jwt jwt, Duration defaultX509SvidTtl, Duration defaultJwtSvidTtl,
-                Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi, TokenEndpoint tokenEndpoint, Audit audit) {
+                Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi, TokenEndpoint tokenEndpoint, Audit audit, Brokers brokers) {
         static Root empty() {
-            return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 
@@ -84,6 +84,20 @@ final class ConfigFile {
     }
 
     record TokenEndpoint(Boolean enabled, String address, Integer port, Duration defaultTtl, String audience) {
+    }
+
+    record Brokers(PostgresqlBroker postgresql, SshBroker ssh) {
+    }
+
+    record PostgresqlBroker(Duration defaultTtl, Duration maxTtl, String url, String adminUser, Path adminPasswordFile,
+                            String rolePrefix, Map<String, PostgresqlResource> resources) {
+    }
+
+    record PostgresqlResource(java.util.List<String> memberOf, Integer connectionLimit) {
+    }
+
+    /** {@code resources} is a map of name to {@code {}} (reserved) or a list of names. */
+    record SshBroker(Duration defaultTtl, Duration maxTtl, com.fasterxml.jackson.databind.JsonNode resources, Path revokedKeysFile) {
     }
 
     /** A mapper for one file: relative paths resolve against {@code baseDir}, {@code ~/} against the home directory. */

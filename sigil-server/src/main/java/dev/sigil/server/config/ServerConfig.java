@@ -30,7 +30,8 @@ public record ServerConfig(
         BundleEndpointSettings bundleEndpoint,
         AgentApiSettings agentApi,
         TokenEndpointSettings tokenEndpoint,
-        AuditSettings audit) {
+        AuditSettings audit,
+        BrokerSettings brokers) {
 
     public ServerConfig {
         dataDir = absolute("data_dir", dataDir);
@@ -45,6 +46,7 @@ public record ServerConfig(
         Objects.requireNonNull(agentApi, "agent_api");
         Objects.requireNonNull(tokenEndpoint, "token_endpoint");
         Objects.requireNonNull(audit, "audit");
+        Objects.requireNonNull(brokers, "brokers");
         agentApi.agentSvidTtl().ifPresent(ttl -> {
             if (ttl.compareTo(ca.ttl()) >= 0) {
                 throw new ConfigException("agent_api.agent_svid_ttl (" + Durations.format(ttl) + ") must be shorter than ca.ttl ("

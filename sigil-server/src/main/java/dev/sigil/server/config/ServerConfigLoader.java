@@ -116,7 +116,8 @@ public final class ServerConfigLoader {
                 bundleEndpoint(raw.bundleEndpoint(), env, flags),
                 agentApi(raw.agentApi(), env),
                 tokenEndpoint(raw.tokenEndpoint(), env),
-                audit(raw.audit()));
+                audit(raw.audit()),
+                BrokerConfigs.resolve(raw.brokers()));
     }
 
     static final int DEFAULT_TOKEN_ENDPOINT_PORT = 8444;

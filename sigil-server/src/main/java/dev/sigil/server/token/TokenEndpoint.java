@@ -41,6 +41,12 @@ public final class TokenEndpoint implements AutoCloseable {
     }
 
     public static TokenEndpoint start(InetSocketAddress address, TlsMaterial tls, TrustBundleSource bundle, TokenService service, Clock clock) {
+        return start(address, tls, bundle, service, java.util.Optional.empty(), clock);
+    }
+
+    /** Also serves {@code POST /v1/credentials} when {@code leases} is present (see {@link CredentialRoute}). */
+    public static TokenEndpoint start(InetSocketAddress address, TlsMaterial tls, TrustBundleSource bundle, TokenService service,
+                                      java.util.Optional<dev.sigil.server.credential.LeaseService> leases, Clock clock) {
         Server server = HttpServers.newServer("sigil-token", MAX_THREADS);
         HttpConfiguration https = HttpServers.httpConfiguration();
         SecureRequestCustomizer secure = new SecureRequestCustomizer(false);
@@ -53,7 +59,8 @@ public final class TokenEndpoint implements AutoCloseable {
         connector.setPort(address.getPort());
         connector.setIdleTimeout(30_000);
         server.addConnector(connector);
-        server.setHandler(new TokenHandler(service, bundle));
+        server.setHandler(new TokenHandler(service, bundle,
+                leases.map(l -> new CredentialRoute(l, service.verifier, service.settings))));
         TokenEndpoint endpoint = new TokenEndpoint(address, server, connector);
         try {
             server.start();

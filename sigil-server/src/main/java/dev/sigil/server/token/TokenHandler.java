@@ -35,13 +35,16 @@ final class TokenHandler extends Handler.Abstract {
     private static final Logger LOG = LoggerFactory.getLogger(TokenHandler.class);
     static final int MAX_BODY_BYTES = 16 * 1024;
     private static final String FORM = "application/x-www-form-urlencoded";
+    private static final String JSON = "application/json";
 
     private final TokenService service;
     private final TrustBundleSource bundle;
+    private final Optional<CredentialRoute> credentials;
 
-    TokenHandler(TokenService service, TrustBundleSource bundle) {
+    TokenHandler(TokenService service, TrustBundleSource bundle, Optional<CredentialRoute> credentials) {
         this.service = service;
         this.bundle = bundle;
+        this.credentials = credentials;
     }
 
     @Override
@@ -51,7 +54,8 @@ final class TokenHandler extends Handler.Abstract {
         response.getHeaders().put("X-Content-Type-Options", "nosniff");
         String path = request.getHttpURI().getPath();
         try {
-            if (!path.equals("/oauth2/token") && !path.equals("/oauth2/introspect") && !path.equals("/oauth2/revoke")) {
+            boolean credential = path.equals(CredentialRoute.PATH) && credentials.isPresent();
+            if (!credential && !path.equals("/oauth2/token") && !path.equals("/oauth2/introspect") && !path.equals("/oauth2/revoke")) {
                 JsonResponses.send(response, callback, 404, new OAuthException(404, "invalid_request",
                         "no endpoint at " + TokenExchange.clip(path) + "; use /oauth2/token, /oauth2/introspect or /oauth2/revoke").json());
                 return true;
@@ -62,7 +66,11 @@ final class TokenHandler extends Handler.Abstract {
                 return true;
             }
             Caller caller = caller(request);
-            Form form = Form.parse(body(request));
+            if (credential) {
+                JsonResponses.send(response, callback, 200, credentials.get().issue(body(request, JSON), caller));
+                return true;
+            }
+            Form form = Form.parse(body(request, FORM));
             switch (path) {
                 case "/oauth2/token" -> JsonResponses.send(response, callback, 200, service.exchange.exchange(form, caller));
                 case "/oauth2/introspect" -> JsonResponses.send(response, callback, 200, service.introspection.introspect(form, caller));
@@ -112,12 +120,12 @@ final class TokenHandler extends Handler.Abstract {
         return new Caller(Optional.of(chain[0]), id, bearer);
     }
 
-    private static String body(Request request) {
+    private static String body(Request request, String expectedType) {
         String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
         String type = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-        if (!type.equals(FORM)) {
+        if (!type.equals(expectedType)) {
             throw OAuthException.invalidRequest("the request body has content type '" + (contentType == null ? "none" : TokenExchange.clip(contentType))
-                    + "'; send " + FORM);
+                    + "'; send " + expectedType);
         }
         if (request.getLength() > MAX_BODY_BYTES) {
             throw new OAuthException(413, "invalid_request", "the request body is larger than " + MAX_BODY_BYTES + " bytes");
@@ -135,7 +143,7 @@ final class TokenHandler extends Handler.Abstract {
             return StandardCharsets.US_ASCII.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw OAuthException.invalidRequest("the form body must be ascii (percent-encode other characters)");
+            throw OAuthException.invalidRequest("the body must be ascii (percent-encode or \\u-escape other characters)");
         }
     }
 }

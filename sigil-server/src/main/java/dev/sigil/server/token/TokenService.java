@@ -17,6 +17,7 @@ public final class TokenService {
     final TokenExchange exchange;
     final TokenIntrospection introspection;
     final Clock clock;
+    final JwtSvidVerifier verifier;
 
     public TokenService(TokenSettings settings, Authority authority, PolicyEngine policy, TaskStore tasks, IssuedTokens issued,
                         dev.sigil.server.status.TokenStatusRegistry statuses, GrantGate gate,
@@ -26,6 +27,7 @@ public final class TokenService {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
         JwtSvidVerifier verifier = new JwtSvidVerifier(authority::bundle, clock);
+        this.verifier = verifier;
         this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, statuses, gate, audit, clock,
                 tokenHasher, evidence);
         this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock);

@@ -142,7 +142,7 @@ class ServerConfigLoaderTest {
     void unknownKeyIsRefusedWithItsLineAndTheValidKeys() {
         assertThatThrownBy(() -> load("trust_domain: example.org\ndatastor:\n  type: sqlite\n"))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageStartingWith(dir.resolve("sigil.yaml") + " line 2, column 1: unknown key 'datastor'; valid keys: admin, agent_api, audit, bundle_endpoint, ca,");
+                .hasMessageStartingWith(dir.resolve("sigil.yaml") + " line 2, column 1: unknown key 'datastor'; valid keys: admin, agent_api, audit, brokers, bundle_endpoint, ca,");
     }
 
     @Test

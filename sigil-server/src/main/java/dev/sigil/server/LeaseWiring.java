@@ -1,0 +1,82 @@
+package dev.sigil.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.admin.ApiJson;
+import dev.sigil.server.audit.AuditQuery;
+import dev.sigil.server.audit.AuditRecord;
+import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.audit.SecretHasher;
+import dev.sigil.server.credential.LeakResponse;
+import dev.sigil.server.registration.EntryFilter;
+import dev.sigil.server.registration.EntryStore;
+import dev.sigil.server.registration.PageRequest;
+import dev.sigil.server.registration.RegistrationEntry;
+import dev.sigil.server.token.TokenService;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** The lease service's narrow views of registration, the audit trail and the token service, wired by {@link SigilServer}. */
+final class LeaseWiring {
+    private static final ObjectMapper JSON = ApiJson.newMapper();
+
+    private LeaseWiring() {
+    }
+
+    /** The agent a SPIFFE ID is issued through: the parent of its registration entries, when they all share one. */
+    static Optional<SpiffeId> agentOf(EntryStore entries, SpiffeId holder) {
+        Set<SpiffeId> parents = entries(entries, holder).stream().map(RegistrationEntry::parentId).collect(Collectors.toSet());
+        return parents.size() == 1 ? Optional.of(parents.iterator().next()) : Optional.empty();
+    }
+
+    /** Deletes the holder's registration entries, returning each one's content as JSON for the audit record. */
+    static LeakResponse.Banning banning(EntryStore entries) {
+        return (holder, actor) -> {
+            List<String> deleted = new ArrayList<>();
+            for (RegistrationEntry entry : entries(entries, holder)) {
+                String json;
+                try {
+                    json = JSON.writeValueAsString(entry);
+                } catch (JsonProcessingException e) {
+                    json = entry.toString();
+                }
+                entries.delete(entry.id(), actor);
+                deleted.add(json);
+            }
+            return deleted;
+        };
+    }
+
+    /** Finds a leaked access token by its keyed hash in the {@code token.exchange} records and revokes its jti. */
+    static LeakResponse.TokenLeaks tokenLeaks(AuditTrail audit, SecretHasher hasher, TokenService tokens) {
+        return (reported, actor) -> {
+            List<AuditRecord> records = audit.query(AuditQuery.all().byDetail("token_hmac", hasher.keyedHash(reported)).limit(10));
+            for (AuditRecord record : records) {
+                if (!record.action().equals("token.exchange")) {
+                    continue;
+                }
+                try {
+                    Map<String, Object> details = JSON.readValue(record.details(), new TypeReference<Map<String, Object>>() { });
+                    Object jti = details.get("jti");
+                    if (jti != null) {
+                        tokens.revoke(jti.toString(), actor);
+                        return Optional.of(SpiffeId.parse(record.subject()));
+                    }
+                } catch (JsonProcessingException | IllegalArgumentException e) {
+                    // not a record this code wrote; keep looking
+                }
+            }
+            return Optional.empty();
+        };
+    }
+
+    private static List<RegistrationEntry> entries(EntryStore entries, SpiffeId holder) {
+        return entries.list(EntryFilter.all().withSpiffeId(holder), PageRequest.first(PageRequest.MAX_SIZE)).items();
+    }
+}

@@ -1,0 +1,306 @@
+package dev.sigil.server.credential;
+
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.audit.AuditEvent;
+import dev.sigil.server.audit.AuditOutcome;
+import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.datastore.Datastore;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes revocation durable: every lease marked {@code revoking} (its intent and audit record already
+ * committed) is revoked in its backend, retried with exponential backoff ({@value #FIRST_RETRY_MS} ms
+ * doubling up to {@value #MAX_RETRY_MS} ms) until the broker confirms, then marked {@code revoked}
+ * with a {@code credential.revoke} record. Failures stay visible: the lease's attempts and last error
+ * in the store, a {@code credential.revoke_failed} record on the first failure and every
+ * {@value #AUDIT_FAILURE_EVERY}th after, the failing-revocations metric.
+ *
+ * <p>Also reaps expired active leases (they become revoking) and reconciles at start-up (see
+ * {@link #reconcile()}). The work runs on one background thread ({@link #start()}) or, in tests, by
+ * calling {@link #reapExpired()} and {@link #runDue()} on a controlled clock.
+ */
+public final class LeaseRevoker {
+    private static final Logger LOG = LoggerFactory.getLogger(LeaseRevoker.class);
+    static final long FIRST_RETRY_MS = 1_000;
+    static final long MAX_RETRY_MS = 60_000;
+    static final int AUDIT_FAILURE_EVERY = 10;
+    /** A pending lease older than this, seen while the server runs, is a grant whose finish was lost. */
+    static final Duration STALE_PENDING = Duration.ofMinutes(5);
+    private static final int BATCH = 200;
+    private static final long TICK_MS = 250;
+    private static final String ACTOR = "sigil-server";
+    private static final SpiffeId UNKNOWN_HOLDER = SpiffeId.parse("spiffe://sigil.invalid/unknown-holder");
+
+    /** What a revocation request did: leases marked revoking, and how many the backend already confirmed. */
+    public record Result(int requested, int revoked) {
+        public int stillRevoking() {
+            return requested - revoked;
+        }
+    }
+
+    private final LeaseStore store;
+    private final Datastore datastore;
+    private final AuditTrail audit;
+    private final Map<String, ConfiguredBroker> brokers;
+    private final Clock clock;
+    private final Object signal = new Object();
+
+    LeaseRevoker(LeaseStore store, Datastore datastore, AuditTrail audit, Map<String, ConfiguredBroker> brokers, Clock clock) {
+        this.store = store;
+        this.datastore = datastore;
+        this.audit = audit;
+        this.brokers = brokers;
+        this.clock = clock;
+    }
+
+    /** Marks matching leases revoking with one {@code credential.revoke_requested} record each, in the caller's transaction. */
+    List<Lease> markRevoking(Connection connection, LeaseFilter filter, String reason, String actor) throws SQLException {
+        Instant now = clock.instant();
+        List<Lease> marked = store.markRevoking(connection, filter, reason, now);
+        List<AuditEvent> events = new ArrayList<>();
+        for (Lease lease : marked) {
+            events.add(AuditEvent.success(actor, "credential.revoke_requested", lease.holder().toString(),
+                    details(lease, Map.of("reason", LeaseService.clip(reason), "previous_state", lease.state().wireName()))));
+        }
+        audit.appendAll(connection, events);
+        return marked;
+    }
+
+    /** A grant threw or could not be recorded: the lease goes revoking so the backend is cleaned. */
+    void grantFailed(Lease pending, RuntimeException cause) {
+        try {
+            datastore.inTransaction(connection -> {
+                List<Lease> marked = store.markRevoking(connection, LeaseFilter.all().withId(pending.id()), "grant failed", clock.instant());
+                if (!marked.isEmpty()) {
+                    audit.append(connection, new AuditEvent(pending.holder().toString(), "credential.grant_failed",
+                            pending.holder().toString(), AuditOutcome.FAILURE,
+                            details(pending, Map.of("error", LeaseService.clip(String.valueOf(cause.getMessage()))))));
+                }
+                return null;
+            });
+            wake();
+        } catch (RuntimeException e) {
+            // The row stays pending: the reaper (stale pending) or the next start-up reconciliation revokes it.
+            LOG.error("cannot mark failed grant of lease {} revoking; it is revoked later: {}", pending.id(), e.getMessage(), e);
+        }
+    }
+
+    /** Tries the backend once for each freshly marked lease; failures are left to the worker. */
+    Result attemptNow(List<Lease> marked) {
+        int revoked = 0;
+        for (Lease lease : marked) {
+            Optional<Lease> current = store.find(lease.id());
+            if (current.isPresent() && current.get().state() == LeaseState.REVOKING && attempt(current.get())) {
+                revoked++;
+            }
+        }
+        if (revoked < marked.size()) {
+            wake();
+        }
+        return new Result(marked.size(), revoked);
+    }
+
+    /** One pass of the worker: attempts every revocation due now. Returns how many succeeded. */
+    public int runDue() {
+        int revoked = 0;
+        for (Lease lease : store.dueForRevocation(clock.instant(), BATCH)) {
+            if (attempt(lease)) {
+                revoked++;
+            }
+        }
+        return revoked;
+    }
+
+    /** Moves expired active leases, and pending ones whose grant was lost, to revoking. Returns how many. */
+    public int reapExpired() {
+        Instant now = clock.instant();
+        int reaped = 0;
+        for (Lease lease : store.expired(now, BATCH)) {
+            reaped += datastore.inTransaction(connection ->
+                    markRevoking(connection, LeaseFilter.all().withId(lease.id()).withState(LeaseState.ACTIVE), "expired", ACTOR)).size();
+        }
+        for (Lease lease : store.pendingSince(now.minus(STALE_PENDING), BATCH)) {
+            reaped += datastore.inTransaction(connection ->
+                    markRevoking(connection, LeaseFilter.all().withId(lease.id()).withState(LeaseState.PENDING), "grant interrupted",
+                            ACTOR)).size();
+        }
+        return reaped;
+    }
+
+    /**
+     * Start-up reconciliation, run before the server accepts requests: pending leases (grants a crash
+     * interrupted) become revoking; revoking leases are retried at once; and for every broker that
+     * can list its backend, anything granted there that the store does not hold as pending or active
+     * is revoked — an unknown id is recorded as a revoking lease of an unknown holder first, so its
+     * revocation is retried and visible like any other.
+     */
+    public void reconcile() {
+        Instant now = clock.instant();
+        int interrupted = datastore.inTransaction(connection ->
+                markRevoking(connection, LeaseFilter.all().withState(LeaseState.PENDING), "grant interrupted", ACTOR)).size();
+        int retried = store.retryAllNow(now);
+        int orphans = 0;
+        for (ConfiguredBroker configured : brokers.values()) {
+            Optional<Set<LeaseId>> granted;
+            try {
+                granted = configured.broker().granted();
+            } catch (RuntimeException e) {
+                LOG.error("cannot list what broker {} has granted; its orphans are revoked at the next start: {}", configured.name(),
+                        e.getMessage());
+                continue;
+            }
+            for (LeaseId id : granted.orElse(Set.of())) {
+                if (reconcileGranted(configured, id, now)) {
+                    orphans++;
+                }
+            }
+        }
+        if (interrupted + retried + orphans > 0) {
+            LOG.info("lease reconciliation: {} interrupted grant(s), {} revocation(s) to retry, {} backend orphan(s) to revoke",
+                    interrupted, retried, orphans);
+        }
+        runDue();
+    }
+
+    private boolean reconcileGranted(ConfiguredBroker configured, LeaseId id, Instant now) {
+        return datastore.inTransaction(connection -> {
+            Optional<Lease> lease = store.find(connection, id);
+            if (lease.isPresent() && lease.get().state() != LeaseState.REVOKED) {
+                return false;
+            }
+            if (lease.isPresent()) {
+                store.reopen(connection, id, "still granted after revocation", now);
+                audit.append(connection, AuditEvent.success(ACTOR, "credential.revoke_requested", lease.get().holder().toString(),
+                        details(lease.get(), Map.of("reason", "still granted after revocation"))));
+                return true;
+            }
+            Lease orphan = new Lease(id, configured.name(), UNKNOWN_HOLDER, Optional.empty(), "unknown", now, now, now,
+                    LeaseState.REVOKING, Map.of(), Optional.empty(), Optional.empty(), List.of(),
+                    Optional.of(new Lease.Revocation("not recorded (orphan in backend)", now, 0, Optional.empty(), Optional.of(now),
+                            Optional.empty())));
+            store.insert(connection, orphan);
+            audit.append(connection, AuditEvent.success(ACTOR, "credential.revoke_requested", UNKNOWN_HOLDER.toString(),
+                    details(orphan, Map.of("reason", "not recorded (orphan in backend)"))));
+            return true;
+        });
+    }
+
+    /** Calls the broker for one revoking lease; true when it confirmed. Never throws. */
+    boolean attempt(Lease lease) {
+        ConfiguredBroker configured = brokers.get(lease.broker());
+        RuntimeException failure;
+        if (configured == null) {
+            failure = new IllegalStateException("broker '" + lease.broker() + "' is not configured on this server");
+        } else {
+            try {
+                configured.broker().revoke(lease.toGrant());
+                failure = null;
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        Instant now = clock.instant();
+        try {
+            if (failure == null) {
+                datastore.inTransaction(connection -> {
+                    if (store.markRevoked(connection, lease.id(), now)) {
+                        audit.append(connection, AuditEvent.success(ACTOR, "credential.revoke", lease.holder().toString(),
+                                details(lease, Map.of("reason", lease.revocation().map(Lease.Revocation::reason).orElse("requested"),
+                                        "attempts", Integer.toString(attempts(lease) + 1)))));
+                    }
+                    return null;
+                });
+                return true;
+            }
+            int attempts = attempts(lease) + 1;
+            String error = failure.getClass().getSimpleName() + ": " + LeaseService.clip(String.valueOf(failure.getMessage()));
+            Instant next = now.plusMillis(backoff(attempts));
+            store.recordFailure(lease.id(), attempts, error, next);
+            if (attempts == 1 || attempts % AUDIT_FAILURE_EVERY == 0) {
+                audit.append(new AuditEvent(ACTOR, "credential.revoke_failed", lease.holder().toString(), AuditOutcome.FAILURE,
+                        details(lease, Map.of("attempts", Integer.toString(attempts), "error", error, "next_attempt_at", next.toString()))));
+            }
+            LOG.warn("revocation of lease {} ({}) failed, attempt {}; retrying at {}: {}", lease.id(), lease.broker(), attempts, next, error);
+            return false;
+        } catch (RuntimeException e) {
+            LOG.error("cannot record the revocation outcome of lease {}; it is retried: {}", lease.id(), e.getMessage(), e);
+            return false;
+        }
+    }
+
+    /** Delay before attempt {@code failures + 1}: 1 s doubling, capped at 1 min. */
+    static long backoff(int failures) {
+        int shift = Math.min(Math.max(failures - 1, 0), 16);
+        return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS << shift);
+    }
+
+    private static int attempts(Lease lease) {
+        return lease.revocation().map(Lease.Revocation::attempts).orElse(0);
+    }
+
+    static Map<String, String> details(Lease lease, Map<String, String> extra) {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("lease_id", lease.id().value());
+        details.put("broker", lease.broker());
+        details.put("resource", lease.resource());
+        lease.task().ifPresent(t -> details.put("task", t));
+        details.putAll(extra);
+        return details;
+    }
+
+    /** Asks the background worker to look for due work now. */
+    public void wake() {
+        synchronized (signal) {
+            signal.notifyAll();
+        }
+    }
+
+    /**
+     * Starts the background thread (reaper and worker, every {@value #TICK_MS} ms or when woken);
+     * closing it stops the thread. Work left undone is picked up after the next start.
+     */
+    public AutoCloseable start() {
+        ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "sigil-lease-revoker");
+            thread.setDaemon(true);
+            return thread;
+        });
+        executor.execute(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    reapExpired();
+                    runDue();
+                } catch (RuntimeException | LinkageError | AssertionError e) {
+                    // Keep the worker alive whatever a broker throws; the lease stays revoking and is retried.
+                    LOG.error("lease revocation pass failed; retrying: {}", e.getMessage(), e);
+                }
+                try {
+                    synchronized (signal) {
+                        signal.wait(TICK_MS);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        return () -> {
+            executor.shutdownNow();
+            executor.awaitTermination(10, TimeUnit.SECONDS);
+        };
+    }
+}

@@ -1,0 +1,387 @@
+package dev.sigil.server.credential;
+
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.audit.AuditEvent;
+import dev.sigil.server.audit.AuditOutcome;
+import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.policy.Decision;
+import dev.sigil.server.policy.PolicyEngine;
+import dev.sigil.server.policy.PolicyRequest;
+import dev.sigil.server.task.Task;
+import dev.sigil.server.token.SubjectEvidence;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Grants, renews and revokes leases over brokered credentials.
+ *
+ * <p>Guarantees ("nothing granted that is not recorded, nothing revoked only on paper"):
+ * <ul>
+ *   <li>A grant is recorded {@code pending} together with its audit record <em>before</em> the broker
+ *       is called; it becomes {@code active} together with its {@code credential.grant} record. A grant
+ *       that throws, or whose activation cannot be committed, becomes {@code revoking}; a crash leaves
+ *       it {@code pending}, which {@link LeaseRevoker#reconcile()} turns into {@code revoking}.</li>
+ *   <li>A revocation's intent and its audit record are committed before the broker is called; the
+ *       {@link LeaseRevoker} retries the backend until it succeeds.</li>
+ *   <li>Policy decides action {@value #ACTION} on resource {@code <broker>:<resource>} for the holder
+ *       (fail closed); its {@code maxTtl} caps the lease's whole life, renewals included.</li>
+ *   <li>The secret is returned once and never stored, logged or audited; the store and the audit hold
+ *       only the keyed hash of its leak key.</li>
+ * </ul>
+ */
+public final class LeaseService {
+    private static final Logger LOG = LoggerFactory.getLogger(LeaseService.class);
+    public static final String ACTION = "credential:issue";
+    private static final int MAX_PARAMETERS = 16;
+    private static final int MAX_TEXT = 512;
+
+    /** What the service is wired with; see {@code SigilServer}. */
+    public record Dependencies(LeaseStore store, Datastore datastore, AuditTrail audit, PolicyEngine policy,
+                               Function<String, Optional<Task>> tasks, SubjectEvidence evidence,
+                               Function<SpiffeId, Optional<SpiffeId>> agentOf, UnaryOperator<String> leakHasher,
+                               List<ConfiguredBroker> brokers, Clock clock) {
+        public Dependencies {
+            Objects.requireNonNull(store, "store");
+            Objects.requireNonNull(datastore, "datastore");
+            Objects.requireNonNull(audit, "audit");
+            Objects.requireNonNull(policy, "policy");
+            Objects.requireNonNull(tasks, "tasks");
+            Objects.requireNonNull(evidence, "evidence");
+            Objects.requireNonNull(agentOf, "agentOf");
+            Objects.requireNonNull(leakHasher, "leakHasher");
+            brokers = List.copyOf(brokers);
+            Objects.requireNonNull(clock, "clock");
+        }
+    }
+
+    /**
+     * A workload's request, from verified transport evidence only.
+     *
+     * @param holder     the verified caller
+     * @param mutualTls  whether the caller proved possession of its X.509-SVID on this connection
+     * @param delegation verified delegation chain, outermost actor first
+     * @param ttl        requested lifetime; the broker default when empty; capped, never refused for size
+     */
+    public record IssueRequest(SpiffeId holder, boolean mutualTls, List<SpiffeId> delegation, String broker, String resource,
+                               Optional<String> task, Optional<Duration> ttl, Map<String, String> parameters) {
+        public IssueRequest {
+            Objects.requireNonNull(holder, "holder");
+            delegation = List.copyOf(delegation);
+            Objects.requireNonNull(broker, "broker");
+            Objects.requireNonNull(resource, "resource");
+            Objects.requireNonNull(task, "task");
+            Objects.requireNonNull(ttl, "ttl");
+            parameters = Map.copyOf(parameters);
+        }
+    }
+
+    /** A granted lease and its secret, for the one response to the holder. */
+    public record Issued(Lease lease, CredentialSecret secret) {
+    }
+
+    private final Dependencies deps;
+    private final Map<String, ConfiguredBroker> brokers = new TreeMap<>();
+    private final LeaseRevoker revoker;
+
+    public LeaseService(Dependencies deps) {
+        this.deps = Objects.requireNonNull(deps, "deps");
+        for (ConfiguredBroker broker : deps.brokers()) {
+            if (brokers.put(broker.name(), broker) != null) {
+                throw new IllegalArgumentException("broker '" + broker.name() + "' is configured twice");
+            }
+        }
+        this.revoker = new LeaseRevoker(deps.store(), deps.datastore(), deps.audit(), brokers, deps.clock());
+    }
+
+    /** The background revocation worker, expiry reaper and start-up reconciliation. */
+    public LeaseRevoker revoker() {
+        return revoker;
+    }
+
+    public LeaseStore store() {
+        return deps.store();
+    }
+
+    /** The configured brokers by name. */
+    public Map<String, ConfiguredBroker> brokers() {
+        return java.util.Collections.unmodifiableMap(brokers);
+    }
+
+    /**
+     * Grants a lease for {@code request}.
+     *
+     * @throws LeaseException.Invalid     unknown broker, resource or malformed parameter
+     * @throws LeaseException.Denied      task or policy refuse
+     * @throws LeaseException.Unavailable the backend or the datastore failed; nothing usable was granted
+     */
+    public Issued issue(IssueRequest request) {
+        ConfiguredBroker configured = brokers.get(request.broker());
+        if (configured == null) {
+            throw new LeaseException.Invalid("broker '" + clip(request.broker()) + "' is not configured; configured: "
+                    + (brokers.isEmpty() ? "none" : String.join(", ", brokers.keySet())));
+        }
+        checkText("resource", request.resource());
+        if (request.parameters().size() > MAX_PARAMETERS) {
+            throw new LeaseException.Invalid("at most " + MAX_PARAMETERS + " parameters are allowed, got " + request.parameters().size());
+        }
+        request.ttl().ifPresent(ttl -> {
+            if (ttl.toSeconds() < 1) {
+                throw new LeaseException.Invalid("ttl " + ttl + " must be at least one second");
+            }
+        });
+        Broker broker = configured.broker();
+        try {
+            broker.check(request.resource(), request.parameters());
+        } catch (BrokerException.Rejected e) {
+            throw new LeaseException.Invalid(e.getMessage());
+        }
+        String qualified = broker.type() + ":" + request.resource();
+        Instant now = deps.clock().instant().truncatedTo(ChronoUnit.SECONDS);
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("broker", broker.type());
+        details.put("resource", request.resource());
+        details.put("mtls", Boolean.toString(request.mutualTls()));
+        request.task().ifPresent(t -> details.put("task", clip(t)));
+        if (!request.delegation().isEmpty()) {
+            details.put("delegation", clip(String.join(" ", request.delegation().stream().map(SpiffeId::toString).toList())));
+        }
+
+        Optional<Task> task = request.task().map(id -> checkTask(id, request.holder(), qualified, now, details));
+        SubjectEvidence.Evidence evidence = deps.evidence().of(request.holder());
+        Decision decision;
+        try {
+            decision = deps.policy().decide(new PolicyRequest(request.holder(), evidence.selectors(), evidence.trustLevel(),
+                    evidence.attestedAt(), ACTION, qualified, List.of(), request.task(), request.delegation(), now,
+                    Map.of("mtls", request.mutualTls(), "broker", broker.type())));
+        } catch (RuntimeException e) {
+            LOG.error("policy engine failed for {}; denying", request.holder(), e);
+            decision = new Decision.Deny(List.of("policy evaluation failed; denied (fail closed)"));
+        }
+        Decision.Allow allow = switch (decision) {
+            case Decision.Allow a -> a;
+            case Decision.Deny deny -> throw deny(request.holder(), details, "policy denies " + ACTION + " on " + qualified + " for "
+                    + request.holder() + ": " + (deny.reasons().isEmpty() ? "no policy allows it" : String.join("; ", deny.reasons())));
+        };
+        if (allow.obligations().requireMutualTls() && !request.mutualTls()) {
+            throw deny(request.holder(), details, "policy requires proof of possession: call over mutual tls with an x509-svid");
+        }
+
+        Duration cap = configured.maxTtl();
+        if (allow.obligations().maxTtl().isPresent() && allow.obligations().maxTtl().get().compareTo(cap) < 0) {
+            cap = allow.obligations().maxTtl().get();
+        }
+        Instant maxExpiresAt = now.plus(cap);
+        if (task.isPresent() && task.get().expiresAt().isBefore(maxExpiresAt)) {
+            maxExpiresAt = task.get().expiresAt().truncatedTo(ChronoUnit.SECONDS);
+        }
+        Instant expiresAt = now.plus(request.ttl().orElse(configured.defaultTtl()).truncatedTo(ChronoUnit.SECONDS));
+        if (expiresAt.isAfter(maxExpiresAt)) {
+            expiresAt = maxExpiresAt;
+        }
+        if (!expiresAt.isAfter(now)) {
+            throw deny(request.holder(), details, "the lease would expire immediately (task or policy lifetime exhausted)");
+        }
+
+        LeaseId id = LeaseId.random();
+        Lease pending = new Lease(id, broker.type(), request.holder(), task.map(Task::id), request.resource(), now, expiresAt,
+                maxExpiresAt, LeaseState.PENDING, Map.of(), Optional.empty(), deps.agentOf().apply(request.holder()),
+                request.delegation(), Optional.empty());
+        details.put("lease_id", id.value());
+        details.put("expires_at", expiresAt.toString());
+        details.put("max_expires_at", maxExpiresAt.toString());
+        details.put("reasons", clip(String.join("; ", allow.reasons())));
+        deps.datastore().inTransaction(connection -> {
+            deps.store().insert(connection, pending);
+            deps.audit().append(connection, AuditEvent.success(request.holder().toString(), "credential.grant_started",
+                    request.holder().toString(), details));
+            return null;
+        });
+
+        LeaseGrant grant = new LeaseGrant(id, broker.type(), request.holder(), pending.task(), request.resource(), now, expiresAt,
+                request.delegation(), allow.obligations(), request.parameters());
+        Granted granted;
+        try {
+            granted = broker.grant(grant);
+        } catch (RuntimeException e) {
+            revoker.grantFailed(pending, e);
+            throw e instanceof BrokerException.Rejected rejected
+                    ? new LeaseException.Invalid(rejected.getMessage())
+                    : new LeaseException.Unavailable("broker " + broker.type() + " could not grant on " + request.resource()
+                    + ": " + e.getMessage() + "; nothing was granted", e);
+        }
+        String leakHash = deps.leakHasher().apply(granted.secret().leakKey());
+        Map<String, String> grantDetails = new LinkedHashMap<>(details);
+        granted.details().forEach((k, v) -> grantDetails.putIfAbsent(detailKey(k), clip(v)));
+        grantDetails.put("leak_hmac", leakHash);
+        boolean activated;
+        try {
+            activated = deps.datastore().inTransaction(connection -> {
+                if (!deps.store().activate(connection, id, granted.details(), leakHash)) {
+                    return false;
+                }
+                deps.audit().append(connection, AuditEvent.success(request.holder().toString(), "credential.grant",
+                        request.holder().toString(), trim(grantDetails)));
+                return true;
+            });
+        } catch (RuntimeException e) {
+            revoker.grantFailed(pending, e);
+            throw new LeaseException.Unavailable("lease " + id + " was granted but could not be recorded; it is being revoked", e);
+        }
+        if (!activated) {
+            revoker.wake();
+            throw new LeaseException.Denied("lease " + id + " was revoked while it was being granted");
+        }
+        Lease active = new Lease(id, pending.broker(), pending.holder(), pending.task(), pending.resource(), now, expiresAt,
+                maxExpiresAt, LeaseState.ACTIVE, granted.details(), Optional.of(leakHash), pending.agent(), pending.delegation(),
+                Optional.empty());
+        return new Issued(active, granted.secret());
+    }
+
+    /**
+     * Extends an active lease to now + {@code ttl} (the broker default when empty), never past its
+     * maximum expiry. The backend is extended first: if the store update then fails, the store holds
+     * the earlier expiry and the lease is revoked early, never late.
+     */
+    public Lease renew(LeaseId id, Optional<Duration> ttl, String actor) {
+        AuditEvent.checkActor(actor);
+        Lease lease = deps.store().find(id).orElseThrow(() -> new LeaseException.NotFound("no lease has id '" + id + "'"));
+        if (lease.state() != LeaseState.ACTIVE) {
+            throw new LeaseException.Invalid("lease " + id + " is " + lease.state().wireName() + "; only an active lease can be renewed");
+        }
+        ConfiguredBroker configured = brokers.get(lease.broker());
+        if (configured == null) {
+            throw new LeaseException.Unavailable("broker '" + lease.broker() + "' of lease " + id + " is not configured", null);
+        }
+        Instant now = deps.clock().instant().truncatedTo(ChronoUnit.SECONDS);
+        Duration wanted = ttl.orElse(configured.defaultTtl());
+        if (wanted.toSeconds() < 1) {
+            throw new LeaseException.Invalid("ttl " + wanted + " must be at least one second");
+        }
+        Instant newExpiry = now.plus(wanted.truncatedTo(ChronoUnit.SECONDS));
+        if (newExpiry.isAfter(lease.maxExpiresAt())) {
+            newExpiry = lease.maxExpiresAt();
+        }
+        if (!newExpiry.isAfter(lease.expiresAt())) {
+            throw new LeaseException.Invalid("lease " + id + " cannot be extended: it already expires at " + lease.expiresAt()
+                    + " and may not outlive " + lease.maxExpiresAt());
+        }
+        try {
+            configured.broker().renew(lease.toGrant(), newExpiry);
+        } catch (BrokerException.Rejected e) {
+            throw new LeaseException.Invalid("broker " + lease.broker() + " cannot renew lease " + id + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            throw new LeaseException.Unavailable("broker " + lease.broker() + " could not renew lease " + id + ": " + e.getMessage(), e);
+        }
+        Instant expiry = newExpiry;
+        boolean renewed = deps.datastore().inTransaction(connection -> {
+            if (!deps.store().renew(connection, id, expiry)) {
+                return false;
+            }
+            deps.audit().append(connection, AuditEvent.success(actor, "credential.renew", lease.holder().toString(), Map.of(
+                    "lease_id", id.value(), "broker", lease.broker(), "expires_at", expiry.toString(),
+                    "previous_expires_at", lease.expiresAt().toString())));
+            return true;
+        });
+        if (!renewed) {
+            throw new LeaseException.Invalid("lease " + id + " was revoked while it was being renewed");
+        }
+        return deps.store().find(id).orElseThrow();
+    }
+
+    /**
+     * Requests revocation of every pending or active lease matching {@code filter} (intent and audit
+     * committed first), then tries each backend once at once; failures are retried by the worker.
+     *
+     * @return how many leases were marked, and how many of them the backend already confirmed
+     */
+    public LeaseRevoker.Result revoke(LeaseFilter filter, String reason, String actor) {
+        AuditEvent.checkActor(actor);
+        if (filter.isEmpty()) {
+            throw new LeaseException.Invalid("name which leases to revoke: id, holder, task, agent, broker or prefix");
+        }
+        List<Lease> marked = deps.datastore().inTransaction(connection -> revoker.markRevoking(connection, filter, reason, actor));
+        return revoker.attemptNow(marked);
+    }
+
+    /**
+     * Marks the leases granted under {@code taskId} revoking inside the transaction that ends the task
+     * (a {@code TaskStore.EndListener}); the worker revokes them once it commits.
+     */
+    public void revokeForTask(Connection connection, String taskId, Instant at) throws SQLException {
+        revoker.markRevoking(connection, LeaseFilter.all().withTask(taskId), "task ended", "sigil-server");
+        revoker.wake();
+    }
+
+    public Optional<Lease> find(LeaseId id) {
+        return deps.store().find(id);
+    }
+
+    public List<Lease> list(LeaseFilter filter, int limit) {
+        return deps.store().list(filter, limit);
+    }
+
+    private Task checkTask(String taskId, SpiffeId holder, String qualified, Instant now, Map<String, String> details) {
+        Task task = deps.tasks().apply(taskId).orElseThrow(() -> deny(holder, details, "task '" + clip(taskId) + "' does not exist"));
+        Task.State state = task.state(now);
+        if (state != Task.State.ACTIVE) {
+            throw deny(holder, details, "task " + task.id() + " is " + state.wireName() + "; credentials are granted only under an active task");
+        }
+        if (!task.holder().equals(holder)) {
+            throw deny(holder, details, "task " + task.id() + " is held by " + task.holder() + ", not by " + holder);
+        }
+        if (!task.allowsResource(qualified)) {
+            throw deny(holder, details, "resource " + qualified + " is outside task " + task.id() + "; it allows " + task.allowed());
+        }
+        return task;
+    }
+
+    /** Audits a refusal of a verified holder and returns the exception to throw. */
+    private LeaseException.Denied deny(SpiffeId holder, Map<String, String> details, String message) {
+        Map<String, String> denied = new LinkedHashMap<>(details);
+        denied.put("description", clip(message));
+        try {
+            deps.audit().append(new AuditEvent(holder.toString(), "credential.grant", holder.toString(), AuditOutcome.DENIED, trim(denied)));
+        } catch (RuntimeException e) {
+            LOG.error("cannot audit a refused credential request for {}: {}", holder, e.getMessage(), e);
+        }
+        return new LeaseException.Denied(message);
+    }
+
+    /** A broker's detail name as an audit detail key ({@code detail_} + {@code [a-z0-9_]}, at most 64 characters). */
+    static String detailKey(String name) {
+        String key = "detail_" + name.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        return key.length() <= 64 ? key : key.substring(0, 64);
+    }
+
+    private static Map<String, String> trim(Map<String, String> details) {
+        Map<String, String> trimmed = new LinkedHashMap<>();
+        details.entrySet().stream().limit(AuditEvent.MAX_DETAILS).forEach(e -> trimmed.put(e.getKey(), e.getValue()));
+        return trimmed;
+    }
+
+    private static void checkText(String what, String value) {
+        if (value.isBlank() || value.length() > MAX_TEXT || value.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+            throw new LeaseException.Invalid(what + " '" + clip(value) + "' must be 1 to " + MAX_TEXT + " characters without spaces");
+        }
+    }
+
+    static String clip(String text) {
+        String clean = text.replaceAll("\\p{Cntrl}", "?");
+        return clean.length() <= 200 ? clean : clean.substring(0, 200) + "...";
+    }
+}

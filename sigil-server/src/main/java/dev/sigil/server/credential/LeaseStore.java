@@ -1,0 +1,79 @@
+package dev.sigil.server.credential;
+
+import dev.sigil.server.datastore.Datastore;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Durable lease rows. Methods taking a {@link Connection} run in the caller's open transaction, so the
+ * caller commits a state change together with its audit record (fail closed); the others run on
+ * their own. State changes are guarded by the expected current state, so two servers (or the worker
+ * and an operator) never both perform the same transition: each transition method says whether it
+ * applied.
+ */
+public interface LeaseStore {
+
+    static LeaseStore create(Datastore datastore) {
+        return new SqlLeaseStore(datastore);
+    }
+
+    /**
+     * Inserts a lease in the caller's transaction, in whatever state it has: {@link LeaseState#PENDING}
+     * before a broker grant, or {@link LeaseState#ACTIVE} for a credential minted inside the same
+     * transaction (the token broker records access tokens this way from token exchange).
+     */
+    void insert(Connection connection, Lease lease) throws SQLException;
+
+    Optional<Lease> find(LeaseId id);
+
+    Optional<Lease> find(Connection connection, LeaseId id) throws SQLException;
+
+    /** Matching leases, newest first, at most {@code limit}. */
+    List<Lease> list(LeaseFilter filter, int limit);
+
+    /** Pending → active with the broker's details and the leak hash; false when the lease is no longer pending. */
+    boolean activate(Connection connection, LeaseId id, Map<String, String> details, String leakHash) throws SQLException;
+
+    /** Moves an active lease's expiry; false when it is not active. */
+    boolean renew(Connection connection, LeaseId id, Instant newExpiry) throws SQLException;
+
+    /**
+     * Marks every pending or active lease matching {@code filter} revoking (next attempt due
+     * {@code at}) and returns them as they were before; leases already revoking or revoked are left.
+     */
+    List<Lease> markRevoking(Connection connection, LeaseFilter filter, String reason, Instant at) throws SQLException;
+
+    /** Revoked → revoking again (the backend still holds it); false when the lease is not revoked. */
+    boolean reopen(Connection connection, LeaseId id, String reason, Instant at) throws SQLException;
+
+    /** Makes every revoking lease due now (start-up: retry at once). */
+    int retryAllNow(Instant at);
+
+    /** Revoking → revoked; false when the lease is not revoking (someone else finished it). */
+    boolean markRevoked(Connection connection, LeaseId id, Instant at) throws SQLException;
+
+    /** Records a failed backend revocation attempt of a revoking lease. */
+    void recordFailure(LeaseId id, int attempts, String error, Instant nextAttemptAt);
+
+    /** Revoking leases whose next attempt is due at {@code now}, earliest first. */
+    List<Lease> dueForRevocation(Instant now, int limit);
+
+    /** Active leases expired at {@code now}. */
+    List<Lease> expired(Instant now, int limit);
+
+    /** Pending leases issued before {@code before} (grants that were interrupted). */
+    List<Lease> pendingSince(Instant before, int limit);
+
+    /** Leases whose leak hash is one of {@code hashes}. */
+    List<Lease> findByLeakHash(List<String> hashes);
+
+    /** How many leases are in each state (every state present, zero when none). */
+    Map<LeaseState, Long> countByState();
+
+    /** How many revoking leases have had at least one failed attempt. */
+    long failingRevocations();
+}

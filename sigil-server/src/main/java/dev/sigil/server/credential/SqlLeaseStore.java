@@ -1,0 +1,293 @@
+package dev.sigil.server.credential;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.datastore.Datastore;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/** {@link LeaseStore} on the datastore's {@code leases} table (V8), portable SQL for SQLite and PostgreSQL. */
+final class SqlLeaseStore implements LeaseStore {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_ERROR = 500;
+    private static final String LIVE = "('pending', 'active')";
+
+    private final Datastore datastore;
+
+    SqlLeaseStore(Datastore datastore) {
+        this.datastore = Objects.requireNonNull(datastore, "datastore");
+    }
+
+    @Override
+    public void insert(Connection connection, Lease lease) throws SQLException {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO leases (id, broker, holder, task, resource, agent, "
+                + "delegation, issued_at, expires_at, max_expires_at, state, details, leak_hash, revoke_reason, revoke_requested_at, "
+                + "revoked_at, attempts, last_error, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            Optional<Lease.Revocation> revocation = lease.revocation();
+            insert.setString(1, lease.id().value());
+            insert.setString(2, lease.broker());
+            insert.setString(3, lease.holder().toString());
+            insert.setString(4, lease.task().orElse(null));
+            insert.setString(5, lease.resource());
+            insert.setString(6, lease.agent().map(SpiffeId::toString).orElse(null));
+            insert.setString(7, String.join("\n", lease.delegation().stream().map(SpiffeId::toString).toList()));
+            insert.setLong(8, lease.issuedAt().toEpochMilli());
+            insert.setLong(9, lease.expiresAt().toEpochMilli());
+            insert.setLong(10, lease.maxExpiresAt().toEpochMilli());
+            insert.setString(11, lease.state().wireName());
+            insert.setString(12, json(lease.details()));
+            insert.setString(13, lease.leakHash().orElse(null));
+            insert.setString(14, revocation.map(Lease.Revocation::reason).orElse(null));
+            setInstant(insert, 15, revocation.map(Lease.Revocation::requestedAt));
+            setInstant(insert, 16, revocation.flatMap(Lease.Revocation::revokedAt));
+            insert.setInt(17, revocation.map(Lease.Revocation::attempts).orElse(0));
+            insert.setString(18, revocation.flatMap(Lease.Revocation::lastError).orElse(null));
+            setInstant(insert, 19, revocation.flatMap(Lease.Revocation::nextAttemptAt));
+            insert.executeUpdate();
+        }
+    }
+
+    @Override
+    public Optional<Lease> find(LeaseId id) {
+        return datastore.read(connection -> find(connection, id));
+    }
+
+    @Override
+    public Optional<Lease> find(Connection connection, LeaseId id) throws SQLException {
+        List<Lease> found = query(connection, "SELECT * FROM leases WHERE id = ?", List.of(id.value()));
+        return found.stream().findFirst();
+    }
+
+    @Override
+    public List<Lease> list(LeaseFilter filter, int limit) {
+        return datastore.read(connection -> select(connection, filter, Optional.empty(), limit));
+    }
+
+    private List<Lease> select(Connection connection, LeaseFilter filter, Optional<String> stateClause, int limit) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT * FROM leases WHERE 1 = 1");
+        List<Object> values = new ArrayList<>();
+        filter.id().ifPresent(v -> add(sql, values, " AND id = ?", v.value()));
+        filter.holder().ifPresent(v -> add(sql, values, " AND holder = ?", v.toString()));
+        filter.task().ifPresent(v -> add(sql, values, " AND task = ?", v));
+        filter.agent().ifPresent(v -> add(sql, values, " AND agent = ?", v.toString()));
+        filter.broker().ifPresent(v -> add(sql, values, " AND broker = ?", v));
+        filter.prefix().ifPresent(v -> {
+            add(sql, values, " AND substr(id, 1, 4) = ?", v.substring(0, LeaseFilter.MIN_PREFIX));
+            add(sql, values, " AND substr(id, 1, " + v.length() + ") = ?", v);
+        });
+        filter.state().ifPresent(v -> add(sql, values, " AND state = ?", v.wireName()));
+        stateClause.ifPresent(sql::append);
+        sql.append(" ORDER BY issued_at DESC, id LIMIT ").append(Math.max(1, Math.min(limit, 100_000)));
+        return query(connection, sql.toString(), values);
+    }
+
+    private static void add(StringBuilder sql, List<Object> values, String clause, Object value) {
+        sql.append(clause);
+        values.add(value);
+    }
+
+    @Override
+    public boolean activate(Connection connection, LeaseId id, Map<String, String> details, String leakHash) throws SQLException {
+        return update(connection, "UPDATE leases SET state = 'active', details = ?, leak_hash = ? WHERE id = ? AND state = 'pending'",
+                json(details), leakHash, id.value()) > 0;
+    }
+
+    @Override
+    public boolean renew(Connection connection, LeaseId id, Instant newExpiry) throws SQLException {
+        return update(connection, "UPDATE leases SET expires_at = ? WHERE id = ? AND state = 'active' AND max_expires_at >= ?",
+                newExpiry.toEpochMilli(), id.value(), newExpiry.toEpochMilli()) > 0;
+    }
+
+    @Override
+    public List<Lease> markRevoking(Connection connection, LeaseFilter filter, String reason, Instant at) throws SQLException {
+        List<Lease> candidates = select(connection, filter, Optional.of(" AND state IN " + LIVE), 100_000);
+        List<Lease> marked = new ArrayList<>();
+        for (Lease lease : candidates) {
+            if (update(connection, "UPDATE leases SET state = 'revoking', revoke_reason = ?, revoke_requested_at = ?, attempts = 0, "
+                    + "last_error = NULL, next_attempt_at = ? WHERE id = ? AND state IN " + LIVE,
+                    clip(reason), at.toEpochMilli(), at.toEpochMilli(), lease.id().value()) > 0) {
+                marked.add(lease);
+            }
+        }
+        return marked;
+    }
+
+    @Override
+    public boolean reopen(Connection connection, LeaseId id, String reason, Instant at) throws SQLException {
+        return update(connection, "UPDATE leases SET state = 'revoking', revoke_reason = ?, revoke_requested_at = ?, revoked_at = NULL, "
+                + "attempts = 0, last_error = NULL, next_attempt_at = ? WHERE id = ? AND state = 'revoked'",
+                clip(reason), at.toEpochMilli(), at.toEpochMilli(), id.value()) > 0;
+    }
+
+    @Override
+    public int retryAllNow(Instant at) {
+        return datastore.inTransaction(connection -> update(connection,
+                "UPDATE leases SET next_attempt_at = ? WHERE state = 'revoking'", at.toEpochMilli()));
+    }
+
+    @Override
+    public boolean markRevoked(Connection connection, LeaseId id, Instant at) throws SQLException {
+        return update(connection, "UPDATE leases SET state = 'revoked', revoked_at = ?, next_attempt_at = NULL "
+                + "WHERE id = ? AND state = 'revoking'", at.toEpochMilli(), id.value()) > 0;
+    }
+
+    @Override
+    public void recordFailure(LeaseId id, int attempts, String error, Instant nextAttemptAt) {
+        datastore.inTransaction(connection -> update(connection, "UPDATE leases SET attempts = ?, last_error = ?, next_attempt_at = ? "
+                + "WHERE id = ? AND state = 'revoking'", attempts, clip(error), nextAttemptAt.toEpochMilli(), id.value()));
+    }
+
+    @Override
+    public List<Lease> dueForRevocation(Instant now, int limit) {
+        return datastore.read(connection -> query(connection, "SELECT * FROM leases WHERE state = 'revoking' AND next_attempt_at <= ? "
+                + "ORDER BY next_attempt_at, id LIMIT " + limit, List.of(now.toEpochMilli())));
+    }
+
+    @Override
+    public List<Lease> expired(Instant now, int limit) {
+        return datastore.read(connection -> query(connection, "SELECT * FROM leases WHERE state = 'active' AND expires_at <= ? "
+                + "ORDER BY expires_at, id LIMIT " + limit, List.of(now.toEpochMilli())));
+    }
+
+    @Override
+    public List<Lease> pendingSince(Instant before, int limit) {
+        return datastore.read(connection -> query(connection, "SELECT * FROM leases WHERE state = 'pending' AND issued_at < ? "
+                + "ORDER BY issued_at, id LIMIT " + limit, List.of(before.toEpochMilli())));
+    }
+
+    @Override
+    public List<Lease> findByLeakHash(List<String> hashes) {
+        if (hashes.isEmpty()) {
+            return List.of();
+        }
+        String marks = String.join(", ", hashes.stream().map(h -> "?").toList());
+        return datastore.read(connection -> query(connection, "SELECT * FROM leases WHERE leak_hash IN (" + marks + ")",
+                List.copyOf(hashes)));
+    }
+
+    @Override
+    public Map<LeaseState, Long> countByState() {
+        return datastore.read(connection -> {
+            Map<LeaseState, Long> counts = new EnumMap<>(LeaseState.class);
+            Arrays.stream(LeaseState.values()).forEach(state -> counts.put(state, 0L));
+            try (PreparedStatement query = connection.prepareStatement("SELECT state, COUNT(*) FROM leases GROUP BY state");
+                    ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                    counts.put(LeaseState.parse(rows.getString(1)), rows.getLong(2));
+                }
+            }
+            return counts;
+        });
+    }
+
+    @Override
+    public long failingRevocations() {
+        return datastore.read(connection -> {
+            try (PreparedStatement query = connection.prepareStatement("SELECT COUNT(*) FROM leases WHERE state = 'revoking' AND attempts > 0");
+                    ResultSet rows = query.executeQuery()) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        });
+    }
+
+    private static int update(Connection connection, String sql, Object... values) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(sql)) {
+            bind(update, Arrays.asList(values));
+            return update.executeUpdate();
+        }
+    }
+
+    private static List<Lease> query(Connection connection, String sql, List<Object> values) throws SQLException {
+        try (PreparedStatement query = connection.prepareStatement(sql)) {
+            bind(query, values);
+            List<Lease> leases = new ArrayList<>();
+            try (ResultSet rows = query.executeQuery()) {
+                while (rows.next()) {
+                    leases.add(row(rows));
+                }
+            }
+            return leases;
+        }
+    }
+
+    private static void bind(PreparedStatement statement, List<Object> values) throws SQLException {
+        for (int i = 0; i < values.size(); i++) {
+            Object value = values.get(i);
+            if (value instanceof Long l) {
+                statement.setLong(i + 1, l);
+            } else if (value instanceof Integer n) {
+                statement.setInt(i + 1, n);
+            } else if (value == null) {
+                statement.setNull(i + 1, Types.VARCHAR);
+            } else {
+                statement.setString(i + 1, value.toString());
+            }
+        }
+    }
+
+    private static Lease row(ResultSet rows) throws SQLException {
+        String delegation = rows.getString("delegation");
+        Optional<Lease.Revocation> revocation = Optional.empty();
+        String reason = rows.getString("revoke_reason");
+        if (reason != null) {
+            revocation = Optional.of(new Lease.Revocation(reason, Instant.ofEpochMilli(rows.getLong("revoke_requested_at")),
+                    rows.getInt("attempts"), Optional.ofNullable(rows.getString("last_error")), instant(rows, "next_attempt_at"),
+                    instant(rows, "revoked_at")));
+        }
+        return new Lease(LeaseId.parse(rows.getString("id")), rows.getString("broker"), SpiffeId.parse(rows.getString("holder")),
+                Optional.ofNullable(rows.getString("task")), rows.getString("resource"),
+                Instant.ofEpochMilli(rows.getLong("issued_at")), Instant.ofEpochMilli(rows.getLong("expires_at")),
+                Instant.ofEpochMilli(rows.getLong("max_expires_at")), LeaseState.parse(rows.getString("state")),
+                details(rows.getString("details")), Optional.ofNullable(rows.getString("leak_hash")),
+                Optional.ofNullable(rows.getString("agent")).map(SpiffeId::parse),
+                delegation.isEmpty() ? List.of() : Arrays.stream(delegation.split("\n")).map(SpiffeId::parse).toList(), revocation);
+    }
+
+    private static Optional<Instant> instant(ResultSet rows, String column) throws SQLException {
+        long value = rows.getLong(column);
+        return rows.wasNull() ? Optional.empty() : Optional.of(Instant.ofEpochMilli(value));
+    }
+
+    private static void setInstant(PreparedStatement statement, int index, Optional<Instant> value) throws SQLException {
+        if (value.isPresent()) {
+            statement.setLong(index, value.get().toEpochMilli());
+        } else {
+            statement.setNull(index, Types.BIGINT);
+        }
+    }
+
+    private static String json(Map<String, String> details) {
+        try {
+            return JSON.writeValueAsString(new java.util.TreeMap<>(details));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write lease details as json: " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, String> details(String text) {
+        try {
+            return JSON.readValue(text, new TypeReference<Map<String, String>>() { });
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored lease details are not a json object of strings: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static String clip(String text) {
+        String clean = text.replaceAll("\\p{Cntrl}", " ");
+        return clean.length() <= MAX_ERROR ? clean : clean.substring(0, MAX_ERROR) + "...";
+    }
+}

@@ -1,0 +1,35 @@
+package dev.sigil.server.credential;
+
+import java.time.Instant;
+import java.util.Map;
+
+/** The fake broker used by the lease tests keeps the same contract as the real ones. */
+class FakeBrokerTest extends BrokerContract {
+    private FakeBroker fake;
+
+    @Override
+    protected Broker newBroker() {
+        fake = new FakeBroker(new FakeBroker.Backend(), true);
+        return fake;
+    }
+
+    @Override
+    protected String resource() {
+        return "db1";
+    }
+
+    @Override
+    protected String unknownResource() {
+        return "nope";
+    }
+
+    @Override
+    protected Map<String, String> parameters() {
+        return Map.of();
+    }
+
+    @Override
+    protected boolean credentialWorks(LeaseGrant lease, Granted granted) {
+        return fake.works(lease.id(), granted.secret().revealToHolder().get("password"), Instant.now());
+    }
+}

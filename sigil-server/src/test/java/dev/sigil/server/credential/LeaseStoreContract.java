@@ -1,0 +1,126 @@
+package dev.sigil.server.credential;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.datastore.DatastoreContract;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What the lease store guarantees on every datastore dialect. */
+abstract class LeaseStoreContract extends DatastoreContract {
+    static final SpiffeId HOLDER = SpiffeId.parse("spiffe://sigil.test/billing/job");
+    static final SpiffeId OTHER = SpiffeId.parse("spiffe://sigil.test/web");
+    static final SpiffeId AGENT = SpiffeId.parse("spiffe://sigil.test/sigil/agent/join_token/n1");
+    private LeaseStore store;
+
+    @BeforeEach
+    void createStore() {
+        store = LeaseStore.create(datastore);
+    }
+
+    private Lease lease(SpiffeId holder, Optional<String> task, LeaseState state) {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        return new Lease(LeaseId.random(), "fake", holder, task, "db1", now, now.plus(Duration.ofMinutes(10)),
+                now.plus(Duration.ofHours(1)), state, Map.of(), Optional.empty(), Optional.of(AGENT),
+                List.of(OTHER), Optional.empty());
+    }
+
+    private <T> T tx(dev.sigil.server.datastore.Datastore.SqlWork<T> work) {
+        return datastore.inTransaction(work);
+    }
+
+    private Lease insert(Lease lease) {
+        datastore.inTransaction(connection -> {
+            store.insert(connection, lease);
+            return null;
+        });
+        return lease;
+    }
+
+    @Test
+    void insertedLeaseIsFoundWithEveryField() {
+        Lease lease = insert(lease(HOLDER, Optional.of("task-1"), LeaseState.PENDING));
+        assertThat(store.find(lease.id())).contains(lease);
+        assertThat(store.find(LeaseId.random())).isEmpty();
+    }
+
+    @Test
+    void pendingLeaseIsActivatedOnceWithDetailsAndLeakHash() {
+        Lease lease = insert(lease(HOLDER, Optional.empty(), LeaseState.PENDING));
+        assertThat(this.<Boolean>tx(c -> store.activate(c, lease.id(), Map.of("role", "r1"), "k1:abc"))).as("transition").isTrue();
+        assertThat(this.<Boolean>tx(c -> store.activate(c, lease.id(), Map.of(), "k1:def"))).as("transition").isFalse();
+        Lease active = store.find(lease.id()).orElseThrow();
+        assertThat(active.state()).isEqualTo(LeaseState.ACTIVE);
+        assertThat(active.details()).containsEntry("role", "r1");
+        assertThat(store.findByLeakHash(List.of("k1:abc"))).extracting(Lease::id).containsExactly(lease.id());
+    }
+
+    @Test
+    void filtersSelectByHolderTaskAgentBrokerPrefixAndState() {
+        Lease a = insert(lease(HOLDER, Optional.of("task-1"), LeaseState.ACTIVE));
+        Lease b = insert(lease(OTHER, Optional.of("task-2"), LeaseState.ACTIVE));
+        assertThat(store.list(LeaseFilter.all().withHolder(HOLDER), 10)).extracting(Lease::id).containsExactly(a.id());
+        assertThat(store.list(LeaseFilter.all().withTask("task-2"), 10)).extracting(Lease::id).containsExactly(b.id());
+        assertThat(store.list(LeaseFilter.all().withAgent(AGENT), 10)).hasSize(2);
+        assertThat(store.list(LeaseFilter.all().withBroker("other"), 10)).isEmpty();
+        assertThat(store.list(LeaseFilter.all().withPrefix(a.id().value().substring(0, 10)), 10)).extracting(Lease::id)
+                .containsExactly(a.id());
+        assertThat(store.list(LeaseFilter.all().withState(LeaseState.REVOKED), 10)).isEmpty();
+        assertThatThrownBy(() -> LeaseFilter.all().withPrefix("ab")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'ab'");
+    }
+
+    @Test
+    void revocationGoesThroughRevokingToRevokedExactlyOnce() {
+        Lease lease = insert(lease(HOLDER, Optional.empty(), LeaseState.ACTIVE));
+        Instant now = clock.instant();
+        List<Lease> marked = tx(c -> store.markRevoking(c, LeaseFilter.all().withHolder(HOLDER), "admin", now));
+        assertThat(marked)
+                .extracting(Lease::id).containsExactly(lease.id());
+        List<Lease> again = tx(c -> store.markRevoking(c, LeaseFilter.all().withHolder(HOLDER), "again", now));
+        assertThat(again).isEmpty();
+        assertThat(store.dueForRevocation(now, 10)).extracting(Lease::id).containsExactly(lease.id());
+
+        store.recordFailure(lease.id(), 1, "backend down", now.plusSeconds(1));
+        assertThat(store.dueForRevocation(now, 10)).isEmpty();
+        Lease failing = store.find(lease.id()).orElseThrow();
+        assertThat(failing.revocation().orElseThrow().attempts()).isEqualTo(1);
+        assertThat(failing.revocation().orElseThrow().lastError()).contains("backend down");
+        assertThat(store.failingRevocations()).isEqualTo(1);
+        assertThat(store.retryAllNow(now)).isEqualTo(1);
+        assertThat(store.dueForRevocation(now, 10)).hasSize(1);
+
+        assertThat(this.<Boolean>tx(c -> store.markRevoked(c, lease.id(), now))).as("transition").isTrue();
+        assertThat(this.<Boolean>tx(c -> store.markRevoked(c, lease.id(), now))).as("transition").isFalse();
+        assertThat(store.find(lease.id()).orElseThrow().state()).isEqualTo(LeaseState.REVOKED);
+        assertThat(store.countByState()).containsEntry(LeaseState.REVOKED, 1L).containsEntry(LeaseState.ACTIVE, 0L);
+        assertThat(this.<Boolean>tx(c -> store.reopen(c, lease.id(), "still granted", now))).as("transition").isTrue();
+        assertThat(store.find(lease.id()).orElseThrow().state()).isEqualTo(LeaseState.REVOKING);
+    }
+
+    @Test
+    void renewStaysWithinTheMaximumExpiry() {
+        Lease lease = insert(lease(HOLDER, Optional.empty(), LeaseState.ACTIVE));
+        assertThat(this.<Boolean>tx(c -> store.renew(c, lease.id(), lease.maxExpiresAt()))).as("transition").isTrue();
+        assertThat(this.<Boolean>tx(c -> store.renew(c, lease.id(), lease.maxExpiresAt().plusSeconds(1)))).as("transition").isFalse();
+        assertThat(store.find(lease.id()).orElseThrow().expiresAt()).isEqualTo(lease.maxExpiresAt());
+    }
+
+    @Test
+    void expiredAndStalePendingLeasesAreListed() {
+        Lease active = insert(lease(HOLDER, Optional.empty(), LeaseState.ACTIVE));
+        Lease pending = insert(lease(HOLDER, Optional.empty(), LeaseState.PENDING));
+        assertThat(store.expired(clock.instant(), 10)).isEmpty();
+        clock.advance(Duration.ofMinutes(10));
+        assertThat(store.expired(clock.instant(), 10)).extracting(Lease::id).containsExactly(active.id());
+        assertThat(store.pendingSince(clock.instant(), 10)).extracting(Lease::id).containsExactly(pending.id());
+    }
+}
