@@ -13,10 +13,17 @@ import dev.sigil.server.status.TokenStatusRegistry;
 final class AuthorityPublicMaterial implements PublicMaterial {
     private final Authority authority;
     private final TokenStatusRegistry statuses;
+    private final Optional<String> sshUserCa;
 
-    AuthorityPublicMaterial(Authority authority, TokenStatusRegistry statuses) {
+    AuthorityPublicMaterial(Authority authority, TokenStatusRegistry statuses, Optional<String> sshUserCa) {
         this.authority = authority;
         this.statuses = statuses;
+        this.sshUserCa = sshUserCa;
+    }
+
+    @Override
+    public Optional<String> sshUserCaPublicKey() {
+        return sshUserCa;
     }
 
     @Override

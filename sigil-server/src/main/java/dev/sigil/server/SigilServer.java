@@ -39,6 +39,8 @@ import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.task.TaskRoutes;
 import dev.sigil.server.task.TaskStore;
 import dev.sigil.server.token.IssuedTokens;
+import dev.sigil.server.token.TokenBroker;
+import dev.sigil.server.credential.ssh.SshBroker;
 import dev.sigil.server.status.TokenStatusRegistry;
 import dev.sigil.server.drift.DriftGates;
 import dev.sigil.server.token.TokenEndpoint;
@@ -194,18 +196,27 @@ public final class SigilServer implements AutoCloseable {
         AttestedSubjects evidence = new AttestedSubjects(entries, agents);
         java.util.List<ConfiguredBroker> brokers = new java.util.ArrayList<>(Brokers.create(config.brokers(), keys, clock));
         brokers.addAll(extraBrokers);
+        ServerConfig.TokenEndpointSettings tokenConfig = config.tokenEndpoint();
+        brokers.add(new ConfiguredBroker(new TokenBroker(datastore, issuedTokens, clock), tokenConfig.defaultTtl(),
+                tokenConfig.defaultTtl()));
+        for (ConfiguredBroker configured : brokers) {
+            if (configured.broker() instanceof AutoCloseable closeable) {
+                resources.push(closeable);
+            }
+        }
+        Optional<String> sshUserCa = brokers.stream().map(ConfiguredBroker::broker).filter(SshBroker.class::isInstance)
+                .map(broker -> ((SshBroker) broker).caPublicKey()).findFirst();
         LeaseService leases = new LeaseService(new LeaseService.Dependencies(LeaseStore.create(datastore), datastore, audit, policy,
                 tasks::find, evidence, holder -> LeaseWiring.agentOf(entries, holder), secretHasher::keyedHash, brokers, clock));
         leaseHolder[0] = leases;
         // Before any request: interrupted grants and revocations from a previous run are finished first.
         leases.revoker().reconcile();
         resources.push(leases.revoker().start());
-        ServerConfig.TokenEndpointSettings tokenConfig = config.tokenEndpoint();
         String issuerUrl = config.jwtIssuer().toString();
         TokenSettings tokenSettings = new TokenSettings(issuerUrl,
                 tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl());
         DriftGates driftGates = new DriftGates(datastore, clock);
-        TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, statuses,
+        TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, statuses, leases.store(),
                 (holder, issuedAt) -> driftGates.refusesGrant(holder, issuedAt).map(DriftGates::reason), datastore, audit, clock,
                 secretHasher::keyedHash, evidence);
         LeakResponse leaks = new LeakResponse(leases, audit, secretHasher::keyedHash, LeaseWiring.banning(entries),
@@ -244,7 +255,7 @@ public final class SigilServer implements AutoCloseable {
             BundleEndpoint endpoint = BundleEndpoint.create(
                     BundleEndpoint.Options.of(new InetSocketAddress(settings.address(), settings.port()),
                             settings.refreshHint(), config.jwtIssuer()),
-                    tls, new AuthorityPublicMaterial(authority, statuses));
+                    tls, new AuthorityPublicMaterial(authority, statuses, sshUserCa));
             endpoint.start();
             resources.push(endpoint);
             bundleEndpoint = Optional.of(endpoint);

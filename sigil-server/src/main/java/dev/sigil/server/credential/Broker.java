@@ -63,4 +63,15 @@ public interface Broker {
      * puts in {@link CredentialSecret#leakKey()}, or empty when it cannot be one of this broker's.
      */
     Optional<String> leakKey(String reported);
+
+    /**
+     * True when the backend credential ends at its lease's expiry by itself and nothing remains to
+     * remove (a signed token's {@code exp}, a certificate's validity): the expiry reaper then closes the
+     * lease as revoked without calling {@link #revoke} and without a per-lease audit record (the grant's
+     * record already holds the expiry). False (the default) when something outlives the expiry in the
+     * backend, such as a database role's open sessions.
+     */
+    default boolean expiresByItself() {
+        return false;
+    }
 }

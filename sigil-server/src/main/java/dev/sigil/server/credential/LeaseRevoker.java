@@ -130,6 +130,11 @@ public final class LeaseRevoker {
     public int reapExpired() {
         Instant now = clock.instant();
         int reaped = 0;
+        for (ConfiguredBroker configured : brokers.values()) {
+            if (configured.broker().expiresByItself()) {
+                reaped += store.closeExpired(configured.name(), now);
+            }
+        }
         for (Lease lease : store.expired(now, BATCH)) {
             reaped += datastore.inTransaction(connection ->
                     markRevoking(connection, LeaseFilter.all().withId(lease.id()).withState(LeaseState.ACTIVE), "expired", ACTOR)).size();

@@ -65,6 +65,9 @@ public interface LeaseStore {
     /** Active leases expired at {@code now}. */
     List<Lease> expired(Instant now, int limit);
 
+    /** Closes {@code broker}'s expired active leases as revoked (reason {@code expired}) in one statement; returns how many. */
+    int closeExpired(String broker, Instant now);
+
     /** Pending leases issued before {@code before} (grants that were interrupted). */
     List<Lease> pendingSince(Instant before, int limit);
 

@@ -163,6 +163,13 @@ final class SqlLeaseStore implements LeaseStore {
     }
 
     @Override
+    public int closeExpired(String broker, Instant now) {
+        return datastore.inTransaction(connection -> update(connection, "UPDATE leases SET state = 'revoked', revoke_reason = 'expired', "
+                + "revoke_requested_at = ?, revoked_at = ? WHERE broker = ? AND state = 'active' AND expires_at <= ?",
+                now.toEpochMilli(), now.toEpochMilli(), broker, now.toEpochMilli()));
+    }
+
+    @Override
     public List<Lease> pendingSince(Instant before, int limit) {
         return datastore.read(connection -> query(connection, "SELECT * FROM leases WHERE state = 'pending' AND issued_at < ? "
                 + "ORDER BY issued_at, id LIMIT " + limit, List.of(before.toEpochMilli())));

@@ -71,6 +71,7 @@ public final class IssuedTokens {
             update.setString(2, jti);
             boolean revoked = update.executeUpdate() > 0;
             TokenStatusRegistry.invalidate(connection, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, at);
+            closeLease(connection, jti, at);
             return revoked;
         }
     }
@@ -100,7 +101,25 @@ public final class IssuedTokens {
             update.executeUpdate();
         }
         TokenStatusRegistry.invalidateHolder(connection, dev.sigil.core.spiffeid.SpiffeId.parse(holder), at);
+        for (String jti : jtis) {
+            closeLease(connection, jti, at);
+        }
         return jtis;
+    }
+
+    /**
+     * Closes the token's lease (broker {@code token}, id = jti) as revoked, so lease lists agree with
+     * the registry whichever way the token was revoked (idempotent; a lease being revoked through the
+     * lease service is left to it).
+     */
+    private static void closeLease(Connection connection, String jti, Instant at) throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE leases SET state = 'revoked', "
+                + "revoke_reason = 'token revoked', revoke_requested_at = ?, revoked_at = ? WHERE id = ? AND broker = 'token' AND state = 'active'")) {
+            update.setLong(1, at.toEpochMilli());
+            update.setLong(2, at.toEpochMilli());
+            update.setString(3, jti);
+            update.executeUpdate();
+        }
     }
 
     /**

@@ -6,6 +6,10 @@ import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.status.StatusRef;
+import dev.sigil.server.credential.Lease;
+import dev.sigil.server.credential.LeaseId;
+import dev.sigil.server.credential.LeaseState;
+import dev.sigil.server.credential.LeaseStore;
 import dev.sigil.server.status.TokenStatusRegistry;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.policy.Decision;
@@ -16,7 +20,6 @@ import dev.sigil.server.task.TaskStore;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -57,7 +60,6 @@ final class TokenExchange {
     private static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}");
     private static final int MAX_SCOPES = 32;
     private static final int MAX_TARGET = 512;
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
 
     private final TokenSettings settings;
@@ -67,6 +69,7 @@ final class TokenExchange {
     private final TaskStore tasks;
     private final IssuedTokens issued;
     private final TokenStatusRegistry statuses;
+    private final LeaseStore leases;
     private final GrantGate gate;
     private final AuditTrail audit;
     private final Clock clock;
@@ -76,7 +79,7 @@ final class TokenExchange {
     private final ObjectMapper json = new ObjectMapper();
 
     TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
-                  IssuedTokens issued, TokenStatusRegistry statuses, GrantGate gate, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
+                  IssuedTokens issued, TokenStatusRegistry statuses, LeaseStore leases, GrantGate gate, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
                   SubjectEvidence evidence) {
         this.tokenHasher = tokenHasher;
         this.evidence = evidence;
@@ -87,6 +90,7 @@ final class TokenExchange {
         this.tasks = tasks;
         this.issued = issued;
         this.statuses = statuses;
+        this.leases = leases;
         this.gate = gate;
         this.audit = audit;
         this.clock = clock;
@@ -235,9 +239,9 @@ final class TokenExchange {
                     subject, details, forSubject.reasons());
         }
 
-        byte[] jtiBytes = new byte[16];
-        RANDOM.nextBytes(jtiBytes);
-        String jti = BASE64URL.encodeToString(jtiBytes);
+        // The jti is also the token's lease id (120 random bits), so lease commands address the token.
+        LeaseId leaseId = LeaseId.random();
+        String jti = leaseId.value();
         Optional<String> x5t = caller.clientCertificate().map(TokenExchange::thumbprint);
         String scope = String.join(" ", granted);
         Map<String, Object> claims = new LinkedHashMap<>();
@@ -267,12 +271,20 @@ final class TokenExchange {
         IssuedTokens.Row row = new IssuedTokens.Row(jti, subject.toString(), audience, scope, task.map(Task::id), x5t,
                 issuedAt, expiresAt, Optional.empty());
         Instant finalExpiresAt = expiresAt;
+        Map<String, String> leaseDetails = new LinkedHashMap<>();
+        leaseDetails.put("jti", jti);
+        if (!scope.isEmpty()) {
+            leaseDetails.put("scope", scope);
+        }
+        Lease lease = new Lease(leaseId, TokenBroker.TYPE, subject, task.map(Task::id), audience, issuedAt, expiresAt, expiresAt,
+                LeaseState.ACTIVE, leaseDetails, Optional.of(details.get("token_hmac")), Optional.empty(), chain, Optional.empty());
         // Registry row and audit record commit together (no record, no token), group-committed with
         // concurrent exchanges so the durable commit is shared.
         audit.append(AuditEvent.success(subject.toString(), "token.exchange", subject.toString(), details),
                 connection -> {
                     issued.insert(connection, row);
                     statuses.record(connection, status, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, subject, finalExpiresAt);
+                    leases.insert(connection, lease);
                 });
 
         Map<String, Object> response = new LinkedHashMap<>();

@@ -20,7 +20,7 @@ public final class TokenService {
     final JwtSvidVerifier verifier;
 
     public TokenService(TokenSettings settings, Authority authority, PolicyEngine policy, TaskStore tasks, IssuedTokens issued,
-                        dev.sigil.server.status.TokenStatusRegistry statuses, GrantGate gate,
+                        dev.sigil.server.status.TokenStatusRegistry statuses, dev.sigil.server.credential.LeaseStore leases, GrantGate gate,
                         Datastore datastore, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
                         SubjectEvidence evidence) {
         Objects.requireNonNull(policy, "policy");
@@ -28,7 +28,7 @@ public final class TokenService {
         this.clock = Objects.requireNonNull(clock, "clock");
         JwtSvidVerifier verifier = new JwtSvidVerifier(authority::bundle, clock);
         this.verifier = verifier;
-        this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, statuses, gate, audit, clock,
+        this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, statuses, leases, gate, audit, clock,
                 tokenHasher, evidence);
         this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock);
     }

@@ -110,6 +110,41 @@ class TokenStatusListTest {
     }
 
     @Test
+    void accessTokensAreLeasesThatTheLeaseCommandsListAndRevoke() throws Exception {
+        String accessToken = exchange();
+        String jti = SignedJWT.parse(accessToken).getJWTClaimsSet().getJWTID();
+        RawHttp.Reply shown = RawHttp.unix(server.admin().socketPath(), "GET", "/v1/leases/" + jti);
+        assertThat(shown.status()).as(shown.body()).isEqualTo(200);
+        JsonNode lease = JSON.readTree(shown.body());
+        assertThat(lease.path("broker").asText()).isEqualTo("token");
+        assertThat(lease.path("state").asText()).isEqualTo("active");
+        assertThat(lease.path("holder").asText()).isEqualTo(WEB);
+        assertThat(shown.body()).doesNotContain(accessToken);
+
+        RawHttp.Reply revoked = RawHttp.unix(server.admin().socketPath(), "POST", "/v1/leases/revoke", "application/json",
+                ("{\"id\": \"" + jti + "\"}").getBytes(StandardCharsets.UTF_8));
+        assertThat(revoked.status()).as(revoked.body()).isEqualTo(200);
+        assertThat(introspectActive(accessToken)).isFalse();
+        JsonNode status = JSON.readTree(SignedJWT.parse(accessToken).getJWTClaimsSet().toString()).path("status").path("status_list");
+        long deadline = System.nanoTime() + Duration.ofMillis(1_500).toNanos();
+        while (!bit(status.path("uri").asText(), status.path("idx").asLong()) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(bit(status.path("uri").asText(), status.path("idx").asLong())).isTrue();
+    }
+
+    @Test
+    void revokingATokenThroughTheTokenServiceClosesItsLease() throws Exception {
+        String accessToken = exchange();
+        String jti = SignedJWT.parse(accessToken).getJWTClaimsSet().getJWTID();
+        assertThat(RawHttp.unix(server.admin().socketPath(), "POST", "/v1/tokens/revoke", "application/json",
+                ("{\"jti\": \"" + jti + "\"}").getBytes(StandardCharsets.UTF_8)).status()).isEqualTo(200);
+
+        JsonNode lease = JSON.readTree(RawHttp.unix(server.admin().socketPath(), "GET", "/v1/leases/" + jti).body());
+        assertThat(lease.path("state").asText()).isEqualTo("revoked");
+    }
+
+    @Test
     void jwtSvidsCarryAStatusClaimOnAServedList() throws Exception {
         RawHttp.Reply minted = RawHttp.unix(server.admin().socketPath(), "POST", "/v1/svids/jwt", "application/json",
                 ("{\"spiffe_id\": \"" + WEB + "\", \"audience\": [\"" + API + "\"]}").getBytes(StandardCharsets.UTF_8));

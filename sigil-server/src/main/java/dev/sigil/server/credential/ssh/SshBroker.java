@@ -210,6 +210,12 @@ public final class SshBroker implements Broker {
     }
 
     /** A pasted certificate line ({@code type base64 [comment]}) or bare base64 to the certificate's base64 blob. */
+    /** A certificate is useless after its validity; nothing is left to revoke at expiry. */
+    @Override
+    public boolean expiresByItself() {
+        return true;
+    }
+
     @Override
     public Optional<String> leakKey(String reported) {
         if (reported == null || reported.length() > 64 * 1024) {
