@@ -206,8 +206,10 @@ public final class SigilServer implements AutoCloseable {
         }
         Optional<String> sshUserCa = brokers.stream().map(ConfiguredBroker::broker).filter(SshBroker.class::isInstance)
                 .map(broker -> ((SshBroker) broker).caPublicKey()).findFirst();
+        DriftGates driftGates = new DriftGates(datastore, clock);
         LeaseService leases = new LeaseService(new LeaseService.Dependencies(LeaseStore.create(datastore), datastore, audit, policy,
-                tasks::find, evidence, holder -> LeaseWiring.agentOf(entries, holder), secretHasher::keyedHash, brokers, clock));
+                tasks::find, evidence, holder -> LeaseWiring.agentOf(entries, holder), secretHasher::keyedHash, brokers, clock,
+                holder -> driftGates.refusesRenewal(holder).map(DriftGates::reason)));
         leaseHolder[0] = leases;
         // Before any request: interrupted grants and revocations from a previous run are finished first.
         leases.revoker().reconcile();
@@ -215,7 +217,6 @@ public final class SigilServer implements AutoCloseable {
         String issuerUrl = config.jwtIssuer().toString();
         TokenSettings tokenSettings = new TokenSettings(issuerUrl,
                 tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl());
-        DriftGates driftGates = new DriftGates(datastore, clock);
         TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, statuses, leases.store(),
                 (holder, issuedAt) -> driftGates.refusesGrant(holder, issuedAt).map(DriftGates::reason), datastore, audit, clock,
                 secretHasher::keyedHash, evidence);

@@ -54,8 +54,17 @@ public final class LeaseService {
     public record Dependencies(LeaseStore store, Datastore datastore, AuditTrail audit, PolicyEngine policy,
                                Function<String, Optional<Task>> tasks, SubjectEvidence evidence,
                                Function<SpiffeId, Optional<SpiffeId>> agentOf, UnaryOperator<String> leakHasher,
-                               List<ConfiguredBroker> brokers, Clock clock) {
+                               List<ConfiguredBroker> brokers, Clock clock, Function<SpiffeId, Optional<String>> renewalRefusal) {
+        /** Without a renewal gate: every active lease may be renewed within its bounds. */
+        public Dependencies(LeaseStore store, Datastore datastore, AuditTrail audit, PolicyEngine policy,
+                            Function<String, Optional<Task>> tasks, SubjectEvidence evidence,
+                            Function<SpiffeId, Optional<SpiffeId>> agentOf, UnaryOperator<String> leakHasher,
+                            List<ConfiguredBroker> brokers, Clock clock) {
+            this(store, datastore, audit, policy, tasks, evidence, agentOf, leakHasher, brokers, clock, holder -> Optional.empty());
+        }
+
         public Dependencies {
+            Objects.requireNonNull(renewalRefusal, "renewalRefusal");
             Objects.requireNonNull(store, "store");
             Objects.requireNonNull(datastore, "datastore");
             Objects.requireNonNull(audit, "audit");
@@ -266,6 +275,10 @@ public final class LeaseService {
         ConfiguredBroker configured = brokers.get(lease.broker());
         if (configured == null) {
             throw new LeaseException.Unavailable("broker '" + lease.broker() + "' of lease " + id + " is not configured", null);
+        }
+        Optional<String> refused = deps.renewalRefusal().apply(lease.holder());
+        if (refused.isPresent()) {
+            throw new LeaseException.Denied(refused.get());
         }
         Instant now = deps.clock().instant().truncatedTo(ChronoUnit.SECONDS);
         Duration wanted = ttl.orElse(configured.defaultTtl());

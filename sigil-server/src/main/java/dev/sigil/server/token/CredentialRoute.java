@@ -30,15 +30,22 @@ final class CredentialRoute {
     private final LeaseService leases;
     private final JwtSvidVerifier verifier;
     private final TokenSettings settings;
+    private final GrantGate gate;
 
-    CredentialRoute(LeaseService leases, JwtSvidVerifier verifier, TokenSettings settings) {
+    CredentialRoute(LeaseService leases, JwtSvidVerifier verifier, TokenSettings settings, GrantGate gate) {
         this.leases = leases;
+        this.gate = gate;
         this.verifier = verifier;
         this.settings = settings;
     }
 
     String issue(String body, Caller caller) {
-        SpiffeId holder = holder(caller);
+        Proof proof = holder(caller);
+        SpiffeId holder = proof.holder();
+        Optional<String> gated = gate.refusal(holder, proof.issuedAt());
+        if (gated.isPresent()) {
+            throw OAuthException.accessDenied(gated.get());
+        }
         JsonNode json;
         try {
             json = JSON.readTree(body);
@@ -94,11 +101,17 @@ final class CredentialRoute {
         }
     }
 
-    private SpiffeId holder(Caller caller) {
+    /** Who the caller proved to be, and when the credential it proved it with was minted. */
+    private record Proof(SpiffeId holder, java.time.Instant issuedAt) {}
+
+    private Proof holder(Caller caller) {
         if (caller.bearer().isPresent()) {
             SpiffeId subject;
+            java.time.Instant issuedAt;
             try {
-                subject = verifier.verify(caller.bearer().get(), "bearer token", Set.of(settings.audience())).subject();
+                JwtSvidVerifier.Verified verified = verifier.verify(caller.bearer().get(), "bearer token", Set.of(settings.audience()));
+                subject = verified.subject();
+                issuedAt = TokenExchange.issuedAt(verified);
             } catch (OAuthException e) {
                 throw OAuthException.invalidClient(e.getMessage());
             }
@@ -106,10 +119,12 @@ final class CredentialRoute {
                 throw OAuthException.invalidRequest("the client certificate's spiffe id " + caller.mtlsId().get()
                         + " differs from the bearer jwt-svid's " + subject);
             }
-            return subject;
+            return new Proof(subject, issuedAt);
         }
-        return caller.mtlsId().orElseThrow(() -> OAuthException.invalidClient(
+        SpiffeId id = caller.mtlsId().orElseThrow(() -> OAuthException.invalidClient(
                 "authenticate with a jwt-svid bearer token (audience " + settings.audience() + ") or an x509-svid over mutual tls"));
+        return new Proof(id, caller.clientCertificate().orElseThrow().getNotBefore().toInstant()
+                .plus(dev.sigil.server.authority.Authority.X509_BACKDATE));
     }
 
     private static Optional<String> text(JsonNode json, String field) {

@@ -60,7 +60,7 @@ public final class TokenEndpoint implements AutoCloseable {
         connector.setIdleTimeout(30_000);
         server.addConnector(connector);
         server.setHandler(new TokenHandler(service, bundle,
-                leases.map(l -> new CredentialRoute(l, service.verifier, service.settings))));
+                leases.map(l -> new CredentialRoute(l, service.verifier, service.settings, service.gate))));
         TokenEndpoint endpoint = new TokenEndpoint(address, server, connector);
         try {
             server.start();

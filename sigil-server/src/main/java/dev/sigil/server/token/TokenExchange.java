@@ -97,7 +97,7 @@ final class TokenExchange {
     }
 
     /** When the JWT-SVID was minted ({@code iat}); without {@code iat}, the epoch, so any gate refuses it (fail closed). */
-    private static Instant issuedAt(JwtSvidVerifier.Verified verified) {
+    static Instant issuedAt(JwtSvidVerifier.Verified verified) {
         java.util.Date iat = verified.claims().getIssueTime();
         return iat == null ? Instant.EPOCH : iat.toInstant();
     }

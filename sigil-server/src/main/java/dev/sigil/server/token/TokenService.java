@@ -18,6 +18,7 @@ public final class TokenService {
     final TokenIntrospection introspection;
     final Clock clock;
     final JwtSvidVerifier verifier;
+    final GrantGate gate;
 
     public TokenService(TokenSettings settings, Authority authority, PolicyEngine policy, TaskStore tasks, IssuedTokens issued,
                         dev.sigil.server.status.TokenStatusRegistry statuses, dev.sigil.server.credential.LeaseStore leases, GrantGate gate,
@@ -28,6 +29,7 @@ public final class TokenService {
         this.clock = Objects.requireNonNull(clock, "clock");
         JwtSvidVerifier verifier = new JwtSvidVerifier(authority::bundle, clock);
         this.verifier = verifier;
+        this.gate = gate;
         this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, statuses, leases, gate, audit, clock,
                 tokenHasher, evidence);
         this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock);
