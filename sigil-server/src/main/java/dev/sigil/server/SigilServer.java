@@ -43,6 +43,7 @@ import dev.sigil.server.token.TokenBroker;
 import dev.sigil.server.credential.ssh.SshBroker;
 import dev.sigil.server.status.TokenStatusRegistry;
 import dev.sigil.server.drift.DriftGates;
+import dev.sigil.server.drift.RegistrationRevocations;
 import dev.sigil.server.token.TokenEndpoint;
 import dev.sigil.server.token.TokenRoutes;
 import dev.sigil.server.token.TokenService;
@@ -220,6 +221,10 @@ public final class SigilServer implements AutoCloseable {
         TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, statuses, leases.store(),
                 (holder, issuedAt) -> driftGates.refusesGrant(holder, issuedAt).map(DriftGates::reason), datastore, audit, clock,
                 secretHasher::keyedHash, evidence);
+        // A gate must outlive every SVID issued before it; no X.509-SVID outlives its CA.
+        Duration gateLifetime = config.ca().ttl();
+        RegistrationRevocations registrationRevocations = new RegistrationRevocations(entries, agents, leases, issuedTokens, driftGates,
+                datastore, audit, clock, gateLifetime);
         LeakResponse leaks = new LeakResponse(leases, audit, secretHasher::keyedHash, LeaseWiring.banning(entries),
                 LeaseWiring.tokenLeaks(audit, secretHasher, tokens));
 
@@ -303,6 +308,7 @@ public final class SigilServer implements AutoCloseable {
                     statuses.pruneExpired(expiredBefore);
                 }
                 driftGates.reload();
+                registrationRevocations.tick();
             } catch (RuntimeException e) {
                 LOG.error("periodic maintenance failed; retrying in {}s: {}", TICK.toSeconds(), e.getMessage(), e);
             }

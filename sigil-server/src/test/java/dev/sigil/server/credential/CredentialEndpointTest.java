@@ -110,6 +110,28 @@ class CredentialEndpointTest {
     }
 
     @Test
+    void deletingTheHoldersEntryRevokesItsLeasesWithinATick() throws Exception {
+        start();
+        RawHttp.Reply entry = admin("POST", "/v1/entries", "{\"spiffe_id\": \"" + WORKLOAD + "\", "
+                + "\"parent_id\": \"spiffe://example.org/sigil/agent/join_token/n1\", "
+                + "\"selectors\": [{\"type\": \"unix\", \"value\": \"uid:1000\"}], \"owner\": \"team-a\"}");
+        assertThat(entry.status()).as(entry.body()).isEqualTo(201);
+        String entryId = JSON.readTree(entry.body()).path("id").asText();
+        JsonNode issued = JSON.readTree(request("{\"broker\":\"fake\",\"resource\":\"db1\"}", Optional.of(jwtSvid())).body());
+        String id = issued.path("lease_id").asText();
+        assertThat(admin("GET", "/v1/leases/" + id, null).body()).contains("spiffe://example.org/sigil/agent/join_token/n1");
+
+        assertThat(admin("DELETE", "/v1/entries/" + entryId, null).status()).isEqualTo(204);
+
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (backend.holds(LeaseId.parse(id)) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(backend.holds(LeaseId.parse(id))).as("backend credential after the entry was deleted").isFalse();
+        assertThat(admin("GET", "/v1/audit?action=identity.withdraw", null).body()).contains(WORKLOAD.toString());
+    }
+
+    @Test
     void leakedPasswordRevokesItsLeaseAtOnce() throws Exception {
         start();
         JsonNode issued = JSON.readTree(request("{\"broker\":\"fake\",\"resource\":\"db2\"}", Optional.of(jwtSvid())).body());
