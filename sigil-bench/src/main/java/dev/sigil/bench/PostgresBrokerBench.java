@@ -48,7 +48,7 @@ import org.postgresql.util.PasswordUtil;
  */
 public final class PostgresBrokerBench {
     private static final SpiffeId HOLDER = SpiffeId.parse("spiffe://bench.test/billing/report-job");
-    private static final String ADMIN_PASSWORD = "bench-admin-password";
+    static final String ADMIN_PASSWORD = "bench-admin-password";
 
     /** Round-trip time of the current grant, added up by the broker's timing hook on the calling thread. */
     private static final ThreadLocal<long[]> ROUND_TRIPS = ThreadLocal.withInitial(() -> new long[2]);
@@ -193,7 +193,7 @@ public final class PostgresBrokerBench {
     }
 
     /** The setup the docs describe, as the superuser: a read-only group and the broker's admin role. */
-    private static void setUp(PostgresServer.Database database) throws SQLException {
+    static void setUp(PostgresServer.Database database) throws SQLException {
         try (Connection connection = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
                 Statement statement = connection.createStatement()) {
             statement.execute("CREATE ROLE reports_read NOLOGIN");
