@@ -218,7 +218,7 @@ public final class SigilServer implements AutoCloseable {
         String issuerUrl = config.jwtIssuer().toString();
         TokenSettings tokenSettings = new TokenSettings(issuerUrl,
                 tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl());
-        TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, statuses, leases.store(),
+        TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, statuses, leases,
                 (holder, issuedAt) -> driftGates.refusesGrant(holder, issuedAt).map(DriftGates::reason), datastore, audit, clock,
                 secretHasher::keyedHash, evidence);
         // A gate must outlive every SVID issued before it; no X.509-SVID outlives its CA.

@@ -10,6 +10,8 @@ import dev.sigil.server.credential.Lease;
 import dev.sigil.server.credential.LeaseId;
 import dev.sigil.server.credential.LeaseState;
 import dev.sigil.server.credential.LeaseStore;
+import dev.sigil.server.credential.LeaseService;
+import dev.sigil.server.credential.LeaseException;
 import dev.sigil.server.status.TokenStatusRegistry;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.policy.Decision;
@@ -56,6 +58,8 @@ final class TokenExchange {
     static final String GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
     static final String JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt";
     static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+    /** {@code requested_token_type} prefix for a brokered credential: {@code ...:credential:<broker>} (e.g. {@code postgresql}). */
+    static final String CREDENTIAL_TYPE_PREFIX = "urn:sigil:params:oauth:token-type:credential:";
     static final String ACTION = "token:exchange";
     private static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}");
     private static final int MAX_SCOPES = 32;
@@ -69,7 +73,8 @@ final class TokenExchange {
     private final TaskStore tasks;
     private final IssuedTokens issued;
     private final TokenStatusRegistry statuses;
-    private final LeaseStore leases;
+    private final LeaseStore leaseStore;
+    private final Optional<LeaseService> leases;
     private final GrantGate gate;
     private final AuditTrail audit;
     private final Clock clock;
@@ -79,7 +84,7 @@ final class TokenExchange {
     private final ObjectMapper json = new ObjectMapper();
 
     TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
-                  IssuedTokens issued, TokenStatusRegistry statuses, LeaseStore leases, GrantGate gate, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
+                  IssuedTokens issued, TokenStatusRegistry statuses, LeaseStore leaseStore, Optional<LeaseService> leases, GrantGate gate, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
                   SubjectEvidence evidence) {
         this.tokenHasher = tokenHasher;
         this.evidence = evidence;
@@ -90,6 +95,7 @@ final class TokenExchange {
         this.tasks = tasks;
         this.issued = issued;
         this.statuses = statuses;
+        this.leaseStore = leaseStore;
         this.leases = leases;
         this.gate = gate;
         this.audit = audit;
@@ -97,6 +103,32 @@ final class TokenExchange {
     }
 
     /** When the JWT-SVID was minted ({@code iat}); without {@code iat}, the epoch, so any gate refuses it (fail closed). */
+    /**
+     * A brokered credential through token exchange: the same lease as {@code POST /v1/credentials}
+     * (policy action {@code credential:issue}, lease, audit), answered in RFC 8693 form: the
+     * credential's fields as a JSON object string in {@code access_token}, {@code issued_token_type}
+     * the requested type, {@code token_type} {@code N_A}, plus {@code lease_id}.
+     */
+    private String brokered(String type, SpiffeId subject, boolean mutualTls, List<SpiffeId> chain, String resource,
+                            Optional<String> taskId) {
+        LeaseService service = leases.orElseThrow(() -> OAuthException.invalidRequest("this server has no credential brokers"));
+        String broker = type.substring(CREDENTIAL_TYPE_PREFIX.length());
+        LeaseService.Issued issued;
+        try {
+            issued = service.issue(new LeaseService.IssueRequest(subject, mutualTls, chain, broker, resource, taskId, Optional.empty(),
+                    Map.of()));
+        } catch (LeaseException e) {
+            throw new OAuthException(e.status(), e.error(), e.getMessage());
+        }
+        Map<String, Object> response = new LinkedHashMap<>();
+        response.put("access_token", write(issued.secret().revealToHolder()));
+        response.put("issued_token_type", type);
+        response.put("token_type", "N_A");
+        response.put("expires_in", Math.max(0, Duration.between(clock.instant(), issued.lease().expiresAt()).toSeconds()));
+        response.put("lease_id", issued.lease().id().value());
+        return write(response);
+    }
+
     static Instant issuedAt(JwtSvidVerifier.Verified verified) {
         java.util.Date iat = verified.claims().getIssueTime();
         return iat == null ? Instant.EPOCH : iat.toInstant();
@@ -109,8 +141,9 @@ final class TokenExchange {
             throw new OAuthException(400, "unsupported_grant_type", "grant_type '" + clip(grantType) + "' is not supported; use " + GRANT_TYPE);
         }
         form.get("requested_token_type").ifPresent(type -> {
-            if (!type.equals(ACCESS_TOKEN_TYPE) && !type.equals(JWT_TYPE)) {
-                throw OAuthException.invalidRequest("requested_token_type '" + clip(type) + "' is not supported; use " + ACCESS_TOKEN_TYPE);
+            if (!type.equals(ACCESS_TOKEN_TYPE) && !type.equals(JWT_TYPE) && !type.startsWith(CREDENTIAL_TYPE_PREFIX)) {
+                throw OAuthException.invalidRequest("requested_token_type '" + clip(type) + "' is not supported; use " + ACCESS_TOKEN_TYPE
+                        + " or " + CREDENTIAL_TYPE_PREFIX + "<broker>");
             }
         });
 
@@ -173,6 +206,10 @@ final class TokenExchange {
         }
         if (gated.isPresent()) {
             throw refuse(OAuthException.accessDenied(gated.get()), subject, details, List.of("drift gate"));
+        }
+        Optional<String> requested = form.get("requested_token_type");
+        if (requested.isPresent() && requested.get().startsWith(CREDENTIAL_TYPE_PREFIX)) {
+            return brokered(requested.get(), subject, caller.mtlsId().map(subject::equals).orElse(false), chain, audience, taskId);
         }
 
         Optional<Task> task = Optional.empty();
@@ -284,7 +321,7 @@ final class TokenExchange {
                 connection -> {
                     issued.insert(connection, row);
                     statuses.record(connection, status, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, subject, finalExpiresAt);
-                    leases.insert(connection, lease);
+                    leaseStore.insert(connection, lease);
                 });
 
         Map<String, Object> response = new LinkedHashMap<>();

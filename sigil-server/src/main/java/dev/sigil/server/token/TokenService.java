@@ -21,7 +21,7 @@ public final class TokenService {
     final GrantGate gate;
 
     public TokenService(TokenSettings settings, Authority authority, PolicyEngine policy, TaskStore tasks, IssuedTokens issued,
-                        dev.sigil.server.status.TokenStatusRegistry statuses, dev.sigil.server.credential.LeaseStore leases, GrantGate gate,
+                        dev.sigil.server.status.TokenStatusRegistry statuses, dev.sigil.server.credential.LeaseService leases, GrantGate gate,
                         Datastore datastore, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
                         SubjectEvidence evidence) {
         Objects.requireNonNull(policy, "policy");
@@ -30,7 +30,7 @@ public final class TokenService {
         JwtSvidVerifier verifier = new JwtSvidVerifier(authority::bundle, clock);
         this.verifier = verifier;
         this.gate = gate;
-        this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, statuses, leases, gate, audit, clock,
+        this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, statuses, leases.store(), java.util.Optional.of(leases), gate, audit, clock,
                 tokenHasher, evidence);
         this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock);
     }

@@ -132,6 +132,29 @@ class CredentialEndpointTest {
     }
 
     @Test
+    void tokenExchangeNamingABrokerReturnsTheSameLeasedCredential() throws Exception {
+        start();
+        SSLContext anonymous = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
+        String form = "grant_type=" + java.net.URLEncoder.encode("urn:ietf:params:oauth:grant-type:token-exchange", StandardCharsets.UTF_8)
+                + "&subject_token_type=" + java.net.URLEncoder.encode("urn:ietf:params:oauth:token-type:jwt", StandardCharsets.UTF_8)
+                + "&subject_token=" + jwtSvid() + "&resource=db1&requested_token_type="
+                + java.net.URLEncoder.encode("urn:sigil:params:oauth:token-type:credential:fake", StandardCharsets.UTF_8);
+        RawHttp.Reply reply = RawHttp.tls(anonymous, server.tokenEndpointAddress().orElseThrow(), "POST", "/oauth2/token",
+                "application/x-www-form-urlencoded", form.getBytes(StandardCharsets.UTF_8), Map.of());
+        assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+        JsonNode answer = JSON.readTree(reply.body());
+        assertThat(answer.path("issued_token_type").asText()).isEqualTo("urn:sigil:params:oauth:token-type:credential:fake");
+        assertThat(answer.path("token_type").asText()).isEqualTo("N_A");
+        assertThat(JSON.readTree(answer.path("access_token").asText()).path("password").asText()).isNotEmpty();
+        assertThat(backend.holds(LeaseId.parse(answer.path("lease_id").asText()))).isTrue();
+
+        RawHttp.Reply unknown = RawHttp.tls(anonymous, server.tokenEndpointAddress().orElseThrow(), "POST", "/oauth2/token",
+                "application/x-www-form-urlencoded", form.replace("%3Afake", "%3Avault").getBytes(StandardCharsets.UTF_8), Map.of());
+        assertThat(unknown.status()).as(unknown.body()).isEqualTo(400);
+        assertThat(unknown.body()).contains("vault");
+    }
+
+    @Test
     void leakedPasswordRevokesItsLeaseAtOnce() throws Exception {
         start();
         JsonNode issued = JSON.readTree(request("{\"broker\":\"fake\",\"resource\":\"db2\"}", Optional.of(jwtSvid())).body());
