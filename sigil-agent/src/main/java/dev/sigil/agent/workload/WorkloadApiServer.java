@@ -55,6 +55,7 @@ public final class WorkloadApiServer implements AutoCloseable {
     private final WorkloadApiConfig config;
     private final WorkloadIdentities identities;
     private final CallerAttestor attestor;
+    private final DriftSink driftSink;
     private final Clock clock;
     private final HealthStatusManager health = new HealthStatusManager();
     private EventLoopGroup boss;
@@ -62,10 +63,13 @@ public final class WorkloadApiServer implements AutoCloseable {
     private ExecutorService executor;
     private Server server;
     private WorkloadApiService service;
+    private DriftMonitor monitor;
     private boolean bound;
 
-    private WorkloadApiServer(WorkloadApiConfig config, WorkloadIdentities identities, List<WorkloadAttestor> attestors, Clock clock) {
+    private WorkloadApiServer(WorkloadApiConfig config, WorkloadIdentities identities, List<WorkloadAttestor> attestors,
+                              DriftSink driftSink, Clock clock) {
         this.config = Objects.requireNonNull(config, "config");
+        this.driftSink = Objects.requireNonNull(driftSink, "driftSink");
         this.identities = Objects.requireNonNull(identities, "identities");
         this.attestor = new CallerAttestor(new ProcFs(config.procRoot()), attestors);
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -74,10 +78,20 @@ public final class WorkloadApiServer implements AutoCloseable {
         }
     }
 
-    /** A server that is not listening yet; call {@link #start()}. */
+    /** A server that is not listening yet, discarding drift reports; call {@link #start()}. */
     public static WorkloadApiServer create(WorkloadApiConfig config, WorkloadIdentities identities,
                                            List<WorkloadAttestor> attestors, Clock clock) {
-        return new WorkloadApiServer(config, identities, attestors, clock);
+        return new WorkloadApiServer(config, identities, attestors, DriftSink.discard(), clock);
+    }
+
+    /**
+     * A server that is not listening yet; call {@link #start()}. Served workloads are re-attested every
+     * {@link WorkloadApiConfig#reattestInterval()} (and on change notifications); drifts are withdrawn at
+     * once and handed to {@code driftSink}.
+     */
+    public static WorkloadApiServer create(WorkloadApiConfig config, WorkloadIdentities identities,
+                                           List<WorkloadAttestor> attestors, DriftSink driftSink, Clock clock) {
+        return new WorkloadApiServer(config, identities, attestors, driftSink, clock);
     }
 
     /** Binds the socket and starts serving. */
@@ -93,7 +107,8 @@ public final class WorkloadApiServer implements AutoCloseable {
         boss = new MultiThreadIoEventLoopGroup(1, daemonThreads("sigil-workload-api-accept"), EpollIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(2, daemonThreads("sigil-workload-api-io"), EpollIoHandler.newFactory());
         executor = Executors.newFixedThreadPool(config.handlerThreads(), daemonThreads("sigil-workload-api"));
-        service = new WorkloadApiService(identities, attestor, clock, executor);
+        monitor = new DriftMonitor(attestor, new ProcFs(config.procRoot()), driftSink, config.reattestInterval(), clock);
+        service = new WorkloadApiService(identities, attestor, monitor, clock, executor);
         server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()), PeerCredentialsNegotiator.credentials())
                 .channelType(EpollServerDomainSocketChannel.class)
                 // gRPC asks for TCP keep-alive by default; a Unix socket has none (a null value drops the option)
@@ -123,6 +138,11 @@ public final class WorkloadApiServer implements AutoCloseable {
         return config.socketPath();
     }
 
+    /** How many workload processes the drift monitor currently re-attests. */
+    public int monitoredWorkloads() {
+        return monitor == null ? 0 : monitor.trackedCount();
+    }
+
     /** Stops accepting calls, ends open streams, releases the socket and threads. Idempotent. */
     @Override
     public synchronized void close() {
@@ -138,6 +158,9 @@ public final class WorkloadApiServer implements AutoCloseable {
         if (service != null) {
             // cancel handlers may not have run before the executor stops; no listener may outlive the server
             service.closeStreams();
+        }
+        if (monitor != null) {
+            monitor.close();
         }
         if (executor != null) {
             executor.shutdownNow();

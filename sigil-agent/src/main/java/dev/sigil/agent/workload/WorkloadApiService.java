@@ -55,22 +55,26 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
     private final CallerAttestor attestor;
     private final JwtSvidValidator validator;
     private final Executor executor;
+    private final DriftMonitor monitor;
     private final Set<StreamPublisher<?>> openStreams = ConcurrentHashMap.newKeySet();
 
-    WorkloadApiService(WorkloadIdentities identities, CallerAttestor attestor, Clock clock, Executor executor) {
+    WorkloadApiService(WorkloadIdentities identities, CallerAttestor attestor, DriftMonitor monitor, Clock clock, Executor executor) {
         this.identities = identities;
         this.attestor = attestor;
+        this.monitor = monitor;
         this.validator = new JwtSvidValidator(clock);
         this.executor = executor;
     }
 
     @Override
     public void fetchX509SVID(X509SVIDRequest request, StreamObserver<X509SVIDResponse> observer) {
-        stream(observer, caller -> {
+        stream(observer, workload -> {
+            AttestedCaller caller = workload.current();
             List<X509Identity> svids = identities.x509Svids(caller.selectors());
             if (svids.isEmpty()) {
                 return identities.synced() ? new Fail<>(noIdentity(caller)) : new Wait<>();
             }
+            workload.served(svids.stream().map(X509Identity::spiffeId).toList());
             return new Send<>(Responses.x509Svids(svids, identities.bundles()));
         });
     }
@@ -100,6 +104,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
                 }
             }
             AttestedCaller caller = attest();
+            TrackedWorkload workload = monitor.track(caller);
             List<JwtIdentity> svids;
             try {
                 svids = identities.jwtSvids(caller.selectors(), request.getAudienceList(), wanted);
@@ -114,6 +119,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
                         : Status.UNAVAILABLE.withDescription("agent has not synced with the server yet; retry").asRuntimeException();
             }
             requireSameProcess(caller);
+            workload.served(svids.stream().map(JwtIdentity::spiffeId).toList());
             JWTSVIDResponse.Builder response = JWTSVIDResponse.newBuilder();
             for (JwtIdentity svid : svids) {
                 response.addSvids(JWTSVID.newBuilder().setSpiffeId(svid.spiffeId().toString()).setSvid(svid.token()).setHint(svid.hint()));
@@ -151,20 +157,27 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
         }
     }
 
-    private <T> void stream(StreamObserver<T> observer, Function<AttestedCaller, Step<T>> state) {
-        AttestedCaller caller;
+    /**
+     * Publishes {@code state} of the caller's tracked workload: recomputed on every identity change and
+     * on every drift the monitor applies to the workload (so a drifted workload's stream carries its new
+     * identities, or ends with PERMISSION_DENIED, at once). When the stream ends the workload is
+     * re-attested at once, which is how an exiting streaming workload is noticed.
+     */
+    private <T> void stream(StreamObserver<T> observer, Function<TrackedWorkload, Step<T>> state) {
+        TrackedWorkload workload;
         try {
-            caller = attest();
+            workload = monitor.track(attest());
         } catch (StatusRuntimeException e) {
             observer.onError(e);
             return;
         }
-        StreamPublisher.start((ServerCallStreamObserver<T>) observer, identities, executor, () -> {
-            if (!attestor.stillSame(caller)) {
+        StreamPublisher.start((ServerCallStreamObserver<T>) observer, List.of(identities::onChange, workload::onChange), executor, () -> {
+            AttestedCaller caller = workload.current();
+            if (workload.ended() || !attestor.stillSame(caller)) {
                 return new Fail<>(processGone(caller.peer()));
             }
-            return state.apply(caller);
-        }, openStreams);
+            return state.apply(workload);
+        }, openStreams, () -> monitor.checkSoon(workload));
     }
 
     /** Unregisters every open stream's change listener; for server shutdown, after the calls were cancelled. */
