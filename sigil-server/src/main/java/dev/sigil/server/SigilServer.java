@@ -7,6 +7,7 @@ import dev.sigil.server.agent.AgentApiServer;
 import dev.sigil.server.agent.AgentRoutes;
 import dev.sigil.server.agent.AgentStore;
 import dev.sigil.server.agent.AttestedSubjects;
+import dev.sigil.server.agent.DriftListener;
 import dev.sigil.server.agent.attestor.JoinTokenAttestor;
 import dev.sigil.server.agent.attestor.NodeAttestor;
 import dev.sigil.server.agent.attestor.X509PopAttestor;
@@ -117,9 +118,18 @@ public final class SigilServer implements AutoCloseable {
      * policy (tests and embedders); the stored policy and its admin API are still served.
      */
     public static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride) {
+        return start(config, clock, policyOverride, DriftListener.none());
+    }
+
+    /**
+     * Starts with {@code driftListener} told of every accepted workload drift report, after its
+     * {@code workload.drift} audit records are committed (see {@link DriftListener}).
+     */
+    public static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride,
+                                    DriftListener driftListener) {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
-            return build(config, clock, policyOverride, resources);
+            return build(config, clock, policyOverride, driftListener, resources);
         } catch (RuntimeException | Error e) {
             closeAll(resources);
             throw e;
@@ -127,7 +137,7 @@ public final class SigilServer implements AutoCloseable {
     }
 
     private static SigilServer build(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride,
-                                     Deque<AutoCloseable> resources) {
+                                     DriftListener driftListener, Deque<AutoCloseable> resources) {
         DataDirectory.prepare(config.dataDir());
         LOG.debug("signing provider: {}", CryptoProviders.describe());
 
@@ -218,9 +228,14 @@ public final class SigilServer implements AutoCloseable {
         attestors.add(new JoinTokenAttestor(joinTokens, config.trustDomain()));
         agentSettings.x509popCaBundle().ifPresent(bundle ->
                 attestors.add(X509PopAttestor.fromBundleFile(config.trustDomain(), bundle, clock)));
+        // Workload drift (docs/drift.md): agents report drifted workloads through ReportDrift; each accepted
+        // report is audited (workload.drift) and then handed to driftListener (none() unless an embedder
+        // passed one). Integration point for revocation (leases, tokens, status list): compose the revoker
+        // here, linking what it revokes to event.driftId().
         AgentApiServer agentApi = AgentApiServer.start(new InetSocketAddress(agentSettings.address(), agentSettings.port()),
                 agentSettings.agentSvidTtl().orElse(Duration.ZERO),
-                new AgentApiServer.Dependencies(identity, identity.spiffeId(), authority, issuer, entries, agents, audit, attestors, clock));
+                new AgentApiServer.Dependencies(identity, identity.spiffeId(), authority, issuer, entries, agents, audit, attestors, clock,
+                        driftListener));
         resources.push(agentApi);
 
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
