@@ -302,6 +302,17 @@ public final class Agent implements AutoCloseable {
         return state;
     }
 
+    /**
+     * One attempt to report a workload drift to the server (see {@link dev.sigil.agent.drift.DriftReporter},
+     * which retries); {@code reportId} is the same for every attempt of one drift.
+     */
+    public dev.sigil.agent.server.DriftDelivery reportDrift(String reportId, dev.sigil.agent.workload.WorkloadDrift drift) {
+        if (credentials.isEmpty()) {
+            return new dev.sigil.agent.server.DriftDelivery.Failed("the agent is not attested yet");
+        }
+        return client.reportDrift(reportId, drift);
+    }
+
     /** The agent's current SVID (public material), when attested. */
     public Optional<AgentSvid> svid() {
         return credentials.map(AgentCredentials::svid);

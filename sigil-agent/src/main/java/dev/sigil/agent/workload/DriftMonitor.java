@@ -63,28 +63,39 @@ final class DriftMonitor implements AutoCloseable {
     }
 
     /**
-     * Starts tracking a freshly attested caller, or returns the process's existing record. When the
-     * fresh attestation differs from the record's, that is a drift and is applied before returning, so
-     * the caller is served from its current selectors.
+     * Starts tracking a freshly attested caller, or returns the process's existing record, pinned: the
+     * caller must {@link #release} it when its call or stream ends. When the fresh attestation differs
+     * from the record's, that is a drift and is applied before returning, so the caller is served from
+     * its current selectors.
      */
     TrackedWorkload track(AttestedCaller fresh) {
         ProcessKey key = new ProcessKey(fresh.peer().pid(), fresh.startTime());
-        TrackedWorkload workload = tracked.computeIfAbsent(key, k -> {
-            TrackedWorkload created = new TrackedWorkload(fresh);
-            synchronized (created) {
-                created.binary(binaryOf(fresh.peer().pid()));
-                created.binary().ifPresent(watcher::watch);
+        boolean[] created = {false};
+        TrackedWorkload workload = tracked.compute(key, (k, existing) -> {
+            TrackedWorkload record = existing;
+            if (record == null || record.ended()) {
+                record = new TrackedWorkload(fresh);
+                created[0] = true;
             }
-            return created;
+            record.pin();
+            return record;
         });
+        if (created[0]) {
+            synchronized (workload) {
+                workload.binary(binaryOf(fresh.peer().pid()));
+                workload.binary().ifPresent(watcher::watch);
+            }
+        }
         if (!workload.current().selectors().equals(fresh.selectors())) {
             apply(workload, Optional.of(fresh));
         }
-        if (workload.ended()) {
-            // raced with the process's exit: serve from the fresh attestation, untracked; the pid guard ends it
-            return new TrackedWorkload(fresh);
-        }
         return workload;
+    }
+
+    /** Unpins a record {@link #track} returned, and re-attests it soon (a stream that ended may mean an exit). */
+    void release(TrackedWorkload workload) {
+        workload.unpin();
+        checkSoon(workload);
     }
 
     /** Re-attests {@code workload} soon, on the monitor's thread (for example after one of its streams ended). */
@@ -116,12 +127,7 @@ final class DriftMonitor implements AutoCloseable {
         for (TrackedWorkload workload : tracked.values()) {
             try {
                 check(workload);
-                if (!workload.ended() && !workload.hasListeners() && !workload.holdsIdentity()
-                        && workload.trackedForNanos() > interval.toNanos()) {
-                    // nothing open, nothing held: nothing to withdraw any more (the age guard leaves a
-                    // just-tracked caller the time to subscribe its stream or record what it was served)
-                    forget(workload);
-                }
+                forgetIfIdle(workload);
             } catch (RuntimeException e) {
                 LOG.warn("re-attestation of workload pid {} failed: {}", workload.key().pid(), e.toString());
             }
@@ -191,6 +197,21 @@ final class DriftMonitor implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.warn("drift sink failed for pid {}: {}", drift.pid(), e.toString());
             }
+        }
+    }
+
+    /** Drops a record no call or stream uses and that holds no identity: nothing to withdraw any more. */
+    private void forgetIfIdle(TrackedWorkload workload) {
+        boolean[] dropped = {false};
+        tracked.computeIfPresent(workload.key(), (k, record) -> {
+            if (record == workload && !record.ended() && record.idle()) {
+                dropped[0] = true;
+                return null;
+            }
+            return record;
+        });
+        if (dropped[0]) {
+            forget(workload);
         }
     }
 

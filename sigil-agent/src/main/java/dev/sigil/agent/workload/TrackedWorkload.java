@@ -25,7 +25,7 @@ final class TrackedWorkload {
     private volatile AttestedCaller current;
     private volatile Optional<Path> binary = Optional.empty();
     private volatile boolean ended;
-    private final long trackedAtNanos = System.nanoTime();
+    private final java.util.concurrent.atomic.AtomicInteger pins = new java.util.concurrent.atomic.AtomicInteger();
 
     TrackedWorkload(AttestedCaller caller) {
         this.key = new ProcessKey(caller.peer().pid(), caller.startTime());
@@ -57,13 +57,21 @@ final class TrackedWorkload {
         return !served.isEmpty();
     }
 
-    /** How long ago tracking started (monotonic). */
-    long trackedForNanos() {
-        return System.nanoTime() - trackedAtNanos;
+    /**
+     * Calls and streams using this record pin it: a pinned record is never dropped as idle, so what a
+     * call serves is always recorded on a tracked record. {@link DriftMonitor#release} unpins.
+     */
+    void pin() {
+        pins.incrementAndGet();
     }
 
-    boolean hasListeners() {
-        return !listeners.isEmpty();
+    void unpin() {
+        pins.decrementAndGet();
+    }
+
+    /** Neither in use by a call or stream nor holding an identity: nothing to withdraw. */
+    boolean idle() {
+        return pins.get() <= 0 && served.isEmpty();
     }
 
     /** Registers a stream to be told of drift; closing the handle unregisters it. */

@@ -105,30 +105,44 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
             }
             AttestedCaller caller = attest();
             TrackedWorkload workload = monitor.track(caller);
-            List<JwtIdentity> svids;
             try {
-                svids = identities.jwtSvids(caller.selectors(), request.getAudienceList(), wanted);
-            } catch (SigilException e) {
-                // The server could not mint right now: retryable, never PermissionDenied (which clients treat as final).
-                throw Status.UNAVAILABLE.withDescription("the agent could not obtain a jwt-svid from the server: "
-                        + e.getMessage() + "; retry").asRuntimeException();
+                fetchJwtSvids(caller, workload, request, wanted, observer);
+            } finally {
+                monitor.release(workload);
             }
-            if (svids.isEmpty()) {
-                throw identities.synced()
-                        ? noIdentity(caller).asRuntimeException()
-                        : Status.UNAVAILABLE.withDescription("agent has not synced with the server yet; retry").asRuntimeException();
-            }
-            requireSameProcess(caller);
-            workload.served(svids.stream().map(JwtIdentity::spiffeId).toList());
-            JWTSVIDResponse.Builder response = JWTSVIDResponse.newBuilder();
-            for (JwtIdentity svid : svids) {
-                response.addSvids(JWTSVID.newBuilder().setSpiffeId(svid.spiffeId().toString()).setSvid(svid.token()).setHint(svid.hint()));
-            }
-            observer.onNext(response.build());
-            observer.onCompleted();
         } catch (StatusRuntimeException e) {
             observer.onError(e);
         }
+    }
+
+    /** Answers FetchJWTSVID for an attested caller; failures are thrown as status exceptions. */
+    private void fetchJwtSvids(AttestedCaller caller, TrackedWorkload workload, JWTSVIDRequest request, Optional<SpiffeId> wanted,
+                               StreamObserver<JWTSVIDResponse> observer) {
+        List<JwtIdentity> svids;
+        try {
+            svids = identities.jwtSvids(caller.selectors(), request.getAudienceList(), wanted);
+        } catch (SigilException e) {
+            // The server could not mint right now: retryable, never PermissionDenied (which clients treat as final).
+            throw Status.UNAVAILABLE.withDescription("the agent could not obtain a jwt-svid from the server: "
+                    + e.getMessage() + "; retry").asRuntimeException();
+        }
+        if (svids.isEmpty()) {
+            throw identities.synced()
+                    ? noIdentity(caller).asRuntimeException()
+                    : Status.UNAVAILABLE.withDescription("agent has not synced with the server yet; retry").asRuntimeException();
+        }
+        requireSameProcess(caller);
+        if (workload.ended() || !workload.current().selectors().equals(caller.selectors())) {
+            // drifted while the tokens were minted: they are for the old selectors
+            throw noIdentity(caller).asRuntimeException();
+        }
+        workload.served(svids.stream().map(JwtIdentity::spiffeId).toList());
+        JWTSVIDResponse.Builder response = JWTSVIDResponse.newBuilder();
+        for (JwtIdentity svid : svids) {
+            response.addSvids(JWTSVID.newBuilder().setSpiffeId(svid.spiffeId().toString()).setSvid(svid.token()).setHint(svid.hint()));
+        }
+        observer.onNext(response.build());
+        observer.onCompleted();
     }
 
     @Override
@@ -177,7 +191,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
                 return new Fail<>(processGone(caller.peer()));
             }
             return state.apply(workload);
-        }, openStreams, () -> monitor.checkSoon(workload));
+        }, openStreams, () -> monitor.release(workload));
     }
 
     /** Unregisters every open stream's change listener; for server shutdown, after the calls were cancelled. */
