@@ -183,8 +183,8 @@ final class DriftMonitor implements AutoCloseable {
                     workload.binary(binary);
                 }
                 workload.notifyListeners();
-                LOG.warn("workload pid {} drifted: selectors {} -> {}; identities {} withdrawn", key.pid(), before,
-                        after.get().selectors(), held);
+                LOG.warn("workload pid {} drifted: selectors {} -> {}; identities {} withdrawn", key.pid(),
+                        new java.util.TreeSet<>(before), new java.util.TreeSet<>(after.get().selectors()), held);
                 if (!held.isEmpty()) {
                     drift = new WorkloadDrift(key.pid(), key.startTime(), held, before, after.get().selectors(),
                             Reason.SELECTORS_CHANGED, clock.instant());

@@ -21,6 +21,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -136,6 +137,26 @@ public final class WorkloadApiServer implements AutoCloseable {
 
     public Path socketPath() {
         return config.socketPath();
+    }
+
+    /**
+     * Starts re-attesting process {@code pid} although it has not called the Workload API, until it
+     * exits (for benchmarks of the drift monitor, and embedders that learn of workloads out of band).
+     * It is served nothing by this, so its drift is withdrawn from nothing and reported only if it
+     * later receives an identity. Returns false when the process cannot be attested.
+     */
+    public boolean watchProcess(int pid) {
+        if (monitor == null) {
+            throw new IllegalStateException("workload api server on " + config.socketPath() + " is not started");
+        }
+        Optional<AttestedCaller> caller;
+        try {
+            caller = attestor.attest(new PeerCredentials(pid, -1, -1));
+        } catch (RuntimeException e) {
+            return false;
+        }
+        caller.ifPresent(monitor::track); // pinned until the process exits
+        return caller.isPresent();
     }
 
     /** How many workload processes the drift monitor currently re-attests. */
