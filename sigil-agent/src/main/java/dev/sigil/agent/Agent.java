@@ -64,6 +64,7 @@ public final class Agent implements AutoCloseable {
 
     private final AgentConfig config;
     private final NodeAttestorClient attestor;
+    private final NodeEvidenceCheck nodeEvidence;
     private final Clock clock;
     private final SpiffeServerTrust trust;
     private final AgentServerClient client;
@@ -83,6 +84,7 @@ public final class Agent implements AutoCloseable {
     public Agent(AgentConfig config, NodeAttestorClient attestor, Clock clock) {
         this.config = config;
         this.attestor = attestor;
+        this.nodeEvidence = new NodeEvidenceCheck(attestor.type(), attestor.evidenceNotAfter());
         this.clock = clock;
         this.trust = new SpiffeServerTrust(config.trustDomain(), anchors(config),
                 config.bootstrap() instanceof AgentConfig.TrustBootstrap.Insecure, clock);
@@ -176,6 +178,7 @@ public final class Agent implements AutoCloseable {
         }
         try {
             Instant now = clock.instant();
+            nodeEvidence.check(now);
             AgentSvid svid = credentials.orElseThrow().svid();
             if (!now.isBefore(svid.notAfter())) {
                 if (!reattest("the agent svid expired at " + svid.notAfter())) {
@@ -311,6 +314,11 @@ public final class Agent implements AutoCloseable {
             return new dev.sigil.agent.server.DriftDelivery.Failed("the agent is not attested yet");
         }
         return client.reportDrift(reportId, drift);
+    }
+
+    /** Whether the node's attestation evidence is still acceptable, as of the last tick. */
+    public NodeEvidence nodeEvidence() {
+        return nodeEvidence.status();
     }
 
     /** The agent's current SVID (public material), when attested. */

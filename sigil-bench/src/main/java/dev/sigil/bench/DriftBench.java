@@ -196,14 +196,15 @@ public final class DriftBench {
         Files.copy(Path.of("/bin/sleep"), binary);
         Files.setPosixFilePermissions(binary, PosixFilePermissions.fromString("rwxr-xr-x"));
         Thread.sleep(reattest.toMillis() * 3); // let the latency trials' records be dropped
-        long baseHeap = liveHeap();
-        Cpu idle = Cpu.measure(window);
-
         List<Process> children = new ArrayList<>();
         try {
             for (int i = 0; i < workloads; i++) {
-                children.add(new ProcessBuilder(binary.toString(), "3600").start());
+                children.add(new ProcessBuilder(binary.toString(), "3600").redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .redirectError(ProcessBuilder.Redirect.DISCARD).start());
             }
+            // the baseline includes the children and this JVM's handles on them, only the monitoring differs
+            long baseHeap = liveHeap();
+            Cpu idle = Cpu.measure(window);
             int watched = 0;
             for (Process child : children) {
                 // the Workload API reads this bench's procfs root: expose each child's real /proc entry there
@@ -225,6 +226,8 @@ public final class DriftBench {
             System.out.printf("%-62s %12.1f MB%n", "live heap after full gc, workloads monitored", heap / 1e6);
             System.out.printf("%-62s %12.0f bytes%n", "live heap per monitored workload", (heap - baseHeap) / (double) Math.max(1, watched));
             System.out.printf("%-62s %12d%n", "workloads tracked by the monitor", api.monitoredWorkloads());
+            System.out.println("busiest java threads, no workloads: " + idle.busiest());
+            System.out.println("busiest java threads, workloads monitored: " + busy.busiest());
         } finally {
             for (Process child : children) {
                 child.destroyForcibly();
@@ -236,17 +239,25 @@ public final class DriftBench {
     }
 
     /** CPU used over a window: the whole process's and the drift monitor's re-attestation thread's. */
-    private record Cpu(long wallNanos, long processNanos, long reattestNanos) {
+    private record Cpu(long wallNanos, long processNanos, long reattestNanos, String busiest) {
         static Cpu measure(int seconds) throws InterruptedException {
             ThreadMXBean threads = ManagementFactory.getThreadMXBean();
             Thread reattester = Thread.getAllStackTraces().keySet().stream()
                     .filter(t -> t.getName().equals("sigil-workload-reattest")).findFirst()
                     .orElseThrow(() -> new IllegalStateException("no re-attestation thread"));
+            Map<Thread, Long> before = new java.util.HashMap<>();
+            Thread.getAllStackTraces().keySet().forEach(t -> before.put(t, threads.getThreadCpuTime(t.threadId())));
             long wall = System.nanoTime();
             long process = processCpu();
             long thread = threads.getThreadCpuTime(reattester.threadId());
             Thread.sleep(seconds * 1000L);
-            return new Cpu(System.nanoTime() - wall, processCpu() - process, threads.getThreadCpuTime(reattester.threadId()) - thread);
+            long elapsed = System.nanoTime() - wall;
+            String busiest = before.entrySet().stream()
+                    .map(e -> Map.entry(e.getKey().getName(), threads.getThreadCpuTime(e.getKey().threadId()) - e.getValue()))
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(4)
+                    .map(e -> String.format("%s %.2f%%", e.getKey(), 100.0 * e.getValue() / elapsed))
+                    .reduce((a, b) -> a + ", " + b).orElse("");
+            return new Cpu(elapsed, processCpu() - process, threads.getThreadCpuTime(reattester.threadId()) - thread, busiest);
         }
 
         double processPercent() {
