@@ -222,9 +222,9 @@ public final class DriftBench {
             System.out.printf("%-62s %12.2f %%%n", "re-attestation thread cpu, workloads monitored", busy.reattestPercent());
             System.out.printf("%-62s %12.1f us%n", "re-attestation cpu per workload per pass",
                     busy.reattestNanos() / 1000.0 / passes / Math.max(1, watched));
-            System.out.printf("%-62s %12.1f MB%n", "live heap after full gc, before", baseHeap / 1e6);
-            System.out.printf("%-62s %12.1f MB%n", "live heap after full gc, workloads monitored", heap / 1e6);
-            System.out.printf("%-62s %12.0f bytes%n", "live heap per monitored workload", (heap - baseHeap) / (double) Math.max(1, watched));
+            System.out.printf("%-62s %12.1f MB%n", "live objects (class histogram), before", baseHeap / 1e6);
+            System.out.printf("%-62s %12.1f MB%n", "live objects (class histogram), workloads monitored", heap / 1e6);
+            System.out.printf("%-62s %12.0f bytes%n", "live objects per monitored workload", (heap - baseHeap) / (double) Math.max(1, watched));
             System.out.printf("%-62s %12d%n", "workloads tracked by the monitor", api.monitoredWorkloads());
             System.out.println("busiest java threads, no workloads: " + idle.busiest());
             System.out.println("busiest java threads, workloads monitored: " + busy.busiest());
@@ -273,12 +273,23 @@ public final class DriftBench {
         }
     }
 
-    private static long liveHeap() throws InterruptedException {
-        for (int i = 0; i < 3; i++) {
-            System.gc();
-            Thread.sleep(200);
+    /**
+     * Bytes of live objects: the total of a class histogram (what {@code jcmd <pid> GC.class_histogram}
+     * prints; it runs a full GC first). Steadier than heap "used" after System.gc(), which counts
+     * G1's filler and partly filled regions.
+     */
+    private static long liveHeap() throws Exception {
+        Thread.sleep(200);
+        String histogram = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+                new Object[] {new String[0]}, new String[] {String[].class.getName()});
+        for (String line : histogram.lines().toList().reversed()) {
+            if (line.startsWith("Total")) {
+                String[] fields = line.trim().split("\\s+");
+                return Long.parseLong(fields[2]);
+            }
         }
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        throw new IllegalStateException("no total in the class histogram");
     }
 
     // ---- setup and helpers
