@@ -45,3 +45,7 @@ echo "== policy decisions: one decide against 1,000 rules (JMH, ns/op)"
 echo
 echo "== token exchange over HTTPS with the durable audit trail: throughput, latency at 1,000/s, primitives"
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.TokenExchangeBench --seconds 20
+
+echo
+echo "== workload drift: binary replaced -> stream withdrawn and drift audited; monitoring 1,000 workloads"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.DriftBench
