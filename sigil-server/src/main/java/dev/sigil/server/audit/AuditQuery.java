@@ -26,6 +26,9 @@ public record AuditQuery(
         int limit) {
     public static final int MAX_LIMIT = 10_000;
     private static final Pattern DETAIL_KEY = Pattern.compile("[a-z][a-z0-9_]{0,63}");
+    /** Named kinds whose action prefix is not simply {@code <kind>.} (see {@link #byKind}). */
+    public static final Map<String, String> NAMED_KINDS = Map.of("drift", "workload.drift");
+    private static final Pattern KIND = Pattern.compile("[a-z0-9_]+(\\.[a-z0-9_]+)*");
 
     public AuditQuery {
         Objects.requireNonNull(actor, "actor");
@@ -87,10 +90,6 @@ public record AuditQuery(
     public AuditQuery byKind(String kind) {
         return byActionPrefix(kindPrefix(kind));
     }
-
-    /** Named kinds whose action prefix is not simply {@code <kind>.}. */
-    public static final Map<String, String> NAMED_KINDS = Map.of("drift", "workload.drift");
-    private static final Pattern KIND = Pattern.compile("[a-z0-9_]+(\\.[a-z0-9_]+)*");
 
     /** The action prefix of {@code kind}; see {@link #byKind}. */
     public static String kindPrefix(String kind) {
