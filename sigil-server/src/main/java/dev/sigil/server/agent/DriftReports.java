@@ -29,10 +29,11 @@ import org.slf4j.LoggerFactory;
  * Accepts agents' workload drift reports ({@code ReportDrift}): validates them, audits them and hands
  * them to the {@link DriftListener}.
  *
- * <p>Security: the reporter is the authenticated agent, and it may only name SPIFFE IDs of entries it
- * is authorized to serve ({@link AuthorizedEntries}); a report naming any other ID is refused
- * (PERMISSION_DENIED) and audited as denied, so an agent cannot trigger revocation of identities served
- * elsewhere. An accepted report writes one {@code workload.drift} record per affected SPIFFE ID (subject
+ * <p>Security: the reporter is the authenticated agent, and only SPIFFE IDs of entries it is
+ * authorized to serve ({@link AuthorizedEntries}) are acted on: any other ID a report names is audited
+ * as denied and left out, so an agent cannot trigger revocation of identities served elsewhere; a report
+ * naming no authorized ID at all is refused (PERMISSION_DENIED). (An ID whose entry was deleted after
+ * its SVID was served is such an ID: entry deletion has its own revocation path.) An accepted report writes one {@code workload.drift} record per affected SPIFFE ID (subject
  * = that ID, so {@code --workload} finds it), all sharing one {@code drift_id}; the {@code reason}
  * detail is {@code exited} (benign, {@code benign=true}) or {@code selectors_changed}. The listener is
  * called only after the records are committed. Retries of one report (same agent and report id) are
@@ -106,12 +107,20 @@ final class DriftReports {
                 .map(RegistrationEntry::spiffeId).collect(Collectors.toSet());
         List<SpiffeId> foreign = ids.stream().filter(id -> !allowed.contains(id)).toList();
         if (!foreign.isEmpty()) {
+            // an entry deleted since its SVID was served, or an agent naming identities served elsewhere:
+            // on the record, never acted on
             audit.append(AuditEvent.denied(actor, ACTION, foreign.get(0).toString(), Map.of(
                     "pid", Integer.toString(report.getPid()),
+                    "report_id", report.getReportId(),
                     "reason", "spiffe ids not authorized for this agent",
                     "spiffe_ids", joined(foreign.stream().map(SpiffeId::toString).toList()))));
-            throw Status.PERMISSION_DENIED.withDescription("drift report names " + foreign
-                    + ", which agent " + agent.spiffeId() + " is not authorized to serve").asRuntimeException();
+            if (foreign.size() == ids.size()) {
+                throw Status.PERMISSION_DENIED.withDescription("drift report names " + foreign
+                        + ", which agent " + agent.spiffeId() + " is not authorized to serve").asRuntimeException();
+            }
+            LOG.warn("drift report {} of {} names {}, which it is not authorized to serve; recording the others only",
+                    report.getReportId(), agent.spiffeId(), foreign);
+            ids.removeAll(foreign);
         }
 
         String driftId = "drift-" + UUID.randomUUID();

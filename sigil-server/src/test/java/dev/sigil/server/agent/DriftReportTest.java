@@ -172,6 +172,23 @@ class DriftReportTest {
     }
 
     @Test
+    void reportMixingOwnAndForeignIdentitiesRecordsOnlyTheOwnOnes() throws Exception {
+        Node node = attest();
+        Node stranger = attest();
+        createEntry("spiffe://example.org/drift/mine", node.id(), "unix:uid:5006");
+        createEntry("spiffe://example.org/drift/not-mine", stranger.id(), "unix:uid:5006");
+
+        String driftId = node.stub().reportDrift(report(DriftReason.DRIFT_REASON_SELECTORS_CHANGED,
+                "spiffe://example.org/drift/mine", "spiffe://example.org/drift/not-mine")).getDriftId();
+
+        DriftEvent event = delivered.stream().filter(e -> e.driftId().equals(driftId)).findFirst().orElseThrow();
+        assertThat(event.spiffeIds()).extracting(SpiffeId::toString).containsExactly("spiffe://example.org/drift/mine");
+        assertThat(driftRecords(driftId)).extracting(r -> r.path("subject").asText()).containsExactly("spiffe://example.org/drift/mine");
+        assertThat(admin("GET", "/v1/audit?kind=drift&workload=spiffe://example.org/drift/not-mine").path("results"))
+                .singleElement().satisfies(r -> assertThat(r.path("outcome").asText()).isEqualTo("denied"));
+    }
+
+    @Test
     void malformedReportsAreInvalidArguments() throws Exception {
         Node node = attest();
         createEntry("spiffe://example.org/drift/bad", node.id(), "unix:uid:5005");
