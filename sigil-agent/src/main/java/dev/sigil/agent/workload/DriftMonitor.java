@@ -82,8 +82,10 @@ final class DriftMonitor implements AutoCloseable {
         });
         if (created[0]) {
             synchronized (workload) {
-                workload.binary(binaryOf(fresh.peer().pid()));
-                workload.binary().ifPresent(watcher::watch);
+                if (!workload.ended()) { // forget() unwatches under the same lock
+                    workload.binary(binaryOf(fresh.peer().pid()));
+                    workload.binary().ifPresent(watcher::watch);
+                }
             }
         }
         if (!workload.current().selectors().equals(fresh.selectors())) {
@@ -92,10 +94,9 @@ final class DriftMonitor implements AutoCloseable {
         return workload;
     }
 
-    /** Unpins a record {@link #track} returned, and re-attests it soon (a stream that ended may mean an exit). */
+    /** Unpins a record {@link #track} returned. */
     void release(TrackedWorkload workload) {
         workload.unpin();
-        checkSoon(workload);
     }
 
     /** Re-attests {@code workload} soon, on the monitor's thread (for example after one of its streams ended). */

@@ -191,7 +191,10 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
                 return new Fail<>(processGone(caller.peer()));
             }
             return state.apply(workload);
-        }, openStreams, () -> monitor.release(workload));
+        }, openStreams, () -> {
+            monitor.release(workload);
+            monitor.checkSoon(workload); // a stream that ends may mean the process exited
+        });
     }
 
     /** Unregisters every open stream's change listener; for server shutdown, after the calls were cancelled. */
