@@ -49,3 +49,6 @@ echo "== token exchange over HTTPS with the durable audit trail: throughput, lat
 echo
 echo "== ssh certificate issuance vs one raw P-256 signature (alternating batches, one thread)"
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.SshCertBench
+
+echo "== workload drift: binary replaced -> stream withdrawn and drift audited; monitoring 1,000 workloads"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.DriftBench

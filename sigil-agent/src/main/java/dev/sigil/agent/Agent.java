@@ -64,6 +64,7 @@ public final class Agent implements AutoCloseable {
 
     private final AgentConfig config;
     private final NodeAttestorClient attestor;
+    private final NodeEvidenceCheck nodeEvidence;
     private final Clock clock;
     private final SpiffeServerTrust trust;
     private final AgentServerClient client;
@@ -83,6 +84,7 @@ public final class Agent implements AutoCloseable {
     public Agent(AgentConfig config, NodeAttestorClient attestor, Clock clock) {
         this.config = config;
         this.attestor = attestor;
+        this.nodeEvidence = new NodeEvidenceCheck(attestor.type(), attestor.evidenceNotAfter());
         this.clock = clock;
         this.trust = new SpiffeServerTrust(config.trustDomain(), anchors(config),
                 config.bootstrap() instanceof AgentConfig.TrustBootstrap.Insecure, clock);
@@ -176,6 +178,7 @@ public final class Agent implements AutoCloseable {
         }
         try {
             Instant now = clock.instant();
+            nodeEvidence.check(now);
             AgentSvid svid = credentials.orElseThrow().svid();
             if (!now.isBefore(svid.notAfter())) {
                 if (!reattest("the agent svid expired at " + svid.notAfter())) {
@@ -300,6 +303,22 @@ public final class Agent implements AutoCloseable {
 
     public AgentState state() {
         return state;
+    }
+
+    /**
+     * One attempt to report a workload drift to the server (see {@link dev.sigil.agent.drift.DriftReporter},
+     * which retries); {@code reportId} is the same for every attempt of one drift.
+     */
+    public dev.sigil.agent.server.DriftDelivery reportDrift(String reportId, dev.sigil.agent.workload.WorkloadDrift drift) {
+        if (credentials.isEmpty()) {
+            return new dev.sigil.agent.server.DriftDelivery.Failed("the agent is not attested yet");
+        }
+        return client.reportDrift(reportId, drift);
+    }
+
+    /** Whether the node's attestation evidence is still acceptable, as of the last tick. */
+    public NodeEvidence nodeEvidence() {
+        return nodeEvidence.status();
     }
 
     /** The agent's current SVID (public material), when attested. */

@@ -4,6 +4,7 @@ import dev.sigil.agent.attestor.JoinTokenAttestorClient;
 import dev.sigil.agent.attestor.NodeAttestorClient;
 import dev.sigil.agent.attestor.X509PopAttestorClient;
 import dev.sigil.agent.config.AgentConfig;
+import dev.sigil.agent.drift.DriftReporter;
 import dev.sigil.agent.workload.WorkloadApiConfig;
 import dev.sigil.agent.workload.WorkloadApiServer;
 import dev.sigil.agent.workload.WorkloadAttestor;
@@ -30,12 +31,14 @@ public final class AgentRuntime implements AutoCloseable {
 
     private final Agent agent;
     private final WorkloadApiServer workloadApi;
+    private final DriftReporter drifts;
     private final ScheduledExecutorService watcher;
     private final CompletableFuture<String> stopped = new CompletableFuture<>();
 
-    private AgentRuntime(Agent agent, WorkloadApiServer workloadApi) {
+    private AgentRuntime(Agent agent, WorkloadApiServer workloadApi, DriftReporter drifts) {
         this.agent = agent;
         this.workloadApi = workloadApi;
+        this.drifts = drifts;
         this.watcher = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "sigil-agent-watch");
             thread.setDaemon(true);
@@ -47,12 +50,16 @@ public final class AgentRuntime implements AutoCloseable {
     /** Attests, starts the Workload API, and returns once both run; throws {@link AgentException} when attestation fails. */
     public static AgentRuntime start(AgentConfig config, Clock clock) {
         Agent agent = new Agent(config, attestor(config), clock);
+        DriftReporter drifts = DriftReporter.create(agent::reportDrift);
         try {
             agent.start();
-            WorkloadApiServer api = WorkloadApiServer.create(WorkloadApiConfig.defaults().withSocketPath(config.workloadApiSocket()),
-                    agent.identities(), List.of(WorkloadAttestor.unix(PROC, ETC), WorkloadAttestor.cgroup(PROC)), clock).start();
-            return new AgentRuntime(agent, api);
+            WorkloadApiConfig api = WorkloadApiConfig.defaults().withSocketPath(config.workloadApiSocket())
+                    .withReattestInterval(config.workloadReattestInterval());
+            WorkloadApiServer server = WorkloadApiServer.create(api, agent.identities(),
+                    List.of(WorkloadAttestor.unix(PROC, ETC), WorkloadAttestor.cgroup(PROC)), drifts, clock).start();
+            return new AgentRuntime(agent, server, drifts);
         } catch (RuntimeException e) {
+            drifts.close();
             agent.close();
             throw e;
         }
@@ -67,6 +74,11 @@ public final class AgentRuntime implements AutoCloseable {
 
     public Agent agent() {
         return agent;
+    }
+
+    /** The drift reports waiting for the server, delivered and dropped. */
+    public DriftReporter driftReporter() {
+        return drifts;
     }
 
     public Path workloadApiSocket() {
@@ -93,6 +105,7 @@ public final class AgentRuntime implements AutoCloseable {
         try {
             workloadApi.close();
         } finally {
+            drifts.close();
             agent.close();
             stopped.complete(reason);
         }

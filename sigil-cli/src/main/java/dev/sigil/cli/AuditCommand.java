@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 /**
  * {@code sigil audit verify}: asks the server to re-check the audit hash chain and its signed
  * checkpoints; exit 1 when broken. {@code sigil audit query}: records by workload, resource, task,
- * action prefix and time.
+ * action prefix or kind ({@code --kind drift}: workload drift reports, with what changed) and time.
  */
 @Command(name = "audit", description = "Works with the audit trail.", subcommands = {AuditCommand.Verify.class, AuditCommand.Query.class})
 final class AuditCommand extends GroupCommand {
@@ -29,6 +29,11 @@ final class AuditCommand extends GroupCommand {
 
         @Option(names = "--action", paramLabel = "PREFIX", description = "Records whose action starts with this (e.g. svid.).")
         String action;
+
+        @Option(names = "--kind", paramLabel = "KIND", description = "Records of one kind: an action prefix by name; "
+                + "'drift' is workload.drift (workloads that drifted or exited holding an identity), any other k is 'k.' "
+                + "(e.g. entry, agent, svid). Not with --action.")
+        String kind;
 
         @Option(names = "--token-hash", paramLabel = "HASH", description = "Records whose token_hmac detail is this keyed hash.")
         String tokenHash;
@@ -53,17 +58,36 @@ final class AuditCommand extends GroupCommand {
             put(query, "resource", resource);
             put(query, "task", task);
             put(query, "action", action);
+            put(query, "kind", kind);
             put(query, "token_hmac", tokenHash);
             put(query, "since", since);
             put(query, "until", until);
             put(query, "limit", Integer.toString(limit));
             print(client.get("/v1/audit", query).json(), json -> {
                 for (JsonNode record : json.path("results")) {
-                    out.println(String.join(" ", record.path("seq").asText(), record.path("time").asText(), record.path("actor").asText(),
-                            record.path("action").asText(), record.path("subject").asText(), record.path("outcome").asText()));
+                    String line = String.join(" ", record.path("seq").asText(), record.path("time").asText(), record.path("actor").asText(),
+                            record.path("action").asText(), record.path("subject").asText(), record.path("outcome").asText());
+                    out.println(record.path("action").asText().startsWith("workload.drift") ? line + drift(record) : line);
                 }
             });
             return 0;
+        }
+
+        /** What changed: the drift id, reason, pid and the selectors removed and added. */
+        private static String drift(JsonNode record) {
+            JsonNode details;
+            try {
+                details = new com.fasterxml.jackson.databind.ObjectMapper().readTree(record.path("details").asText("{}"));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                return "";
+            }
+            StringBuilder out = new StringBuilder();
+            for (String key : List.of("drift_id", "reason", "pid", "selectors_removed", "selectors_added")) {
+                if (details.hasNonNull(key)) {
+                    out.append(' ').append(key).append('=').append(details.path(key).asText());
+                }
+            }
+            return out.toString();
         }
 
         private static void put(Map<String, List<String>> query, String name, String value) {

@@ -65,6 +65,13 @@ class ClientCommandsTest {
                 .post("/v1/audit/verify", request -> Reply.ok(Map.of("intact", false, "records", 12,
                         "first_bad_sequence", 7, "reason", "hash of record 7 does not match")))
                 .get("/v1/audit", request -> {
+                    if (request.query("kind").isPresent()) {
+                        seen.add("audit kind=" + request.query("kind").get());
+                        return Reply.ok(Map.of("results", List.of(Map.of("seq", 9, "time", "2026-01-01T00:00:01Z",
+                                "actor", "spiffe://sigil.test/agent", "action", "workload.drift", "subject", "spiffe://sigil.test/web",
+                                "outcome", "success", "details", "{\"drift_id\":\"drift-1\",\"pid\":\"42\",\"reason\":\"selectors_changed\","
+                                        + "\"selectors_added\":\"\",\"selectors_removed\":\"unix:sha256:ab\"}"))));
+                    }
                     seen.add("audit workload=" + request.query("workload").orElse("") + " resource=" + request.query("resource").orElse("")
                             + " task=" + request.query("task").orElse("") + " action=" + request.query("action").orElse("")
                             + " since=" + request.query("since").orElse("") + " until=" + request.query("until").orElse("")
@@ -177,6 +184,16 @@ class ClientCommandsTest {
                 + "since=2026-01-01T00:00:00Z until=2026-01-02T00:00:00Z limit=5");
         assertThat(result.out()).isEqualTo("4 2026-01-01T00:00:00Z admin svid.jwt.issue spiffe://sigil.test/web success\n");
         assertThat(sigil("audit", "query", "--output", "json").out()).contains("\"action\" : \"svid.jwt.issue\"");
+    }
+
+    @Test
+    void auditQueryByKindDriftShowsWhatChanged() {
+        CliHarness.Result result = sigil("audit", "query", "--kind", "drift");
+
+        assertThat(result.exitCode()).isZero();
+        assertThat(seen).contains("audit kind=drift");
+        assertThat(result.out()).isEqualTo("9 2026-01-01T00:00:01Z spiffe://sigil.test/agent workload.drift spiffe://sigil.test/web success"
+                + " drift_id=drift-1 reason=selectors_changed pid=42 selectors_removed=unix:sha256:ab selectors_added=\n");
     }
 
     @Test

@@ -7,6 +7,7 @@ import dev.sigil.server.agent.AgentApiServer;
 import dev.sigil.server.agent.AgentRoutes;
 import dev.sigil.server.agent.AgentStore;
 import dev.sigil.server.agent.AttestedSubjects;
+import dev.sigil.server.agent.DriftListener;
 import dev.sigil.server.agent.attestor.JoinTokenAttestor;
 import dev.sigil.server.agent.attestor.NodeAttestor;
 import dev.sigil.server.agent.attestor.X509PopAttestor;
@@ -43,6 +44,7 @@ import dev.sigil.server.token.TokenBroker;
 import dev.sigil.server.credential.ssh.SshBroker;
 import dev.sigil.server.status.TokenStatusRegistry;
 import dev.sigil.server.drift.DriftGates;
+import dev.sigil.server.drift.DriftResponder;
 import dev.sigil.server.drift.RegistrationRevocations;
 import dev.sigil.server.token.TokenEndpoint;
 import dev.sigil.server.token.TokenRoutes;
@@ -136,7 +138,7 @@ public final class SigilServer implements AutoCloseable {
      * policy (tests and embedders); the stored policy and its admin API are still served.
      */
     public static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride) {
-        return start(config, clock, policyOverride, java.util.List.of());
+        return start(config, clock, policyOverride, java.util.List.of(), DriftListener.none());
     }
 
     /**
@@ -145,9 +147,24 @@ public final class SigilServer implements AutoCloseable {
      */
     public static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride,
                                     java.util.List<ConfiguredBroker> extraBrokers) {
+        return start(config, clock, policyOverride, extraBrokers, DriftListener.none());
+    }
+
+    /**
+     * Starts with {@code driftListener} also told of every accepted workload drift report, after its
+     * {@code workload.drift} audit records are committed and after the server's own graded response
+     * ({@link DriftResponder}) ran (see {@link DriftListener}).
+     */
+    public static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride,
+                                    DriftListener driftListener) {
+        return start(config, clock, policyOverride, java.util.List.of(), driftListener);
+    }
+
+    private static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride,
+                                     java.util.List<ConfiguredBroker> extraBrokers, DriftListener driftListener) {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
-            return build(config, clock, policyOverride, extraBrokers, resources);
+            return build(config, clock, policyOverride, extraBrokers, driftListener, resources);
         } catch (RuntimeException | Error e) {
             closeAll(resources);
             throw e;
@@ -155,7 +172,8 @@ public final class SigilServer implements AutoCloseable {
     }
 
     private static SigilServer build(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride,
-                                     java.util.List<ConfiguredBroker> extraBrokers, Deque<AutoCloseable> resources) {
+                                     java.util.List<ConfiguredBroker> extraBrokers, DriftListener driftListener,
+                                     Deque<AutoCloseable> resources) {
         DataDirectory.prepare(config.dataDir());
         LOG.debug("signing provider: {}", CryptoProviders.describe());
 
@@ -280,9 +298,19 @@ public final class SigilServer implements AutoCloseable {
         attestors.add(new JoinTokenAttestor(joinTokens, config.trustDomain()));
         agentSettings.x509popCaBundle().ifPresent(bundle ->
                 attestors.add(X509PopAttestor.fromBundleFile(config.trustDomain(), bundle, clock)));
+        // Workload drift (docs/drift.md): agents report drifted workloads through ReportDrift; each accepted
+        // report is audited (workload.drift), answered by the graded response (DriftResponder: revoke,
+        // narrow, reattest or ignore, per policy; linked to event.driftId()), then handed to driftListener.
+        DriftResponder responder = new DriftResponder(new DriftResponder.Dependencies(policy, Optional.of(leases), issuedTokens,
+                driftGates, datastore, audit, clock, gateLifetime));
+        DriftListener listeners = event -> {
+            responder.onDrift(event);
+            driftListener.onDrift(event);
+        };
         AgentApiServer agentApi = AgentApiServer.start(new InetSocketAddress(agentSettings.address(), agentSettings.port()),
                 agentSettings.agentSvidTtl().orElse(Duration.ZERO),
-                new AgentApiServer.Dependencies(identity, identity.spiffeId(), authority, issuer, entries, agents, audit, attestors, clock));
+                new AgentApiServer.Dependencies(identity, identity.spiffeId(), authority, issuer, entries, agents, audit, attestors, clock,
+                        listeners));
         resources.push(agentApi);
 
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {

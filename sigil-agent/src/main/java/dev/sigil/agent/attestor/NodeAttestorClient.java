@@ -18,4 +18,13 @@ public interface NodeAttestorClient {
 
     /** The answer to one server challenge; methods without challenges throw IllegalStateException. */
     byte[] respond(byte[] challenge);
+
+    /**
+     * When this node's evidence stops being acceptable to the server, for methods whose evidence
+     * expires (x509pop: the earliest {@code notAfter} of the chain); empty when it does not expire or
+     * is single-use. The agent re-checks it on every tick (node drift).
+     */
+    default java.util.Optional<java.time.Instant> evidenceNotAfter() {
+        return java.util.Optional.empty();
+    }
 }

@@ -77,6 +77,12 @@ public final class X509PopAttestorClient implements NodeAttestorClient {
         return TYPE;
     }
 
+    /** The earliest {@code notAfter} of the node's chain: after it the server refuses the evidence. */
+    @Override
+    public java.util.Optional<java.time.Instant> evidenceNotAfter() {
+        return chain.stream().map(c -> c.getNotAfter().toInstant()).min(java.util.Comparator.naturalOrder());
+    }
+
     @Override
     public byte[] evidence() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

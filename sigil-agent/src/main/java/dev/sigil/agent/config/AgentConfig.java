@@ -11,7 +11,19 @@ import java.util.Objects;
  * {@link AgentConfigLoader}. {@link #toString()} never shows the join token.
  */
 public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress serverAddress, TrustBootstrap bootstrap,
-                          NodeAttestorSettings nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel) {
+                          NodeAttestorSettings nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel,
+                          Duration workloadReattestInterval) {
+    /** How often served workloads are re-attested for drift unless configured ({@code workload_reattest_interval}). */
+    public static final Duration DEFAULT_REATTEST_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration MIN_REATTEST_INTERVAL = Duration.ofMillis(100);
+
+    /** With the default re-attestation interval. */
+    public AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress serverAddress, TrustBootstrap bootstrap,
+                       NodeAttestorSettings nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel) {
+        this(dataDir, trustDomain, serverAddress, bootstrap, nodeAttestor, workloadApiSocket, syncInterval, logLevel,
+                DEFAULT_REATTEST_INTERVAL);
+    }
+
     public AgentConfig {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(trustDomain, "trustDomain");
@@ -22,6 +34,9 @@ public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress s
         Objects.requireNonNull(logLevel, "logLevel");
         if (syncInterval == null || syncInterval.toMillis() < 100) {
             throw new IllegalArgumentException("sync_interval is " + syncInterval + "; it must be at least 100ms");
+        }
+        if (workloadReattestInterval == null || workloadReattestInterval.compareTo(MIN_REATTEST_INTERVAL) < 0) {
+            throw new IllegalArgumentException("workload_reattest_interval is " + workloadReattestInterval + "; it must be at least 100ms");
         }
     }
 

@@ -33,9 +33,9 @@ final class AgentConfigFile {
 
     record Root(Path dataDir, TrustDomain trustDomain, AgentConfig.ServerAddress serverAddress, Path trustBundlePath,
                 Boolean insecureBootstrap, NodeAttestor nodeAttestor, WorkloadApi workloadApi, Duration syncInterval,
-                AgentConfig.LogLevel logLevel) {
+                AgentConfig.LogLevel logLevel, Duration workloadReattestInterval) {
         static Root empty() {
-            return new Root(null, null, null, null, null, null, null, null, null);
+            return new Root(null, null, null, null, null, null, null, null, null, null);
         }
     }
 

@@ -91,7 +91,13 @@ public final class AgentConfigLoader {
         if (syncInterval.toSeconds() < 1) {
             throw new AgentConfigException("sync_interval '" + Durations.format(syncInterval) + "' is too short; use at least 1s");
         }
-        return new AgentConfig(dataDir, trustDomain, server, bootstrap(raw), nodeAttestor(raw.nodeAttestor(), env), socket, syncInterval, logLevel);
+        Duration reattest = raw.workloadReattestInterval() != null ? raw.workloadReattestInterval() : AgentConfig.DEFAULT_REATTEST_INTERVAL;
+        if (reattest.compareTo(AgentConfig.MIN_REATTEST_INTERVAL) < 0) {
+            throw new AgentConfigException("workload_reattest_interval '" + Durations.format(reattest)
+                    + "' is too short; use at least 100ms (PT0.1S)");
+        }
+        return new AgentConfig(dataDir, trustDomain, server, bootstrap(raw), nodeAttestor(raw.nodeAttestor(), env), socket, syncInterval,
+                logLevel, reattest);
     }
 
     private static AgentConfig.TrustBootstrap bootstrap(AgentConfigFile.Root raw) {

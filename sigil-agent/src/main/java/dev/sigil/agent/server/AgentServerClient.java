@@ -2,6 +2,7 @@ package dev.sigil.agent.server;
 
 import com.google.protobuf.ByteString;
 import dev.sigil.agent.attestor.NodeAttestorClient;
+import dev.sigil.agent.workload.WorkloadDrift;
 import dev.sigil.core.bundle.SpiffeBundle;
 import dev.sigil.core.crypto.Pem;
 import dev.sigil.core.selector.Selector;
@@ -11,6 +12,8 @@ import dev.sigil.proto.agent.v1.AgentGrpc;
 import dev.sigil.proto.agent.v1.BatchSignX509Request;
 import dev.sigil.proto.agent.v1.BatchSignX509Response;
 import dev.sigil.proto.agent.v1.Bundle;
+import dev.sigil.proto.agent.v1.DriftReason;
+import dev.sigil.proto.agent.v1.DriftReport;
 import dev.sigil.proto.agent.v1.Entry;
 import dev.sigil.proto.agent.v1.MintJwtSvidRequest;
 import dev.sigil.proto.agent.v1.MintJwtSvidResponse;
@@ -181,6 +184,38 @@ public final class AgentServerClient implements AutoCloseable {
         } catch (StatusRuntimeException e) {
             throw failure("mint jwt-svid for entry " + entryId, e);
         }
+    }
+
+    /**
+     * Reports a workload drift ({@code ReportDrift}). {@code reportId} must be the same for every retry of
+     * one drift: the server answers a retry with the first drift id.
+     */
+    public DriftDelivery reportDrift(String reportId, WorkloadDrift drift) {
+        DriftReport.Builder report = DriftReport.newBuilder()
+                .setReportId(reportId)
+                .setPid(drift.pid())
+                .setProcessStartTime(drift.startTime())
+                .setReason(drift.reason() == WorkloadDrift.Reason.EXITED ? DriftReason.DRIFT_REASON_EXITED
+                        : DriftReason.DRIFT_REASON_SELECTORS_CHANGED)
+                .setObservedAtUnixMillis(drift.observedAt().toEpochMilli());
+        drift.spiffeIdsBefore().stream().map(SpiffeId::toString).sorted().forEach(report::addSpiffeIdsBefore);
+        drift.selectorsBefore().stream().sorted().forEach(s -> report.addSelectorsBefore(selector(s)));
+        drift.selectorsAfter().stream().sorted().forEach(s -> report.addSelectorsAfter(selector(s)));
+        try {
+            return new DriftDelivery.Acked(blocking().reportDrift(report.build()).getDriftId());
+        } catch (StatusRuntimeException e) {
+            String reason = failure("report drift", e).getMessage();
+            return switch (e.getStatus().getCode()) {
+                case INVALID_ARGUMENT, PERMISSION_DENIED, UNIMPLEMENTED -> new DriftDelivery.Refused(reason);
+                default -> new DriftDelivery.Failed(reason);
+            };
+        } catch (RuntimeException e) {
+            return new DriftDelivery.Failed(e.toString());
+        }
+    }
+
+    private static dev.sigil.proto.agent.v1.Selector selector(Selector selector) {
+        return dev.sigil.proto.agent.v1.Selector.newBuilder().setType(selector.type()).setValue(selector.value()).build();
     }
 
     /** One workload CSR for an entry. */

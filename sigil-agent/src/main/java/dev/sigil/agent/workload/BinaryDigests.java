@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * SHA-256 of workload binaries, cached by path, inode, size and modification time so that a binary is
+ * SHA-256 of workload binaries, cached by path, device, inode, size and modification time so that a binary is
  * hashed once until it is replaced. A replaced binary changes at least one of those (a new inode for
  * an atomic rename, size or mtime for an in-place write), so the cache never answers for old content
  * under normal file replacement.
@@ -19,7 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class BinaryDigests {
     private static final int MAX_ENTRIES = 4096;
 
-    private record Key(String path, Object inode, long size, long mtimeNanos) {}
+    private record Key(String path, Object device, Object inode, long size, long mtimeNanos) {}
 
     private final Map<Key, String> cache = new ConcurrentHashMap<>();
 
@@ -28,8 +28,8 @@ final class BinaryDigests {
      * running binary even when it was renamed or deleted); {@code path} is the binary's reported path.
      */
     String sha256(Path open, String path) throws IOException {
-        Map<String, Object> attributes = Files.readAttributes(open, "unix:ino,size,lastModifiedTime");
-        Key key = new Key(path, attributes.get("ino"), ((Number) attributes.get("size")).longValue(),
+        Map<String, Object> attributes = Files.readAttributes(open, "unix:dev,ino,size,lastModifiedTime");
+        Key key = new Key(path, attributes.get("dev"), attributes.get("ino"), ((Number) attributes.get("size")).longValue(),
                 ((java.nio.file.attribute.FileTime) attributes.get("lastModifiedTime")).to(java.util.concurrent.TimeUnit.NANOSECONDS));
         String cached = cache.get(key);
         if (cached != null) {

@@ -31,18 +31,26 @@ final class StreamPublisher<T> {
     /** End the stream with this status. */
     record Fail<T>(Status status) implements Step<T> {}
 
+    /** Something whose changes can alter the stream's answer (the identity cache, the workload's drift record). */
+    @FunctionalInterface
+    interface ChangeSource {
+        AutoCloseable onChange(Runnable listener);
+    }
+
     private final ServerCallStreamObserver<T> observer;
     private final Executor executor;
     private final Supplier<Step<T>> state;
     private final AtomicBoolean queued = new AtomicBoolean();
     private final Set<StreamPublisher<?>> open;
-    private AutoCloseable registration;
+    private final Runnable onEnd;
+    private java.util.List<AutoCloseable> registrations = java.util.List.of();
     private boolean closed;
     private T lastSent;
 
     private StreamPublisher(ServerCallStreamObserver<T> observer, Executor executor, Supplier<Step<T>> state,
-                            Set<StreamPublisher<?>> open) {
+                            Set<StreamPublisher<?>> open, Runnable onEnd) {
         this.open = open;
+        this.onEnd = onEnd;
         this.observer = observer;
         this.executor = executor;
         this.state = state;
@@ -50,16 +58,20 @@ final class StreamPublisher<T> {
 
     /**
      * Starts publishing {@code state} to {@code observer}. Must be called from the service method (the
-     * cancel handler can only be set there). The publisher is in {@code open} until it is closed.
+     * cancel handler can only be set there). The publisher is in {@code open} until it is closed; every
+     * change of one of {@code sources} recomputes the state; {@code onEnd} runs once when the stream ends.
      */
-    static <T> void start(ServerCallStreamObserver<T> observer, WorkloadIdentities identities, Executor executor,
-                          Supplier<Step<T>> state, Set<StreamPublisher<?>> open) {
-        StreamPublisher<T> publisher = new StreamPublisher<>(observer, executor, state, open);
+    static <T> void start(ServerCallStreamObserver<T> observer, java.util.List<ChangeSource> sources, Executor executor,
+                          Supplier<Step<T>> state, Set<StreamPublisher<?>> open, Runnable onEnd) {
+        StreamPublisher<T> publisher = new StreamPublisher<>(observer, executor, state, open, onEnd);
         open.add(publisher);
         observer.setOnCancelHandler(publisher::close);
-        AutoCloseable registration = identities.onChange(publisher::changed);
+        java.util.List<AutoCloseable> registrations = new java.util.ArrayList<>();
+        for (ChangeSource source : sources) {
+            registrations.add(source.onChange(publisher::changed));
+        }
         synchronized (publisher) {
-            publisher.registration = registration;
+            publisher.registrations = registrations;
             if (publisher.closed) {
                 publisher.unregister();
                 return;
@@ -115,19 +127,23 @@ final class StreamPublisher<T> {
 
     /** Stops publishing and unregisters the change listener; the stream itself is ended by its owner. */
     synchronized void close() {
+        boolean first = !closed;
         closed = true;
         open.remove(this);
         unregister();
+        if (first) {
+            onEnd.run();
+        }
     }
 
     private void unregister() {
-        if (registration != null) {
+        for (AutoCloseable registration : registrations) {
             try {
                 registration.close();
             } catch (Exception e) {
                 LOG.warn("cannot unregister a workload api stream listener: {}", e.toString());
             }
-            registration = null;
         }
+        registrations = java.util.List.of();
     }
 }

@@ -1,6 +1,7 @@
 package dev.sigil.agent.workload;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
@@ -10,10 +11,17 @@ import java.util.Objects;
  *                       when missing
  * @param procRoot       the procfs root that callers are attested from, normally {@code /proc}
  * @param handlerThreads threads that attest callers and compute responses
+ * @param reattestInterval how often every served workload is attested again (drift detection); at
+ *                       least 50ms
  */
-public record WorkloadApiConfig(Path socketPath, Path procRoot, int handlerThreads) {
+public record WorkloadApiConfig(Path socketPath, Path procRoot, int handlerThreads, Duration reattestInterval) {
     public static final Path DEFAULT_SOCKET_PATH = Path.of("/tmp/sigil-agent/public/api.sock");
     public static final Path DEFAULT_PROC_ROOT = Path.of("/proc");
+    public static final Duration DEFAULT_REATTEST_INTERVAL = Duration.ofSeconds(1);
+
+    public WorkloadApiConfig(Path socketPath, Path procRoot, int handlerThreads) {
+        this(socketPath, procRoot, handlerThreads, DEFAULT_REATTEST_INTERVAL);
+    }
 
     public WorkloadApiConfig {
         Objects.requireNonNull(socketPath, "socketPath");
@@ -29,18 +37,25 @@ public record WorkloadApiConfig(Path socketPath, Path procRoot, int handlerThrea
         if (handlerThreads < 1 || handlerThreads > 256) {
             throw new IllegalArgumentException("workload api handler threads is " + handlerThreads + "; it must be 1 to 256");
         }
+        if (reattestInterval == null || reattestInterval.toMillis() < 50) {
+            throw new IllegalArgumentException("workload re-attestation interval is " + reattestInterval + "; it must be at least 50ms");
+        }
     }
 
-    /** The default socket path, {@code /proc}, and 4 handler threads. */
+    /** The default socket path, {@code /proc}, 4 handler threads, re-attestation every second. */
     public static WorkloadApiConfig defaults() {
         return new WorkloadApiConfig(DEFAULT_SOCKET_PATH, DEFAULT_PROC_ROOT, 4);
     }
 
     public WorkloadApiConfig withSocketPath(Path path) {
-        return new WorkloadApiConfig(path, procRoot, handlerThreads);
+        return new WorkloadApiConfig(path, procRoot, handlerThreads, reattestInterval);
     }
 
     public WorkloadApiConfig withProcRoot(Path root) {
-        return new WorkloadApiConfig(socketPath, root, handlerThreads);
+        return new WorkloadApiConfig(socketPath, root, handlerThreads, reattestInterval);
+    }
+
+    public WorkloadApiConfig withReattestInterval(Duration interval) {
+        return new WorkloadApiConfig(socketPath, procRoot, handlerThreads, interval);
     }
 }

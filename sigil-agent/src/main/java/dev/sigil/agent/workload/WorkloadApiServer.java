@@ -21,6 +21,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -55,6 +56,7 @@ public final class WorkloadApiServer implements AutoCloseable {
     private final WorkloadApiConfig config;
     private final WorkloadIdentities identities;
     private final CallerAttestor attestor;
+    private final DriftSink driftSink;
     private final Clock clock;
     private final HealthStatusManager health = new HealthStatusManager();
     private EventLoopGroup boss;
@@ -62,10 +64,13 @@ public final class WorkloadApiServer implements AutoCloseable {
     private ExecutorService executor;
     private Server server;
     private WorkloadApiService service;
+    private DriftMonitor monitor;
     private boolean bound;
 
-    private WorkloadApiServer(WorkloadApiConfig config, WorkloadIdentities identities, List<WorkloadAttestor> attestors, Clock clock) {
+    private WorkloadApiServer(WorkloadApiConfig config, WorkloadIdentities identities, List<WorkloadAttestor> attestors,
+                              DriftSink driftSink, Clock clock) {
         this.config = Objects.requireNonNull(config, "config");
+        this.driftSink = Objects.requireNonNull(driftSink, "driftSink");
         this.identities = Objects.requireNonNull(identities, "identities");
         this.attestor = new CallerAttestor(new ProcFs(config.procRoot()), attestors);
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -74,10 +79,20 @@ public final class WorkloadApiServer implements AutoCloseable {
         }
     }
 
-    /** A server that is not listening yet; call {@link #start()}. */
+    /** A server that is not listening yet, discarding drift reports; call {@link #start()}. */
     public static WorkloadApiServer create(WorkloadApiConfig config, WorkloadIdentities identities,
                                            List<WorkloadAttestor> attestors, Clock clock) {
-        return new WorkloadApiServer(config, identities, attestors, clock);
+        return new WorkloadApiServer(config, identities, attestors, DriftSink.discard(), clock);
+    }
+
+    /**
+     * A server that is not listening yet; call {@link #start()}. Served workloads are re-attested every
+     * {@link WorkloadApiConfig#reattestInterval()} (and on change notifications); drifts are withdrawn at
+     * once and handed to {@code driftSink}.
+     */
+    public static WorkloadApiServer create(WorkloadApiConfig config, WorkloadIdentities identities,
+                                           List<WorkloadAttestor> attestors, DriftSink driftSink, Clock clock) {
+        return new WorkloadApiServer(config, identities, attestors, driftSink, clock);
     }
 
     /** Binds the socket and starts serving. */
@@ -93,7 +108,8 @@ public final class WorkloadApiServer implements AutoCloseable {
         boss = new MultiThreadIoEventLoopGroup(1, daemonThreads("sigil-workload-api-accept"), EpollIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(2, daemonThreads("sigil-workload-api-io"), EpollIoHandler.newFactory());
         executor = Executors.newFixedThreadPool(config.handlerThreads(), daemonThreads("sigil-workload-api"));
-        service = new WorkloadApiService(identities, attestor, clock, executor);
+        monitor = new DriftMonitor(attestor, new ProcFs(config.procRoot()), driftSink, config.reattestInterval(), clock);
+        service = new WorkloadApiService(identities, attestor, monitor, clock, executor);
         server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()), PeerCredentialsNegotiator.credentials())
                 .channelType(EpollServerDomainSocketChannel.class)
                 // gRPC asks for TCP keep-alive by default; a Unix socket has none (a null value drops the option)
@@ -123,6 +139,31 @@ public final class WorkloadApiServer implements AutoCloseable {
         return config.socketPath();
     }
 
+    /**
+     * Starts re-attesting process {@code pid} although it has not called the Workload API, until it
+     * exits (for benchmarks of the drift monitor, and embedders that learn of workloads out of band).
+     * It is served nothing by this, so its drift is withdrawn from nothing and reported only if it
+     * later receives an identity. Returns false when the process cannot be attested.
+     */
+    public boolean watchProcess(int pid) {
+        if (monitor == null) {
+            throw new IllegalStateException("workload api server on " + config.socketPath() + " is not started");
+        }
+        Optional<AttestedCaller> caller;
+        try {
+            caller = attestor.attest(new PeerCredentials(pid, -1, -1));
+        } catch (RuntimeException e) {
+            return false;
+        }
+        caller.ifPresent(monitor::track); // pinned until the process exits
+        return caller.isPresent();
+    }
+
+    /** How many workload processes the drift monitor currently re-attests. */
+    public int monitoredWorkloads() {
+        return monitor == null ? 0 : monitor.trackedCount();
+    }
+
     /** Stops accepting calls, ends open streams, releases the socket and threads. Idempotent. */
     @Override
     public synchronized void close() {
@@ -138,6 +179,9 @@ public final class WorkloadApiServer implements AutoCloseable {
         if (service != null) {
             // cancel handlers may not have run before the executor stops; no listener may outlive the server
             service.closeStreams();
+        }
+        if (monitor != null) {
+            monitor.close();
         }
         if (executor != null) {
             executor.shutdownNow();

@@ -55,22 +55,26 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
     private final CallerAttestor attestor;
     private final JwtSvidValidator validator;
     private final Executor executor;
+    private final DriftMonitor monitor;
     private final Set<StreamPublisher<?>> openStreams = ConcurrentHashMap.newKeySet();
 
-    WorkloadApiService(WorkloadIdentities identities, CallerAttestor attestor, Clock clock, Executor executor) {
+    WorkloadApiService(WorkloadIdentities identities, CallerAttestor attestor, DriftMonitor monitor, Clock clock, Executor executor) {
         this.identities = identities;
         this.attestor = attestor;
+        this.monitor = monitor;
         this.validator = new JwtSvidValidator(clock);
         this.executor = executor;
     }
 
     @Override
     public void fetchX509SVID(X509SVIDRequest request, StreamObserver<X509SVIDResponse> observer) {
-        stream(observer, caller -> {
+        stream(observer, workload -> {
+            AttestedCaller caller = workload.current();
             List<X509Identity> svids = identities.x509Svids(caller.selectors());
             if (svids.isEmpty()) {
                 return identities.synced() ? new Fail<>(noIdentity(caller)) : new Wait<>();
             }
+            workload.served(svids.stream().map(X509Identity::spiffeId).toList());
             return new Send<>(Responses.x509Svids(svids, identities.bundles()));
         });
     }
@@ -100,29 +104,45 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
                 }
             }
             AttestedCaller caller = attest();
-            List<JwtIdentity> svids;
+            TrackedWorkload workload = monitor.track(caller);
             try {
-                svids = identities.jwtSvids(caller.selectors(), request.getAudienceList(), wanted);
-            } catch (SigilException e) {
-                // The server could not mint right now: retryable, never PermissionDenied (which clients treat as final).
-                throw Status.UNAVAILABLE.withDescription("the agent could not obtain a jwt-svid from the server: "
-                        + e.getMessage() + "; retry").asRuntimeException();
+                fetchJwtSvids(caller, workload, request, wanted, observer);
+            } finally {
+                monitor.release(workload);
             }
-            if (svids.isEmpty()) {
-                throw identities.synced()
-                        ? noIdentity(caller).asRuntimeException()
-                        : Status.UNAVAILABLE.withDescription("agent has not synced with the server yet; retry").asRuntimeException();
-            }
-            requireSameProcess(caller);
-            JWTSVIDResponse.Builder response = JWTSVIDResponse.newBuilder();
-            for (JwtIdentity svid : svids) {
-                response.addSvids(JWTSVID.newBuilder().setSpiffeId(svid.spiffeId().toString()).setSvid(svid.token()).setHint(svid.hint()));
-            }
-            observer.onNext(response.build());
-            observer.onCompleted();
         } catch (StatusRuntimeException e) {
             observer.onError(e);
         }
+    }
+
+    /** Answers FetchJWTSVID for an attested caller; failures are thrown as status exceptions. */
+    private void fetchJwtSvids(AttestedCaller caller, TrackedWorkload workload, JWTSVIDRequest request, Optional<SpiffeId> wanted,
+                               StreamObserver<JWTSVIDResponse> observer) {
+        List<JwtIdentity> svids;
+        try {
+            svids = identities.jwtSvids(caller.selectors(), request.getAudienceList(), wanted);
+        } catch (SigilException e) {
+            // The server could not mint right now: retryable, never PermissionDenied (which clients treat as final).
+            throw Status.UNAVAILABLE.withDescription("the agent could not obtain a jwt-svid from the server: "
+                    + e.getMessage() + "; retry").asRuntimeException();
+        }
+        if (svids.isEmpty()) {
+            throw identities.synced()
+                    ? noIdentity(caller).asRuntimeException()
+                    : Status.UNAVAILABLE.withDescription("agent has not synced with the server yet; retry").asRuntimeException();
+        }
+        requireSameProcess(caller);
+        if (workload.ended() || !workload.current().selectors().equals(caller.selectors())) {
+            // drifted while the tokens were minted: they are for the old selectors
+            throw noIdentity(caller).asRuntimeException();
+        }
+        workload.served(svids.stream().map(JwtIdentity::spiffeId).toList());
+        JWTSVIDResponse.Builder response = JWTSVIDResponse.newBuilder();
+        for (JwtIdentity svid : svids) {
+            response.addSvids(JWTSVID.newBuilder().setSpiffeId(svid.spiffeId().toString()).setSvid(svid.token()).setHint(svid.hint()));
+        }
+        observer.onNext(response.build());
+        observer.onCompleted();
     }
 
     @Override
@@ -151,20 +171,30 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
         }
     }
 
-    private <T> void stream(StreamObserver<T> observer, Function<AttestedCaller, Step<T>> state) {
-        AttestedCaller caller;
+    /**
+     * Publishes {@code state} of the caller's tracked workload: recomputed on every identity change and
+     * on every drift the monitor applies to the workload (so a drifted workload's stream carries its new
+     * identities, or ends with PERMISSION_DENIED, at once). When the stream ends the workload is
+     * re-attested at once, which is how an exiting streaming workload is noticed.
+     */
+    private <T> void stream(StreamObserver<T> observer, Function<TrackedWorkload, Step<T>> state) {
+        TrackedWorkload workload;
         try {
-            caller = attest();
+            workload = monitor.track(attest());
         } catch (StatusRuntimeException e) {
             observer.onError(e);
             return;
         }
-        StreamPublisher.start((ServerCallStreamObserver<T>) observer, identities, executor, () -> {
-            if (!attestor.stillSame(caller)) {
+        StreamPublisher.start((ServerCallStreamObserver<T>) observer, List.of(identities::onChange, workload::onChange), executor, () -> {
+            AttestedCaller caller = workload.current();
+            if (workload.ended() || !attestor.stillSame(caller)) {
                 return new Fail<>(processGone(caller.peer()));
             }
-            return state.apply(caller);
-        }, openStreams);
+            return state.apply(workload);
+        }, openStreams, () -> {
+            monitor.release(workload);
+            monitor.checkSoon(workload); // a stream that ends may mean the process exited
+        });
     }
 
     /** Unregisters every open stream's change listener; for server shutdown, after the calls were cancelled. */

@@ -39,6 +39,22 @@ class AgentConfigLoaderTest {
         assertThat(config.syncInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.logLevel()).isEqualTo(AgentConfig.LogLevel.INFO);
         assertThat(config.nodeAttestor()).isEqualTo(new AgentConfig.NodeAttestorSettings.JoinToken("abc123"));
+        assertThat(config.workloadReattestInterval()).isEqualTo(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void workloadReattestIntervalIsReadAndMustBeAtLeast100Milliseconds() throws Exception {
+        String base = """
+                trust_domain: example.org
+                trust_bundle_path: bundle.pem
+                node_attestor:
+                  type: join_token
+                  join_token: abc123
+                """;
+        assertThat(load(base + "workload_reattest_interval: PT0.5S\n", Map.of()).workloadReattestInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(load(base + "workload_reattest_interval: 5s\n", Map.of()).workloadReattestInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> load(base + "workload_reattest_interval: PT0.01S\n", Map.of()))
+                .isInstanceOf(AgentConfigException.class).hasMessageContaining("workload_reattest_interval").hasMessageContaining("at least 100ms");
     }
 
     @Test

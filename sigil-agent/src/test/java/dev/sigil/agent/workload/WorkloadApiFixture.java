@@ -27,8 +27,15 @@ final class WorkloadApiFixture implements AutoCloseable {
     private final EventLoopGroup clientGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
 
     WorkloadApiFixture(Path dir, List<WorkloadAttestor> attestors, Path procRoot, Clock clock) {
-        WorkloadApiConfig config = WorkloadApiConfig.defaults().withSocketPath(dir.resolve("agent/api.sock")).withProcRoot(procRoot);
-        server = WorkloadApiServer.create(config, identities, attestors, clock).start();
+        this(dir, attestors, procRoot, DriftSink.discard(), WorkloadApiConfig.DEFAULT_REATTEST_INTERVAL, clock);
+    }
+
+    /** A server reporting drifts to {@code sink}, re-attesting every {@code reattest}. */
+    WorkloadApiFixture(Path dir, List<WorkloadAttestor> attestors, Path procRoot, DriftSink sink, java.time.Duration reattest,
+                       Clock clock) {
+        WorkloadApiConfig config = WorkloadApiConfig.defaults().withSocketPath(dir.resolve("agent/api.sock")).withProcRoot(procRoot)
+                .withReattestInterval(reattest);
+        server = WorkloadApiServer.create(config, identities, attestors, sink, clock).start();
     }
 
     /** A server attesting callers from the real /proc with the unix and cgroup attestors. */

@@ -56,10 +56,22 @@ public final class AgentApiServer implements AutoCloseable {
         this.timer = timer;
     }
 
-    /** What the agent API needs from the rest of the server. */
+    /**
+     * What the agent API needs from the rest of the server.
+     *
+     * @param driftListener told of every accepted workload drift report, after it is audited
+     */
     public record Dependencies(TlsMaterial identity, SpiffeId serverId, Authority authority, SvidIssuer issuer, EntryStore entries,
-                               AgentStore agents, AuditTrail audit, List<NodeAttestor> attestors, Clock clock) {
+                               AgentStore agents, AuditTrail audit, List<NodeAttestor> attestors, Clock clock,
+                               DriftListener driftListener) {
+        /** Without a drift listener: drift reports are audited only. */
+        public Dependencies(TlsMaterial identity, SpiffeId serverId, Authority authority, SvidIssuer issuer, EntryStore entries,
+                            AgentStore agents, AuditTrail audit, List<NodeAttestor> attestors, Clock clock) {
+            this(identity, serverId, authority, issuer, entries, agents, audit, attestors, clock, DriftListener.none());
+        }
+
         public Dependencies {
+            Objects.requireNonNull(driftListener, "driftListener");
             Objects.requireNonNull(identity, "identity");
             Objects.requireNonNull(serverId, "serverId");
             Objects.requireNonNull(authority, "authority");
@@ -95,7 +107,7 @@ public final class AgentApiServer implements AutoCloseable {
             return thread;
         });
         AgentService service = new AgentService(attestors, deps.agents(), deps.entries(), deps.serverId(), deps.issuer(),
-                deps.authority(), deps.audit(), agentSvidTtl, deps.clock(), timer, attestTimeLimit);
+                deps.authority(), deps.audit(), agentSvidTtl, deps.clock(), timer, attestTimeLimit, deps.driftListener());
         AgentAuthenticator authenticator = new AgentAuthenticator(deps.agents(),
                 () -> deps.authority().bundle().x509Authorities(), deps.clock());
         Server server = NettyServerBuilder.forAddress(address)

@@ -7,6 +7,8 @@ import dev.sigil.proto.agent.v1.AttestRequest;
 import dev.sigil.proto.agent.v1.AttestResponse;
 import dev.sigil.proto.agent.v1.BatchSignX509Request;
 import dev.sigil.proto.agent.v1.BatchSignX509Response;
+import dev.sigil.proto.agent.v1.DriftAck;
+import dev.sigil.proto.agent.v1.DriftReport;
 import dev.sigil.proto.agent.v1.MintJwtSvidRequest;
 import dev.sigil.proto.agent.v1.MintJwtSvidResponse;
 import dev.sigil.proto.agent.v1.RenewAgentRequest;
@@ -63,10 +65,11 @@ final class AgentService extends AgentGrpc.AgentImplBase {
     private final Clock clock;
     private final java.util.concurrent.ScheduledExecutorService timer;
     private final Duration attestTimeLimit;
+    private final DriftReports drifts;
 
     AgentService(Map<String, NodeAttestor> attestors, AgentStore agents, EntryStore entries, SpiffeId serverId, SvidIssuer issuer,
                  Authority authority, AuditTrail audit, Duration agentSvidTtl, Clock clock,
-                 java.util.concurrent.ScheduledExecutorService timer, Duration attestTimeLimit) {
+                 java.util.concurrent.ScheduledExecutorService timer, Duration attestTimeLimit, DriftListener driftListener) {
         this.timer = timer;
         this.attestTimeLimit = attestTimeLimit;
         this.attestors = Map.copyOf(attestors);
@@ -78,6 +81,7 @@ final class AgentService extends AgentGrpc.AgentImplBase {
         this.audit = audit;
         this.agentSvidTtl = agentSvidTtl;
         this.clock = clock;
+        this.drifts = new DriftReports(authorized, audit, driftListener, clock);
     }
 
     @Override
@@ -195,6 +199,12 @@ final class AgentService extends AgentGrpc.AgentImplBase {
             return MintJwtSvidResponse.newBuilder().setToken(svid.token())
                     .setExpiresAtUnixSeconds(svid.expiresAt().getEpochSecond()).build();
         });
+    }
+
+    /** A workload drift observed by the calling agent: audited, then handed to the drift listener. */
+    @Override
+    public void reportDrift(DriftReport request, StreamObserver<DriftAck> responses) {
+        unary(responses, () -> drifts.report(AgentAuthenticator.AGENT.get(), request));
     }
 
     private RegistrationEntry authorizedEntry(String id, Set<SpiffeId> parents, Agent agent) {

@@ -26,6 +26,9 @@ public record AuditQuery(
         int limit) {
     public static final int MAX_LIMIT = 10_000;
     private static final Pattern DETAIL_KEY = Pattern.compile("[a-z][a-z0-9_]{0,63}");
+    /** Named kinds whose action prefix is not simply {@code <kind>.} (see {@link #byKind}). */
+    public static final Map<String, String> NAMED_KINDS = Map.of("drift", "workload.drift");
+    private static final Pattern KIND = Pattern.compile("[a-z0-9_]+(\\.[a-z0-9_]+)*");
 
     public AuditQuery {
         Objects.requireNonNull(actor, "actor");
@@ -77,6 +80,23 @@ public record AuditQuery(
         Map<String, String> more = new TreeMap<>(details);
         more.put(key, Objects.requireNonNull(value, "value"));
         return new AuditQuery(actor, subject, workload, actionPrefix, more, from, to, afterSeq, limit);
+    }
+
+    /**
+     * Records of one kind. A kind names an action prefix: {@code drift} is {@code workload.drift} (the
+     * agents' workload drift reports); any other kind {@code k} (dotted lower-case, e.g. {@code entry},
+     * {@code agent}, {@code svid.x509}) is the actions starting with {@code k.}.
+     */
+    public AuditQuery byKind(String kind) {
+        return byActionPrefix(kindPrefix(kind));
+    }
+
+    /** The action prefix of {@code kind}; see {@link #byKind}. */
+    public static String kindPrefix(String kind) {
+        if (kind == null || kind.length() > 64 || !KIND.matcher(kind).matches()) {
+            throw new AuditException("audit kind '" + kind + "' is invalid; use dotted lower-case words such as drift, entry or agent");
+        }
+        return NAMED_KINDS.getOrDefault(kind, kind + ".");
     }
 
     public AuditQuery between(Instant fromInclusive, Instant toExclusive) {

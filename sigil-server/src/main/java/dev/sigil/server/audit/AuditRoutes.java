@@ -12,7 +12,8 @@ import java.util.Optional;
 
 /**
  * Admin API routes of the audit trail: {@code POST /v1/audit/verify} (a broken chain is a result, not
- * an error), {@code GET /v1/audit} (query), {@code GET /v1/audit/checkpoint-key} (the PEM public key
+ * an error), {@code GET /v1/audit} (query; {@code kind=drift} selects workload drift reports, see
+ * {@link AuditQuery#byKind}), {@code GET /v1/audit/checkpoint-key} (the PEM public key
  * that signs checkpoints, for offline verification) and {@code POST /v1/audit/find-token} (records
  * of a leaked token, found by its keyed hash computed here).
  */
@@ -82,8 +83,19 @@ public final class AuditRoutes {
             }
         }
         Optional<String> action = request.query("action");
+        Optional<String> kind = request.query("kind");
+        if (action.isPresent() && kind.isPresent()) {
+            throw ApiException.invalidArgument("query parameters 'kind' and 'action' both select actions; give one of them");
+        }
         if (action.isPresent()) {
             query = query.byActionPrefix(action.get());
+        }
+        if (kind.isPresent()) {
+            try {
+                query = query.byKind(kind.get());
+            } catch (AuditException e) {
+                throw ApiException.invalidArgument(e.getMessage());
+            }
         }
         Optional<String> since = request.query("since");
         if (since.isPresent()) {

@@ -1,0 +1,143 @@
+package dev.sigil.server.drift;
+
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.agent.DriftEvent;
+import dev.sigil.server.agent.DriftListener;
+import dev.sigil.server.audit.AuditEvent;
+import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.credential.LeaseFilter;
+import dev.sigil.server.credential.LeaseRevoker;
+import dev.sigil.server.credential.LeaseService;
+import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.policy.Decision;
+import dev.sigil.server.policy.PolicyEngine;
+import dev.sigil.server.policy.PolicyRequest;
+import dev.sigil.server.token.IssuedTokens;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The graded response to a workload drift, chosen per drifted SPIFFE ID by policy: the engine is asked
+ * whether a milder response is allowed — action {@value #IGNORE_ACTION}, then {@value #NARROW_ACTION},
+ * then {@value #REATTEST_ACTION}, each on resource {@code exited} or {@code selectors_changed} — and the
+ * first allowed one applies; with no matching rule the response is {@code revoke} (fail closed).
+ *
+ * <ul>
+ *   <li>{@code revoke}: every lease the holder holds is revoked (durably, through the lease revoker),
+ *       its live access tokens are revoked and its access tokens and JWT-SVIDs are marked on the status
+ *       list; then grants need a fresh SVID (a {@link DriftGates} gate).</li>
+ *   <li>{@code narrow}: nothing revoked; until the gate ends nothing new is granted on credentials issued
+ *       before the drift, and no lease is renewed.</li>
+ *   <li>{@code reattest}: nothing revoked, renewals allowed; the next grant needs a fresh SVID.</li>
+ *   <li>{@code ignore}: only the audit record (e.g. for a replica's normal exit).</li>
+ * </ul>
+ *
+ * <p>Every response is audited as {@code drift.respond} with the drift id, the mode and what it revoked
+ * (token jtis, lease count), in the same transaction as the gate and the token revocations; the lease
+ * revocations are audited by the revoker with reason {@code drift <id>}. Limits: a SPIFFE ID shared by
+ * replicas is revoked for all of them (tokens and leases are held by identity, not by process).
+ */
+public final class DriftResponder implements DriftListener {
+    public static final String IGNORE_ACTION = "drift:ignore";
+    public static final String NARROW_ACTION = "drift:narrow";
+    public static final String REATTEST_ACTION = "drift:reattest";
+    private static final Logger LOG = LoggerFactory.getLogger(DriftResponder.class);
+    private static final String ACTOR = "sigil-server";
+
+    /** What the responder changes. */
+    public record Dependencies(PolicyEngine policy, Optional<LeaseService> leases, IssuedTokens tokens, DriftGates gates,
+                               Datastore datastore, AuditTrail audit, Clock clock, Duration gateLifetime) {}
+
+    private final Dependencies deps;
+
+    public DriftResponder(Dependencies deps) {
+        this.deps = deps;
+    }
+
+    @Override
+    public void onDrift(DriftEvent event) {
+        for (SpiffeId holder : event.spiffeIds()) {
+            try {
+                respond(event, holder);
+            } catch (RuntimeException e) {
+                LOG.error("drift {} for {}: the response failed: {}", event.driftId(), holder, e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Responds to {@code event} for one drifted identity; returns the mode applied. */
+    String respond(DriftEvent event, SpiffeId holder) {
+        Optional<DriftGates.Mode> mode = decide(event, holder);
+        Instant now = deps.clock().instant();
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("drift_id", event.driftId());
+        details.put("agent", event.agentId().toString());
+        details.put("reason", event.reason().wireName());
+        details.put("mode", mode.map(m -> m.name().toLowerCase(java.util.Locale.ROOT)).orElse("ignore"));
+        if (mode.isEmpty()) {
+            deps.audit().append(AuditEvent.success(ACTOR, "drift.respond", holder.toString(), details));
+            return "ignore";
+        }
+        // A fresh SVID is minted after the drift was recorded: round up so one minted in the same second
+        // before the drift cannot pass (fail closed; a workload retries a second later).
+        Instant notBefore = event.recordedAt().truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
+        DriftGates.Gate gate = new DriftGates.Gate(holder, mode.get(), notBefore, event.driftId(), notBefore.plus(deps.gateLifetime()));
+        deps.datastore().inTransaction(connection -> {
+            DriftGates.set(connection, gate);
+            if (mode.get() == DriftGates.Mode.REVOKE) {
+                List<String> jtis = deps.tokens().revokeForHolder(connection, holder.toString(), now);
+                details.put("revoked_tokens", Integer.toString(jtis.size()));
+                details.put("revoked_jtis", clip(String.join(",", jtis)));
+            }
+            deps.audit().append(connection, AuditEvent.success(ACTOR, "drift.respond", holder.toString(), details));
+            return null;
+        });
+        deps.gates().remember(gate);
+        if (mode.get() == DriftGates.Mode.REVOKE && deps.leases().isPresent()) {
+            LeaseRevoker.Result result = deps.leases().get().revoke(LeaseFilter.all().withHolder(holder),
+                    "drift " + event.driftId(), ACTOR);
+            LOG.info("drift {}: {} lease(s) of {} marked for revocation, {} confirmed", event.driftId(), result.requested(), holder,
+                    result.revoked());
+        }
+        return details.get("mode");
+    }
+
+    private Optional<DriftGates.Mode> decide(DriftEvent event, SpiffeId holder) {
+        if (allowed(IGNORE_ACTION, event, holder)) {
+            return Optional.empty();
+        }
+        if (allowed(NARROW_ACTION, event, holder)) {
+            return Optional.of(DriftGates.Mode.NARROW);
+        }
+        if (allowed(REATTEST_ACTION, event, holder)) {
+            return Optional.of(DriftGates.Mode.REATTEST);
+        }
+        return Optional.of(DriftGates.Mode.REVOKE);
+    }
+
+    private boolean allowed(String action, DriftEvent event, SpiffeId holder) {
+        PolicyRequest request = new PolicyRequest(holder, event.selectorsBefore(), 0, Optional.empty(), action,
+                event.reason().wireName(), List.of(), Optional.empty(), List.of(), deps.clock().instant(),
+                Map.of("drift_id", event.driftId(), "agent", event.agentId().toString(),
+                        "selectors_after", event.selectorsAfter().stream().map(Object::toString).sorted().toList()));
+        try {
+            return deps.policy().decide(request) instanceof Decision.Allow;
+        } catch (RuntimeException e) {
+            LOG.warn("drift {}: policy evaluation for {} failed, applying the strictest response: {}", event.driftId(), action,
+                    e.getMessage());
+            return false;
+        }
+    }
+
+    private static String clip(String text) {
+        return text.length() <= 1_800 ? text : text.substring(0, 1_800) + "...";
+    }
+}

@@ -1,0 +1,221 @@
+package dev.sigil.server.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sigil.agent.Agent;
+import dev.sigil.agent.attestor.JoinTokenAttestorClient;
+import dev.sigil.agent.config.AgentConfig;
+import dev.sigil.agent.drift.DriftReporter;
+import dev.sigil.agent.workload.WorkloadApiConfig;
+import dev.sigil.agent.workload.WorkloadApiServer;
+import dev.sigil.agent.workload.WorkloadAttestor;
+import dev.sigil.core.spiffeid.TrustDomain;
+import dev.sigil.proto.workload.SpiffeWorkloadAPIGrpc;
+import dev.sigil.proto.workload.X509SVIDRequest;
+import dev.sigil.proto.workload.X509SVIDResponse;
+import dev.sigil.server.SigilServer;
+import dev.sigil.server.config.ConfigEnvironment;
+import dev.sigil.server.config.ConfigOverrides;
+import dev.sigil.server.config.ServerConfigLoader;
+import dev.sigil.server.testing.RawHttp;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainSocketAddress;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Workload drift end to end with real processes: a real server, an agent attested with a join token,
+ * the agent's Workload API with its drift monitor and reporter (wired as {@code AgentRuntime} wires
+ * them), and a child process running a copy of {@code sleep}. This JVM opens the stream on the child's
+ * behalf (the Workload API's procfs root maps this JVM's pid, the kernel-reported peer, to the child's
+ * {@code /proc/<pid>}). Replacing the child's binary on disk withdraws the SVID from the stream within
+ * the 2 s target and leaves a {@code workload.drift} record at the server that the drift listener saw.
+ */
+class WorkloadDriftEndToEndTest {
+    private static final int OWN_PID = (int) ProcessHandle.current().pid();
+    private static final Duration TARGET = Duration.ofSeconds(2);
+    private final ObjectMapper json = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void replacedBinaryLosesItsSvidAndTheDriftIsAuditedAtTheServer() throws Exception {
+        LinkedBlockingQueue<DriftEvent> delivered = new LinkedBlockingQueue<>();
+        Path binary = Files.createDirectories(dir.resolve("bin")).resolve("app");
+        Files.copy(Path.of("/bin/sleep"), binary);
+        Files.setPosixFilePermissions(binary, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Process child = new ProcessBuilder(binary.toString(), "300").start();
+        Path proc = Files.createDirectories(dir.resolve("proc"));
+        Files.createSymbolicLink(proc.resolve(Integer.toString(OWN_PID)), Path.of("/proc", Long.toString(child.pid())));
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try (SigilServer server = startServer(delivered::add)) {
+            JsonNode token = admin(server, "POST", "/v1/join-tokens", "{\"ttl\": 600}");
+            String agentId = "spiffe://example.org/sigil/agent/join_token/" + token.path("id").asText();
+            long uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+            admin(server, "POST", "/v1/entries", """
+                    {"spiffe_id": "spiffe://example.org/billing", "parent_id": "%s", "owner": "team-a",
+                     "selectors": [{"type": "unix", "value": "uid:%d"}, {"type": "unix", "value": "sha256:%s"}]}"""
+                    .formatted(agentId, uid, sha256(binary)));
+            Path bundle = dir.resolve("bundle.pem");
+            Files.writeString(bundle, server.authority().bundle().x509AuthoritiesPem());
+            try (Agent agent = new Agent(agentConfig(server, bundle, token.path("token").asText()),
+                    new JoinTokenAttestorClient(token.path("token").asText()), Clock.systemUTC());
+                 DriftReporter reporter = DriftReporter.create(agent::reportDrift)) {
+                agent.start();
+                WorkloadApiConfig config = WorkloadApiConfig.defaults().withSocketPath(dir.resolve("agent/public/api.sock"))
+                        .withProcRoot(proc);
+                try (WorkloadApiServer api = WorkloadApiServer.create(config, agent.identities(),
+                        List.of(WorkloadAttestor.unix(proc, Path.of("/etc")), WorkloadAttestor.cgroup(proc)), reporter,
+                        Clock.systemUTC()).start()) {
+                    awaitTrue(() -> agent.cache().identityCount() == 1);
+                    ManagedChannel channel = channel(api.socketPath(), group);
+                    try {
+                        LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+                        SpiffeWorkloadAPIGrpc.newStub(channel).fetchX509SVID(X509SVIDRequest.getDefaultInstance(), collect(events));
+                        assertThat(((X509SVIDResponse) events.poll(30, TimeUnit.SECONDS)).getSvids(0).getSpiffeId())
+                                .isEqualTo("spiffe://example.org/billing");
+
+                        long replaced = System.nanoTime();
+                        Path replacement = binary.resolveSibling("app.new");
+                        Files.copy(Path.of("/bin/true"), replacement);
+                        Files.move(replacement, binary, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+                        Object ended = events.poll(TARGET.toMillis(), TimeUnit.MILLISECONDS);
+                        assertThat(ended).isInstanceOfSatisfying(Throwable.class,
+                                e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+                        DriftEvent event = delivered.poll(TARGET.toMillis(), TimeUnit.MILLISECONDS);
+                        assertThat(System.nanoTime() - replaced).isLessThan(TARGET.toNanos());
+                        assertThat(event).isNotNull();
+                        assertThat(event.agentId().toString()).isEqualTo(agentId);
+                        assertThat(event.reason()).isEqualTo(DriftEvent.Reason.SELECTORS_CHANGED);
+                        assertThat(event.spiffeIds()).hasToString("[spiffe://example.org/billing]");
+
+                        JsonNode records = admin(server, "GET", "/v1/audit?kind=drift&workload=spiffe://example.org/billing", null)
+                                .path("results");
+                        assertThat(records).hasSize(1);
+                        JsonNode details = json.readTree(records.get(0).path("details").asText());
+                        assertThat(details.path("drift_id").asText()).isEqualTo(event.driftId());
+                        assertThat(details.path("selectors_removed").asText()).contains("unix:sha256:", "unix:path:" + binary);
+                    } finally {
+                        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                    }
+                }
+            }
+        } finally {
+            child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private SigilServer startServer(DriftListener listener) throws Exception {
+        Path file = dir.resolve("sigil.yaml");
+        Files.writeString(file, """
+                data_dir: %s
+                trust_domain: example.org
+                log_level: warn
+                key_manager:
+                  type: memory
+                jwt:
+                  issuer: https://localhost
+                bundle_endpoint:
+                  enabled: false
+                token_endpoint:
+                  port: 0
+                agent_api:
+                  port: 0
+                """.formatted(dir.resolve("data")));
+        return SigilServer.start(ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none()),
+                Clock.systemUTC(), Optional.empty(), listener);
+    }
+
+    private AgentConfig agentConfig(SigilServer server, Path bundle, String token) throws Exception {
+        Path data = Files.createDirectories(dir.resolve("agent"));
+        Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
+        return new AgentConfig(data, new TrustDomain("example.org"),
+                new AgentConfig.ServerAddress("127.0.0.1", server.agentApiAddress().getPort()),
+                new AgentConfig.TrustBootstrap.BundleFile(bundle), new AgentConfig.NodeAttestorSettings.JoinToken(token),
+                data.resolve("public/api.sock"), Duration.ofSeconds(1), AgentConfig.LogLevel.WARN);
+    }
+
+    private JsonNode admin(SigilServer server, String method, String path, String body) throws Exception {
+        RawHttp.Reply reply = body == null ? RawHttp.unix(server.admin().socketPath(), method, path)
+                : RawHttp.unix(server.admin().socketPath(), method, path, "application/json", body.getBytes(StandardCharsets.UTF_8));
+        assertThat(reply.status()).as(reply.body()).isBetween(200, 299);
+        return json.readTree(reply.body());
+    }
+
+    private static ManagedChannel channel(Path socket, EventLoopGroup group) {
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("workload.spiffe.io", Metadata.ASCII_STRING_MARSHALLER), "true");
+        return NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+                .eventLoopGroup(group)
+                .channelType(EpollDomainSocketChannel.class)
+                .withOption(ChannelOption.SO_KEEPALIVE, null)
+                .usePlaintext()
+                .intercept(MetadataUtils.newAttachHeadersInterceptor(headers))
+                .build();
+    }
+
+    private static <T> StreamObserver<T> collect(LinkedBlockingQueue<Object> events) {
+        return new StreamObserver<>() {
+            @Override
+            public void onNext(T value) {
+                events.add(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                events.add(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                events.add("completed");
+            }
+        };
+    }
+
+    private static String sha256(Path file) throws Exception {
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(file)) {
+            digest.update(in.readAllBytes());
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("agent holds the workload's svid within 30 s").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+}
