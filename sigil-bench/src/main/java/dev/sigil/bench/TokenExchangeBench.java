@@ -228,7 +228,7 @@ public final class TokenExchangeBench {
         return SigilServer.start(ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), root), ConfigOverrides.none()));
     }
 
-    private static SSLContext trusting(List<X509Certificate> roots) throws GeneralSecurityException, IOException {
+    static SSLContext trusting(List<X509Certificate> roots) throws GeneralSecurityException, IOException {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
         for (int i = 0; i < roots.size(); i++) {
