@@ -16,6 +16,11 @@ import java.util.Set;
 public interface SubjectEvidence {
     Evidence of(SpiffeId subject);
 
+    /** {@code delegate}'s evidence, each subject's remembered for at most {@code maxAge} (see {@link CachedEvidence}). */
+    static SubjectEvidence cached(SubjectEvidence delegate, java.time.Clock clock, java.time.Duration maxAge) {
+        return new CachedEvidence(delegate, clock, maxAge);
+    }
+
     record Evidence(Set<Selector> selectors, int trustLevel, Optional<Instant> attestedAt) {
         public Evidence {
             selectors = Set.copyOf(selectors);

@@ -13,6 +13,9 @@ import java.util.Objects;
  * in the composition root; the {@link PolicyEngine} decides every exchange.
  */
 public final class TokenService {
+    /** How stale the attestation evidence policy sees in an exchange may be (registration changes, bans). */
+    static final java.time.Duration EVIDENCE_MAX_AGE = java.time.Duration.ofSeconds(1);
+
     final TokenSettings settings;
     final TokenExchange exchange;
     final TokenIntrospection introspection;
@@ -31,7 +34,7 @@ public final class TokenService {
         this.verifier = verifier;
         this.gate = gate;
         this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, statuses, leases.store(), java.util.Optional.of(leases), gate, audit, clock,
-                tokenHasher, evidence);
+                tokenHasher, SubjectEvidence.cached(evidence, clock, EVIDENCE_MAX_AGE));
         this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock);
     }
 
