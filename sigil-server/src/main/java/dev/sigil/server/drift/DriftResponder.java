@@ -26,9 +26,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The graded response to a workload drift, chosen per drifted SPIFFE ID by policy: the engine is asked
- * whether a milder response is allowed — action {@value #IGNORE_ACTION}, then {@value #NARROW_ACTION},
- * then {@value #REATTEST_ACTION}, each on resource {@code exited} or {@code selectors_changed} — and the
- * first allowed one applies; with no matching rule the response is {@code revoke} (fail closed).
+ * about action {@value #IGNORE_ACTION}, then {@value #NARROW_ACTION}, {@value #REATTEST_ACTION} and
+ * {@value #REVOKE_ACTION}, each on resource {@code exited} or {@code selectors_changed}, and the first
+ * allowed one applies. With no matching rule, a changed workload ({@code selectors_changed}) is answered
+ * with {@code revoke} (fail closed) and an exit with {@code ignore} (other processes may share the
+ * identity; a policy that wants credentials to end with the process allows {@value #REVOKE_ACTION}
+ * on {@code exited}).
  *
  * <ul>
  *   <li>{@code revoke}: every lease the holder holds is revoked (durably, through the lease revoker),
@@ -49,6 +52,7 @@ public final class DriftResponder implements DriftListener {
     public static final String IGNORE_ACTION = "drift:ignore";
     public static final String NARROW_ACTION = "drift:narrow";
     public static final String REATTEST_ACTION = "drift:reattest";
+    public static final String REVOKE_ACTION = "drift:revoke";
     private static final Logger LOG = LoggerFactory.getLogger(DriftResponder.class);
     private static final String ACTOR = "sigil-server";
 
@@ -120,7 +124,13 @@ public final class DriftResponder implements DriftListener {
         if (allowed(REATTEST_ACTION, event, holder)) {
             return Optional.of(DriftGates.Mode.REATTEST);
         }
-        return Optional.of(DriftGates.Mode.REVOKE);
+        if (allowed(REVOKE_ACTION, event, holder)) {
+            return Optional.of(DriftGates.Mode.REVOKE);
+        }
+        // Defaults: a process that is no longer what it was attested as loses everything; a process that
+        // merely exited (a CLI run, a replica's restart) does not take its identity's credentials with
+        // it, since other processes may share that SPIFFE ID. Policy may choose otherwise.
+        return event.reason() == DriftEvent.Reason.EXITED ? Optional.empty() : Optional.of(DriftGates.Mode.REVOKE);
     }
 
     private boolean allowed(String action, DriftEvent event, SpiffeId holder) {

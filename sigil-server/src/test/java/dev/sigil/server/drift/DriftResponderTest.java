@@ -68,6 +68,16 @@ class DriftResponderTest extends DatastoreContract {
         assertThat(gates.refusesGrant(other, clock.instant().minusSeconds(5))).isEmpty();
     }
 
+    @Test
+    void anExitIsIgnoredByDefaultAndRevokesWhenPolicySaysSo() {
+        assertThat(responder.respond(event(DriftEvent.Reason.EXITED), WEB)).isEqualTo("ignore");
+        assertThat(gates.refusesGrant(WEB, clock.instant().minusSeconds(5))).isEmpty();
+
+        allowedAction.set(DriftResponder.REVOKE_ACTION);
+        assertThat(responder.respond(event(DriftEvent.Reason.EXITED), WEB)).isEqualTo("revoke");
+        assertThat(gates.refusesGrant(WEB, clock.instant().minusSeconds(5))).isPresent();
+    }
+
     private DriftEvent event(DriftEvent.Reason reason) {
         return new DriftEvent("d-1", AGENT, 4242, Set.of(WEB), Set.of(Selector.parse("unix:uid:1000")), Set.of(), reason,
                 clock.instant(), clock.instant());
