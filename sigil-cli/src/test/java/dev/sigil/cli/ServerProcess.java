@@ -18,16 +18,22 @@ final class ServerProcess implements AutoCloseable {
     private final Path log;
     final Path dataDir;
     final int bundlePort;
+    final int tokenPort;
 
-    private ServerProcess(Process process, Path log, Path dataDir, int bundlePort) {
+    private ServerProcess(Process process, Path log, Path dataDir, int bundlePort, int tokenPort) {
         this.process = process;
         this.log = log;
         this.dataDir = dataDir;
         this.bundlePort = bundlePort;
+        this.tokenPort = tokenPort;
     }
 
     static ServerProcess start(Path dataDir, Path home) throws IOException {
-        int port = freePort();
+        return start(dataDir, home, java.util.Optional.empty(), freePort(), freePort());
+    }
+
+    /** With a configuration file, and given ports, so a restarted server keeps its URLs. */
+    static ServerProcess start(Path dataDir, Path home, java.util.Optional<Path> config, int port, int tokenPort) throws IOException {
         Files.createDirectories(home);
         Path log = Files.createTempFile(home, "server", ".log");
         List<String> command = new ArrayList<>(List.of(
@@ -35,10 +41,11 @@ final class ServerProcess implements AutoCloseable {
                 "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(),
                 "server", "run", "--data-dir", dataDir.toString()));
+        config.ifPresent(file -> command.addAll(List.of("--config", file.toString())));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(Map.of("SIGIL_BUNDLE_PORT", Integer.toString(port),
-                "SIGIL_AGENT_API_PORT", Integer.toString(freePort()), "SIGIL_TOKEN_PORT", Integer.toString(freePort()), "SIGIL_LOG_LEVEL", "info"));
-        return new ServerProcess(builder.start(), log, dataDir, port);
+                "SIGIL_AGENT_API_PORT", Integer.toString(freePort()), "SIGIL_TOKEN_PORT", Integer.toString(tokenPort), "SIGIL_LOG_LEVEL", "info"));
+        return new ServerProcess(builder.start(), log, dataDir, port, tokenPort);
     }
 
     /** Waits until the CLI's healthcheck passes, or fails with the server's log. */
@@ -73,7 +80,7 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }

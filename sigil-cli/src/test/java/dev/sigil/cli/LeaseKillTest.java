@@ -1,0 +1,212 @@
+package dev.sigil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sigil.testkit.PostgresServer;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real {@code sigil server run} with the postgresql broker, killed with kill -9 while workloads are
+ * being granted credentials and an operator is revoking them, then restarted on the same data
+ * directory: once its start-up reconciliation and revocation worker are done, the PostgreSQL roles that
+ * exist are exactly the roles of the leases the server holds as active — nothing granted that it
+ * considers revoked or never recorded, and nothing it considers active missing.
+ */
+class LeaseKillTest {
+    private static final String HOLDER = "spiffe://sigil.test/crash/report-job";
+    private static final String POLICY = """
+            rules:
+              - name: crash-jobs-read-reports
+                effect: allow
+                subject:
+                  spiffe_id: spiffe://sigil.test/crash/*
+                actions: [credential:issue]
+                resources: [postgresql:reports]
+            """;
+    private final ObjectMapper json = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void killDuringGrantsAndRevocationsLeavesBackendAndLeasesInAgreementAfterRestart() throws Exception {
+        PostgresServer.Database database = PostgresServer.shared().createDatabase();
+        String suffix = Long.toString(System.nanoTime() % 1_000_000_000L, 36);
+        String prefix = "k" + suffix + "_";
+        try (Connection su = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
+             Statement statement = su.createStatement()) {
+            statement.execute("CREATE ROLE reader_" + suffix + " NOLOGIN");
+            statement.execute("CREATE ROLE admin_" + suffix + " LOGIN CREATEROLE PASSWORD 'admin-" + suffix + "'");
+        }
+        Path password = dir.resolve("pg.pass");
+        Files.writeString(password, "admin-" + suffix);
+        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
+        Path config = dir.resolve("sigil.yaml");
+        Files.writeString(config, """
+                brokers:
+                  postgresql:
+                    url: "%s"
+                    admin_user: admin_%s
+                    admin_password_file: %s
+                    role_prefix: %s
+                    resources:
+                      reports:
+                        member_of: [reader_%s]
+                """.formatted(database.jdbcUrl(), suffix, password, prefix, suffix));
+        Path data = dir.resolve("data");
+        Path policy = dir.resolve("policy.yaml");
+        Files.writeString(policy, POLICY);
+        CliHarness cli = new CliHarness(Map.of(), dir);
+        int bundlePort = ServerProcess.freePort();
+        int tokenPort = ServerProcess.freePort();
+
+        AtomicInteger granted = new AtomicInteger();
+        try (ServerProcess server = ServerProcess.start(data, dir, Optional.of(config), bundlePort, tokenPort)) {
+            server.awaitHealthy(cli, Duration.ofSeconds(60));
+            assertThat(cli.run("policy", "apply", "--data-dir", data.toString(), policy.toString()).exitCode()).isZero();
+            String audience = "https://127.0.0.1:" + bundlePort + "/oauth2/token";
+            String svid = cli.run("jwt", "mint", "--data-dir", data.toString(), "--spiffe-id", HOLDER, "--audience", audience,
+                    "--ttl", "10m").out().trim();
+            HttpClient https = https(cli, data);
+
+            AtomicBoolean stop = new AtomicBoolean();
+            ExecutorService load = Executors.newFixedThreadPool(5);
+            for (int i = 0; i < 4; i++) {
+                load.execute(() -> {
+                    while (!stop.get()) {
+                        try {
+                            if (grant(https, tokenPort, svid) == 200) {
+                                granted.incrementAndGet();
+                            }
+                        } catch (Exception e) {
+                            return; // the server was killed
+                        }
+                    }
+                });
+            }
+            load.execute(() -> {
+                while (!stop.get()) {
+                    cli.run("lease", "revoke", "--data-dir", data.toString(), "--holder", HOLDER);
+                }
+            });
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (granted.get() < 30 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            server.kill(); // kill -9 in the middle of grants and revocations
+            stop.set(true);
+            load.shutdown();
+            assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(granted.get()).as("credentials granted before the kill").isGreaterThanOrEqualTo(30);
+        Set<String> rolesAtKill = rolesIn(database, prefix);
+
+        try (ServerProcess restarted = ServerProcess.start(data, dir, Optional.of(config), bundlePort, tokenPort)) {
+            restarted.awaitHealthy(cli, Duration.ofSeconds(60));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            Set<String> unsettled;
+            do {
+                unsettled = roles(leases(cli, data), "revoking", "pending");
+                if (!unsettled.isEmpty()) {
+                    Thread.sleep(200);
+                }
+            } while (!unsettled.isEmpty() && System.nanoTime() < deadline);
+            assertThat(unsettled).as("leases still revoking or pending after restart").isEmpty();
+            JsonNode leases = leases(cli, data);
+            assertThat(leases.size()).as("leases recorded").isGreaterThanOrEqualTo(granted.get());
+            System.out.printf("lease kill test: %d granted before the kill, %d roles at the kill, %d leases, %d active after restart%n",
+                    granted.get(), rolesAtKill.size(), leases.size(), roles(leases, "active").size());
+            assertThat(rolesIn(database, prefix)).as("roles in postgresql vs leases the server holds as active")
+                    .isEqualTo(roles(leases, "active"));
+        }
+    }
+
+    private int grant(HttpClient https, int tokenPort, String svid) throws Exception {
+        HttpResponse<String> response = https.send(HttpRequest.newBuilder(URI.create("https://localhost:" + tokenPort + "/v1/credentials"))
+                .header("Authorization", "Bearer " + svid).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"broker\":\"postgresql\",\"resource\":\"reports\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return response.statusCode();
+    }
+
+    private JsonNode leases(CliHarness cli, Path data) throws Exception {
+        CliHarness.Result listed = cli.run("lease", "list", "--data-dir", data.toString(), "--broker", "postgresql", "--output", "json");
+        assertThat(listed.exitCode()).as(listed.err()).isZero();
+        return json.readTree(listed.out()).path("leases");
+    }
+
+    private static Set<String> roles(JsonNode leases, String... states) {
+        Set<String> wanted = Set.of(states);
+        Set<String> roles = new HashSet<>();
+        for (JsonNode lease : leases) {
+            if (wanted.contains(lease.path("state").asText())) {
+                roles.add(lease.path("details").path("role").asText(lease.path("id").asText()));
+            }
+        }
+        return roles;
+    }
+
+    private static Set<String> rolesIn(PostgresServer.Database database, String prefix) throws Exception {
+        Set<String> roles = new HashSet<>();
+        try (Connection su = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
+             Statement statement = su.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT rolname FROM pg_roles WHERE rolname LIKE '" + prefix + "%'")) {
+            while (rows.next()) {
+                roles.add(rows.getString(1));
+            }
+        }
+        return roles;
+    }
+
+    private static HttpClient https(CliHarness cli, Path data) throws Exception {
+        String pem = cli.run("bundle", "show", "--data-dir", data.toString(), "--format", "pem").out();
+        List<X509Certificate> roots = new ArrayList<>();
+        for (var certificate : CertificateFactory.getInstance("X.509")
+                .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
+            roots.add((X509Certificate) certificate);
+        }
+        KeyStore store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        for (int i = 0; i < roots.size(); i++) {
+            store.setCertificateEntry("root" + i, roots.get(i));
+        }
+        TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
+        factory.init(store);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, factory.getTrustManagers(), null);
+        return HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(5)).build();
+    }
+}
