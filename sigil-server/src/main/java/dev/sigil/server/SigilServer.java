@@ -91,6 +91,8 @@ public final class SigilServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SigilServer.class);
     /** How often rotation and renewal are checked; each check is cheap when nothing is due. */
     static final Duration TICK = Duration.ofSeconds(5);
+    /** How often registration changes and agent bans are checked against issued credentials. */
+    private static final Duration REGISTRATION_CHECK = Duration.ofSeconds(1);
     private static final Duration JOIN_TOKEN_PRUNE_INTERVAL = Duration.ofMinutes(1);
     /** Registry and status rows of expired tokens are kept this long (for operators' lookups), then pruned. */
     private static final Duration EXPIRED_TOKEN_RETENTION = Duration.ofHours(1);
@@ -336,11 +338,18 @@ public final class SigilServer implements AutoCloseable {
                     statuses.pruneExpired(expiredBefore);
                 }
                 driftGates.reload();
-                registrationRevocations.tick();
             } catch (RuntimeException e) {
                 LOG.error("periodic maintenance failed; retrying in {}s: {}", TICK.toSeconds(), e.getMessage(), e);
             }
         }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+        // Registration changes and bans reach issued credentials within a second (cheap when nothing changed).
+        scheduler.scheduleWithFixedDelay(() -> {
+            try {
+                registrationRevocations.tick();
+            } catch (RuntimeException e) {
+                LOG.error("revoking after registration changes failed; retrying: {}", e.getMessage(), e);
+            }
+        }, REGISTRATION_CHECK.toMillis(), REGISTRATION_CHECK.toMillis(), TimeUnit.MILLISECONDS);
         // Converge with policies applied through other servers on the same datastore.
         scheduler.scheduleWithFixedDelay(() -> {
             try {

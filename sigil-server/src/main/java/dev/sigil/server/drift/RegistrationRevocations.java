@@ -61,6 +61,7 @@ public final class RegistrationRevocations {
     private final AuditTrail audit;
     private final Clock clock;
     private final Duration gateLifetime;
+    private final Instant startedAt;
     private long seenRevision = -1;
     private Set<SpiffeId> seenBanned;
 
@@ -75,19 +76,29 @@ public final class RegistrationRevocations {
         this.audit = audit;
         this.clock = clock;
         this.gateLifetime = gateLifetime;
+        this.startedAt = clock.instant();
     }
 
     /** One pass; returns how many identities were withdrawn. Safe to call often. */
     public synchronized int tick() {
         int withdrawn = 0;
         Set<SpiffeId> banned = new HashSet<>();
+        Set<SpiffeId> bannedBeforeStart = new HashSet<>();
         for (Agent agent : agents.list()) {
             if (agent.banned()) {
                 banned.add(agent.spiffeId());
+                if (agent.updatedAt().isBefore(startedAt)) {
+                    bannedBeforeStart.add(agent.spiffeId());
+                }
             }
         }
         if (seenBanned == null) {
-            seenBanned = banned; // what was banned before this server started was handled then
+            // Bans older than this server were answered by the server that saw them; a crash in between
+            // is covered by revoking their agents' leases again (idempotent: nothing left, nothing done).
+            for (SpiffeId agent : bannedBeforeStart) {
+                leases.revoke(LeaseFilter.all().withAgent(agent), "agent " + agent + " banned", ACTOR);
+            }
+            seenBanned = bannedBeforeStart;
         }
         for (SpiffeId agent : banned) {
             if (!seenBanned.contains(agent)) {

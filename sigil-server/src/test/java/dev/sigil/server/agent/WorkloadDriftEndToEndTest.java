@@ -294,7 +294,7 @@ class WorkloadDriftEndToEndTest {
         return json.readTree(reply.body());
     }
 
-    private static ManagedChannel channel(Path socket, EventLoopGroup group) {
+    static ManagedChannel channel(Path socket, EventLoopGroup group) {
         Metadata headers = new Metadata();
         headers.put(Metadata.Key.of("workload.spiffe.io", Metadata.ASCII_STRING_MARSHALLER), "true");
         return NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
@@ -306,7 +306,7 @@ class WorkloadDriftEndToEndTest {
                 .build();
     }
 
-    private static <T> StreamObserver<T> collect(LinkedBlockingQueue<Object> events) {
+    static <T> StreamObserver<T> collect(LinkedBlockingQueue<Object> events) {
         return new StreamObserver<>() {
             @Override
             public void onNext(T value) {
