@@ -29,7 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Registration changes reach credentials already issued: run on every maintenance tick, it revokes
+ * Registration changes reach credentials already issued: run every second, it revokes
  * what was granted to identities that lost their footing.
  *
  * <ul>
@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *       registration entry issues any more loses its leases, access tokens and JWT-SVIDs (status list),
  *       audited as {@code identity.withdraw} with reason {@code no registration entry}. Identities that
  *       were never registered (operator-minted SVIDs) are not affected.</li>
- *   <li><b>Agent banned</b>: at once (the next tick), the leases recorded under that agent are revoked,
+ *   <li><b>Agent banned</b>: at the next run, the leases recorded under that agent are revoked,
  *       and every identity whose entries are all parented to banned agents loses its tokens and gets a
  *       {@code revoke} drift gate, so SVIDs it already holds buy nothing new (it cannot get fresh ones).
  *       Its streams are emptied by the agent itself, which stops when the server refuses it (within
