@@ -44,11 +44,21 @@ echo "== policy decisions: one decide against 1,000 rules (JMH, ns/op)"
 
 echo
 echo "== token exchange over HTTPS with the durable audit trail: throughput, latency at 1,000/s, primitives"
-"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.TokenExchangeBench --seconds 20
+command -v wrk >/dev/null 2>&1 || echo "(install wrk — apt-get install wrk — to drive the closed loop from outside the JVM)"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.TokenExchangeBench --seconds 20 --warmup-seconds 20 --concurrency 32
+
+echo
+echo "== postgresql broker: issuance latency and round-trip share, revoking 1,000 leases (broker)"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.PostgresBrokerBench
+
+echo
+echo "== 1,000 postgresql leases issued and revoked through the lease service"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.LeaseRevokeBench
 
 echo
 echo "== ssh certificate issuance vs one raw P-256 signature (alternating batches, one thread)"
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.SshCertBench
 
-echo "== workload drift: binary replaced -> stream withdrawn and drift audited; monitoring 1,000 workloads"
+echo
+echo "== workload drift: binary replaced -> stream withdrawn, drift audited, every credential revoked; monitoring 1,000 workloads"
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.DriftBench
