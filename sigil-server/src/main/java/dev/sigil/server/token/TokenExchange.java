@@ -11,7 +11,6 @@ import dev.sigil.server.credential.LeaseId;
 import dev.sigil.server.credential.LeaseState;
 import dev.sigil.server.credential.LeaseStore;
 import dev.sigil.server.credential.LeaseService;
-import dev.sigil.server.credential.LeaseException;
 import dev.sigil.server.status.TokenStatusRegistry;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.policy.Decision;
@@ -58,8 +57,6 @@ final class TokenExchange {
     static final String GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
     static final String JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt";
     static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
-    /** {@code requested_token_type} prefix for a brokered credential: {@code ...:credential:<broker>} (e.g. {@code postgresql}). */
-    static final String CREDENTIAL_TYPE_PREFIX = "urn:sigil:params:oauth:token-type:credential:";
     static final String ACTION = "token:exchange";
     private static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}");
     private static final int MAX_SCOPES = 32;
@@ -74,7 +71,7 @@ final class TokenExchange {
     private final IssuedTokens issued;
     private final TokenStatusRegistry statuses;
     private final LeaseStore leaseStore;
-    private final Optional<LeaseService> leases;
+    private final Optional<BrokeredExchange> brokered;
     private final GrantGate gate;
     private final AuditTrail audit;
     private final Clock clock;
@@ -96,39 +93,13 @@ final class TokenExchange {
         this.issued = issued;
         this.statuses = statuses;
         this.leaseStore = leaseStore;
-        this.leases = leases;
+        this.brokered = leases.map(service -> new BrokeredExchange(service, clock));
         this.gate = gate;
         this.audit = audit;
         this.clock = clock;
     }
 
     /** When the JWT-SVID was minted ({@code iat}); without {@code iat}, the epoch, so any gate refuses it (fail closed). */
-    /**
-     * A brokered credential through token exchange: the same lease as {@code POST /v1/credentials}
-     * (policy action {@code credential:issue}, lease, audit), answered in RFC 8693 form: the
-     * credential's fields as a JSON object string in {@code access_token}, {@code issued_token_type}
-     * the requested type, {@code token_type} {@code N_A}, plus {@code lease_id}.
-     */
-    private String brokered(String type, SpiffeId subject, boolean mutualTls, List<SpiffeId> chain, String resource,
-                            Optional<String> taskId) {
-        LeaseService service = leases.orElseThrow(() -> OAuthException.invalidRequest("this server has no credential brokers"));
-        String broker = type.substring(CREDENTIAL_TYPE_PREFIX.length());
-        LeaseService.Issued issued;
-        try {
-            issued = service.issue(new LeaseService.IssueRequest(subject, mutualTls, chain, broker, resource, taskId, Optional.empty(),
-                    Map.of()));
-        } catch (LeaseException e) {
-            throw new OAuthException(e.status(), e.error(), e.getMessage());
-        }
-        Map<String, Object> response = new LinkedHashMap<>();
-        response.put("access_token", write(issued.secret().revealToHolder()));
-        response.put("issued_token_type", type);
-        response.put("token_type", "N_A");
-        response.put("expires_in", Math.max(0, Duration.between(clock.instant(), issued.lease().expiresAt()).toSeconds()));
-        response.put("lease_id", issued.lease().id().value());
-        return write(response);
-    }
-
     static Instant issuedAt(JwtSvidVerifier.Verified verified) {
         java.util.Date iat = verified.claims().getIssueTime();
         return iat == null ? Instant.EPOCH : iat.toInstant();
@@ -141,9 +112,9 @@ final class TokenExchange {
             throw new OAuthException(400, "unsupported_grant_type", "grant_type '" + clip(grantType) + "' is not supported; use " + GRANT_TYPE);
         }
         form.get("requested_token_type").ifPresent(type -> {
-            if (!type.equals(ACCESS_TOKEN_TYPE) && !type.equals(JWT_TYPE) && !type.startsWith(CREDENTIAL_TYPE_PREFIX)) {
+            if (!type.equals(ACCESS_TOKEN_TYPE) && !type.equals(JWT_TYPE) && !type.startsWith(BrokeredExchange.TYPE_PREFIX)) {
                 throw OAuthException.invalidRequest("requested_token_type '" + clip(type) + "' is not supported; use " + ACCESS_TOKEN_TYPE
-                        + " or " + CREDENTIAL_TYPE_PREFIX + "<broker>");
+                        + " or " + BrokeredExchange.TYPE_PREFIX + "<broker>");
             }
         });
 
@@ -208,8 +179,9 @@ final class TokenExchange {
             throw refuse(OAuthException.accessDenied(gated.get()), subject, details, List.of("drift gate"));
         }
         Optional<String> requested = form.get("requested_token_type");
-        if (requested.isPresent() && requested.get().startsWith(CREDENTIAL_TYPE_PREFIX)) {
-            return brokered(requested.get(), subject, caller.mtlsId().map(subject::equals).orElse(false), chain, audience, taskId);
+        if (requested.isPresent() && requested.get().startsWith(BrokeredExchange.TYPE_PREFIX)) {
+            return brokered.orElseThrow(() -> OAuthException.invalidRequest("this server has no credential brokers"))
+                    .issue(requested.get(), subject, caller.mtlsId().map(subject::equals).orElse(false), chain, audience, taskId);
         }
 
         Optional<Task> task = Optional.empty();
