@@ -12,7 +12,7 @@ import dev.sigil.server.config.ConfigEnvironment;
 import dev.sigil.server.config.ConfigOverrides;
 import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.policy.Decision;
-import dev.sigil.testkit.PostgresServer;
+import dev.sigil.testkit.BrokerDatabase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -42,19 +42,7 @@ class CredentialGetEndToEndTest {
 
     @Test
     void workloadGetsAWorkingPostgresCredentialWithTheCli() throws Exception {
-        PostgresServer.Database database = PostgresServer.shared().createDatabase();
-        String suffix = Long.toString(System.nanoTime() % 1_000_000_000L, 36);
-        try (Connection su = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
-             Statement statement = su.createStatement()) {
-            statement.execute("CREATE ROLE reader_" + suffix + " NOLOGIN");
-            statement.execute("CREATE TABLE visible (x INTEGER)");
-            statement.execute("INSERT INTO visible VALUES (42)");
-            statement.execute("GRANT SELECT ON visible TO reader_" + suffix);
-            statement.execute("CREATE ROLE admin_" + suffix + " LOGIN CREATEROLE PASSWORD 'admin-" + suffix + "'");
-        }
-        Path password = dir.resolve("pg.pass");
-        Files.writeString(password, "admin-" + suffix);
-        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
+        BrokerDatabase pg = BrokerDatabase.create();
         Path file = dir.resolve("sigil.yaml");
         Files.writeString(file, """
                 data_dir: %s
@@ -66,16 +54,7 @@ class CredentialGetEndToEndTest {
                   port: 0
                 token_endpoint:
                   port: 0
-                brokers:
-                  postgresql:
-                    url: "%s"
-                    admin_user: admin_%s
-                    admin_password_file: %s
-                    role_prefix: g%s_
-                    resources:
-                      reports:
-                        member_of: [reader_%s]
-                """.formatted(dir.resolve("server"), database.jdbcUrl(), suffix, password, suffix, suffix));
+                """.formatted(dir.resolve("server")) + pg.brokersYaml(dir));
         var config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
         try (SigilServer server = SigilServer.start(config, Clock.systemUTC(),
                 Optional.of(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())));

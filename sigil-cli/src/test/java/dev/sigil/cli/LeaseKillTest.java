@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sigil.testkit.BrokerDatabase;
 import dev.sigil.testkit.PostgresServer;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
@@ -13,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -63,29 +63,11 @@ class LeaseKillTest {
 
     @Test
     void killDuringGrantsAndRevocationsLeavesBackendAndLeasesInAgreementAfterRestart() throws Exception {
-        PostgresServer.Database database = PostgresServer.shared().createDatabase();
-        String suffix = Long.toString(System.nanoTime() % 1_000_000_000L, 36);
-        String prefix = "k" + suffix + "_";
-        try (Connection su = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
-             Statement statement = su.createStatement()) {
-            statement.execute("CREATE ROLE reader_" + suffix + " NOLOGIN");
-            statement.execute("CREATE ROLE admin_" + suffix + " LOGIN CREATEROLE PASSWORD 'admin-" + suffix + "'");
-        }
-        Path password = dir.resolve("pg.pass");
-        Files.writeString(password, "admin-" + suffix);
-        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
+        BrokerDatabase pg = BrokerDatabase.create();
+        PostgresServer.Database database = pg.database();
+        String prefix = pg.rolePrefix();
         Path config = dir.resolve("sigil.yaml");
-        Files.writeString(config, """
-                brokers:
-                  postgresql:
-                    url: "%s"
-                    admin_user: admin_%s
-                    admin_password_file: %s
-                    role_prefix: %s
-                    resources:
-                      reports:
-                        member_of: [reader_%s]
-                """.formatted(database.jdbcUrl(), suffix, password, prefix, suffix));
+        Files.writeString(config, pg.brokersYaml(dir));
         Path data = dir.resolve("data");
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, POLICY);

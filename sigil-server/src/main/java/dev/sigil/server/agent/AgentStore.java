@@ -56,6 +56,9 @@ public interface AgentStore {
     /** Every registered agent, ordered by SPIFFE ID. */
     List<Agent> list();
 
+    /** The banned agents only (checked every second against issued credentials), ordered by SPIFFE ID. */
+    List<Agent> listBanned();
+
     /** Bans the agent; empty when there is no such agent. Banning a banned agent changes nothing. */
     Optional<Agent> ban(SpiffeId spiffeId, String actor);
 

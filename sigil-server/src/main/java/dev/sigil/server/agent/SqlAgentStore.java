@@ -141,8 +141,17 @@ final class SqlAgentStore implements AgentStore {
 
     @Override
     public List<Agent> list() {
+        return listWhere("");
+    }
+
+    @Override
+    public List<Agent> listBanned() {
+        return listWhere(" WHERE banned = TRUE");
+    }
+
+    private List<Agent> listWhere(String where) {
         return datastore.read(connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM agents ORDER BY spiffe_id");
+            try (PreparedStatement select = connection.prepareStatement("SELECT " + COLUMNS + " FROM agents" + where + " ORDER BY spiffe_id");
                     ResultSet rows = select.executeQuery()) {
                 List<Agent> agents = new ArrayList<>();
                 while (rows.next()) {

@@ -45,8 +45,8 @@ import org.slf4j.LoggerFactory;
  *       one agent sync interval).</li>
  * </ul>
  *
- * <p>Costs: nothing when neither the registration revision nor the set of banned agents changed; one
- * query for the distinct holders of active leases when the revision moved.
+ * <p>Costs per run: the registration revision and the banned agents (two small reads); one query for
+ * the distinct holders of active leases only when the revision moved.
  */
 public final class RegistrationRevocations {
     private static final Logger LOG = LoggerFactory.getLogger(RegistrationRevocations.class);
@@ -84,12 +84,10 @@ public final class RegistrationRevocations {
         int withdrawn = 0;
         Set<SpiffeId> banned = new HashSet<>();
         Set<SpiffeId> bannedBeforeStart = new HashSet<>();
-        for (Agent agent : agents.list()) {
-            if (agent.banned()) {
-                banned.add(agent.spiffeId());
-                if (agent.updatedAt().isBefore(startedAt)) {
-                    bannedBeforeStart.add(agent.spiffeId());
-                }
+        for (Agent agent : agents.listBanned()) {
+            banned.add(agent.spiffeId());
+            if (agent.updatedAt().isBefore(startedAt)) {
+                bannedBeforeStart.add(agent.spiffeId());
             }
         }
         if (seenBanned == null) {

@@ -118,6 +118,17 @@ abstract class AgentStoreContract extends DatastoreContract {
         assertThat(audit.verify()).isInstanceOf(dev.sigil.server.audit.AuditVerification.Intact.class);
     }
 
+    @Test
+    void listBannedHasOnlyBannedAgents() {
+        store.recordAttestation(attestation(NODE, 1), "n");
+        store.recordAttestation(attestation(OTHER, 2), "n");
+        assertThat(store.listBanned()).isEmpty();
+
+        store.ban(NODE, "alice");
+
+        assertThat(store.listBanned()).extracting(Agent::spiffeId).containsExactly(NODE);
+    }
+
     private AuditRecord lastRecord() {
         List<AuditRecord> records = audit.query(AuditQuery.all());
         return records.get(records.size() - 1);

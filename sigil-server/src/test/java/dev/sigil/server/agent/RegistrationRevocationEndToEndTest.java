@@ -16,7 +16,7 @@ import dev.sigil.server.config.ConfigOverrides;
 import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.testing.RawHttp;
-import dev.sigil.testkit.PostgresServer;
+import dev.sigil.testkit.BrokerDatabase;
 import io.grpc.ManagedChannel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -27,7 +27,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -69,19 +68,7 @@ class RegistrationRevocationEndToEndTest {
     }
 
     private void scenario(Change change) throws Exception {
-        PostgresServer.Database database = PostgresServer.shared().createDatabase();
-        String suffix = Long.toString(System.nanoTime() % 1_000_000_000L, 36);
-        try (Connection su = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
-             Statement statement = su.createStatement()) {
-            statement.execute("CREATE ROLE reader_" + suffix + " NOLOGIN");
-            statement.execute("CREATE TABLE visible (x INTEGER)");
-            statement.execute("INSERT INTO visible VALUES (42)");
-            statement.execute("GRANT SELECT ON visible TO reader_" + suffix);
-            statement.execute("CREATE ROLE admin_" + suffix + " LOGIN CREATEROLE PASSWORD 'admin-" + suffix + "'");
-        }
-        Path password = dir.resolve("pg.pass");
-        Files.writeString(password, "admin-" + suffix);
-        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
+        BrokerDatabase pg = BrokerDatabase.create();
         Path file = dir.resolve("sigil.yaml");
         Files.writeString(file, """
                 data_dir: %s
@@ -93,16 +80,7 @@ class RegistrationRevocationEndToEndTest {
                   port: 0
                 token_endpoint:
                   port: 0
-                brokers:
-                  postgresql:
-                    url: "%s"
-                    admin_user: admin_%s
-                    admin_password_file: %s
-                    role_prefix: r%s_
-                    resources:
-                      reports:
-                        member_of: [reader_%s]
-                """.formatted(dir.resolve("server"), database.jdbcUrl(), suffix, password, suffix, suffix));
+                """.formatted(dir.resolve("server")) + pg.brokersYaml(dir));
         var config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (SigilServer server = SigilServer.start(config, Clock.systemUTC(),
@@ -143,14 +121,14 @@ class RegistrationRevocationEndToEndTest {
                         long deadline = changed + WITHIN.toNanos();
                         boolean streamEnded = false;
                         while (System.nanoTime() < deadline && (!streamEnded || held.reads(session) || held.tokenActive(server)
-                                || held.roleExists(database))) {
+                                || held.roleExists(pg.database()))) {
                             Object event = events.poll(20, TimeUnit.MILLISECONDS);
                             streamEnded |= event instanceof Throwable || "completed".equals(event)
                                     || (event instanceof X509SVIDResponse response && response.getSvidsCount() == 0);
                         }
                         assertThat(streamEnded).as("the stream no longer carries the svid").isTrue();
                         assertThat(held.reads(session)).as("the database session").isFalse();
-                        assertThat(held.roleExists(database)).as("the lease's role").isFalse();
+                        assertThat(held.roleExists(pg.database())).as("the lease's role").isFalse();
                         assertThat(held.tokenActive(server)).as("introspection of the access token").isFalse();
                         assertThat(held.tokenMarked(server)).as("the token's status list bit").isTrue();
                     }

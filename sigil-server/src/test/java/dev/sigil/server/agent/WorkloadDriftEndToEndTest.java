@@ -18,10 +18,9 @@ import dev.sigil.proto.workload.X509SVIDResponse;
 import dev.sigil.server.SigilServer;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.policy.PolicyEngine;
-import dev.sigil.testkit.PostgresServer;
+import dev.sigil.testkit.BrokerDatabase;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.Statement;
 import dev.sigil.server.config.ConfigEnvironment;
 import dev.sigil.server.config.ConfigOverrides;
 import dev.sigil.server.config.ServerConfigLoader;
@@ -74,6 +73,88 @@ class WorkloadDriftEndToEndTest {
 
     @Test
     void replacedBinaryLosesItsSvidAndTheDriftIsAuditedAtTheServer() throws Exception {
+        withDriftingWorkload("bundle_endpoint:\n  enabled: false\n", Optional.empty(), (server, agentId, binary, events, delivered) -> {
+            long replaced = System.nanoTime();
+            replace(binary);
+
+            Object ended = events.poll(TARGET.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(ended).isInstanceOfSatisfying(Throwable.class,
+                    e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+            DriftEvent event = delivered.poll(TARGET.toMillis(), TimeUnit.MILLISECONDS);
+            assertThat(System.nanoTime() - replaced).isLessThan(TARGET.toNanos());
+            assertThat(event).isNotNull();
+            assertThat(event.agentId().toString()).isEqualTo(agentId);
+            assertThat(event.reason()).isEqualTo(DriftEvent.Reason.SELECTORS_CHANGED);
+            assertThat(event.spiffeIds()).hasToString("[spiffe://example.org/billing]");
+
+            JsonNode records = admin(server, "GET", "/v1/audit?kind=drift&workload=spiffe://example.org/billing", null)
+                    .path("results");
+            assertThat(records).hasSize(1);
+            JsonNode details = json.readTree(records.get(0).path("details").asText());
+            assertThat(details.path("drift_id").asText()).isEqualTo(event.driftId());
+            assertThat(details.path("selectors_removed").asText()).contains("unix:sha256:", "unix:path:" + binary);
+        });
+    }
+
+    /**
+     * The issue's scenario: the drifting workload also holds an access token and a PostgreSQL
+     * credential with an open session. Within the target the stream is cut, the token reads inactive
+     * and is marked on its status list, the PostgreSQL role is gone with its session, and the audit
+     * trail links the drift to every revocation by its drift id.
+     */
+    @Test
+    void driftRevokesTheWorkloadsTokenAndDatabaseCredentialWithinTheTarget() throws Exception {
+        BrokerDatabase pg = BrokerDatabase.create();
+        String config = "bundle_endpoint:\n  port: 0\n" + pg.brokersYaml(dir);
+        // Everything is allowed except a milder drift response, so a drift is answered with revoke.
+        PolicyEngine policy = request -> request.action().startsWith("drift:")
+                ? new Decision.Deny(List.of("no mild response"))
+                : new Decision.Allow(List.of("test allows"), Decision.Obligations.none());
+        withDriftingWorkload(config, Optional.of(policy), (server, agentId, binary, events, delivered) -> {
+            Credentials held = Credentials.obtain(server, "spiffe://example.org/billing");
+            try (Connection session = DriverManager.getConnection(held.pgUrl(), held.pgUser(), held.pgPassword())) {
+                assertThat(held.reads(session)).isTrue();
+                assertThat(held.tokenActive(server)).isTrue();
+
+                long replaced = System.nanoTime();
+                replace(binary);
+
+                assertThat(events.poll(TARGET.toMillis(), TimeUnit.MILLISECONDS)).isInstanceOf(Throwable.class);
+                DriftEvent event = delivered.poll(TARGET.toMillis(), TimeUnit.MILLISECONDS);
+                assertThat(event).isNotNull();
+                long deadline = replaced + TARGET.toNanos();
+                while (System.nanoTime() < deadline
+                        && (held.reads(session) || held.tokenActive(server) || !held.tokenMarked(server) || held.roleExists(pg.database()))) {
+                    Thread.sleep(20);
+                }
+                assertThat(held.reads(session)).as("the database session after the drift").isFalse();
+                assertThat(held.roleExists(pg.database())).as("the lease's role after the drift").isFalse();
+                assertThat(held.tokenActive(server)).as("introspection after the drift").isFalse();
+                assertThat(held.tokenMarked(server)).as("the token's status list bit after the drift").isTrue();
+                assertThat(System.nanoTime() - replaced).as("drift to everything revoked").isLessThan(TARGET.toNanos());
+
+                String responses = RawHttp.unix(server.admin().socketPath(), "GET", "/v1/audit?action=drift.respond").body();
+                assertThat(responses).contains(event.driftId()).contains("revoke");
+                String revocations = RawHttp.unix(server.admin().socketPath(), "GET", "/v1/audit?kind=credential").body();
+                assertThat(revocations).contains("drift " + event.driftId());
+            }
+        });
+    }
+
+    /** What a test does with a running workload whose stream already carries its SVID. */
+    @FunctionalInterface
+    private interface Scenario {
+        void run(SigilServer server, String agentId, Path binary, LinkedBlockingQueue<Object> events,
+                 LinkedBlockingQueue<DriftEvent> delivered) throws Exception;
+    }
+
+    /**
+     * Starts a server ({@code extraYaml} appended to its configuration), an agent and its Workload API
+     * with the drift monitor, and a child process running a copy of {@code sleep} registered by uid and
+     * binary sha256; opens FetchX509SVID on the child's behalf, checks the first response carries its
+     * SVID, and hands over to {@code scenario}; stops everything afterwards.
+     */
+    private void withDriftingWorkload(String extraYaml, Optional<PolicyEngine> policy, Scenario scenario) throws Exception {
         LinkedBlockingQueue<DriftEvent> delivered = new LinkedBlockingQueue<>();
         Path binary = Files.createDirectories(dir.resolve("bin")).resolve("app");
         Files.copy(Path.of("/bin/sleep"), binary);
@@ -82,7 +163,7 @@ class WorkloadDriftEndToEndTest {
         Path proc = Files.createDirectories(dir.resolve("proc"));
         Files.createSymbolicLink(proc.resolve(Integer.toString(OWN_PID)), Path.of("/proc", Long.toString(child.pid())));
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        try (SigilServer server = startServer(delivered::add)) {
+        try (SigilServer server = startServer(delivered::add, extraYaml, policy)) {
             JsonNode token = admin(server, "POST", "/v1/join-tokens", "{\"ttl\": 600}");
             String agentId = "spiffe://example.org/sigil/agent/join_token/" + token.path("id").asText();
             long uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
@@ -108,28 +189,7 @@ class WorkloadDriftEndToEndTest {
                         SpiffeWorkloadAPIGrpc.newStub(channel).fetchX509SVID(X509SVIDRequest.getDefaultInstance(), collect(events));
                         assertThat(((X509SVIDResponse) events.poll(30, TimeUnit.SECONDS)).getSvids(0).getSpiffeId())
                                 .isEqualTo("spiffe://example.org/billing");
-
-                        long replaced = System.nanoTime();
-                        Path replacement = binary.resolveSibling("app.new");
-                        Files.copy(Path.of("/bin/true"), replacement);
-                        Files.move(replacement, binary, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-
-                        Object ended = events.poll(TARGET.toMillis(), TimeUnit.MILLISECONDS);
-                        assertThat(ended).isInstanceOfSatisfying(Throwable.class,
-                                e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
-                        DriftEvent event = delivered.poll(TARGET.toMillis(), TimeUnit.MILLISECONDS);
-                        assertThat(System.nanoTime() - replaced).isLessThan(TARGET.toNanos());
-                        assertThat(event).isNotNull();
-                        assertThat(event.agentId().toString()).isEqualTo(agentId);
-                        assertThat(event.reason()).isEqualTo(DriftEvent.Reason.SELECTORS_CHANGED);
-                        assertThat(event.spiffeIds()).hasToString("[spiffe://example.org/billing]");
-
-                        JsonNode records = admin(server, "GET", "/v1/audit?kind=drift&workload=spiffe://example.org/billing", null)
-                                .path("results");
-                        assertThat(records).hasSize(1);
-                        JsonNode details = json.readTree(records.get(0).path("details").asText());
-                        assertThat(details.path("drift_id").asText()).isEqualTo(event.driftId());
-                        assertThat(details.path("selectors_removed").asText()).contains("unix:sha256:", "unix:path:" + binary);
+                        scenario.run(server, agentId, binary, events, delivered);
                     } finally {
                         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
                     }
@@ -141,122 +201,11 @@ class WorkloadDriftEndToEndTest {
         }
     }
 
-    /**
-     * The issue's scenario: the drifting workload also holds an access token and a PostgreSQL
-     * credential with an open session. Within the target the stream is cut, the token reads inactive
-     * and is marked on its status list, the PostgreSQL role is gone with its session, and the audit
-     * trail links the drift to every revocation by its drift id.
-     */
-    @Test
-    void driftRevokesTheWorkloadsTokenAndDatabaseCredentialWithinTheTarget() throws Exception {
-        LinkedBlockingQueue<DriftEvent> delivered = new LinkedBlockingQueue<>();
-        PostgresServer.Database database = PostgresServer.shared().createDatabase();
-        String suffix = Long.toString(System.nanoTime() % 1_000_000_000L, 36);
-        String reader = "reader_" + suffix;
-        String brokerAdmin = "broker_" + suffix;
-        try (Connection su = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
-             Statement statement = su.createStatement()) {
-            statement.execute("CREATE ROLE " + reader + " NOLOGIN");
-            statement.execute("CREATE TABLE visible (x INTEGER)");
-            statement.execute("INSERT INTO visible VALUES (42)");
-            statement.execute("GRANT SELECT ON visible TO " + reader);
-            statement.execute("CREATE ROLE " + brokerAdmin + " LOGIN CREATEROLE PASSWORD 'broker-" + suffix + "'");
-        }
-        Path passwordFile = dir.resolve("pg.pass");
-        Files.writeString(passwordFile, "broker-" + suffix);
-        Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-------"));
-        String brokers = """
-                bundle_endpoint:
-                  port: 0
-                brokers:
-                  postgresql:
-                    url: "%s"
-                    admin_user: %s
-                    admin_password_file: %s
-                    role_prefix: d%s_
-                    resources:
-                      reports:
-                        member_of: [%s]
-                """.formatted(database.jdbcUrl(), brokerAdmin, passwordFile, suffix, reader);
-        // Everything is allowed except a milder drift response, so a drift is answered with revoke.
-        PolicyEngine policy = request -> request.action().startsWith("drift:")
-                ? new Decision.Deny(List.of("no mild response"))
-                : new Decision.Allow(List.of("test allows"), Decision.Obligations.none());
-
-        Path binary = Files.createDirectories(dir.resolve("bin")).resolve("app");
-        Files.copy(Path.of("/bin/sleep"), binary);
-        Files.setPosixFilePermissions(binary, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Process child = new ProcessBuilder(binary.toString(), "300").start();
-        Path proc = Files.createDirectories(dir.resolve("proc"));
-        Files.createSymbolicLink(proc.resolve(Integer.toString(OWN_PID)), Path.of("/proc", Long.toString(child.pid())));
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        try (SigilServer server = startServer(delivered::add, brokers, Optional.of(policy))) {
-            JsonNode token = admin(server, "POST", "/v1/join-tokens", "{\"ttl\": 600}");
-            String agentId = "spiffe://example.org/sigil/agent/join_token/" + token.path("id").asText();
-            long uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
-            admin(server, "POST", "/v1/entries", """
-                    {"spiffe_id": "spiffe://example.org/billing", "parent_id": "%s", "owner": "team-a",
-                     "selectors": [{"type": "unix", "value": "uid:%d"}, {"type": "unix", "value": "sha256:%s"}]}"""
-                    .formatted(agentId, uid, sha256(binary)));
-            Path bundle = dir.resolve("bundle.pem");
-            Files.writeString(bundle, server.authority().bundle().x509AuthoritiesPem());
-            try (Agent agent = new Agent(agentConfig(server, bundle, token.path("token").asText()),
-                    new JoinTokenAttestorClient(token.path("token").asText()), Clock.systemUTC());
-                 DriftReporter reporter = DriftReporter.create(agent::reportDrift)) {
-                agent.start();
-                WorkloadApiConfig config = WorkloadApiConfig.defaults().withSocketPath(dir.resolve("agent/public/api.sock"))
-                        .withProcRoot(proc);
-                try (WorkloadApiServer api = WorkloadApiServer.create(config, agent.identities(),
-                        List.of(WorkloadAttestor.unix(proc, Path.of("/etc")), WorkloadAttestor.cgroup(proc)), reporter,
-                        Clock.systemUTC()).start()) {
-                    awaitTrue(() -> agent.cache().identityCount() == 1);
-                    ManagedChannel channel = channel(api.socketPath(), group);
-                    try {
-                        LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-                        SpiffeWorkloadAPIGrpc.newStub(channel).fetchX509SVID(X509SVIDRequest.getDefaultInstance(), collect(events));
-                        assertThat(events.poll(30, TimeUnit.SECONDS)).isInstanceOf(X509SVIDResponse.class);
-                        Credentials held = Credentials.obtain(server, "spiffe://example.org/billing");
-                        try (Connection session = DriverManager.getConnection(held.pgUrl(), held.pgUser(), held.pgPassword())) {
-                            assertThat(held.reads(session)).isTrue();
-                            assertThat(held.tokenActive(server)).isTrue();
-
-                            long replaced = System.nanoTime();
-                            Path replacement = binary.resolveSibling("app.new");
-                            Files.copy(Path.of("/bin/true"), replacement);
-                            Files.move(replacement, binary, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-
-                            assertThat(events.poll(TARGET.toMillis(), TimeUnit.MILLISECONDS)).isInstanceOf(Throwable.class);
-                            DriftEvent event = delivered.poll(TARGET.toMillis(), TimeUnit.MILLISECONDS);
-                            assertThat(event).isNotNull();
-                            long deadline = replaced + TARGET.toNanos();
-                            while (System.nanoTime() < deadline
-                                    && (held.reads(session) || held.tokenActive(server) || !held.tokenMarked(server) || held.roleExists(database))) {
-                                Thread.sleep(20);
-                            }
-                            assertThat(held.reads(session)).as("the database session after the drift").isFalse();
-                            assertThat(held.roleExists(database)).as("the lease's role after the drift").isFalse();
-                            assertThat(held.tokenActive(server)).as("introspection after the drift").isFalse();
-                            assertThat(held.tokenMarked(server)).as("the token's status list bit after the drift").isTrue();
-                            assertThat(System.nanoTime() - replaced).as("drift to everything revoked").isLessThan(TARGET.toNanos());
-
-                            String responses = RawHttp.unix(server.admin().socketPath(), "GET", "/v1/audit?action=drift.respond").body();
-                            assertThat(responses).contains(event.driftId()).contains("revoke");
-                            String revocations = RawHttp.unix(server.admin().socketPath(), "GET", "/v1/audit?kind=credential").body();
-                            assertThat(revocations).contains("drift " + event.driftId());
-                        }
-                    } finally {
-                        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-                    }
-                }
-            }
-        } finally {
-            child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-    }
-
-    private SigilServer startServer(DriftListener listener) throws Exception {
-        return startServer(listener, "bundle_endpoint:\n  enabled: false\n", Optional.empty());
+    /** Replaces the workload's binary on disk the way a deployment (or an attacker) would: rename over it. */
+    private static void replace(Path binary) throws Exception {
+        Path replacement = binary.resolveSibling("app.new");
+        Files.copy(Path.of("/bin/true"), replacement);
+        Files.move(replacement, binary, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     private SigilServer startServer(DriftListener listener, String extraYaml, Optional<PolicyEngine> policy) throws Exception {
