@@ -4,11 +4,19 @@ import dev.sigil.core.selector.Selector;
 import java.util.Set;
 
 /**
- * A caller attested once: the process (pid plus start time) and its selectors. The selectors are valid
- * only while {@link CallerAttestor#stillSame} says the pid still names this process.
+ * A caller attested once: the connection's process and its selectors. The selectors are valid only
+ * while {@link CallerAttestor#check} finds the process unchanged.
  */
-record AttestedCaller(PeerCredentials peer, long startTime, Set<Selector> selectors) {
+record AttestedCaller(PeerProcess peer, Set<Selector> selectors) {
     AttestedCaller {
         selectors = Set.copyOf(selectors);
+    }
+
+    int pid() {
+        return peer.pid();
+    }
+
+    long startTime() {
+        return peer.startTime();
     }
 }

@@ -30,7 +30,8 @@ final class CgroupWorkloadAttestor implements WorkloadAttestor {
     }
 
     @Override
-    public Set<Selector> attest(int pid) {
+    public Set<Selector> attest(PeerCredentials peer) {
+        int pid = peer.pid();
         Set<Selector> selectors = new HashSet<>();
         for (String line : proc.lines(pid, "cgroup")) {
             // hierarchy-id:controllers:path; the path may itself contain ':'

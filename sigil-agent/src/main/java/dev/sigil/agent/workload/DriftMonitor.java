@@ -1,6 +1,9 @@
 package dev.sigil.agent.workload;
 
-import dev.sigil.agent.workload.TrackedWorkload.ProcessKey;
+import dev.sigil.agent.workload.CallerAttestor.Attestation;
+import dev.sigil.agent.workload.CallerAttestor.Attested;
+import dev.sigil.agent.workload.CallerAttestor.Changed;
+import dev.sigil.agent.workload.CallerAttestor.Gone;
 import dev.sigil.agent.workload.WorkloadDrift.Reason;
 import dev.sigil.core.selector.Selector;
 import dev.sigil.core.spiffeid.SpiffeId;
@@ -31,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * new selectors immediately — they carry the identities the new selectors entitle it to, or end with
  * PERMISSION_DENIED when none — and the drift is handed to the {@link DriftSink}. When the process
  * exited or its pid was reused, its streams end (the pid guard) and, if it held an identity, an
- * {@code EXITED} drift is reported. A process whose state can no longer be read while it is alive is
- * failed closed: its selectors become empty, so it is served no identity.
+ * {@code EXITED} drift is reported. A process whose state can no longer be read while it is alive, or
+ * that is no longer what connected (its ids changed, it executed another program), is failed closed:
+ * its selectors become empty, so it is served no identity.
  */
 final class DriftMonitor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DriftMonitor.class);
@@ -42,7 +46,7 @@ final class DriftMonitor implements AutoCloseable {
     private final DriftSink sink;
     private final Duration interval;
     private final Clock clock;
-    private final Map<ProcessKey, TrackedWorkload> tracked = new ConcurrentHashMap<>();
+    private final Map<PeerProcess, TrackedWorkload> tracked = new ConcurrentHashMap<>();
     private final ScheduledExecutorService checker;
     private final BinaryWatcher watcher;
 
@@ -69,7 +73,7 @@ final class DriftMonitor implements AutoCloseable {
      * its current selectors.
      */
     TrackedWorkload track(AttestedCaller fresh) {
-        ProcessKey key = new ProcessKey(fresh.peer().pid(), fresh.startTime());
+        PeerProcess key = fresh.peer();
         boolean[] created = {false};
         TrackedWorkload workload = tracked.compute(key, (k, existing) -> {
             TrackedWorkload record = existing;
@@ -139,20 +143,27 @@ final class DriftMonitor implements AutoCloseable {
         if (workload.ended()) {
             return;
         }
-        ProcessKey key = workload.key();
+        PeerProcess key = workload.key();
         Optional<AttestedCaller> fresh;
         try {
-            fresh = attestor.attest(workload.current().peer());
+            Attestation attestation = attestor.attest(key);
+            fresh = switch (attestation) {
+                case Attested attested -> Optional.of(attested.caller());
+                case Gone gone -> Optional.empty();
+                case Changed changed -> {
+                    if (!workload.current().selectors().isEmpty()) {
+                        LOG.warn("{}; withdrawing its identity", changed.reason());
+                    }
+                    yield Optional.of(new AttestedCaller(key, Set.of()));
+                }
+            };
         } catch (RuntimeException e) {
             if (!proc.startTime(key.pid()).equals(Optional.of(key.startTime()))) {
                 fresh = Optional.empty();
             } else {
                 LOG.warn("cannot re-attest workload pid {}: {}; withdrawing its identity", key.pid(), e.toString());
-                fresh = Optional.of(new AttestedCaller(workload.current().peer(), key.startTime(), Set.of()));
+                fresh = Optional.of(new AttestedCaller(key, Set.of()));
             }
-        }
-        if (fresh.isPresent() && fresh.get().startTime() != key.startTime()) {
-            fresh = Optional.empty(); // the pid now names another process
         }
         apply(workload, fresh);
     }
@@ -164,7 +175,7 @@ final class DriftMonitor implements AutoCloseable {
             if (workload.ended()) {
                 return;
             }
-            ProcessKey key = workload.key();
+            PeerProcess key = workload.key();
             Set<Selector> before = workload.current().selectors();
             if (after.isEmpty()) {
                 Set<SpiffeId> held = workload.takeServed();

@@ -14,20 +14,36 @@ import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.unix.PeerCredentials;
 import io.netty.util.AsciiString;
 import java.io.IOException;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Plaintext gRPC over a Unix socket whose transports carry the kernel's peer credentials
- * ({@code SO_PEERCRED}, read once when the connection is set up) in the transport attribute
- * {@link #PEER}. A connection whose credentials cannot be read is closed before any call runs.
+ * Plaintext gRPC over a Unix socket whose transports carry, in the transport attribute {@link #PEER},
+ * the connecting process as it was when the connection was accepted: the kernel's peer credentials
+ * ({@code SO_PEERCRED}: pid, uid and gid captured by the kernel at {@code connect()}) and, read from
+ * {@code /proc} at once, the process's start time and executable. Both are recorded before the agent
+ * sends its first byte on the connection. A connection whose credentials cannot be read is closed before
+ * any call runs; one whose process cannot be inspected at accept carries no {@link #PEER} (its calls
+ * are refused).
  */
 final class PeerCredentialsNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
-    /** The connecting process's pid, uid and gid, as the kernel reported them. */
-    static final Attributes.Key<dev.sigil.agent.workload.PeerCredentials> PEER = Attributes.Key.create("sigil.peer-credentials");
+    private static final Logger LOG = LoggerFactory.getLogger(PeerCredentialsNegotiator.class);
+
+    /** The connecting process: the kernel's peer credentials and its start time and executable at accept. */
+    static final Attributes.Key<PeerProcess> PEER = Attributes.Key.create("sigil.peer-process");
+    /** Set instead of {@link #PEER}: why the connecting process could not be recorded (for the refusal). */
+    static final Attributes.Key<String> UNRECORDED = Attributes.Key.create("sigil.peer-unrecorded");
 
     private final InternalProtocolNegotiator.ProtocolNegotiator plaintext = InternalProtocolNegotiators.serverPlaintext();
+    private final ProcFs proc;
 
-    static ServerCredentials credentials() {
-        return InternalNettyServerCredentials.create(new PeerCredentialsNegotiator());
+    private PeerCredentialsNegotiator(ProcFs proc) {
+        this.proc = proc;
+    }
+
+    static ServerCredentials credentials(ProcFs proc) {
+        return InternalNettyServerCredentials.create(new PeerCredentialsNegotiator(proc));
     }
 
     @Override
@@ -37,7 +53,7 @@ final class PeerCredentialsNegotiator implements InternalProtocolNegotiator.Prot
 
     @Override
     public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-        return new Handler(plaintext.newHandler(grpcHandler), grpcHandler);
+        return new Handler(plaintext.newHandler(grpcHandler), grpcHandler, proc);
     }
 
     @Override
@@ -46,8 +62,11 @@ final class PeerCredentialsNegotiator implements InternalProtocolNegotiator.Prot
     }
 
     private static final class Handler extends InternalProtocolNegotiators.ProtocolNegotiationHandler {
-        Handler(ChannelHandler next, GrpcHttp2ConnectionHandler grpcHandler) {
+        private final ProcFs proc;
+
+        Handler(ChannelHandler next, GrpcHttp2ConnectionHandler grpcHandler, ProcFs proc) {
             super(next, "peer-credentials", grpcHandler.getNegotiationLogger());
+            this.proc = proc;
         }
 
         @Override
@@ -67,12 +86,39 @@ final class PeerCredentialsNegotiator implements InternalProtocolNegotiator.Prot
                 return;
             }
             ProtocolNegotiationEvent event = getProtocolNegotiationEvent();
-            Attributes attributes = InternalProtocolNegotiationEvent.getAttributes(event).toBuilder()
-                    .set(PEER, new dev.sigil.agent.workload.PeerCredentials(credentials.pid(), credentials.uid(),
-                            credentials.gids().length > 0 ? credentials.gids()[0] : -1))
-                    .build();
-            replaceProtocolNegotiationEvent(InternalProtocolNegotiationEvent.withAttributes(event, attributes));
+            Attributes.Builder attributes = InternalProtocolNegotiationEvent.getAttributes(event).toBuilder();
+            record(credentials, attributes);
+            replaceProtocolNegotiationEvent(InternalProtocolNegotiationEvent.withAttributes(event, attributes.build()));
             fireProtocolNegotiationEvent(ctx);
+        }
+
+        /** Sets {@link #PEER} to the peer with its process image now, or {@link #UNRECORDED} to why it cannot be. */
+        private void record(PeerCredentials credentials, Attributes.Builder attributes) {
+            int pid = credentials.pid();
+            dev.sigil.agent.workload.PeerCredentials peer;
+            try {
+                if (credentials.gids().length == 0) {
+                    throw new IllegalArgumentException("peer pid " + pid + " has no gid");
+                }
+                peer = dev.sigil.agent.workload.PeerCredentials.fromKernel(pid, credentials.uid(), credentials.gids()[0]);
+            } catch (IllegalArgumentException e) {
+                LOG.warn("workload api peer credentials refused: {}", e.getMessage());
+                attributes.set(UNRECORDED, "caller pid " + pid + " has unusable peer credentials (" + e.getMessage() + ")");
+                return;
+            }
+            Optional<ProcessImage> image;
+            try {
+                image = proc.image(pid);
+            } catch (WorkloadAttestationException e) {
+                LOG.warn("workload api peer pid {} cannot be inspected at connect: {}; its calls are refused", pid, e.getMessage());
+                attributes.set(UNRECORDED, "caller pid " + pid + " could not be inspected when it connected (" + e.getMessage() + ")");
+                return;
+            }
+            if (image.isEmpty()) {
+                attributes.set(UNRECORDED, "caller pid " + pid + " exited before its connection was accepted");
+                return;
+            }
+            attributes.set(PEER, new PeerProcess(peer, image.get()));
         }
     }
 }

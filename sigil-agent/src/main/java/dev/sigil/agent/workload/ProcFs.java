@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -61,6 +62,39 @@ final class ProcFs {
             return Long.parseLong(fields[19]);
         } catch (NumberFormatException e) {
             throw new WorkloadAttestationException("stat of pid " + pid + " has start time '" + fields[19] + "'; expected a number", e);
+        }
+    }
+
+    /**
+     * The process and program {@code pid} names now; empty when the process does not exist.
+     *
+     * @throws WorkloadAttestationException when the process exists but its executable cannot be
+     *         inspected (a kernel thread, or a process the agent may not inspect)
+     */
+    Optional<ProcessImage> image(int pid) {
+        Optional<Long> start = startTime(pid);
+        if (start.isEmpty()) {
+            return Optional.empty();
+        }
+        ProcessImage.Executable executable = executable(pid);
+        if (!start.equals(startTime(pid))) {
+            return Optional.empty(); // the executable read may belong to a later process
+        }
+        return Optional.of(new ProcessImage(start.get(), executable));
+    }
+
+    /**
+     * Device and inode of the file {@code /proc/<pid>/exe} leads to (the running program, even when
+     * it was deleted or replaced on disk since).
+     *
+     * @throws WorkloadAttestationException when the process is gone or the link cannot be followed
+     */
+    ProcessImage.Executable executable(int pid) {
+        try {
+            Map<String, Object> attributes = Files.readAttributes(pidDir(pid).resolve("exe"), "unix:dev,ino");
+            return new ProcessImage.Executable((Long) attributes.get("dev"), (Long) attributes.get("ino"));
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new WorkloadAttestationException("cannot inspect the executable of pid " + pid + ": " + e, e);
         }
     }
 

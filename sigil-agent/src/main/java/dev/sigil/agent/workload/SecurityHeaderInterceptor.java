@@ -12,12 +12,13 @@ import io.grpc.Status;
  * Runs before every Workload API call, before any work: refuses calls without the security header
  * {@code workload.spiffe.io: true} (INVALID_ARGUMENT, as the SPIFFE Workload Endpoint specification
  * requires; the header proves the request was not forged by a browser or proxy via SSRF), and calls on
- * connections without kernel peer credentials (PERMISSION_DENIED). It puts the peer credentials in the
- * call's {@link Context} under {@link #PEER}.
+ * connections without a recorded peer process (PERMISSION_DENIED): no kernel peer credentials, or a
+ * process that was gone or could not be inspected when its connection was accepted. It puts the peer
+ * process in the call's {@link Context} under {@link #PEER}.
  */
 final class SecurityHeaderInterceptor implements ServerInterceptor {
     static final Metadata.Key<String> HEADER = Metadata.Key.of("workload.spiffe.io", Metadata.ASCII_STRING_MARSHALLER);
-    static final Context.Key<PeerCredentials> PEER = Context.key("sigil.peer-credentials");
+    static final Context.Key<PeerProcess> PEER = Context.key("sigil.peer-process");
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
@@ -28,9 +29,12 @@ final class SecurityHeaderInterceptor implements ServerInterceptor {
                     : "security header 'workload.spiffe.io' is '" + value + "'; it must be 'true'"), new Metadata());
             return new ServerCall.Listener<>() {};
         }
-        PeerCredentials peer = call.getAttributes().get(PeerCredentialsNegotiator.PEER);
+        PeerProcess peer = call.getAttributes().get(PeerCredentialsNegotiator.PEER);
         if (peer == null) {
-            call.close(Status.PERMISSION_DENIED.withDescription("caller has no peer credentials; connect over the agent's unix socket"), new Metadata());
+            String unrecorded = call.getAttributes().get(PeerCredentialsNegotiator.UNRECORDED);
+            call.close(Status.PERMISSION_DENIED.withDescription(unrecorded != null
+                    ? unrecorded + "; no identity issued"
+                    : "caller has no peer credentials; connect over the agent's unix socket"), new Metadata());
             return new ServerCall.Listener<>() {};
         }
         return Contexts.interceptCall(Context.current().withValue(PEER, peer), call, headers, next);

@@ -10,16 +10,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * One workload process the drift monitor watches (named by pid and start time): the selectors it was
+ * One workload process the drift monitor watches (named by the {@link PeerProcess} that connected: pid,
+ * start time, executable and peer credentials): the selectors it was
  * last attested with, the SPIFFE IDs the Workload API served it since, and the streams to tell when
  * either its selectors change or it exits. Streams compute their answer from {@link #current()}, so a
  * drift applied by the monitor takes effect at the stream's next (immediately triggered) message.
  */
 final class TrackedWorkload {
-    /** Identifies one process: a recycled pid has another start time. */
-    record ProcessKey(int pid, long startTime) {}
-
-    private final ProcessKey key;
+    private final PeerProcess key;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final Set<SpiffeId> served = ConcurrentHashMap.newKeySet();
     private volatile AttestedCaller current;
@@ -28,11 +26,12 @@ final class TrackedWorkload {
     private final java.util.concurrent.atomic.AtomicInteger pins = new java.util.concurrent.atomic.AtomicInteger();
 
     TrackedWorkload(AttestedCaller caller) {
-        this.key = new ProcessKey(caller.peer().pid(), caller.startTime());
+        this.key = caller.peer();
         this.current = caller;
     }
 
-    ProcessKey key() {
+    /** Identifies one process: a recycled pid has another start time, an exec another executable. */
+    PeerProcess key() {
         return key;
     }
 

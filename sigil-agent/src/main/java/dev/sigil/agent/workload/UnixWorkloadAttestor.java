@@ -4,15 +4,15 @@ import dev.sigil.core.selector.Selector;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code unix} workload attestor. From {@code /proc/<pid>/status}: {@code uid} and {@code gid}
- * (the effective ids), {@code supplementary_gid} (each of {@code Groups}); {@code user} and
- * {@code group} when the ids have names in the local passwd/group files. From
+ * The {@code unix} workload attestor. From the connection's peer credentials (captured by the kernel at
+ * {@code connect()}): {@code uid} and {@code gid}, and {@code user} and {@code group} when the ids have
+ * names in the local passwd/group files; never from {@code /proc}, which shows the ids the process runs
+ * with now. From {@code /proc/<pid>/status}: {@code supplementary_gid} (each of {@code Groups}). From
  * {@code /proc/<pid>/exe}: {@code path} (the link target) and {@code sha256} (of the running binary,
  * read through the link). The binary selectors are omitted, not guessed, when the link cannot be read
  * (another user's process without privilege, a kernel thread) or the binary was deleted.
@@ -36,16 +36,11 @@ final class UnixWorkloadAttestor implements WorkloadAttestor {
     }
 
     @Override
-    public Set<Selector> attest(int pid) {
+    public Set<Selector> attest(PeerCredentials peer) {
+        int pid = peer.pid();
         Set<Selector> selectors = new HashSet<>();
-        long uid = -1;
-        long gid = -1;
         for (String line : proc.lines(pid, "status")) {
-            if (line.startsWith("Uid:")) {
-                uid = effectiveId(pid, line);
-            } else if (line.startsWith("Gid:")) {
-                gid = effectiveId(pid, line);
-            } else if (line.startsWith("Groups:")) {
+            if (line.startsWith("Groups:")) {
                 for (String group : line.substring("Groups:".length()).trim().split("\\s+")) {
                     if (!group.isEmpty()) {
                         selectors.add(selector("supplementary_gid", Long.toString(parseId(pid, group))));
@@ -53,9 +48,8 @@ final class UnixWorkloadAttestor implements WorkloadAttestor {
                 }
             }
         }
-        if (uid < 0 || gid < 0) {
-            throw new WorkloadAttestationException("status of pid " + pid + " has no Uid or Gid line");
-        }
+        long uid = peer.uid();
+        long gid = peer.gid();
         selectors.add(selector("uid", Long.toString(uid)));
         selectors.add(selector("gid", Long.toString(gid)));
         names.userName(uid).ifPresent(name -> selectors.add(selector("user", name)));
@@ -83,12 +77,6 @@ final class UnixWorkloadAttestor implements WorkloadAttestor {
         } catch (IOException e) {
             LOG.debug("no sha256 selector for pid {}: {}", pid, e.toString());
         }
-    }
-
-    /** {@code Uid:}/{@code Gid:} lines list real, effective, saved and filesystem ids; we use the effective one. */
-    private static long effectiveId(int pid, String line) {
-        List<String> ids = List.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+"));
-        return parseId(pid, ids.size() > 1 ? ids.get(1) : ids.get(0));
     }
 
     private static long parseId(int pid, String text) {

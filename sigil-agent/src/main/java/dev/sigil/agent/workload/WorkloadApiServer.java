@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * standard gRPC health service on the same socket.
  *
  * <p>The socket is world-connectable (mode 0777): any local process may ask, and what it receives is
- * decided solely by its attested identity, taken from the kernel's peer credentials for the connection
- * and the process's /proc state, never from request data. A stale socket file left by a previous run is
+ * decided solely by its attested identity: uid and gid from the kernel's peer credentials for the
+ * connection, the rest from the process's /proc state, which must still show the process that connected
+ * (same start time and executable, every id equal to the peer credentials); never from request data. A stale socket file left by a previous run is
  * removed at start; any other kind of file at the path is refused. Every Workload API call must carry
  * the {@code workload.spiffe.io: true} header (the health service does not need it).
  *
@@ -55,6 +56,7 @@ public final class WorkloadApiServer implements AutoCloseable {
 
     private final WorkloadApiConfig config;
     private final WorkloadIdentities identities;
+    private final ProcFs proc;
     private final CallerAttestor attestor;
     private final DriftSink driftSink;
     private final Clock clock;
@@ -72,7 +74,8 @@ public final class WorkloadApiServer implements AutoCloseable {
         this.config = Objects.requireNonNull(config, "config");
         this.driftSink = Objects.requireNonNull(driftSink, "driftSink");
         this.identities = Objects.requireNonNull(identities, "identities");
-        this.attestor = new CallerAttestor(new ProcFs(config.procRoot()), attestors);
+        this.proc = new ProcFs(config.procRoot());
+        this.attestor = new CallerAttestor(proc, attestors);
         this.clock = Objects.requireNonNull(clock, "clock");
         if (attestors.isEmpty()) {
             throw new IllegalArgumentException("workload api needs at least one workload attestor");
@@ -108,17 +111,18 @@ public final class WorkloadApiServer implements AutoCloseable {
         boss = new MultiThreadIoEventLoopGroup(1, daemonThreads("sigil-workload-api-accept"), EpollIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(2, daemonThreads("sigil-workload-api-io"), EpollIoHandler.newFactory());
         executor = Executors.newFixedThreadPool(config.handlerThreads(), daemonThreads("sigil-workload-api"));
-        monitor = new DriftMonitor(attestor, new ProcFs(config.procRoot()), driftSink, config.reattestInterval(), clock);
+        monitor = new DriftMonitor(attestor, proc, driftSink, config.reattestInterval(), clock);
         service = new WorkloadApiService(identities, attestor, monitor, clock, executor);
-        server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()), PeerCredentialsNegotiator.credentials())
+        server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()), PeerCredentialsNegotiator.credentials(proc))
                 .channelType(EpollServerDomainSocketChannel.class)
                 // gRPC asks for TCP keep-alive by default; a Unix socket has none (a null value drops the option)
                 .withChildOption(ChannelOption.SO_KEEPALIVE, null)
                 .bossEventLoopGroup(boss)
                 .workerEventLoopGroup(workers)
                 .executor(executor)
-                .addService(ServerInterceptors.intercept(service, new SecurityHeaderInterceptor()))
-                .addService(health.getHealthService())
+                // a request that does not parse is the client's mistake: INVALID_ARGUMENT and one log line
+                .addService(ServerInterceptors.intercept(MalformedRequests.rejected(service.bindService()), new SecurityHeaderInterceptor()))
+                .addService(MalformedRequests.rejected(health.getHealthService().bindService()))
                 .build();
         try {
             server.start();
@@ -143,20 +147,29 @@ public final class WorkloadApiServer implements AutoCloseable {
      * Starts re-attesting process {@code pid} although it has not called the Workload API, until it
      * exits (for benchmarks of the drift monitor, and embedders that learn of workloads out of band).
      * It is served nothing by this, so its drift is withdrawn from nothing and reported only if it
-     * later receives an identity. Returns false when the process cannot be attested.
+     * later receives an identity. Its uid and gid are taken from its /proc status, which must show one
+     * uid and one gid (real, effective, saved and filesystem ids equal). Returns false when the process
+     * cannot be attested.
      */
     public boolean watchProcess(int pid) {
         if (monitor == null) {
             throw new IllegalStateException("workload api server on " + config.socketPath() + " is not started");
         }
-        Optional<AttestedCaller> caller;
+        Optional<PeerProcess> peer = attestor.observe(pid);
+        if (peer.isEmpty()) {
+            return false;
+        }
+        CallerAttestor.Attestation attestation;
         try {
-            caller = attestor.attest(new PeerCredentials(pid, -1, -1));
+            attestation = attestor.attest(peer.get());
         } catch (RuntimeException e) {
             return false;
         }
-        caller.ifPresent(monitor::track); // pinned until the process exits
-        return caller.isPresent();
+        if (attestation instanceof CallerAttestor.Attested attested) {
+            monitor.track(attested.caller()); // pinned until the process exits
+            return true;
+        }
+        return false;
     }
 
     /** How many workload processes the drift monitor currently re-attests. */

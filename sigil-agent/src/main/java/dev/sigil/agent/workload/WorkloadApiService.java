@@ -3,6 +3,10 @@ package dev.sigil.agent.workload;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
 import com.google.protobuf.util.JsonFormat;
+import dev.sigil.agent.workload.CallerAttestor.Attestation;
+import dev.sigil.agent.workload.CallerAttestor.Attested;
+import dev.sigil.agent.workload.CallerAttestor.Changed;
+import dev.sigil.agent.workload.CallerAttestor.Refusal;
 import dev.sigil.agent.workload.StreamPublisher.Fail;
 import dev.sigil.agent.workload.StreamPublisher.Send;
 import dev.sigil.agent.workload.StreamPublisher.Step;
@@ -38,15 +42,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The SPIFFE Workload API over a {@link WorkloadIdentities}. Every call's caller comes from the
- * connection's peer credentials ({@link SecurityHeaderInterceptor#PEER}) and is attested once per call;
- * before every response the pid is checked to still name the attested process.
+ * The SPIFFE Workload API over a {@link WorkloadIdentities}. Every call's caller is the process that
+ * opened the connection ({@link SecurityHeaderInterceptor#PEER}: kernel peer credentials, start time and
+ * executable at accept) and is attested once per call; before every response, stream pushes included,
+ * {@link CallerAttestor#check} confirms that the pid still names that process, unchanged.
  *
  * <p>Status codes: INVALID_ARGUMENT for bad requests (missing audience or token, invalid token);
  * PERMISSION_DENIED when the caller has no identity and the agent has synced (final for clients), or
- * when the caller's process exited or its pid was reused; UNAVAILABLE (retryable) for FetchJWTSVID
- * before the agent's first sync and when the caller's /proc state cannot be read. FetchX509SVID opened
- * before the first sync stays open without sending until the agent has synced.
+ * when the caller's process exited, its pid was reused, or it is no longer what connected (its ids
+ * differ from the peer credentials, it runs another executable, or it cannot be inspected);
+ * UNAVAILABLE (retryable) for FetchJWTSVID before the agent's first sync and when an attestor cannot
+ * read the caller's /proc state. FetchX509SVID opened before the first sync stays open without sending
+ * until the agent has synced.
  */
 final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(WorkloadApiService.class);
@@ -187,8 +194,12 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
         }
         StreamPublisher.start((ServerCallStreamObserver<T>) observer, List.of(identities::onChange, workload::onChange), executor, () -> {
             AttestedCaller caller = workload.current();
-            if (workload.ended() || !attestor.stillSame(caller)) {
+            if (workload.ended()) {
                 return new Fail<>(processGone(caller.peer()));
+            }
+            Optional<Refusal> refusal = attestor.check(caller.peer());
+            if (refusal.isPresent()) {
+                return new Fail<>(refused(refusal.get()));
             }
             return state.apply(workload);
         }, openStreams, () -> {
@@ -205,36 +216,48 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
     }
 
     private AttestedCaller attest() {
-        PeerCredentials peer = SecurityHeaderInterceptor.PEER.get();
-        Optional<AttestedCaller> caller;
+        PeerProcess peer = SecurityHeaderInterceptor.PEER.get();
+        Attestation attestation;
         try {
-            caller = attestor.attest(peer);
+            attestation = attestor.attest(peer);
         } catch (RuntimeException e) {
             // unreadable /proc entries, or process state no selector can hold (for example a control
             // character in the binary's path): fail closed, without an identity
             LOG.warn("cannot attest workload pid {}: {}", peer.pid(), e.toString());
             throw Status.UNAVAILABLE.withDescription("cannot attest caller pid " + peer.pid() + ": " + e.getMessage()).asRuntimeException();
         }
-        if (caller.isEmpty()) {
-            throw processGone(peer).asRuntimeException();
-        }
-        LOG.debug("attested workload pid {} uid {}: {}", peer.pid(), peer.uid(), caller.get().selectors());
-        return caller.get();
+        return switch (attestation) {
+            case Attested attested -> {
+                LOG.debug("attested workload pid {} uid {}: {}", peer.pid(), peer.credentials().uid(), attested.caller().selectors());
+                yield attested.caller();
+            }
+            case Refusal refusal -> {
+                if (refusal instanceof Changed changed) {
+                    LOG.warn("{}; no identity issued", changed.reason());
+                }
+                throw refused(refusal).asRuntimeException();
+            }
+        };
     }
 
     private void requireSameProcess(AttestedCaller caller) {
-        if (!attestor.stillSame(caller)) {
-            throw processGone(caller.peer()).asRuntimeException();
+        Optional<Refusal> refusal = attestor.check(caller.peer());
+        if (refusal.isPresent()) {
+            throw refused(refusal.get()).asRuntimeException();
         }
     }
 
-    private static Status processGone(PeerCredentials peer) {
+    private static Status refused(Refusal refusal) {
+        return Status.PERMISSION_DENIED.withDescription(refusal.reason() + "; no identity issued");
+    }
+
+    private static Status processGone(PeerProcess peer) {
         return Status.PERMISSION_DENIED.withDescription("caller pid " + peer.pid()
-                + " exited or its pid now names another process; no identity is issued");
+                + " exited or its pid now names another process; no identity issued");
     }
 
     private static Status noIdentity(AttestedCaller caller) {
-        return Status.PERMISSION_DENIED.withDescription("no identity issued to caller pid " + caller.peer().pid()
+        return Status.PERMISSION_DENIED.withDescription("no identity issued to caller pid " + caller.pid()
                 + "; no registration entry matches its selectors");
     }
 

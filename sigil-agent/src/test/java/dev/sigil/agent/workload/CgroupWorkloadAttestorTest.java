@@ -25,7 +25,7 @@ class CgroupWorkloadAttestorTest implements WorkloadAttestorContract {
         proc.process(7, 1, FakeProc.status(0, 0, ""));
         proc.cgroup(7, "12:memory:/docker/" + ID + "\n11:cpu,cpuacct:/docker/" + ID + "\n1:name=systemd:/docker/" + ID + "\n");
 
-        assertThat(WorkloadAttestor.cgroup(dir).attest(7)).containsExactlyInAnyOrder(
+        assertThat(WorkloadAttestor.cgroup(dir).attest(new PeerCredentials(7, 0, 0))).containsExactlyInAnyOrder(
                 Selector.of("cgroup", "path:/docker/" + ID), Selector.of("cgroup", "container_id:" + ID));
     }
 
@@ -47,7 +47,7 @@ class CgroupWorkloadAttestorTest implements WorkloadAttestorContract {
         proc.process(8, 1, FakeProc.status(0, 0, ""));
         proc.cgroup(8, "0::/user.slice/user-1000.slice/session-2.scope\n");
 
-        assertThat(WorkloadAttestor.cgroup(dir).attest(8))
+        assertThat(WorkloadAttestor.cgroup(dir).attest(new PeerCredentials(8, 0, 0)))
                 .containsExactly(Selector.of("cgroup", "path:/user.slice/user-1000.slice/session-2.scope"));
         assertThat(CgroupWorkloadAttestor.containerId("/user.slice/" + ID.substring(1))).isEmpty();
     }

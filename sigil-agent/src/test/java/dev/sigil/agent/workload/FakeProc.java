@@ -19,6 +19,16 @@ final class FakeProc {
         return this;
     }
 
+    /**
+     * A process as a connection from {@code peer} finds it: every id equal to the peer credentials,
+     * running {@code executable}.
+     */
+    FakeProc process(PeerCredentials peer, long startTime, Path executable) throws IOException {
+        process(peer.pid(), startTime, status(peer.uid(), peer.gid(), ""));
+        exe(peer.pid(), executable);
+        return this;
+    }
+
     /** Rewrites the stat line; a different start time means the pid now names another process. */
     void setStartTime(int pid, long startTime) throws IOException {
         // the command name contains ") (" to prove the parser anchors on the last ')'
@@ -45,10 +55,16 @@ final class FakeProc {
         }
     }
 
+    /** A status whose real, effective, saved and filesystem ids are all {@code uid} and {@code gid}. */
     static String status(long uid, long gid, String groups) {
+        return status(uid + "\t" + uid + "\t" + uid + "\t" + uid, gid + "\t" + gid + "\t" + gid + "\t" + gid, groups);
+    }
+
+    /** A status with the given {@code Uid:} and {@code Gid:} values (real, effective, saved, filesystem). */
+    static String status(String uids, String gids, String groups) {
         return "Name:\tapp\nUmask:\t0022\nState:\tS (sleeping)\nPid:\t42\n"
-                + "Uid:\t" + (uid + 1) + "\t" + uid + "\t" + uid + "\t" + uid + "\n"
-                + "Gid:\t" + (gid + 1) + "\t" + gid + "\t" + gid + "\t" + gid + "\n"
+                + "Uid:\t" + uids + "\n"
+                + "Gid:\t" + gids + "\n"
                 + "FDSize:\t64\nGroups:\t" + groups + "\nVmPeak:\t1000 kB\n";
     }
 }

@@ -7,6 +7,7 @@ import dev.sigil.agent.workload.FakeWorkloadIdentities.Entry;
 import dev.sigil.core.selector.Selector;
 import dev.sigil.proto.workload.JWTSVIDRequest;
 import dev.sigil.proto.workload.SpiffeWorkloadAPIGrpc;
+import dev.sigil.proto.workload.X509BundlesRequest;
 import dev.sigil.proto.workload.X509SVIDRequest;
 import dev.sigil.proto.workload.X509SVIDResponse;
 import io.grpc.ManagedChannel;
@@ -53,7 +54,8 @@ class PidReuseGuardTest {
         }
 
         @Override
-        public Set<Selector> attest(int pid) {
+        public Set<Selector> attest(PeerCredentials peer) {
+            int pid = peer.pid();
             if (reuseDuringAttestation.get()) {
                 try {
                     proc.setStartTime(pid, 1000 + reuses.incrementAndGet());
@@ -68,7 +70,7 @@ class PidReuseGuardTest {
     @BeforeEach
     void start() throws IOException {
         proc = new FakeProc(Files.createDirectories(dir.resolve("proc")));
-        proc.process(PID, 100, FakeProc.status(4242, 4242, ""));
+        proc.process(WorkloadApiFixture.ownCredentials(), 100, Files.writeString(dir.resolve("app"), "app"));
         fixture = new WorkloadApiFixture(dir, List.of(attestor), proc.root, Clock.systemUTC());
         fixture.identities.setEntries(new Entry(Set.of(WORKLOAD), fixture.domain.x509("/billing")));
         channel = fixture.channel();
@@ -95,6 +97,19 @@ class PidReuseGuardTest {
         assertThatThrownBy(() -> fixture.stub(channel).fetchJWTSVID(JWTSVIDRequest.newBuilder().addAudience("a").build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class,
                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    }
+
+    @Test
+    void pidReusedAfterConnectGetsNoIdentity() throws IOException {
+        fixture.stub(channel).fetchX509Bundles(X509BundlesRequest.getDefaultInstance()).next(); // connected, start time recorded
+
+        proc.setStartTime(PID, 555);
+
+        assertThatThrownBy(() -> fixture.stub(channel).fetchX509SVID(X509SVIDRequest.getDefaultInstance()).next())
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+                    assertThat(e.getStatus().getDescription()).contains("pid " + PID).contains("names another process");
+                });
     }
 
     @Test

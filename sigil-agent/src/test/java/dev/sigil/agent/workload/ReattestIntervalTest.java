@@ -25,11 +25,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The interval path of drift detection, which has no change notification: a uid change (setuid) seen
- * in a fake procfs holding this JVM's pid. The periodic re-attestation must catch it within one interval.
+ * in a fake procfs holding this JVM's pid. The periodic re-attestation must catch it within one interval
+ * and withdraw the identity: a process whose ids no longer match its connection's peer credentials gets
+ * none, never the identity of its new uid.
  */
 class ReattestIntervalTest {
     private static final int PID = (int) ProcessHandle.current().pid();
     private static final Duration INTERVAL = Duration.ofMillis(200);
+    private static final PeerCredentials OWN = WorkloadApiFixture.ownCredentials();
+    private static final long OTHER_UID = OWN.uid() == 0 ? 4242 : 0;
 
     @TempDir
     Path dir;
@@ -42,11 +46,11 @@ class ReattestIntervalTest {
     @BeforeEach
     void start() throws Exception {
         proc = new FakeProc(Files.createDirectories(dir.resolve("proc")));
-        proc.process(PID, 100, FakeProc.status(4242, 4242, ""));
+        proc.process(OWN, 100, Files.writeString(dir.resolve("app"), "app"));
         fixture = new WorkloadApiFixture(dir, List.of(WorkloadAttestor.unix(proc.root, dir.resolve("etc"))), proc.root, drifts::add,
                 INTERVAL, Clock.systemUTC());
-        fixture.identities.setEntries(new Entry(Set.of(Selector.of("unix", "uid:4242")), fixture.domain.x509("/billing")),
-                new Entry(Set.of(Selector.of("unix", "uid:0")), fixture.domain.x509("/root-tools")));
+        fixture.identities.setEntries(new Entry(Set.of(Selector.of("unix", "uid:" + OWN.uid())), fixture.domain.x509("/billing")),
+                new Entry(Set.of(Selector.of("unix", "uid:" + OTHER_UID)), fixture.domain.x509("/other-tools")));
         channel = fixture.channel();
     }
 
@@ -57,21 +61,24 @@ class ReattestIntervalTest {
     }
 
     @Test
-    void uidChangeIsCaughtByTheIntervalAndTheStreamCarriesTheNewIdentity() throws Exception {
+    void uidChangeIsCaughtByTheIntervalAndEndsTheStreamWithoutTheNewUidsIdentity() throws Exception {
         LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
         SpiffeWorkloadAPIGrpc.newStub(channel).withInterceptors(WorkloadApiFixture.securityHeader())
                 .fetchX509SVID(X509SVIDRequest.getDefaultInstance(), WorkloadApiSemanticsTest.collect(events));
         assertThat(((X509SVIDResponse) events.poll(5, TimeUnit.SECONDS)).getSvids(0).getSpiffeId())
                 .isEqualTo("spiffe://example.org/billing");
 
-        Files.writeString(proc.root.resolve(PID + "/status"), FakeProc.status(0, 0, ""));
+        Files.writeString(proc.root.resolve(PID + "/status"), FakeProc.status(OTHER_UID, OWN.gid(), ""));
 
-        X509SVIDResponse next = (X509SVIDResponse) events.poll(INTERVAL.multipliedBy(5).toMillis(), TimeUnit.MILLISECONDS);
-        assertThat(next.getSvidsList()).extracting(svid -> svid.getSpiffeId()).containsExactly("spiffe://example.org/root-tools");
+        assertThat(events.poll(INTERVAL.multipliedBy(5).toMillis(), TimeUnit.MILLISECONDS)).isInstanceOfSatisfying(Throwable.class, e -> {
+            assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+            assertThat(Status.fromThrowable(e).getDescription()).contains("uids " + OTHER_UID).contains("connected as uid " + OWN.uid());
+        });
         WorkloadDrift drift = drifts.poll(5, TimeUnit.SECONDS);
         assertThat(drift.reason()).isEqualTo(Reason.SELECTORS_CHANGED);
-        assertThat(drift.selectorsBefore()).contains(Selector.of("unix", "uid:4242"));
-        assertThat(drift.selectorsAfter()).contains(Selector.of("unix", "uid:0"));
+        assertThat(drift.selectorsBefore()).contains(Selector.of("unix", "uid:" + OWN.uid()));
+        assertThat(drift.selectorsAfter()).isEmpty();
+        assertThat(events).isEmpty();
     }
 
     @Test

@@ -35,7 +35,7 @@ class UnixWorkloadAttestorTest implements WorkloadAttestorContract {
         proc.process(42, 777, FakeProc.status(1001, 1002, "4 27 1002"));
         proc.exe(42, binary);
 
-        Set<Selector> selectors = WorkloadAttestor.unix(proc.root, etc).attest(42);
+        Set<Selector> selectors = WorkloadAttestor.unix(proc.root, etc).attest(new PeerCredentials(42, 1001, 1002));
 
         assertThat(selectors).containsExactlyInAnyOrder(
                 unix("uid:1001"), unix("user:app"), unix("gid:1002"), unix("group:app"),
@@ -44,11 +44,24 @@ class UnixWorkloadAttestorTest implements WorkloadAttestorContract {
     }
 
     @Test
+    void uidAndGidComeFromThePeerCredentialsNotFromProc() throws Exception {
+        Path etc = Files.createDirectories(dir.resolve("etc-ids"));
+        Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n");
+        Files.writeString(etc.resolve("group"), "root:x:0:\nnogroup:x:65534:\n");
+        FakeProc proc = new FakeProc(Files.createDirectories(dir.resolve("proc")));
+        proc.process(45, 1, FakeProc.status("65534\t0\t0\t0", "65534\t0\t0\t0", "")); // after a setuid and setgid exec
+
+        assertThat(WorkloadAttestor.unix(proc.root, etc).attest(new PeerCredentials(45, 65534, 65534)))
+                .contains(unix("uid:65534"), unix("user:nobody"), unix("gid:65534"), unix("group:nogroup"))
+                .doesNotContain(unix("uid:0"), unix("user:root"), unix("gid:0"), unix("group:root"));
+    }
+
+    @Test
     void idsWithoutNamesAndUnreadableBinaryGiveOnlyIdSelectors() throws Exception {
         FakeProc proc = new FakeProc(Files.createDirectories(dir.resolve("proc")));
         proc.process(43, 1, FakeProc.status(5000, 5000, ""));
 
-        assertThat(WorkloadAttestor.unix(proc.root, dir.resolve("no-etc")).attest(43))
+        assertThat(WorkloadAttestor.unix(proc.root, dir.resolve("no-etc")).attest(new PeerCredentials(43, 5000, 5000)))
                 .containsExactlyInAnyOrder(unix("uid:5000"), unix("gid:5000"));
     }
 
@@ -77,12 +90,12 @@ class UnixWorkloadAttestorTest implements WorkloadAttestorContract {
         proc.process(44, 1, FakeProc.status(1, 1, ""));
         proc.exe(44, binary);
         WorkloadAttestor attestor = WorkloadAttestor.unix(proc.root, dir);
-        assertThat(attestor.attest(44)).contains(unix("sha256:" + sha256(binary)));
+        assertThat(attestor.attest(new PeerCredentials(44, 1, 1))).contains(unix("sha256:" + sha256(binary)));
 
         Path replacement = Files.writeString(dir.resolve("app.new"), "version 2, longer");
         Files.move(replacement, binary, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
 
-        assertThat(attestor.attest(44)).contains(unix("sha256:" + sha256(binary)));
+        assertThat(attestor.attest(new PeerCredentials(44, 1, 1))).contains(unix("sha256:" + sha256(binary)));
     }
 
     @Test
@@ -91,7 +104,7 @@ class UnixWorkloadAttestorTest implements WorkloadAttestorContract {
         String uid = new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).trim();
         Path java = Path.of(ProcessHandle.current().info().command().orElseThrow()).toRealPath();
 
-        Set<Selector> selectors = WorkloadAttestor.unix(Path.of("/proc"), Path.of("/etc")).attest(pid);
+        Set<Selector> selectors = WorkloadAttestor.unix(Path.of("/proc"), Path.of("/etc")).attest(WorkloadApiFixture.ownCredentials());
 
         assertThat(selectors).contains(unix("uid:" + uid), unix("path:" + java), unix("sha256:" + sha256(java)));
         assertThat(selectors).anyMatch(s -> s.value().startsWith("gid:"));

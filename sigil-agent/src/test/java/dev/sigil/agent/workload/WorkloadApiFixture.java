@@ -54,6 +54,17 @@ final class WorkloadApiFixture implements AutoCloseable {
         }
     }
 
+    /** The kernel's peer credentials a connection from this JVM carries. */
+    static PeerCredentials ownCredentials() {
+        try {
+            Path self = Path.of("/proc/self");
+            return new PeerCredentials((int) ProcessHandle.current().pid(), ((Integer) Files.getAttribute(self, "unix:uid")).longValue(),
+                    ((Integer) Files.getAttribute(self, "unix:gid")).longValue());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     String socketUri() {
         return "unix:" + server.socketPath();
     }

@@ -16,14 +16,14 @@ interface WorkloadAttestorContract {
     @Test
     default void selectorsOfTheRunningJvmAreAllOfTheAttestorsType() {
         WorkloadAttestor attestor = attestor(Path.of("/proc"));
-        assertThat(attestor.attest((int) ProcessHandle.current().pid()))
+        assertThat(attestor.attest(WorkloadApiFixture.ownCredentials()))
                 .isNotEmpty()
                 .allMatch(selector -> selector.type().equals(attestor.type()));
     }
 
     @Test
     default void processMissingFromProcIsAnAttestationFailure(@TempDir Path emptyProc) {
-        assertThatThrownBy(() -> attestor(emptyProc).attest(4242))
+        assertThatThrownBy(() -> attestor(emptyProc).attest(new PeerCredentials(4242, 1000, 1000)))
                 .isInstanceOf(WorkloadAttestationException.class)
                 .hasMessageContaining("4242");
     }
