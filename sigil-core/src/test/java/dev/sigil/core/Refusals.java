@@ -19,8 +19,13 @@ public final class Refusals {
     }
 
     public static void assertPresentable(Throwable refusal) {
-        String message = refusal.getMessage();
-        assertThat(message).as("message of %s", refusal.getClass().getSimpleName()).isNotBlank();
+        assertThat(refusal.getMessage()).as("message of %s", refusal.getClass().getSimpleName()).isNotBlank();
+        assertPresentable(refusal.getMessage());
+    }
+
+    /** The same property of a message as a client received it (an error response's description). */
+    public static void assertPresentable(String message) {
+        assertThat(message).as("message").isNotBlank();
         assertThat(message.length()).as("length of message '%s'", head(message)).isLessThanOrEqualTo(MAX_MESSAGE_LENGTH);
         assertThat(message.chars().filter(Refusals::unprintable).findFirst())
                 .as("control or line-breaking character in message '%s'", head(message)).isEmpty();

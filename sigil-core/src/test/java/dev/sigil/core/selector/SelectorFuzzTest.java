@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.sigil.core.Refusals;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Any text either parses as a selector whose {@code type:value} form parses back to the same
@@ -14,6 +16,7 @@ import dev.sigil.core.Refusals;
 class SelectorFuzzTest {
 
     @FuzzTest(maxDuration = "15s")
+    @Timeout(value = 10, unit = TimeUnit.SECONDS)
     void anyTextIsASelectorOrRefusedCleanly(FuzzedDataProvider data) {
         String text = data.consumeRemainingAsString();
         try {
