@@ -1,5 +1,9 @@
 package dev.sigil.core.selector;
 
+import static dev.sigil.core.Printable.clip;
+
+import dev.sigil.core.Printable;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Comparator;
 
@@ -10,7 +14,8 @@ import java.util.Comparator;
  * <p>Invariants, enforced when built: the type is 1 to {@value #MAX_TYPE_LENGTH} characters of
  * a-z, 0-9, '_' and '-'; the value is non-empty, at most {@value #MAX_VALUE_BYTES} bytes in UTF-8,
  * and has no control characters (so the {@code type:value} form of a selector is one line and parses
- * back to the same selector). Selectors order by type, then value.
+ * back to the same selector). Selectors order by type, then value. Refusals quote the input through
+ * {@link Printable}, so their messages are one bounded line whatever the input.
  */
 public record Selector(String type, String value) implements Comparable<Selector> {
     public static final int MAX_TYPE_LENGTH = 64;
@@ -38,13 +43,13 @@ public record Selector(String type, String value) implements Comparable<Selector
         }
         int colon = text.indexOf(':');
         if (colon < 0) {
-            throw new InvalidSelectorException("selector '" + text + "' has no ':'; expected 'type:value', for example 'unix:uid:1000'");
+            throw new InvalidSelectorException("selector '" + clip(text) + "' has no ':'; expected 'type:value', for example 'unix:uid:1000'");
         }
         if (colon == 0) {
-            throw new InvalidSelectorException("selector '" + text + "' has an empty type; expected 'type:value'");
+            throw new InvalidSelectorException("selector '" + clip(text) + "' has an empty type; expected 'type:value'");
         }
         if (colon == text.length() - 1) {
-            throw new InvalidSelectorException("selector '" + text + "' has an empty value; expected 'type:value'");
+            throw new InvalidSelectorException("selector '" + clip(text) + "' has an empty value; expected 'type:value'");
         }
         return new Selector(text.substring(0, colon), text.substring(colon + 1));
     }
@@ -55,14 +60,14 @@ public record Selector(String type, String value) implements Comparable<Selector
                     + " characters of a-z, 0-9, '_' and '-'");
         }
         if (type.length() > MAX_TYPE_LENGTH) {
-            throw new InvalidSelectorException("selector type '" + type + "' is " + type.length()
+            throw new InvalidSelectorException("selector type '" + clip(type) + "' is " + type.length()
                     + " characters long; at most " + MAX_TYPE_LENGTH + " are allowed");
         }
         for (int i = 0; i < type.length(); i++) {
             char c = type.charAt(i);
             if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
-                throw new InvalidSelectorException("selector type '" + type + "' has the character '" + c
-                        + "'; only a-z, 0-9, '_' and '-' are allowed");
+                throw new InvalidSelectorException("selector type '" + clip(type) + "' has the character " + Printable.character(c)
+                        + "; only a-z, 0-9, '_' and '-' are allowed");
             }
         }
     }

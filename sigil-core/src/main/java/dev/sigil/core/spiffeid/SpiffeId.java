@@ -1,11 +1,16 @@
 package dev.sigil.core.spiffeid;
 
+import static dev.sigil.core.Printable.clip;
+
+import dev.sigil.core.Printable;
+
 /**
  * A SPIFFE ID ({@code spiffe://trust-domain/path}), validated exactly per the SPIFFE ID
  * specification: scheme {@code spiffe} in lower case; a trust domain of a-z, 0-9, '.', '-', '_';
  * an optional path of '/'-separated segments of a-z, A-Z, 0-9, '.', '-', '_', with no empty, '.' or
  * '..' segment and no trailing '/'; no port, user info, query or fragment; at most 2048 bytes.
- * Instances are always valid; build them with {@link #parse} or {@link #of}.
+ * Instances are always valid; build them with {@link #parse} or {@link #of}. Refusals quote the input
+ * through {@link Printable}, so their messages are one bounded line whatever the input.
  */
 public record SpiffeId(TrustDomain trustDomain, String path) implements Comparable<SpiffeId> {
     static final String PREFIX = "spiffe://";
@@ -40,8 +45,8 @@ public record SpiffeId(TrustDomain trustDomain, String path) implements Comparab
         if (!text.startsWith(PREFIX)) {
             int colon = text.indexOf(':');
             String scheme = colon > 0 ? text.substring(0, colon) : "";
-            throw new InvalidSpiffeIdException("'" + text + "' is not a spiffe id: the scheme must be 'spiffe://'"
-                    + (scheme.isEmpty() ? "" : " (got '" + scheme + "')"));
+            throw new InvalidSpiffeIdException("'" + clip(text) + "' is not a spiffe id: the scheme must be 'spiffe://'"
+                    + (scheme.isEmpty() ? "" : " (got '" + clip(scheme) + "')"));
         }
         String rest = text.substring(PREFIX.length());
         int slash = rest.indexOf('/');
@@ -49,18 +54,18 @@ public record SpiffeId(TrustDomain trustDomain, String path) implements Comparab
         String path = slash < 0 ? "" : rest.substring(slash);
         for (char forbidden : new char[] {'?', '#'}) {
             if (text.indexOf(forbidden) >= 0) {
-                throw new InvalidSpiffeIdException("spiffe id '" + text + "' has a "
+                throw new InvalidSpiffeIdException("spiffe id '" + clip(text) + "' has a "
                         + (forbidden == '?' ? "query" : "fragment") + "; neither is allowed");
             }
         }
         if (domain.isEmpty()) {
-            throw new InvalidSpiffeIdException("spiffe id '" + text + "' has no trust domain");
+            throw new InvalidSpiffeIdException("spiffe id '" + clip(text) + "' has no trust domain");
         }
         if (domain.indexOf('@') >= 0) {
-            throw new InvalidSpiffeIdException("spiffe id '" + text + "' has user info; it is not allowed");
+            throw new InvalidSpiffeIdException("spiffe id '" + clip(text) + "' has user info; it is not allowed");
         }
         if (domain.indexOf(':') >= 0) {
-            throw new InvalidSpiffeIdException("spiffe id '" + text + "' has a port; it is not allowed");
+            throw new InvalidSpiffeIdException("spiffe id '" + clip(text) + "' has a port; it is not allowed");
         }
         return new SpiffeId(new TrustDomain(domain), path);
     }
@@ -70,10 +75,10 @@ public record SpiffeId(TrustDomain trustDomain, String path) implements Comparab
             return;
         }
         if (path.charAt(0) != '/') {
-            throw new InvalidSpiffeIdException("path '" + path + "' must start with '/'");
+            throw new InvalidSpiffeIdException("path '" + clip(path) + "' must start with '/'");
         }
         if (path.endsWith("/")) {
-            throw new InvalidSpiffeIdException("path '" + path + "' ends with '/'; trailing slashes are not allowed");
+            throw new InvalidSpiffeIdException("path '" + clip(path) + "' ends with '/'; trailing slashes are not allowed");
         }
         int start = 1;
         while (start <= path.length()) {
@@ -83,16 +88,16 @@ public record SpiffeId(TrustDomain trustDomain, String path) implements Comparab
             }
             String segment = path.substring(start, end);
             if (segment.isEmpty()) {
-                throw new InvalidSpiffeIdException("path '" + path + "' has an empty segment ('//')");
+                throw new InvalidSpiffeIdException("path '" + clip(path) + "' has an empty segment ('//')");
             }
             if (segment.equals(".") || segment.equals("..")) {
-                throw new InvalidSpiffeIdException("path '" + path + "' has a '" + segment + "' segment; dot segments are not allowed");
+                throw new InvalidSpiffeIdException("path '" + clip(path) + "' has a '" + segment + "' segment; dot segments are not allowed");
             }
             for (int i = 0; i < segment.length(); i++) {
                 char c = segment.charAt(i);
                 if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')) {
-                    throw new InvalidSpiffeIdException("path segment '" + segment + "' has the character '" + c
-                            + "'; only a-z, A-Z, 0-9, '.', '-' and '_' are allowed");
+                    throw new InvalidSpiffeIdException("path segment '" + clip(segment) + "' has the character " + Printable.character(c)
+                            + "; only a-z, A-Z, 0-9, '.', '-' and '_' are allowed");
                 }
             }
             start = end + 1;

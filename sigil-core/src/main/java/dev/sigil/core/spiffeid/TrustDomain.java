@@ -1,5 +1,7 @@
 package dev.sigil.core.spiffeid;
 
+import dev.sigil.core.Printable;
+
 /**
  * A SPIFFE trust domain name, validated per the SPIFFE ID specification section 2.1: lower-case
  * letters, digits, '.', '-' and '_' only, at most 255 characters.
@@ -33,8 +35,8 @@ public record TrustDomain(String name) {
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
             if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_')) {
-                throw new InvalidSpiffeIdException("trust domain '" + name + "' has the character '" + c
-                        + "' at position " + i + "; only a-z, 0-9, '.', '-' and '_' are allowed (no port, user info or upper case)");
+                throw new InvalidSpiffeIdException("trust domain '" + Printable.clip(name) + "' has the character "
+                        + Printable.character(c) + " at position " + i + "; only a-z, 0-9, '.', '-' and '_' are allowed (no port, user info or upper case)");
             }
         }
     }

@@ -69,7 +69,7 @@ final class AdminHandler extends Handler.Abstract {
         try {
             actor = authenticate(request);
             Routed routed = route(request, response, method, path, actor);
-            Reply reply = dispatch(routed);
+            Reply reply = dispatch(routed.handler(), routed.request(), mapper);
             send(response, callback, reply);
             LOG.debug("admin {} {} by {} -> {}", method, path, actor.describe(), reply.status());
         } catch (ApiException e) {
@@ -124,21 +124,46 @@ final class AdminHandler extends Handler.Abstract {
 
     private Routed route(Request request, Response response, String method, String path, Actor actor) {
         return switch (routes.match(method, path)) {
-            case Routes.Match.NoRoute ignored -> throw ApiException.notFound("no admin api route for " + method + " " + path);
+            case Routes.Match.NoRoute ignored -> throw noRoute(method, path);
             case Routes.Match.WrongMethod wrong -> {
-                String allowed = String.join(", ", new java.util.TreeSet<>(wrong.allowed()));
-                response.getHeaders().put(HttpHeader.ALLOW, allowed);
-                throw new ApiException(ErrorCode.METHOD_NOT_ALLOWED,
-                        "method " + method + " is not allowed on " + path + "; allowed: " + allowed);
+                response.getHeaders().put(HttpHeader.ALLOW, allowed(wrong));
+                throw wrongMethod(method, path, wrong);
             }
             case Routes.Match.Found found -> new Routed(found.route().handler(),
                     new AdminRequest(method, path, found.parameters(), query(request), readBody(request), actor));
         };
     }
 
-    private Reply dispatch(Routed routed) {
-        AdminRequest request = routed.request();
-        RouteHandler handler = routed.handler();
+    /**
+     * Routes and runs a call whose transport part is done (caller known, path decoded, query parsed, body
+     * read), exactly as {@link #handle} continues from there. Throws what becomes an error response.
+     */
+    Reply call(String method, String path, Map<String, List<String>> query, byte[] body, Actor actor) {
+        return switch (routes.match(method, path)) {
+            case Routes.Match.NoRoute ignored -> throw noRoute(method, path);
+            case Routes.Match.WrongMethod wrong -> throw wrongMethod(method, path, wrong);
+            case Routes.Match.Found found -> dispatch(found.route().handler(),
+                    new AdminRequest(method, path, found.parameters(), query, body, actor), mapper);
+        };
+    }
+
+    private static ApiException noRoute(String method, String path) {
+        return ApiException.notFound("no admin api route for " + method + " " + path);
+    }
+
+    private static ApiException wrongMethod(String method, String path, Routes.Match.WrongMethod wrong) {
+        return new ApiException(ErrorCode.METHOD_NOT_ALLOWED, "method " + method + " is not allowed on " + path + "; allowed: " + allowed(wrong));
+    }
+
+    private static String allowed(Routes.Match.WrongMethod wrong) {
+        return String.join(", ", new java.util.TreeSet<>(wrong.allowed()));
+    }
+
+    /**
+     * Runs a route handler: its {@link ApiException}s and invalid SPIFFE IDs become API errors, other
+     * exceptions go through {@code mapper}; what no mapper knows is rethrown (and answered as a 500).
+     */
+    static Reply dispatch(RouteHandler handler, AdminRequest request, ExceptionMapper mapper) {
         try {
             Reply reply = handler.handle(request);
             if (reply == null) {

@@ -8,6 +8,8 @@ import dev.sigil.server.tls.TrustBundleSource;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -76,11 +78,13 @@ public final class AdminServer implements AutoCloseable {
     private final Options options;
     private final Server server;
     private final ServerConnector tcpConnector;
+    private final AdminHandler handler;
 
-    private AdminServer(Options options, Server server, ServerConnector tcpConnector) {
+    private AdminServer(Options options, Server server, ServerConnector tcpConnector, AdminHandler handler) {
         this.options = options;
         this.server = server;
         this.tcpConnector = tcpConnector;
+        this.handler = handler;
     }
 
     /** Builds the server; nothing listens until {@link #start()}. */
@@ -114,7 +118,7 @@ public final class AdminServer implements AutoCloseable {
             server.addConnector(tcp);
         }
         server.setHandler(handler);
-        return new AdminServer(options, server, tcp);
+        return new AdminServer(options, server, tcp, handler);
     }
 
     /** Binds the listeners; fails with a clear message when the socket is in use or cannot be secured. */
@@ -153,6 +157,15 @@ public final class AdminServer implements AutoCloseable {
             return Optional.empty();
         }
         return Optional.of(new InetSocketAddress(options.tcp().orElseThrow().address().getAddress(), tcpConnector.getLocalPort()));
+    }
+
+    /**
+     * Answers a call as the listeners would once the caller is known and the request read: routing, the
+     * route handler and the mapping of its exceptions. For in-process tests that need many calls fast;
+     * an {@link ApiException} is an error response, any other exception would be a 500.
+     */
+    Reply callInProcess(String method, String decodedPath, Map<String, List<String>> query, byte[] body, Actor actor) {
+        return handler.call(method, decodedPath, query, body, actor);
     }
 
     /** Stops listening and removes the socket file. Idempotent. */

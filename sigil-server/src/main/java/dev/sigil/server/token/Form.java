@@ -1,5 +1,7 @@
 package dev.sigil.server.token;
 
+import static dev.sigil.core.Printable.clip;
+
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -9,7 +11,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-/** An {@code application/x-www-form-urlencoded} body. Parameters other than the repeatable ones appear at most once (RFC 6749 section 3.2). */
+/**
+ * An {@code application/x-www-form-urlencoded} body. Parameters other than the repeatable ones appear at
+ * most once (RFC 6749 section 3.2). Refusals quote the body through {@link dev.sigil.core.Printable}.
+ */
 record Form(Map<String, List<String>> values) {
     private static final Set<String> REPEATABLE = Set.of("audience", "resource");
     static final int MAX_PARAMETERS = 32;
@@ -32,7 +37,7 @@ record Form(Map<String, List<String>> values) {
             String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
             List<String> list = values.computeIfAbsent(name, n -> new ArrayList<>());
             if (!list.isEmpty() && !REPEATABLE.contains(name)) {
-                throw OAuthException.invalidRequest("parameter '" + name + "' appears more than once");
+                throw OAuthException.invalidRequest("parameter '" + clip(name) + "' appears more than once");
             }
             list.add(value);
         }
@@ -43,7 +48,9 @@ record Form(Map<String, List<String>> values) {
         try {
             return URLDecoder.decode(text, StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            throw OAuthException.invalidRequest("the form body is not valid application/x-www-form-urlencoded: " + e.getMessage());
+            // URLDecoder's message repeats the input raw: describe the problem instead
+            throw OAuthException.invalidRequest("the form body is not valid application/x-www-form-urlencoded: '" + clip(text)
+                    + "' has a '%' that is not followed by two hex digits");
         }
     }
 

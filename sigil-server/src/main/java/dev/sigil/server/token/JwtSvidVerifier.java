@@ -1,5 +1,7 @@
 package dev.sigil.server.token;
 
+import static dev.sigil.core.Printable.clip;
+
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSVerifier;
@@ -27,7 +29,8 @@ import java.util.function.Supplier;
  * refused before any key is looked up); {@code exp} is present and not past; {@code nbf} and
  * {@code iat} are not in the future (beyond {@link #LEEWAY}); {@code sub} is a SPIFFE ID of the trust
  * domain; and {@code aud} contains an accepted audience. Every failure is an {@link OAuthException}
- * {@code invalid_request} (RFC 8693 section 2.2.2) whose description names the problem.
+ * {@code invalid_request} (RFC 8693 section 2.2.2) whose description names the problem; what the token
+ * says is quoted through {@link dev.sigil.core.Printable}, so a description is one bounded line.
  */
 final class JwtSvidVerifier {
     static final Duration LEEWAY = Duration.ofSeconds(30);
@@ -57,7 +60,7 @@ final class JwtSvidVerifier {
         Verified verified = verifyIgnoringAudience(token, what);
         List<String> aud = verified.claims().getAudience();
         if (aud == null || aud.stream().noneMatch(acceptedAudience::contains)) {
-            throw OAuthException.invalidRequest(what + " audience " + aud + " does not contain " + String.join(" or ", acceptedAudience));
+            throw OAuthException.invalidRequest(what + " audience " + (aud == null ? "(none)" : clip(aud.toString())) + " does not contain " + String.join(" or ", acceptedAudience));
         }
         return verified;
     }
@@ -71,11 +74,11 @@ final class JwtSvidVerifier {
         try {
             jwt = SignedJWT.parse(token);
         } catch (ParseException e) {
-            throw OAuthException.invalidRequest(what + " is not a signed jwt (compact jws): " + e.getMessage());
+            throw OAuthException.invalidRequest(what + " is not a signed jwt (compact jws): " + clip(e.getMessage()));
         }
         JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
         if (!ALLOWED.contains(alg)) {
-            throw OAuthException.invalidRequest(what + " uses alg " + alg + "; accepted are RS, ES and PS 256/384/512");
+            throw OAuthException.invalidRequest(what + " uses alg " + clip(String.valueOf(alg)) + "; accepted are RS, ES and PS 256/384/512");
         }
         String kid = jwt.getHeader().getKeyID();
         if (kid == null || kid.isBlank()) {
@@ -83,19 +86,19 @@ final class JwtSvidVerifier {
         }
         SpiffeBundle current = bundle.get();
         JwtAuthority authority = current.jwtAuthority(kid).orElseThrow(() -> OAuthException.invalidRequest(
-                what + " is signed with key '" + kid + "', which is not a jwt authority of trust domain " + current.trustDomain()));
+                what + " is signed with key '" + clip(kid) + "', which is not a jwt authority of trust domain " + current.trustDomain()));
         try {
             if (!jwt.verify(verifierFor(authority, alg, what))) {
-                throw OAuthException.invalidRequest(what + " has an invalid signature for key '" + kid + "'");
+                throw OAuthException.invalidRequest(what + " has an invalid signature for key '" + clip(kid) + "'");
             }
         } catch (JOSEException e) {
-            throw OAuthException.invalidRequest(what + " signature cannot be verified with key '" + kid + "': " + e.getMessage());
+            throw OAuthException.invalidRequest(what + " signature cannot be verified with key '" + clip(kid) + "': " + clip(e.getMessage()));
         }
         JWTClaimsSet claims;
         try {
             claims = jwt.getJWTClaimsSet();
         } catch (ParseException e) {
-            throw OAuthException.invalidRequest(what + " has malformed claims: " + e.getMessage());
+            throw OAuthException.invalidRequest(what + " has malformed claims: " + clip(e.getMessage()));
         }
         Instant now = clock.instant();
         Date exp = claims.getExpirationTime();
@@ -114,11 +117,14 @@ final class JwtSvidVerifier {
             throw OAuthException.invalidRequest(what + " claims to be issued in the future, at " + iat.toInstant());
         }
         String sub = claims.getSubject();
+        if (sub == null) {
+            throw OAuthException.invalidRequest(what + " has no sub claim; it must be the workload's spiffe id");
+        }
         SpiffeId subject;
         try {
             subject = SpiffeId.parse(sub);
         } catch (RuntimeException e) {
-            throw OAuthException.invalidRequest(what + " sub '" + sub + "' is not a spiffe id: " + e.getMessage());
+            throw OAuthException.invalidRequest(what + " sub is not a spiffe id: " + e.getMessage());
         }
         if (!subject.memberOf(current.trustDomain())) {
             throw OAuthException.invalidRequest(what + " sub " + subject + " is not in trust domain " + current.trustDomain());
@@ -133,7 +139,7 @@ final class JwtSvidVerifier {
         if (JWSAlgorithm.Family.RSA.contains(alg) && authority.publicKey() instanceof RSAPublicKey rsa) {
             return JoseVerifiers.rsa(rsa);
         }
-        throw OAuthException.invalidRequest(what + " alg " + alg + " does not match the " + authority.publicKey().getAlgorithm()
+        throw OAuthException.invalidRequest(what + " alg " + clip(String.valueOf(alg)) + " does not match the " + authority.publicKey().getAlgorithm()
                 + " key '" + authority.keyId() + "'");
     }
 }

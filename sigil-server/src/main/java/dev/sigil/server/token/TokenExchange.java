@@ -2,6 +2,7 @@ package dev.sigil.server.token;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sigil.core.Printable;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditTrail;
@@ -36,7 +37,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,13 +54,7 @@ import org.slf4j.LoggerFactory;
  */
 final class TokenExchange {
     private static final Logger LOG = LoggerFactory.getLogger(TokenExchange.class);
-    static final String GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
-    static final String JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt";
-    static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
     static final String ACTION = "token:exchange";
-    private static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}");
-    private static final int MAX_SCOPES = 32;
-    private static final int MAX_TARGET = 512;
     private static final Base64.Encoder BASE64URL = Base64.getUrlEncoder().withoutPadding();
 
     private final TokenSettings settings;
@@ -107,27 +101,14 @@ final class TokenExchange {
 
     /** Returns the JSON success response, or throws {@link OAuthException} for a refusal. */
     String exchange(Form form, Caller caller) {
-        String grantType = form.get("grant_type").orElseThrow(() -> OAuthException.invalidRequest("grant_type is required"));
-        if (!grantType.equals(GRANT_TYPE)) {
-            throw new OAuthException(400, "unsupported_grant_type", "grant_type '" + clip(grantType) + "' is not supported; use " + GRANT_TYPE);
-        }
-        form.get("requested_token_type").ifPresent(type -> {
-            if (!type.equals(ACCESS_TOKEN_TYPE) && !type.equals(JWT_TYPE) && !type.startsWith(BrokeredExchange.TYPE_PREFIX)) {
-                throw OAuthException.invalidRequest("requested_token_type '" + clip(type) + "' is not supported; use " + ACCESS_TOKEN_TYPE
-                        + " or " + BrokeredExchange.TYPE_PREFIX + "<broker>");
-            }
-        });
-
+        ExchangeRequest request = ExchangeRequest.parse(form);
         SpiffeId subject;
         Instant subjectIssuedAt;
-        Optional<String> subjectToken = form.get("subject_token");
+        Optional<String> subjectToken = request.subjectToken();
         if (subjectToken.isPresent()) {
-            requireJwtType(form, "subject_token_type");
             JwtSvidVerifier.Verified verified = verifier.verify(subjectToken.get(), "subject_token", Set.of(settings.audience()));
             subject = verified.subject();
             subjectIssuedAt = issuedAt(verified);
-        } else if (form.get("subject_token_type").isPresent()) {
-            throw OAuthException.invalidRequest("subject_token_type is given without subject_token");
         } else if (caller.mtlsId().isPresent()) {
             subject = caller.mtlsId().get();
             subjectIssuedAt = caller.clientCertificate().orElseThrow().getNotBefore().toInstant().plus(Authority.X509_BACKDATE);
@@ -139,9 +120,8 @@ final class TokenExchange {
         Instant actorIssuedAt = Instant.EPOCH;
         Map<String, Object> act = null;
         List<SpiffeId> chain = new ArrayList<>();
-        if (form.get("actor_token").isPresent()) {
-            requireJwtType(form, "actor_token_type");
-            JwtSvidVerifier.Verified verified = verifier.verify(form.get("actor_token").get(), "actor_token", Set.of(settings.audience()));
+        if (request.actorToken().isPresent()) {
+            JwtSvidVerifier.Verified verified = verifier.verify(request.actorToken().get(), "actor_token", Set.of(settings.audience()));
             actor = Optional.of(verified.subject());
             actorIssuedAt = issuedAt(verified);
             act = new LinkedHashMap<>();
@@ -152,8 +132,6 @@ final class TokenExchange {
                 act.put("act", nestedAct);
                 collectChain(nestedAct, chain);
             }
-        } else if (form.get("actor_token_type").isPresent()) {
-            throw OAuthException.invalidRequest("actor_token_type is given without actor_token");
         }
         if (caller.mtlsId().isPresent() && subjectToken.isPresent()
                 && !caller.mtlsId().get().equals(subject) && !actor.map(caller.mtlsId().get()::equals).orElse(false)) {
@@ -161,9 +139,9 @@ final class TokenExchange {
                     + " is neither the subject nor the actor of this exchange");
         }
 
-        String audience = target(form);
-        List<String> scopes = scopes(form);
-        Optional<String> taskId = form.get("task");
+        String audience = request.audience();
+        List<String> scopes = request.scopes();
+        Optional<String> taskId = request.task();
         Instant now = clock.instant();
         Map<String, String> details = new HashMap<>();
         details.put("audience", audience);
@@ -178,10 +156,9 @@ final class TokenExchange {
         if (gated.isPresent()) {
             throw refuse(OAuthException.accessDenied(gated.get()), subject, details, List.of("drift gate"));
         }
-        Optional<String> requested = form.get("requested_token_type");
-        if (requested.isPresent() && requested.get().startsWith(BrokeredExchange.TYPE_PREFIX)) {
+        if (request.brokered()) {
             return brokered.orElseThrow(() -> OAuthException.invalidRequest("this server has no credential brokers"))
-                    .issue(requested.get(), subject, caller.mtlsId().map(subject::equals).orElse(false), chain, audience, taskId);
+                    .issue(request.requestedTokenType().orElseThrow(), subject, caller.mtlsId().map(subject::equals).orElse(false), chain, audience, taskId);
         }
 
         Optional<Task> task = Optional.empty();
@@ -298,7 +275,7 @@ final class TokenExchange {
 
         Map<String, Object> response = new LinkedHashMap<>();
         response.put("access_token", token);
-        response.put("issued_token_type", ACCESS_TOKEN_TYPE);
+        response.put("issued_token_type", ExchangeRequest.ACCESS_TOKEN_TYPE);
         response.put("token_type", "Bearer");
         response.put("expires_in", Duration.between(issuedAt, finalExpiresAt).toSeconds());
         if (!scope.isEmpty()) {
@@ -376,46 +353,6 @@ final class TokenExchange {
         }
     }
 
-    private static void requireJwtType(Form form, String name) {
-        String type = form.get(name).orElseThrow(() -> OAuthException.invalidRequest(name + " is required"));
-        if (!type.equals(JWT_TYPE)) {
-            throw OAuthException.invalidRequest(name + " '" + clip(type) + "' is not supported; use " + JWT_TYPE + " (a jwt-svid)");
-        }
-    }
-
-    private static String target(Form form) {
-        Set<String> targets = new LinkedHashSet<>(form.all("audience"));
-        targets.addAll(form.all("resource"));
-        if (targets.isEmpty()) {
-            throw OAuthException.invalidRequest("audience or resource is required: name the service the token is for");
-        }
-        if (targets.size() > 1) {
-            throw OAuthException.invalidTarget("exactly one audience or resource is supported per token, got " + targets.size());
-        }
-        String target = targets.iterator().next();
-        if (target.length() > MAX_TARGET || target.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
-            throw OAuthException.invalidTarget("audience must be at most " + MAX_TARGET + " characters without spaces");
-        }
-        return target;
-    }
-
-    private static List<String> scopes(Form form) {
-        Optional<String> scope = form.get("scope");
-        if (scope.isEmpty()) {
-            return List.of();
-        }
-        List<String> scopes = List.of(scope.get().trim().split(" +"));
-        if (scopes.size() > MAX_SCOPES) {
-            throw OAuthException.invalidScope("at most " + MAX_SCOPES + " scopes may be requested, got " + scopes.size());
-        }
-        for (String s : scopes) {
-            if (!SCOPE_TOKEN.matcher(s).matches()) {
-                throw OAuthException.invalidScope("scope '" + clip(s) + "' is malformed (RFC 6749 section 3.3)");
-            }
-        }
-        return List.copyOf(new LinkedHashSet<>(scopes));
-    }
-
     static String thumbprint(X509Certificate certificate) {
         try {
             return BASE64URL.encodeToString(MessageDigest.getInstance("SHA-256").digest(certificate.getEncoded()));
@@ -430,8 +367,7 @@ final class TokenExchange {
     }
 
     static String clip(String text) {
-        String clean = text.replaceAll("\\p{Cntrl}", "?");
-        return clean.length() <= 200 ? clean : clean.substring(0, 200) + "...";
+        return Printable.clip(text);
     }
 
     private String write(Object value) {

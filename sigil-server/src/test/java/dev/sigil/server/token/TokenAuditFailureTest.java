@@ -59,8 +59,8 @@ class TokenAuditFailureTest {
                 connection.createStatement().executeUpdate("DELETE FROM audit_head");
             }
 
-            String body = "grant_type=" + URLEncoder.encode(TokenExchange.GRANT_TYPE, StandardCharsets.UTF_8)
-                    + "&subject_token_type=" + URLEncoder.encode(TokenExchange.JWT_TYPE, StandardCharsets.UTF_8)
+            String body = "grant_type=" + URLEncoder.encode(ExchangeRequest.GRANT_TYPE, StandardCharsets.UTF_8)
+                    + "&subject_token_type=" + URLEncoder.encode(ExchangeRequest.JWT_TYPE, StandardCharsets.UTF_8)
                     + "&subject_token=" + svid + "&audience=https%3A%2F%2Fapi.example.com";
             RawHttp.Reply reply = RawHttp.tls(TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0)),
                     server.tokenEndpointAddress().orElseThrow(), "POST", "/oauth2/token", "application/x-www-form-urlencoded",

@@ -1,0 +1,43 @@
+package dev.sigil.core;
+
+/**
+ * Caller-supplied text made fit to quote in an exception message, a log line or an error response.
+ * Guarantees: the result is one line of printable text (every control character, C0 and C1, and the
+ * Unicode line and paragraph separators become {@code '?'}) and at most {@value #MAX_QUOTED} characters
+ * plus {@code "..."}, whatever the input. Use it wherever a message repeats what a client sent, so a
+ * refusal can neither forge log lines nor grow with the input.
+ */
+public final class Printable {
+    /** Characters of a quoted value kept before it is clipped. */
+    public static final int MAX_QUOTED = 200;
+
+    private Printable() {
+    }
+
+    /** {@code text} with unprintable characters replaced and clipped to {@value #MAX_QUOTED} characters. */
+    public static String clip(String text) {
+        if (text == null) {
+            return "(none)";
+        }
+        boolean clipped = text.length() > MAX_QUOTED;
+        int end = clipped ? MAX_QUOTED : text.length();
+        if (clipped && Character.isHighSurrogate(text.charAt(end - 1))) {
+            end--;
+        }
+        StringBuilder out = new StringBuilder(end + 3);
+        for (int i = 0; i < end; i++) {
+            char c = text.charAt(i);
+            out.append(unprintable(c) ? '?' : c);
+        }
+        return clipped ? out.append("...").toString() : out.toString();
+    }
+
+    /** One character as a message names it: {@code 'x'} when printable, else its code point ({@code U+000A}). */
+    public static String character(char c) {
+        return unprintable(c) || Character.isSurrogate(c) ? String.format("U+%04X", (int) c) : "'" + c + "'";
+    }
+
+    private static boolean unprintable(char c) {
+        return Character.isISOControl(c) || c == '\u2028' || c == '\u2029';
+    }
+}
