@@ -16,11 +16,16 @@ public final class Printable {
 
     /** {@code text} with unprintable characters replaced and clipped to {@value #MAX_QUOTED} characters. */
     public static String clip(String text) {
+        return clip(text, MAX_QUOTED);
+    }
+
+    /** {@code text} with unprintable characters replaced and clipped to {@code max} characters. */
+    public static String clip(String text, int max) {
         if (text == null) {
             return "(none)";
         }
-        boolean clipped = text.length() > MAX_QUOTED;
-        int end = clipped ? MAX_QUOTED : text.length();
+        boolean clipped = text.length() > max;
+        int end = clipped ? max : text.length();
         if (clipped && Character.isHighSurrogate(text.charAt(end - 1))) {
             end--;
         }
@@ -30,6 +35,15 @@ public final class Printable {
             out.append(unprintable(c) ? '?' : c);
         }
         return clipped ? out.append("...").toString() : out.toString();
+    }
+
+    /**
+     * Why {@code failure} happened, fit to quote after a colon: its message through {@link #clip}, or its
+     * kind ("IllegalStateException") when it has none, so that no message ends in {@code ": null"}.
+     */
+    public static String reason(Throwable failure) {
+        String message = failure.getMessage();
+        return message == null || message.isBlank() ? failure.getClass().getSimpleName() : clip(message);
     }
 
     /** One character as a message names it: {@code 'x'} when printable, else its code point ({@code U+000A}). */

@@ -1,6 +1,7 @@
 package dev.sigil.server.admin;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.sigil.core.Printable;
 import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.http.ErrorCode;
@@ -148,11 +149,11 @@ final class AdminHandler extends Handler.Abstract {
     }
 
     private static ApiException noRoute(String method, String path) {
-        return ApiException.notFound("no admin api route for " + method + " " + path);
+        return ApiException.notFound("no admin api route for " + Printable.clip(method) + " " + Printable.clip(path));
     }
 
     private static ApiException wrongMethod(String method, String path, Routes.Match.WrongMethod wrong) {
-        return new ApiException(ErrorCode.METHOD_NOT_ALLOWED, "method " + method + " is not allowed on " + path + "; allowed: " + allowed(wrong));
+        return new ApiException(ErrorCode.METHOD_NOT_ALLOWED, "method " + Printable.clip(method) + " is not allowed on " + Printable.clip(path) + "; allowed: " + allowed(wrong));
     }
 
     private static String allowed(Routes.Match.WrongMethod wrong) {

@@ -1,5 +1,6 @@
 package dev.sigil.server.authority;
 
+import dev.sigil.core.Printable;
 import dev.sigil.core.crypto.CryptoProviders;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -55,7 +56,7 @@ final class CsrVerifier {
             try {
                 return new ProvenKey(info, info.getEncoded(org.bouncycastle.asn1.ASN1Encoding.DER), rsa);
             } catch (IOException e) {
-                throw new CsrRejectedException("csr public key cannot be encoded: " + e.getMessage(), e);
+                throw new CsrRejectedException("csr public key cannot be encoded: " + Printable.reason(e), e);
             }
         }
     }
@@ -65,6 +66,19 @@ final class CsrVerifier {
      *                              algorithm, or its signature does not verify with its own key
      */
     static ProvenKey verify(byte[] der) {
+        try {
+            return verifyParsed(der);
+        } catch (CsrRejectedException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // Bouncy Castle parses lazily: a malformed inner structure surfaces as an unchecked exception
+            // from an accessor (a non-octet-aligned BIT STRING, invalid UTF-8 in a string); it is the
+            // client's malformed csr, not a server failure
+            throw new CsrRejectedException("csr is malformed: " + Printable.reason(e), e);
+        }
+    }
+
+    private static ProvenKey verifyParsed(byte[] der) {
         if (der == null || der.length == 0) {
             throw new CsrRejectedException("csr is empty; send a DER-encoded PKCS#10 certification request");
         }
@@ -72,7 +86,7 @@ final class CsrVerifier {
         try {
             csr = new PKCS10CertificationRequest(der);
         } catch (IOException | RuntimeException e) {
-            throw new CsrRejectedException("csr is not a DER-encoded PKCS#10 certification request: " + e.getMessage(), e);
+            throw new CsrRejectedException("csr is not a DER-encoded PKCS#10 certification request: " + Printable.reason(e), e);
         }
         SubjectPublicKeyInfo info = csr.getSubjectPublicKeyInfo();
         boolean rsa = checkKey(info);
@@ -81,13 +95,13 @@ final class CsrVerifier {
         try {
             key = CryptoProviders.keyFactory(rsa ? "RSA" : "EC").generatePublic(new X509EncodedKeySpec(proven.encoded()));
         } catch (GeneralSecurityException e) {
-            throw new CsrRejectedException("csr public key cannot be decoded: " + e.getMessage(), e);
+            throw new CsrRejectedException("csr public key cannot be decoded: " + Printable.reason(e), e);
         }
         byte[] signed;
         try {
             signed = Der.firstElementOfSequence(der);
         } catch (IllegalArgumentException e) {
-            throw new CsrRejectedException("csr is not a DER-encoded PKCS#10 certification request: " + e.getMessage(), e);
+            throw new CsrRejectedException("csr is not a DER-encoded PKCS#10 certification request: " + Printable.reason(e), e);
         }
         boolean valid;
         try {
@@ -101,7 +115,7 @@ final class CsrVerifier {
                     throw rejected;
                 }
             }
-            throw new CsrRejectedException("csr signature cannot be checked: " + e.getMessage(), e);
+            throw new CsrRejectedException("csr signature cannot be checked: " + Printable.reason(e), e);
         }
         if (!valid) {
             throw new CsrRejectedException("csr signature does not verify with the csr's own public key;"
@@ -115,7 +129,8 @@ final class CsrVerifier {
         if (X9ObjectIdentifiers.id_ecPublicKey.equals(algorithm)) {
             Object curve = info.getAlgorithm().getParameters();
             if (!X9ObjectIdentifiers.prime256v1.equals(curve) && !SECObjectIdentifiers.secp384r1.equals(curve)) {
-                throw new CsrRejectedException("csr has an ec key on curve " + curve + "; supported: " + SUPPORTED_KEYS);
+                String named = curve instanceof ASN1ObjectIdentifier oid ? oid.getId() : "parameters that are not a named-curve oid";
+                throw new CsrRejectedException("csr has an ec key on curve " + named + "; supported: " + SUPPORTED_KEYS);
             }
             return false;
         }
@@ -124,14 +139,14 @@ final class CsrVerifier {
             try {
                 bits = RSAPublicKey.getInstance(info.parsePublicKey()).getModulus().bitLength();
             } catch (IOException | RuntimeException e) {
-                throw new CsrRejectedException("csr rsa public key is malformed: " + e.getMessage(), e);
+                throw new CsrRejectedException("csr rsa public key is malformed: " + Printable.reason(e), e);
             }
             if (bits != 2048 && bits != 3072 && bits != 4096) {
                 throw new CsrRejectedException("csr has a " + bits + "-bit rsa key; supported: " + SUPPORTED_KEYS);
             }
             return true;
         }
-        throw new CsrRejectedException("csr has a key of algorithm " + algorithm + "; supported: " + SUPPORTED_KEYS);
+        throw new CsrRejectedException("csr has a key of algorithm " + algorithm.getId() + "; supported: " + SUPPORTED_KEYS);
     }
 
     /** Verifies with the CSR's own key through {@link CryptoProviders}. */
@@ -165,7 +180,7 @@ final class CsrVerifier {
                 signature.initVerify(key);
                 return new SignatureVerifier(algorithm, name, signature);
             } catch (GeneralSecurityException e) {
-                throw new OperatorCreationException("cannot verify " + name + ": " + e.getMessage(), e);
+                throw new OperatorCreationException("cannot verify " + name + ": " + Printable.reason(e), e);
             }
         }
     }

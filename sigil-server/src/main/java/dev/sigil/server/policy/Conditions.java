@@ -73,7 +73,7 @@ final class Conditions {
         try {
             ast = CEL.compile(source).getAst();
         } catch (CelValidationException e) {
-            throw new IllegalArgumentException("condition does not compile: " + e.getMessage().replace('\n', ' '));
+            throw new IllegalArgumentException("condition does not compile: " + dev.sigil.core.Printable.clip(e.getMessage().replace('\n', ' '), 400));
         }
         if (!ast.getResultType().equals(SimpleType.BOOL) && !ast.getResultType().equals(SimpleType.DYN)) {
             throw new IllegalArgumentException("condition is of type " + ast.getResultType().name()

@@ -47,9 +47,9 @@ final class YamlTree {
             return root;
         } catch (JsonProcessingException e) {
             int line = e.getLocation() == null ? 1 : Math.max(1, e.getLocation().getLineNr());
-            throw new PolicyDocumentException(line, "not valid yaml: " + e.getOriginalMessage());
+            throw new PolicyDocumentException(line, "not valid yaml: " + dev.sigil.core.Printable.clip(e.getOriginalMessage(), 400));
         } catch (IOException e) {
-            throw new PolicyDocumentException(1, "not valid yaml: " + e.getMessage());
+            throw new PolicyDocumentException(1, "not valid yaml: " + dev.sigil.core.Printable.reason(e));
         }
     }
 
