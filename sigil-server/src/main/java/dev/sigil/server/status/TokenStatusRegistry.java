@@ -163,6 +163,33 @@ public final class TokenStatusRegistry {
         }
     }
 
+    /**
+     * The status of the token at position {@code idx} of the list at {@code uri} (0 valid, 1 invalid), or
+     * empty when {@code uri} is not one of this server's lists or no token holds that position (never
+     * issued, or pruned after it expired). Read from the database, so a revocation counts at once.
+     */
+    public Optional<Integer> status(String uri, long idx) {
+        String prefix = baseUri + "/statuslists/";
+        if (uri == null || !uri.startsWith(prefix) || idx < 0 || idx >= LIST_SIZE) {
+            return Optional.empty();
+        }
+        long listId;
+        try {
+            listId = Long.parseLong(uri.substring(prefix.length()));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+        return datastore.read(connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT status FROM token_status WHERE list_id = ? AND idx = ?")) {
+                select.setLong(1, listId);
+                select.setLong(2, idx);
+                try (ResultSet row = select.executeQuery()) {
+                    return row.next() ? Optional.of(row.getInt(1)) : Optional.<Integer>empty();
+                }
+            }
+        });
+    }
+
     /** Deletes the positions of tokens that expired before {@code before} (an expired token's bit reads valid anyway). */
     public int pruneExpired(Instant before) {
         return datastore.inTransaction(connection -> {

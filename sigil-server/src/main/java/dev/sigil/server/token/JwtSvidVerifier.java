@@ -3,6 +3,7 @@ package dev.sigil.server.token;
 import static dev.sigil.core.Printable.clip;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSVerifier;
 import dev.sigil.core.crypto.JoseVerifiers;
@@ -19,12 +20,19 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 
 /**
  * Verifies JWTs signed by this trust domain's JWT authorities: JWT-SVIDs presented to the token
- * service, and the service's own access tokens. Guarantees on success: the signature verifies with the
+ * service ({@link #verify}, {@link #verifyIgnoringAudience}) and the service's own access tokens
+ * ({@link #verifyAccessToken}). The two share key and {@code kid}, so the type decides: a JWT-SVID has
+ * header {@code typ} {@code JWT} or {@code JOSE} or none (JWT-SVID spec section 2) and none of the claims
+ * only an access token carries ({@code client_id}, {@code scope}, {@code act}, {@code cnf}, {@code task});
+ * an access token has {@code typ} {@code at+jwt} (RFC 9068 section 2.1). A JWT-SVID is then checked
+ * against revocation ({@link SvidStatus}: the token registry and the status list), so a revoked or
+ * access token never authenticates a subject, an actor or a bearer. Guarantees on success: the signature verifies with the
  * bundle key named by {@code kid}; {@code alg} is RS/ES/PS 256/384/512 ({@code none} and HMAC are
  * refused before any key is looked up); {@code exp} is present and not past; {@code nbf} and
  * {@code iat} are not in the future (beyond {@link #LEEWAY}); {@code sub} is a SPIFFE ID of the trust
@@ -40,16 +48,40 @@ final class JwtSvidVerifier {
             JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512,
             JWSAlgorithm.PS256, JWSAlgorithm.PS384, JWSAlgorithm.PS512);
 
+    /** Claims that only an access token carries; a JWT-SVID with any of them is refused. */
+    static final List<String> ACCESS_TOKEN_CLAIMS = List.of("client_id", "scope", "act", "cnf", "task", "may_act");
+    /** The header {@code typ} of an access token (RFC 9068 section 2.1). */
+    static final String ACCESS_TOKEN_TYP = "at+jwt";
+
     /** A verified token: its subject and claims. */
     record Verified(SpiffeId subject, JWTClaimsSet claims) {
     }
 
+    /**
+     * Revocation of a JWT-SVID that passed every other check: why it may not be used (revoked, or an
+     * access token of this server), or empty. Fails closed: a lookup that cannot complete throws.
+     */
+    @FunctionalInterface
+    interface SvidStatus {
+        Optional<String> refusal(JWTClaimsSet claims);
+
+        static SvidStatus none() {
+            return claims -> Optional.empty();
+        }
+    }
+
     private final Supplier<SpiffeBundle> bundle;
     private final Clock clock;
+    private final SvidStatus status;
 
     JwtSvidVerifier(Supplier<SpiffeBundle> bundle, Clock clock) {
+        this(bundle, clock, SvidStatus.none());
+    }
+
+    JwtSvidVerifier(Supplier<SpiffeBundle> bundle, Clock clock, SvidStatus status) {
         this.bundle = bundle;
         this.clock = clock;
+        this.status = status;
     }
 
     /**
@@ -65,8 +97,44 @@ final class JwtSvidVerifier {
         return verified;
     }
 
-    /** Everything {@link #verify} checks except the audience: for the service's own access tokens, whatever their audience. */
+    /** Everything {@link #verify} checks of a JWT-SVID except the audience. */
     Verified verifyIgnoringAudience(String token, String what) {
+        SignedJWT jwt = parse(token, what);
+        JOSEObjectType typ = jwt.getHeader().getType();
+        if (typ != null && !typ.getType().equalsIgnoreCase("JWT") && !typ.getType().equalsIgnoreCase("JOSE")) {
+            throw OAuthException.invalidRequest(what + " has header typ '" + clip(typ.getType()) + "'; a jwt-svid has typ JWT"
+                    + (isAccessTokenType(typ) ? " (this is an access token: present the workload's jwt-svid instead)" : ""));
+        }
+        Verified verified = verifySigned(jwt, what);
+        for (String claim : ACCESS_TOKEN_CLAIMS) {
+            if (verified.claims().getClaim(claim) != null) {
+                throw OAuthException.invalidRequest(what + " carries the access token claim '" + claim + "'; present a jwt-svid");
+            }
+        }
+        Optional<String> refused = status.refusal(verified.claims());
+        if (refused.isPresent()) {
+            throw OAuthException.invalidRequest(what + " " + refused.get());
+        }
+        return verified;
+    }
+
+    /**
+     * An access token of this server (header {@code typ} {@code at+jwt}), whatever its audience: its
+     * signature, times and subject as for a JWT-SVID. Its registry state is the caller's to check.
+     */
+    Verified verifyAccessToken(String token, String what) {
+        SignedJWT jwt = parse(token, what);
+        if (!isAccessTokenType(jwt.getHeader().getType())) {
+            throw OAuthException.invalidRequest(what + " is not an access token of this server (header typ is not at+jwt)");
+        }
+        return verifySigned(jwt, what);
+    }
+
+    private static boolean isAccessTokenType(JOSEObjectType typ) {
+        return typ != null && (typ.getType().equalsIgnoreCase(ACCESS_TOKEN_TYP) || typ.getType().equalsIgnoreCase("application/" + ACCESS_TOKEN_TYP));
+    }
+
+    private static SignedJWT parse(String token, String what) {
         if (token.length() > MAX_TOKEN_LENGTH) {
             throw OAuthException.invalidRequest(what + " is " + token.length() + " characters long; at most " + MAX_TOKEN_LENGTH + " are accepted");
         }
@@ -76,6 +144,10 @@ final class JwtSvidVerifier {
         } catch (ParseException e) {
             throw OAuthException.invalidRequest(what + " is not a signed jwt (compact jws): " + clip(e.getMessage()));
         }
+        return jwt;
+    }
+
+    private Verified verifySigned(SignedJWT jwt, String what) {
         JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
         if (!ALLOWED.contains(alg)) {
             throw OAuthException.invalidRequest(what + " uses alg " + clip(String.valueOf(alg)) + "; accepted are RS, ES and PS 256/384/512");

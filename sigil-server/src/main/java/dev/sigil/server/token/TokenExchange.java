@@ -126,12 +126,9 @@ final class TokenExchange {
             actorIssuedAt = issuedAt(verified);
             act = new LinkedHashMap<>();
             act.put("sub", verified.subject().toString());
+            // the actor token is a jwt-svid, which never carries act: delegation is one level deep,
+            // and a chain can be neither copied from nor smuggled in through the actor's token
             chain.add(verified.subject());
-            Object nested = verified.claims().getClaim("act");
-            if (nested instanceof Map<?, ?> nestedAct) {
-                act.put("act", nestedAct);
-                collectChain(nestedAct, chain);
-            }
         }
         if (caller.mtlsId().isPresent() && subjectToken.isPresent()
                 && !caller.mtlsId().get().equals(subject) && !actor.map(caller.mtlsId().get()::equals).orElse(false)) {
@@ -234,6 +231,8 @@ final class TokenExchange {
         claims.put("iss", settings.issuer());
         claims.put("sub", subject.toString());
         claims.put("aud", audience);
+        // RFC 9068 section 2.2: the client that asked, the mutual TLS peer or else the actor or the subject
+        claims.put("client_id", caller.mtlsId().orElse(actor.orElse(subject)).toString());
         if (!scope.isEmpty()) {
             claims.put("scope", scope);
         }
@@ -247,7 +246,7 @@ final class TokenExchange {
         x5t.ifPresent(t -> claims.put("cnf", Map.of("x5t#S256", t)));
         StatusRef status = statuses.allocate();
         claims.put("status", statuses.claim(status));
-        String token = authority.signJwt(write(claims), expiresAt).compact();
+        String token = authority.signJwt(write(claims), expiresAt, JwtSvidVerifier.ACCESS_TOKEN_TYP).compact();
 
         details.put("jti", jti);
         details.put("scopes", scope);
@@ -340,17 +339,6 @@ final class TokenExchange {
             LOG.error("cannot audit a refused token exchange for {}: {}", subject, e.getMessage(), e);
         }
         return refusal;
-    }
-
-    private static void collectChain(Map<?, ?> act, List<SpiffeId> chain) {
-        for (int depth = 0; act != null && depth < 8; depth++) {
-            try {
-                chain.add(SpiffeId.parse(String.valueOf(act.get("sub"))));
-            } catch (RuntimeException e) {
-                throw OAuthException.invalidRequest("actor_token has an act claim whose sub is not a spiffe id");
-            }
-            act = act.get("act") instanceof Map<?, ?> next ? next : null;
-        }
     }
 
     static String thumbprint(X509Certificate certificate) {

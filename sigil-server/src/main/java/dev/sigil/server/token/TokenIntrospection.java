@@ -33,10 +33,12 @@ final class TokenIntrospection {
     private final Datastore datastore;
     private final AuditTrail audit;
     private final Clock clock;
+    private final GrantGate gate;
     private final ObjectMapper json = new ObjectMapper();
 
     TokenIntrospection(TokenSettings settings, JwtSvidVerifier verifier, IssuedTokens issued, TaskStore tasks, Datastore datastore,
-                       AuditTrail audit, Clock clock) {
+                       AuditTrail audit, Clock clock, GrantGate gate) {
+        this.gate = gate;
         this.settings = settings;
         this.verifier = verifier;
         this.issued = issued;
@@ -59,11 +61,17 @@ final class TokenIntrospection {
             throw OAuthException.invalidClient("authenticate with an x509-svid over mutual tls or a jwt-svid bearer token whose audience is "
                     + settings.audience());
         }
+        JwtSvidVerifier.Verified verified;
         try {
-            return verifier.verify(caller.bearer().get(), "bearer token", Set.of(settings.audience())).subject();
+            verified = verifier.verify(caller.bearer().get(), "bearer token", Set.of(settings.audience()));
         } catch (OAuthException e) {
             throw OAuthException.invalidClient(e.getMessage());
         }
+        Optional<String> gated = gate.refusal(verified.subject(), TokenExchange.issuedAt(verified));
+        if (gated.isPresent()) {
+            throw OAuthException.invalidClient("bearer token: " + gated.get());
+        }
+        return verified.subject();
     }
 
     String introspect(Form form, Caller caller) {
@@ -101,7 +109,7 @@ final class TokenIntrospection {
         String token = form.get("token").orElseThrow(() -> OAuthException.invalidRequest("token is required"));
         String jti;
         try {
-            jti = verifier.verifyIgnoringAudience(token, "token").claims().getJWTID();
+            jti = verifier.verifyAccessToken(token, "token").claims().getJWTID();
         } catch (OAuthException e) {
             return;
         }
@@ -140,7 +148,7 @@ final class TokenIntrospection {
     private Optional<IssuedTokens.Row> activeRow(String token, SpiffeId caller) {
         JwtSvidVerifier.Verified verified;
         try {
-            verified = verifier.verifyIgnoringAudience(token, "token");
+            verified = verifier.verifyAccessToken(token, "token");
         } catch (OAuthException e) {
             return Optional.empty();
         }

@@ -30,12 +30,13 @@ public final class TokenService {
         Objects.requireNonNull(policy, "policy");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
-        JwtSvidVerifier verifier = new JwtSvidVerifier(authority::bundle, clock);
+        JwtSvidVerifier verifier = new JwtSvidVerifier(authority::bundle, clock,
+                new SvidRevocation(issued, java.util.Optional.ofNullable(statuses)));
         this.verifier = verifier;
         this.gate = gate;
         this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, statuses, leases.store(), java.util.Optional.of(leases), gate, audit, clock,
                 tokenHasher, SubjectEvidence.cached(evidence, clock, EVIDENCE_MAX_AGE));
-        this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock);
+        this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock, gate);
     }
 
     /** Revokes the token with {@code jti} on an administrator's behalf; false when no such token was issued. */

@@ -340,6 +340,81 @@ class TokenServiceTest {
         assertThat(introspect(accessToken).path("active").asBoolean()).isFalse();
     }
 
+    @Test
+    void accessTokensAreRfc9068AtJwtWithClientId() throws Exception {
+        String accessToken = JSON.readTree(token(anonymous, form("subject_token", jwtSvid(WEB), "audience", API)).body())
+                .path("access_token").asText();
+        SignedJWT jwt = SignedJWT.parse(accessToken);
+        assertThat(jwt.getHeader().getType().getType()).isEqualTo("at+jwt");
+        assertThat(jwt.getJWTClaimsSet().getStringClaim("client_id")).isEqualTo(WEB);
+        assertThat(SignedJWT.parse(jwtSvid(WEB)).getHeader().getType().getType()).isEqualTo("JWT");
+    }
+
+    @Test
+    void revokedAccessTokenIsNotReexchangedForAFreshOne() throws Exception {
+        String accessToken = tokenEndpointAccessToken(anonymous, jwtSvid(WEB));
+        String jti = SignedJWT.parse(accessToken).getJWTClaimsSet().getJWTID();
+        assertThat(admin("POST", "/v1/tokens/revoke", "{\"jti\": \"" + jti + "\"}").status()).isEqualTo(200);
+
+        expectError(token(anonymous, form("subject_token", accessToken, "audience", API)), 400, "invalid_request", "typ");
+        assertThat(SEEN).as("the policy never sees the laundering attempt").isEmpty();
+    }
+
+    @Test
+    void activeAccessTokenCannotRenewItselfByReexchange() throws Exception {
+        String accessToken = tokenEndpointAccessToken(anonymous, jwtSvid(WEB));
+        expectError(token(anonymous, form("subject_token", accessToken, "audience", server.tokenAudience())), 400, "invalid_request", "present the workload's jwt-svid");
+        expectError(token(anonymous, form("subject_token", jwtSvid(WEB), "actor_token", accessToken,
+                "actor_token_type", "urn:ietf:params:oauth:token-type:jwt", "audience", API)), 400, "invalid_request", "actor_token has header typ");
+    }
+
+    @Test
+    void delegatedOrCertificateBoundTokenIsNotLaunderedIntoAPlainOne() throws Exception {
+        RawHttp.Reply delegated = token(anonymous, form("subject_token", jwtSvid(WEB), "actor_token", jwtSvid(AGENT),
+                "actor_token_type", "urn:ietf:params:oauth:token-type:jwt", "audience", server.tokenAudience()));
+        assertThat(delegated.status()).as(delegated.body()).isEqualTo(200);
+        String withAct = JSON.readTree(delegated.body()).path("access_token").asText();
+        assertThat(SignedJWT.parse(withAct).getJWTClaimsSet().getClaim("act")).isNotNull();
+        String withCnf = tokenEndpointAccessToken(TestPki.clientContext(x509Svid(WEB), root), null);
+        assertThat(SignedJWT.parse(withCnf).getJWTClaimsSet().getClaim("cnf")).isNotNull();
+        SEEN.clear();
+
+        expectError(token(anonymous, form("subject_token", withAct, "audience", API)), 400, "invalid_request", "subject_token has header typ");
+        expectError(token(anonymous, form("subject_token", withCnf, "audience", API)), 400, "invalid_request", "subject_token has header typ");
+        assertThat(SEEN).isEmpty();
+    }
+
+    @Test
+    void revokedAccessTokenDoesNotAuthenticateAsBearer() throws Exception {
+        String accessToken = tokenEndpointAccessToken(anonymous, jwtSvid(WEB));
+        String jti = SignedJWT.parse(accessToken).getJWTClaimsSet().getJWTID();
+        assertThat(admin("POST", "/v1/tokens/revoke", "{\"jti\": \"" + jti + "\"}").status()).isEqualTo(200);
+        String victim = JSON.readTree(token(anonymous, form("subject_token", jwtSvid(AGENT), "audience", API)).body())
+                .path("access_token").asText();
+
+        RawHttp.Reply introspection = RawHttp.tls(anonymous, server.tokenEndpointAddress().orElseThrow(), "POST", "/oauth2/introspect",
+                "application/x-www-form-urlencoded", ("token=" + victim).getBytes(StandardCharsets.UTF_8),
+                Map.of("Authorization", "Bearer " + accessToken));
+        expectError(introspection, 401, "invalid_client", "bearer token");
+        assertThat(introspection.body()).doesNotContain("\"active\"");
+
+        RawHttp.Reply credentials = RawHttp.tls(anonymous, server.tokenEndpointAddress().orElseThrow(), "POST", "/v1/credentials",
+                "application/json", "{\"broker\":\"postgresql\",\"role\":\"reader\"}".getBytes(StandardCharsets.UTF_8),
+                Map.of("Authorization", "Bearer " + accessToken));
+        assertThat(credentials.status()).as(credentials.body()).isIn(401, 404);
+        assertThat(credentials.body()).doesNotContain("\"credential\"");
+    }
+
+    /** An access token for the token endpoint's own audience: what an attacker would try to re-exchange. */
+    private static String tokenEndpointAccessToken(SSLContext context, String subjectToken) throws Exception {
+        RawHttp.Reply reply = subjectToken == null
+                ? token(context, form("audience", server.tokenAudience()))
+                : token(context, form("subject_token", subjectToken, "audience", server.tokenAudience()));
+        assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+        SEEN.clear();
+        return JSON.readTree(reply.body()).path("access_token").asText();
+    }
+
     // --- helpers ---
 
     private static JWTClaimsSet claims(String sub, String aud, Instant exp) {
