@@ -237,7 +237,8 @@ public final class SigilServer implements AutoCloseable {
         resources.push(leases.revoker().start());
         String issuerUrl = config.jwtIssuer().toString();
         TokenSettings tokenSettings = new TokenSettings(issuerUrl,
-                tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl());
+                tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl(),
+                java.util.Set.copyOf(tokenConfig.introspectors()));
         TokenService tokens = new TokenService(tokenSettings, authority, policy, tasks, issuedTokens, statuses, leases,
                 (holder, issuedAt) -> driftGates.refusesGrant(holder, issuedAt).map(DriftGates::reason), datastore, audit, clock,
                 secretHasher::keyedHash, evidence);

@@ -9,6 +9,7 @@ import com.nimbusds.jose.crypto.factories.DefaultJWSVerifierFactory;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sigil.agent.workload.WorkloadIdentities.Bundles;
+import dev.sigil.core.Printable;
 import dev.sigil.core.bundle.JwtAuthority;
 import dev.sigil.core.bundle.SpiffeBundle;
 import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
@@ -36,6 +37,13 @@ final class JwtSvidValidator {
             JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512,
             JWSAlgorithm.PS256, JWSAlgorithm.PS384, JWSAlgorithm.PS512);
 
+    /**
+     * Claims only an OAuth access token carries (RFC 9068, RFC 8693 {@code act}, RFC 8705 {@code cnf},
+     * Sigil's {@code task}). Access tokens are signed by the same JWT authority as JWT-SVIDs; one with any
+     * of these is refused even when its {@code typ} is not {@code at+jwt} (tokens of older servers).
+     */
+    static final List<String> ACCESS_TOKEN_CLAIMS = List.of("client_id", "scope", "act", "cnf", "task", "may_act");
+
     sealed interface Result permits Valid, Invalid {}
 
     /** A valid token: its subject and its claims as the JSON the token carries. */
@@ -56,14 +64,19 @@ final class JwtSvidValidator {
             jwt = SignedJWT.parse(token);
             claims = jwt.getJWTClaimsSet();
         } catch (ParseException e) {
-            return new Invalid("token is not a signed jwt: " + e.getMessage());
+            return new Invalid("token is not a signed jwt: " + Printable.reason(e));
         }
         JWSHeader header = jwt.getHeader();
         if (!ALLOWED.contains(header.getAlgorithm())) {
-            return new Invalid("token alg '" + header.getAlgorithm() + "' is not allowed; a jwt-svid uses RS, ES or PS 256/384/512");
+            return new Invalid("token alg '" + Printable.clip(String.valueOf(header.getAlgorithm())) + "' is not allowed; a jwt-svid uses RS, ES or PS 256/384/512");
         }
         if (header.getType() != null && !header.getType().equals(JOSEObjectType.JWT) && !header.getType().equals(JOSEObjectType.JOSE)) {
-            return new Invalid("token typ '" + header.getType() + "' is not allowed; a jwt-svid's typ is absent, 'JWT' or 'JOSE'");
+            return new Invalid("token typ '" + Printable.clip(String.valueOf(header.getType())) + "' is not allowed; a jwt-svid's typ is absent, 'JWT' or 'JOSE'");
+        }
+        for (String claim : ACCESS_TOKEN_CLAIMS) {
+            if (claims.getClaim(claim) != null) {
+                return new Invalid("token carries the access token claim '" + claim + "'; it is an access token, not a jwt-svid");
+            }
         }
         String keyId = header.getKeyID();
         if (keyId == null || keyId.isEmpty()) {
@@ -76,7 +89,7 @@ final class JwtSvidValidator {
         try {
             subject = SpiffeId.parse(claims.getSubject());
         } catch (InvalidSpiffeIdException e) {
-            return new Invalid("token subject '" + claims.getSubject() + "' is not a spiffe id: " + e.getMessage());
+            return new Invalid("token subject is not a spiffe id: " + e.getMessage());
         }
         Optional<SpiffeBundle> bundle = Responses.bundleOf(bundles, subject.trustDomain());
         if (bundle.isEmpty()) {
@@ -84,15 +97,15 @@ final class JwtSvidValidator {
         }
         Optional<JwtAuthority> authority = bundle.get().jwtAuthority(keyId);
         if (authority.isEmpty()) {
-            return new Invalid("token key id '" + keyId + "' is not a jwt authority of trust domain '" + subject.trustDomain() + "'");
+            return new Invalid("token key id '" + Printable.clip(keyId) + "' is not a jwt authority of trust domain '" + subject.trustDomain() + "'");
         }
         try {
             JWSVerifier verifier = new DefaultJWSVerifierFactory().createJWSVerifier(header, authority.get().publicKey());
             if (!jwt.verify(verifier)) {
-                return new Invalid("token signature does not verify with key '" + keyId + "'");
+                return new Invalid("token signature does not verify with key '" + Printable.clip(keyId) + "'");
             }
         } catch (JOSEException | IllegalStateException e) {
-            return new Invalid("token signature cannot be verified with key '" + keyId + "': " + e.getMessage());
+            return new Invalid("token signature cannot be verified with key '" + Printable.clip(keyId) + "': " + Printable.reason(e));
         }
         Date expiry = claims.getExpirationTime();
         if (expiry == null) {
@@ -104,7 +117,7 @@ final class JwtSvidValidator {
         }
         List<String> audiences = claims.getAudience();
         if (audiences == null || !audiences.contains(audience)) {
-            return new Invalid("token audience " + audiences + " does not contain '" + audience + "'");
+            return new Invalid("token audience " + Printable.clip(String.valueOf(audiences)) + " does not contain '" + Printable.clip(audience) + "'");
         }
         return new Valid(subject, jwt.getPayload().toString());
     }

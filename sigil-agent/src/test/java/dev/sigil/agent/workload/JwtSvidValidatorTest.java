@@ -64,6 +64,26 @@ class JwtSvidValidatorTest {
     }
 
     @Test
+    void accessTokenOfAnOlderServerWithJwtTypIsInvalid() {
+        for (String claim : JwtSvidValidator.ACCESS_TOKEN_CLAIMS) {
+            String token = own.sign(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(own.jwtKeyId).type(JOSEObjectType.JWT).build(),
+                    new JWTClaimsSet.Builder().subject(own.id("/x").toString()).audience("payments").claim(claim, "x")
+                            .expirationTime(Date.from(clock.instant().plusSeconds(60))).build());
+            assertThat(validator.validate(token, "payments", bundles)).as(claim).isInstanceOfSatisfying(JwtSvidValidator.Invalid.class,
+                    invalid -> assertThat(invalid.reason()).contains("access token claim '" + claim + "'"));
+        }
+    }
+
+    @Test
+    void newlineInKidDoesNotReachTheReason() {
+        String token = own.sign(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("k\nforged log line").build(),
+                new JWTClaimsSet.Builder().subject(own.id("/x").toString()).audience("payments")
+                        .expirationTime(Date.from(clock.instant().plusSeconds(60))).build());
+        assertThat(validator.validate(token, "payments", bundles)).isInstanceOfSatisfying(JwtSvidValidator.Invalid.class,
+                invalid -> assertThat(invalid.reason()).doesNotContain("\n").contains("k?forged"));
+    }
+
+    @Test
     void invalidReasonNeverContainsTheToken() {
         String token = own.jwt(own.id("/billing"), List.of("payments"), clock.instant().plusSeconds(60));
         assertThat(validator.validate(token, "ledger", bundles)).isInstanceOfSatisfying(JwtSvidValidator.Invalid.class,

@@ -83,7 +83,7 @@ final class ConfigFile {
     record X509Pop(Path caBundleFile) {
     }
 
-    record TokenEndpoint(Boolean enabled, String address, Integer port, Duration defaultTtl, String audience) {
+    record TokenEndpoint(Boolean enabled, String address, Integer port, Duration defaultTtl, String audience, java.util.List<String> introspectors) {
     }
 
     record Brokers(PostgresqlBroker postgresql, SshBroker ssh) {

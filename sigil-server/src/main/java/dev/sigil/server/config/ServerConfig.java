@@ -221,10 +221,17 @@ public record ServerConfig(
      * The token service (OAuth 2.0 token exchange, introspection, revocation) on its own HTTPS listener.
      * {@code audience} is what JWT-SVIDs presented to it must carry; empty means the JWT issuer URL
      * followed by {@code /oauth2/token}. {@code defaultTtl} is the lifetime of an access token unless
-     * policy caps it lower.
+     * policy caps it lower. {@code introspectors} may introspect every token (besides each token's
+     * holder and audience, who always may).
      */
-    public record TokenEndpointSettings(boolean enabled, String address, int port, Duration defaultTtl, Optional<String> audience) {
+    public record TokenEndpointSettings(boolean enabled, String address, int port, Duration defaultTtl, Optional<String> audience,
+                                        java.util.List<dev.sigil.core.spiffeid.SpiffeId> introspectors) {
+        public TokenEndpointSettings(boolean enabled, String address, int port, Duration defaultTtl, Optional<String> audience) {
+            this(enabled, address, port, defaultTtl, audience, java.util.List.of());
+        }
+
         public TokenEndpointSettings {
+            introspectors = java.util.List.copyOf(introspectors);
             requireAddress("token_endpoint.address", address);
             requirePort("token_endpoint.port", port);
             positive("token_endpoint.default_ttl", defaultTtl);

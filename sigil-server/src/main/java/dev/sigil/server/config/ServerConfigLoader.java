@@ -123,12 +123,27 @@ public final class ServerConfigLoader {
     static final int DEFAULT_TOKEN_ENDPOINT_PORT = 8444;
 
     private static ServerConfig.TokenEndpointSettings tokenEndpoint(ConfigFile.TokenEndpoint file, ConfigEnvironment env) {
-        ConfigFile.TokenEndpoint token = file == null ? new ConfigFile.TokenEndpoint(null, null, null, null, null) : file;
+        ConfigFile.TokenEndpoint token = file == null ? new ConfigFile.TokenEndpoint(null, null, null, null, null, null) : file;
         int port = env.variable(SIGIL_TOKEN_PORT).map(text -> fromEnv(SIGIL_TOKEN_PORT, text, ServerConfigLoader::port))
                 .orElseGet(() -> or(token.port(), DEFAULT_TOKEN_ENDPOINT_PORT));
         return new ServerConfig.TokenEndpointSettings(or(token.enabled(), true), or(token.address(), LOOPBACK),
                 port, or(token.defaultTtl(), Duration.ofMinutes(5)),
-                Optional.ofNullable(token.audience()));
+                Optional.ofNullable(token.audience()), introspectors(token.introspectors()));
+    }
+
+    private static java.util.List<dev.sigil.core.spiffeid.SpiffeId> introspectors(java.util.List<String> ids) {
+        if (ids == null) {
+            return java.util.List.of();
+        }
+        java.util.List<dev.sigil.core.spiffeid.SpiffeId> parsed = new java.util.ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            try {
+                parsed.add(dev.sigil.core.spiffeid.SpiffeId.parse(ids.get(i)));
+            } catch (RuntimeException e) {
+                throw new ConfigException("token_endpoint.introspectors[" + i + "] is not a spiffe id: " + e.getMessage());
+            }
+        }
+        return java.util.List.copyOf(parsed);
     }
 
     private static ServerConfig.AuditSettings audit(ConfigFile.Audit file) {

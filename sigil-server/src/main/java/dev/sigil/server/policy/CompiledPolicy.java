@@ -159,7 +159,7 @@ public final class CompiledPolicy implements PolicyEngine {
     }
 
     /**
-     * Shortest TTL, intersection of scope sets and of SSH principal sets, mTLS if any rule requires it,
+     * Shortest TTL, intersection of the scope sets named (none when no rule names scopes) and of SSH principal sets, mTLS if any rule requires it,
      * the source addresses inside every rule's list, and the one force command (the caller denies when
      * rules oblige different ones).
      */
@@ -183,7 +183,9 @@ public final class CompiledPolicy implements PolicyEngine {
             }
             command = command.or(o::forceCommand);
         }
-        return new Decision.Obligations(ttl, scopes, mtls, principals, addresses, command);
+        // Scopes fail closed: the rules that name scopes intersect, and when no matching rule names any,
+        // the decision grants none (never whatever scopes the client asks for)
+        return new Decision.Obligations(ttl, scopes.or(() -> Optional.of(Set.of())), mtls, principals, addresses, command);
     }
 
     private static Optional<Set<String>> intersect(Optional<Set<String>> sofar, Optional<Set<String>> next) {

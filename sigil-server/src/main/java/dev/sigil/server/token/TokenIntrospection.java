@@ -54,7 +54,7 @@ final class TokenIntrospection {
      * @throws OAuthException {@code invalid_client} (401) when neither authenticates it
      */
     SpiffeId authenticate(Caller caller) {
-        if (caller.mtlsId().isPresent()) {
+        if (caller.mtlsId().isPresent() && caller.bearer().isEmpty()) {
             return caller.mtlsId().get();
         }
         if (caller.bearer().isEmpty()) {
@@ -71,6 +71,11 @@ final class TokenIntrospection {
         if (gated.isPresent()) {
             throw OAuthException.invalidClient("bearer token: " + gated.get());
         }
+        if (caller.mtlsId().isPresent() && !caller.mtlsId().get().equals(verified.subject())) {
+            // two credentials naming two identities: refuse rather than pick one (as /v1/credentials does)
+            throw OAuthException.invalidRequest("the client certificate's spiffe id " + caller.mtlsId().get()
+                    + " differs from the bearer jwt-svid's " + verified.subject());
+        }
         return verified.subject();
     }
 
@@ -82,6 +87,12 @@ final class TokenIntrospection {
             return INACTIVE;
         }
         IssuedTokens.Row r = row.get();
+        if (!mayIntrospect(who, r)) {
+            // RFC 7662 section 4: a caller that is neither the token's holder, nor its audience, nor an
+            // introspector learns nothing about it, not even that it is active
+            auditRefusedIntrospection(who, r);
+            return INACTIVE;
+        }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("active", true);
         body.put("iss", settings.issuer());
@@ -174,6 +185,18 @@ final class TokenIntrospection {
             }
         }
         return row;
+    }
+
+    private boolean mayIntrospect(SpiffeId who, IssuedTokens.Row row) {
+        String caller = who.toString();
+        return caller.equals(row.subject()) || caller.equals(row.audience()) || settings.introspectors().contains(who);
+    }
+
+    private void auditRefusedIntrospection(SpiffeId caller, IssuedTokens.Row row) {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("jti", row.jti());
+        details.put("reason", "caller is neither the token's holder, nor its audience, nor a configured introspector");
+        audit.append(AuditEvent.denied(caller.toString(), "token.introspect", row.subject(), details));
     }
 
     private void auditRevokedUse(SpiffeId caller, IssuedTokens.Row row, String why) {

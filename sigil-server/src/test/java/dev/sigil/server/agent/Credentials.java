@@ -73,7 +73,8 @@ record Credentials(String accessToken, String pgUrl, String pgUser, String pgPas
 
     boolean tokenActive(SigilServer server) throws Exception {
         SSLContext tls = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
-        String caller = server.authority().mintJwtSvid(SpiffeId.parse("spiffe://example.org/resource-server"),
+        // introspected by the token's holder, who may always introspect its own token
+        String caller = server.authority().mintJwtSvid(SpiffeId.parse(SignedJWT.parse(accessToken).getJWTClaimsSet().getSubject()),
                 Audience.of(server.tokenAudience()), Duration.ofMinutes(5)).token();
         RawHttp.Reply reply = RawHttp.tls(tls, server.tokenEndpointAddress().orElseThrow(), "POST", "/oauth2/introspect",
                 "application/x-www-form-urlencoded", ("token=" + enc(accessToken)).getBytes(StandardCharsets.UTF_8),

@@ -184,8 +184,9 @@ class TokenStatusListTest {
     }
 
     private static boolean introspectActive(String token) throws Exception {
-        String caller = server.authority().mintJwtSvid(SpiffeId.parse("spiffe://example.org/rs"), Audience.of(server.tokenAudience()),
-                Duration.ofMinutes(5)).token();
+        // the token's holder, who may always introspect its own token
+        String caller = server.authority().mintJwtSvid(SpiffeId.parse(SignedJWT.parse(token).getJWTClaimsSet().getSubject()),
+                Audience.of(server.tokenAudience()), Duration.ofMinutes(5)).token();
         RawHttp.Reply reply = RawHttp.tls(anonymous, server.tokenEndpointAddress().orElseThrow(), "POST", "/oauth2/introspect",
                 "application/x-www-form-urlencoded", ("token=" + enc(token)).getBytes(StandardCharsets.UTF_8),
                 Map.of("Authorization", "Bearer " + caller));

@@ -97,6 +97,7 @@ class TokenServiceTest {
                   port: 0
                 token_endpoint:
                   port: 0
+                  introspectors: [spiffe://example.org/resource-server]
                 """.formatted(dir.resolve("data")));
         config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
         PolicyEngine recording = request -> {
@@ -403,6 +404,71 @@ class TokenServiceTest {
                 Map.of("Authorization", "Bearer " + accessToken));
         assertThat(credentials.status()).as(credentials.body()).isIn(401, 404);
         assertThat(credentials.body()).doesNotContain("\"credential\"");
+    }
+
+    @Test
+    void aRuleWithoutScopesGrantsNoneOfTheScopesAskedFor() throws Exception {
+        dev.sigil.server.policy.CompiledPolicy yaml = dev.sigil.server.policy.CompiledPolicy.parse("""
+                rules:
+                  - name: web-to-api
+                    effect: allow
+                    subject: {spiffe_id: %s}
+                    actions: [token:exchange]
+                    resources: ["*"]
+                  - name: web-reads
+                    effect: allow
+                    subject: {spiffe_id: %s}
+                    actions: [token:exchange]
+                    resources: [%s]
+                    obligations: {scopes: [read]}
+                """.formatted(WEB, WEB, API));
+        POLICY.set(yaml::decide);
+
+        for (String asked : List.of("admin", "*", "'; DROP TABLE leases; --")) {
+            expectError(token(anonymous, form("subject_token", jwtSvid(WEB), "audience", "https://other.example", "scope", asked)),
+                    400, "invalid_scope", "may be granted");
+        }
+        RawHttp.Reply narrowed = token(anonymous, form("subject_token", jwtSvid(WEB), "audience", API, "scope", "read admin"));
+        assertThat(narrowed.status()).as(narrowed.body()).isEqualTo(200);
+        String granted = JSON.readTree(narrowed.body()).path("scope").asText();
+        assertThat(granted).isEqualTo("read");
+        assertThat(SignedJWT.parse(JSON.readTree(narrowed.body()).path("access_token").asText()).getJWTClaimsSet()
+                .getStringClaim("scope")).isEqualTo("read");
+    }
+
+    @Test
+    void onlyTheHolderTheAudienceOrAnIntrospectorLearnsThatATokenIsActive() throws Exception {
+        String audienceId = "spiffe://example.org/api";
+        String accessToken = JSON.readTree(token(anonymous, form("subject_token", jwtSvid(WEB), "audience", audienceId)).body())
+                .path("access_token").asText();
+
+        assertThat(introspectAs(WEB, accessToken).path("active").asBoolean()).as("holder").isTrue();
+        assertThat(introspectAs(audienceId, accessToken).path("active").asBoolean()).as("audience").isTrue();
+        assertThat(introspect(accessToken).path("active").asBoolean()).as("configured introspector").isTrue();
+        JsonNode stranger = introspectAs(AGENT, accessToken);
+        assertThat(stranger.path("active").asBoolean()).as("stranger").isFalse();
+        assertThat(stranger.has("sub")).isFalse();
+        List<Map<String, String>> refused = audit("token.introspect");
+        assertThat(refused.get(refused.size() - 1)).containsEntry("outcome", "denied").containsEntry("subject", WEB);
+        assertThat(refused.get(refused.size() - 1).get("details")).contains("neither the token's holder");
+    }
+
+    @Test
+    void introspectionWithABearerThatContradictsTheClientCertificateIsRefused() throws Exception {
+        String accessToken = JSON.readTree(token(anonymous, form("subject_token", jwtSvid(WEB), "audience", API)).body())
+                .path("access_token").asText();
+        RawHttp.Reply reply = RawHttp.tls(TestPki.clientContext(x509Svid(WEB), root), server.tokenEndpointAddress().orElseThrow(), "POST",
+                "/oauth2/introspect", "application/x-www-form-urlencoded", ("token=" + accessToken).getBytes(StandardCharsets.UTF_8),
+                Map.of("Authorization", "Bearer " + jwtSvid("spiffe://example.org/resource-server")));
+        expectError(reply, 400, "invalid_request", "differs from the bearer");
+    }
+
+    private static JsonNode introspectAs(String who, String token) throws Exception {
+        RawHttp.Reply reply = RawHttp.tls(anonymous, server.tokenEndpointAddress().orElseThrow(), "POST", "/oauth2/introspect",
+                "application/x-www-form-urlencoded", ("token=" + URLEncoder.encode(token, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8),
+                Map.of("Authorization", "Bearer " + jwtSvid(who)));
+        assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+        return JSON.readTree(reply.body());
     }
 
     /** An access token for the token endpoint's own audience: what an attacker would try to re-exchange. */
