@@ -99,7 +99,8 @@ final class TestTrustDomain {
                     new JWTClaimsSet.Builder().subject(subject.toString()).audience(audience)
                             .issueTime(new Date()).expirationTime(Date.from(expiry)).build());
             jwt.sign(new ECDSASigner((ECPrivateKey) jwtKeys.getPrivate()));
-            return jwt.serialize();
+            // as a Sigil server signs: the low-s form (dev.sigil.core.crypto.JwsCanonical)
+            return dev.sigil.core.crypto.JwsCanonical.withLowS(jwt.serialize(), ((ECPrivateKey) jwtKeys.getPrivate()).getParams().getOrder());
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -107,6 +107,15 @@ final class JwtSvidValidator {
         } catch (JOSEException | IllegalStateException e) {
             return new Invalid("token signature cannot be verified with key '" + Printable.clip(keyId) + "': " + Printable.reason(e));
         }
+        // One token, one form (JwsCanonical): unpadded base64url always; low-s ecdsa only for this trust
+        // domain, whose server signs low-s. Federated servers (SPIRE signs with Go's crypto/ecdsa) need not.
+        boolean own = subject.trustDomain().equals(bundles.own().trustDomain());
+        java.math.BigInteger order = own && authority.get().publicKey() instanceof java.security.interfaces.ECPublicKey ec
+                ? ec.getParams().getOrder() : null;
+        Optional<String> nonCanonical = dev.sigil.core.crypto.JwsCanonical.problem(token, order);
+        if (nonCanonical.isPresent()) {
+            return new Invalid("token " + nonCanonical.get());
+        }
         Date expiry = claims.getExpirationTime();
         if (expiry == null) {
             return new Invalid("token has no 'exp' claim; a jwt-svid must expire");

@@ -7,6 +7,7 @@ import com.nimbusds.jose.JWSSigner;
 import com.nimbusds.jose.crypto.impl.ECDSA;
 import com.nimbusds.jose.jca.JCAContext;
 import com.nimbusds.jose.util.Base64URL;
+import dev.sigil.core.crypto.JwsCanonical;
 import dev.sigil.server.keys.Signer;
 import java.util.Set;
 
@@ -21,6 +22,7 @@ final class SignerJwsSigner implements JWSSigner {
     private final Signer signer;
     private final JWSAlgorithm algorithm;
     private final int concatLength;
+    private final java.math.BigInteger curveOrder;
     private final JCAContext context = new JCAContext();
 
     SignerJwsSigner(Signer signer) {
@@ -28,6 +30,7 @@ final class SignerJwsSigner implements JWSSigner {
         this.algorithm = signer.type().jwsAlgorithm();
         try {
             this.concatLength = JWSAlgorithm.Family.EC.contains(algorithm) ? ECDSA.getSignatureByteArrayLength(algorithm) : 0;
+            this.curveOrder = signer.publicKey() instanceof java.security.interfaces.ECPublicKey ec ? ec.getParams().getOrder() : null;
         } catch (JOSEException e) {
             throw new IllegalStateException("no signature length for " + algorithm, e);
         }
@@ -39,7 +42,9 @@ final class SignerJwsSigner implements JWSSigner {
             throw new JOSEException("header algorithm " + header.getAlgorithm() + " does not match the key's " + algorithm);
         }
         byte[] signature = signer.sign(signingInput);
-        byte[] jws = concatLength == 0 ? signature : ECDSA.transcodeSignatureToConcat(signature, concatLength);
+        // ECDSA: fixed-length r||s in its low-s form, the one encoding verifiers accept (JwsCanonical)
+        byte[] jws = concatLength == 0 ? signature
+                : JwsCanonical.lowS(ECDSA.transcodeSignatureToConcat(signature, concatLength), curveOrder);
         return new Base64URL(BASE64URL.encodeToString(jws));
     }
 

@@ -166,6 +166,13 @@ final class JwtSvidVerifier {
         } catch (JOSEException e) {
             throw OAuthException.invalidRequest(what + " signature cannot be verified with key '" + clip(kid) + "': " + clip(e.getMessage()));
         }
+        // after the signature, so a forgery reads as one: a re-encoded copy of a genuine token would
+        // escape lookups by hash (leak reports), so only the form Sigil signs is accepted
+        java.math.BigInteger order = authority.publicKey() instanceof ECPublicKey ec ? ec.getParams().getOrder() : null;
+        Optional<String> nonCanonical = dev.sigil.core.crypto.JwsCanonical.problem(jwt.getParsedString(), order);
+        if (nonCanonical.isPresent()) {
+            throw OAuthException.invalidRequest(what + " " + nonCanonical.get());
+        }
         JWTClaimsSet claims;
         try {
             claims = jwt.getJWTClaimsSet();

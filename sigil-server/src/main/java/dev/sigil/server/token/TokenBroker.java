@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  */
 public final class TokenBroker implements Broker {
     public static final String TYPE = "token";
-    private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+");
+    private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_=-]+\\.[A-Za-z0-9_=-]+\\.[A-Za-z0-9_=-]+");
 
     private final Datastore datastore;
     private final IssuedTokens issued;
@@ -84,6 +84,8 @@ public final class TokenBroker implements Broker {
         if (token.regionMatches(true, 0, "Bearer ", 0, 7)) {
             token = token.substring(7).strip();
         }
-        return JWT.matcher(token).matches() ? Optional.of(token) : Optional.empty();
+        // a copy re-encoded without the key (padding, unused bits, ecdsa (r, n-s)) still verifies for
+        // lenient relying parties: look up the one form Sigil signed
+        return JWT.matcher(token).matches() ? dev.sigil.core.crypto.JwsCanonical.canonical(token) : Optional.empty();
     }
 }

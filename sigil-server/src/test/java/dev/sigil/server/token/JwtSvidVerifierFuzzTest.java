@@ -71,7 +71,7 @@ class JwtSvidVerifierFuzzTest {
         String input = BASE64URL.encodeToString(header.getBytes(StandardCharsets.UTF_8)) + "."
                 + BASE64URL.encodeToString(claims.getBytes(StandardCharsets.UTF_8));
         String signature = new ECDSASigner(KEY).sign(new JWSHeader(JWSAlgorithm.ES256), input.getBytes(StandardCharsets.US_ASCII)).toString();
-        return input + "." + signature;
+        return dev.sigil.core.crypto.JwsCanonical.withLowS(input + "." + signature, KEY.toECPublicKey().getParams().getOrder());
     }
 
     private static ECKey key() {

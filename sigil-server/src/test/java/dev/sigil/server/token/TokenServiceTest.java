@@ -471,6 +471,49 @@ class TokenServiceTest {
         return JSON.readTree(reply.body());
     }
 
+    @Test
+    void reencodedCopiesOfAGenuineTokenAreRefusedAndALeakedCopyIsStillFound() throws Exception {
+        java.math.BigInteger order = ((ECPublicKey) server.authority().bundle().jwtAuthorities().get(0).publicKey()).getParams().getOrder();
+        for (int i = 0; i < 32; i++) {
+            assertThat(dev.sigil.core.crypto.JwsCanonical.problem(jwtSvid(WEB), order)).as("the server signs low-s").isEmpty();
+        }
+        String svid = jwtSvid(WEB);
+        expectError(token(anonymous, form("subject_token", highS(svid, order), "audience", API)), 400, "invalid_request", "high-s");
+        expectError(token(anonymous, form("subject_token", padded(svid), "audience", API)), 400, "invalid_request", "base64url");
+
+        String accessToken = JSON.readTree(token(anonymous, form("subject_token", jwtSvid(WEB), "audience", API)).body())
+                .path("access_token").asText();
+        String twin = highS(accessToken, order);
+        assertThat(SignedJWT.parse(twin).verify(new ECDSAVerifier((ECPublicKey) server.authority().bundle().jwtAuthorities().get(0).publicKey())))
+                .as("a lenient relying party accepts the twin").isTrue();
+        assertThat(introspect(twin).path("active").asBoolean()).as("sigil does not").isFalse();
+
+        RawHttp.Reply leak = admin("POST", "/v1/leaks", JSON.writeValueAsString(Map.of("value", padded(twin), "ban", false)));
+        assertThat(leak.status()).as(leak.body()).isEqualTo(200);
+        assertThat(JSON.readTree(leak.body()).path("found").asBoolean()).as(leak.body()).isTrue();
+        assertThat(introspect(accessToken).path("active").asBoolean()).as("the original, found through its copy, is revoked").isFalse();
+    }
+
+    /** The same token with the ecdsa signature (r, n - s): still valid, another string. */
+    private static String highS(String compact, java.math.BigInteger order) {
+        int dot = compact.lastIndexOf('.');
+        byte[] signature = Base64.getUrlDecoder().decode(compact.substring(dot + 1));
+        int half = signature.length / 2;
+        java.math.BigInteger s = new java.math.BigInteger(1, java.util.Arrays.copyOfRange(signature, half, signature.length));
+        byte[] flipped = order.subtract(s).toByteArray();
+        byte[] out = java.util.Arrays.copyOf(signature, signature.length);
+        java.util.Arrays.fill(out, half, signature.length, (byte) 0);
+        int copy = Math.min(flipped.length, half);
+        System.arraycopy(flipped, flipped.length - copy, out, signature.length - copy, copy);
+        return compact.substring(0, dot + 1) + Base64.getUrlEncoder().withoutPadding().encodeToString(out);
+    }
+
+    /** The same token with base64 padding on its signature segment. */
+    private static String padded(String compact) {
+        int dot = compact.lastIndexOf('.');
+        return compact.substring(0, dot + 1) + Base64.getUrlEncoder().encodeToString(Base64.getUrlDecoder().decode(compact.substring(dot + 1)));
+    }
+
     /** An access token for the token endpoint's own audience: what an attacker would try to re-exchange. */
     private static String tokenEndpointAccessToken(SSLContext context, String subjectToken) throws Exception {
         RawHttp.Reply reply = subjectToken == null

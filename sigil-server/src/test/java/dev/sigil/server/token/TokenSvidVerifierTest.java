@@ -39,7 +39,7 @@ class TokenSvidVerifierTest {
     private String sign(JWTClaimsSet claims, String kid) throws Exception {
         SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(kid).build(), claims);
         jwt.sign(new ECDSASigner(key));
-        return jwt.serialize();
+        return dev.sigil.core.crypto.JwsCanonical.withLowS(jwt.serialize(), key.toECPublicKey().getParams().getOrder());
     }
 
     private JWTClaimsSet.Builder claims() {
