@@ -101,6 +101,7 @@ public final class SigilServer implements AutoCloseable {
     private static final Duration STATUS_LIST_TTL = Duration.ofSeconds(30);
 
     private final Deque<AutoCloseable> resources;
+    private boolean closed;
     private final Authority authority;
     private final AdminServer admin;
     private final Optional<BundleEndpoint> bundleEndpoint;
@@ -488,8 +489,17 @@ public final class SigilServer implements AutoCloseable {
         return identity.spiffeId();
     }
 
+    /**
+     * Stops everything the server started, in reverse order. Idempotent and thread-safe: a second
+     * caller (a shutdown hook racing the main thread) waits until the first has finished, so whichever
+     * returns first, every resource (the datastore last) is closed by then.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         closeAll(resources);
         LOG.info("sigil server stopped");
     }

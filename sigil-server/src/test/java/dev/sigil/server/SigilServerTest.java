@@ -90,6 +90,47 @@ class SigilServerTest {
     }
 
     @Test
+    void closingFromTwoThreadsAtOnceReturnsOnlyWhenEverythingIsClosed() throws Exception {
+        ServerConfig config = config(false);
+        for (int round = 0; round < 3; round++) {
+            SigilServer server = SigilServer.start(config);
+            java.net.InetSocketAddress agentApi = server.agentApiAddress();
+            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+            List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Runnable stopper = () -> {
+                try {
+                    together.await();
+                    server.close();
+                    // whichever thread returns first, the listeners are already gone
+                    try (java.net.Socket socket = new java.net.Socket()) {
+                        socket.connect(agentApi, 1000);
+                        failures.add(new AssertionError("agent api still accepts connections after close() returned"));
+                    } catch (IOException expected) {
+                        // refused: closed
+                    }
+                    // and the datastore, closed last: SQLite removes its write-ahead log when its last connection closes
+                    try (var files = Files.list(dir.resolve("data"))) {
+                        List<String> wal = files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith("-wal")).toList();
+                        if (!wal.isEmpty()) {
+                            failures.add(new AssertionError("the datastore is still open after close() returned: " + wal));
+                        }
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            };
+            Thread a = new Thread(stopper);
+            Thread b = new Thread(stopper);
+            a.start();
+            b.start();
+            a.join(30_000);
+            b.join(30_000);
+            assertThat(failures).isEmpty();
+            server.close(); // a third close is a no-op
+        }
+    }
+
+    @Test
     void adminApiOverMutualTlsServesOnlySvidsOfAdminEntries() throws Exception {
         try (SigilServer server = SigilServer.start(config(true))) {
             createEntry(server, "spiffe://example.org/ops/admin", true);
