@@ -90,6 +90,19 @@ class SigilServerTest {
     }
 
     @Test
+    void aJsonBodyWithADuplicateKeyIsRefusedAndCreatesNothing() throws Exception {
+        try (SigilServer server = SigilServer.start(config(false))) {
+            RawHttp.Reply reply = post(server, "/v1/entries", """
+                    {"spiffe_id": "spiffe://example.org/web", "parent_id": "%s", "selectors": [{"type": "unix", "value": "uid:1"}],
+                     "owner": "team-ops", "admin": false, "admin": true}""".formatted(NODE));
+            assertThat(reply.status()).as(reply.body()).isEqualTo(400);
+            assertThat(reply.body()).contains("invalid_argument").containsIgnoringCase("duplicate").contains("admin");
+            RawHttp.Reply entries = RawHttp.unix(server.admin().socketPath(), "GET", "/v1/entries");
+            assertThat(json.readTree(entries.body()).path("entries")).isEmpty();
+        }
+    }
+
+    @Test
     void closingFromTwoThreadsAtOnceReturnsOnlyWhenEverythingIsClosed() throws Exception {
         ServerConfig config = config(false);
         for (int round = 0; round < 3; round++) {

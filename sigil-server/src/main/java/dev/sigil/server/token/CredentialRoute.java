@@ -25,7 +25,8 @@ import java.util.Set;
  */
 final class CredentialRoute {
     static final String PATH = "/v1/credentials";
-    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final LeaseService leases;
     private final JwtSvidVerifier verifier;
