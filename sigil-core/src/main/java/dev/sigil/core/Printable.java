@@ -43,7 +43,12 @@ public final class Printable {
      */
     public static String reason(Throwable failure) {
         String message = failure.getMessage();
-        return message == null || message.isBlank() ? failure.getClass().getSimpleName() : clip(message);
+        if (message == null || message.isBlank()) {
+            return failure.getClass().getSimpleName();
+        }
+        // libraries chain causes as "what: cause"; a missing cause message is no detail, not "null"
+        String cleaned = message.replaceAll(": null(?=\\W|$)", "");
+        return clip(cleaned.isBlank() ? failure.getClass().getSimpleName() : cleaned);
     }
 
     /** One character as a message names it: {@code 'x'} when printable, else its code point ({@code U+000A}). */

@@ -24,7 +24,12 @@ final class JsonBodyErrors {
     private JsonBodyErrors() {
     }
 
+    /** What was wrong with the body, as one clipped line (it may quote what the client sent). */
     static String describe(JsonProcessingException e) {
+        return dev.sigil.core.Printable.clip(explain(e), 400);
+    }
+
+    private static String explain(JsonProcessingException e) {
         if (e instanceof UnrecognizedPropertyException unknown) {
             String where = parentPath(unknown);
             return "unknown field '" + unknown.getPropertyName() + "'" + (where.isEmpty() ? "" : " in '" + where + "'")

@@ -47,10 +47,24 @@ final class YamlTree {
             return root;
         } catch (JsonProcessingException e) {
             int line = e.getLocation() == null ? 1 : Math.max(1, e.getLocation().getLineNr());
-            throw new PolicyDocumentException(line, "not valid yaml: " + dev.sigil.core.Printable.clip(e.getOriginalMessage(), 400));
+            throw new PolicyDocumentException(line, "not valid yaml: " + dev.sigil.core.Printable.clip(problem(e.getOriginalMessage()), 400));
         } catch (IOException e) {
             throw new PolicyDocumentException(1, "not valid yaml: " + dev.sigil.core.Printable.reason(e));
         }
+    }
+
+    /**
+     * The parser's problem without the echo of the document: SnakeYAML appends, indented, where it was
+     * ({@code in 'reader', line 3...}), the offending line and a caret; those lines are dropped (the line
+     * number is reported separately), so a refusal does not quote the policy back.
+     */
+    private static String problem(String message) {
+        if (message == null) {
+            return "unreadable document";
+        }
+        String kept = message.lines().filter(line -> !line.isEmpty() && !Character.isWhitespace(line.charAt(0)))
+                .collect(java.util.stream.Collectors.joining("; "));
+        return kept.isEmpty() ? "unreadable document" : kept;
     }
 
     private static Node read(JsonParser parser) throws IOException {
