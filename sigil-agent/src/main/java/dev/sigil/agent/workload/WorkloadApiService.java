@@ -100,7 +100,18 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
     public void fetchJWTSVID(JWTSVIDRequest request, StreamObserver<JWTSVIDResponse> observer) {
         try {
             if (request.getAudienceCount() == 0 || request.getAudienceList().stream().anyMatch(String::isEmpty)) {
-                throw invalid("audience is " + request.getAudienceList() + "; at least one non-empty audience is required");
+                throw invalid("audience is " + dev.sigil.core.Printable.clip(request.getAudienceList().toString())
+                        + "; at least one non-empty audience is required");
+            }
+            // the server's bounds (16 values of at most 512 printable characters), checked before calling it
+            if (request.getAudienceCount() > 16) {
+                throw invalid("audience has " + request.getAudienceCount() + " values; at most 16 are allowed");
+            }
+            for (String value : request.getAudienceList()) {
+                if (value.length() > 512 || value.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+                    throw invalid("audience value '" + dev.sigil.core.Printable.clip(value, 40) + "' is longer than 512 characters"
+                            + " or contains a space or control character");
+                }
             }
             Optional<SpiffeId> wanted = Optional.empty();
             if (!request.getSpiffeId().isEmpty()) {

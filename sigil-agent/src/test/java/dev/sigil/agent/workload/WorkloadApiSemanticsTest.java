@@ -124,6 +124,12 @@ class WorkloadApiSemanticsTest {
     }
 
     @Test
+    void oversizedOrUnprintableAudienceIsInvalidArgument() {
+        assertStatus(() -> stub.fetchJWTSVID(jwtFor("a".repeat(2048))), Status.Code.INVALID_ARGUMENT, "512");
+        assertStatus(() -> stub.fetchJWTSVID(jwtFor("db\nforged")), Status.Code.INVALID_ARGUMENT, "control character");
+    }
+
+    @Test
     void validJwtSvidValidatesWithClaims() {
         String token = fixture.domain.jwt(billing, List.of("payments"), Instant.now().plusSeconds(300));
         ValidateJWTSVIDResponse response = stub.validateJWTSVID(validate(token, "payments"));

@@ -354,6 +354,11 @@ class AgentApiTest {
         assertThat(token.split("\\.")).hasSize(3);
         assertStatus(() -> node.stub().mintJwtSvid(MintJwtSvidRequest.newBuilder().setEntryId(foreign).addAudience("db").build()),
                 Status.Code.PERMISSION_DENIED, "not authorized");
+        // a 2,048-character audience was once an UNAVAILABLE "cannot reach its datastore" and a stack trace
+        assertStatus(() -> node.stub().mintJwtSvid(MintJwtSvidRequest.newBuilder().setEntryId(own).addAudience("a".repeat(2048)).build()),
+                Status.Code.INVALID_ARGUMENT, "at most 512");
+        assertStatus(() -> node.stub().mintJwtSvid(MintJwtSvidRequest.newBuilder().setEntryId(own).addAudience("db\nforged").build()),
+                Status.Code.INVALID_ARGUMENT, "control character");
     }
 
     @Test
