@@ -97,6 +97,19 @@ class DevEnvironmentInteropTest {
     }
 
     @Test
+    void withBundlePortZeroTheIssuerNamesThePortTheBundleEndpointListensOn() throws Exception {
+        try (WorkloadApiClient client = DefaultWorkloadApiClient.newClient(
+                DefaultWorkloadApiClient.ClientOptions.builder().spiffeSocketPath(socketUri()).build())) {
+            JwtSvid jwt = client.fetchJwtSvid("https://api.example");
+            java.net.URI issuer = java.net.URI.create(String.valueOf(jwt.getClaims().get("iss")));
+            assertThat(issuer.getPort()).as("issuer %s", issuer).isPositive();
+            try (java.net.Socket socket = new java.net.Socket()) {
+                socket.connect(new java.net.InetSocketAddress("127.0.0.1", issuer.getPort()), 2000); // the bundle endpoint is there
+            }
+        }
+    }
+
+    @Test
     void currentUserReceivesItsRegisteredIdentityThroughJavaSpiffe() throws Exception {
         try (WorkloadApiClient client = DefaultWorkloadApiClient.newClient(
                 DefaultWorkloadApiClient.ClientOptions.builder().spiffeSocketPath(socketUri()).build())) {
