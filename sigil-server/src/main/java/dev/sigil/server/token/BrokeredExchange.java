@@ -39,7 +39,8 @@ final class BrokeredExchange {
             issued = leases.issue(new LeaseService.IssueRequest(subject, mutualTls, chain, broker, resource, taskId, Optional.empty(),
                     Map.of()));
         } catch (LeaseException e) {
-            throw new OAuthException(e.status(), e.error(), e.getMessage());
+            // the lease service has audited its refusal (credential.issue denied)
+            throw new OAuthException(e.status(), e.error(), e.getMessage()).audited();
         }
         Map<String, Object> response = new LinkedHashMap<>();
         response.put("access_token", write(issued.secret().revealToHolder()));

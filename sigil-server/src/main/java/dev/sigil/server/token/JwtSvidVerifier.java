@@ -108,12 +108,14 @@ final class JwtSvidVerifier {
         Verified verified = verifySigned(jwt, what);
         for (String claim : ACCESS_TOKEN_CLAIMS) {
             if (verified.claims().getClaim(claim) != null) {
-                throw OAuthException.invalidRequest(what + " carries the access token claim '" + claim + "'; present a jwt-svid");
+                throw OAuthException.invalidRequest(what + " carries the access token claim '" + claim + "'; present a jwt-svid")
+                        .presentedBy(verified.subject());
             }
         }
         Optional<String> refused = status.refusal(verified.claims());
         if (refused.isPresent()) {
-            throw OAuthException.invalidRequest(what + " " + refused.get());
+            // a genuine token, refused: the caller named in it is audited (who still uses a revoked credential)
+            throw OAuthException.invalidRequest(what + " " + refused.get()).presentedBy(verified.subject());
         }
         return verified;
     }

@@ -10,6 +10,10 @@ import dev.sigil.server.http.JsonResponses;
 final class OAuthException extends SigilException {
     private final int status;
     private final String error;
+    /** Who presented a token that verified but was refused (revoked, an access token): for the audit trail. */
+    private transient dev.sigil.core.spiffeid.SpiffeId presentedBy;
+    /** Set once the refusal is in the audit trail, so it is recorded once. */
+    private transient boolean audited;
 
     OAuthException(int status, String error, String description) {
         super(description);
@@ -39,6 +43,25 @@ final class OAuthException extends SigilException {
 
     static OAuthException accessDenied(String description) {
         return new OAuthException(403, "access_denied", description);
+    }
+
+    /** This refusal, naming the verified subject of the refused token. */
+    OAuthException presentedBy(dev.sigil.core.spiffeid.SpiffeId subject) {
+        this.presentedBy = subject;
+        return this;
+    }
+
+    java.util.Optional<dev.sigil.core.spiffeid.SpiffeId> presentedBy() {
+        return java.util.Optional.ofNullable(presentedBy);
+    }
+
+    OAuthException audited() {
+        this.audited = true;
+        return this;
+    }
+
+    boolean isAudited() {
+        return audited;
     }
 
     int status() {

@@ -101,6 +101,34 @@ final class TokenExchange {
 
     /** Returns the JSON success response, or throws {@link OAuthException} for a refusal. */
     String exchange(Form form, Caller caller) {
+        try {
+            return exchangeAudited(form, caller);
+        } catch (OAuthException e) {
+            // A refusal once the caller is known (a genuine but revoked or wrong-typed token, a certificate
+            // that is neither subject nor actor, a malformed scope or target from a verified caller) is
+            // audited like a policy denial; only refusals of callers nobody could identify are not.
+            if (!e.isAudited()) {
+                Optional<SpiffeId> who = e.presentedBy().or(() -> identify(form, caller));
+                who.ifPresent(subject -> refuse(e, subject, Map.of(), List.of(e.error())));
+            }
+            throw e;
+        }
+    }
+
+    /** The caller of a refused request, when it can be told: its verified subject token, else its certificate. */
+    private Optional<SpiffeId> identify(Form form, Caller caller) {
+        Optional<String> token = form.get("subject_token");
+        if (token.isPresent()) {
+            try {
+                return Optional.of(verifier.verify(token.get(), "subject_token", Set.of(settings.audience())).subject());
+            } catch (OAuthException e) {
+                return Optional.empty();
+            }
+        }
+        return caller.mtlsId();
+    }
+
+    private String exchangeAudited(Form form, Caller caller) {
         ExchangeRequest request = ExchangeRequest.parse(form);
         SpiffeId subject;
         Instant subjectIssuedAt;
@@ -333,6 +361,7 @@ final class TokenExchange {
         denied.put("error", refusal.error());
         denied.put("reasons", reasons(reasons));
         denied.put("description", clip(refusal.getMessage()));
+        refusal.audited();
         try {
             audit.append(AuditEvent.denied(subject.toString(), "token.exchange", subject.toString(), denied));
         } catch (RuntimeException e) {

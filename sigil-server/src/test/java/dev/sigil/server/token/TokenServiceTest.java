@@ -514,6 +514,34 @@ class TokenServiceTest {
         return compact.substring(0, dot + 1) + Base64.getUrlEncoder().encodeToString(Base64.getUrlDecoder().decode(compact.substring(dot + 1)));
     }
 
+    @Test
+    void refusalsOfAnIdentifiedCallerAreAudited() throws Exception {
+        int before = audit("token.exchange").size();
+        // a certificate that is neither subject nor actor
+        expectError(token(TestPki.clientContext(x509Svid(AGENT), root), form("subject_token", jwtSvid(WEB), "audience", API)),
+                400, "invalid_request", "neither the subject nor the actor");
+        // a malformed scope and a malformed target from a verified subject
+        expectError(token(anonymous, form("subject_token", jwtSvid(WEB), "audience", API, "scope", "read\\write")), 400, "invalid_scope", "malformed");
+        expectError(token(anonymous, form("subject_token", jwtSvid(WEB), "audience", "a".repeat(600))), 400, "invalid_target", "at most");
+        // a genuine token of the server that is not a usable jwt-svid (an access token as older servers
+        // signed them, typ JWT and registered): refused, and audited under the subject it names
+        String accessToken = tokenEndpointAccessToken(anonymous, jwtSvid(WEB));
+        JWTClaimsSet real = SignedJWT.parse(accessToken).getJWTClaimsSet();
+        long exp = Instant.now().plusSeconds(120).getEpochSecond();
+        String legacy = server.authority().signJwt("{\"sub\":\"" + WEB + "\",\"aud\":\"" + server.tokenAudience() + "\",\"jti\":\""
+                + real.getJWTID() + "\",\"iat\":" + Instant.now().getEpochSecond() + ",\"exp\":" + exp + "}", Instant.ofEpochSecond(exp)).compact();
+        expectError(token(anonymous, form("subject_token", legacy, "audience", API)), 400, "invalid_request", "access token of this server");
+
+        List<Map<String, String>> records = audit("token.exchange");
+        List<Map<String, String>> denied = records.subList(before, records.size()).stream()
+                .filter(r -> r.get("outcome").equals("denied")).toList();
+        assertThat(denied).extracting(r -> r.get("subject")).containsExactly(WEB, WEB, WEB, WEB);
+        assertThat(denied.get(0).get("details")).contains("neither the subject nor the actor");
+        assertThat(denied.get(1).get("details")).contains("invalid_scope");
+        assertThat(denied.get(2).get("details")).contains("invalid_target");
+        assertThat(denied.get(3).get("details")).contains("access token of this server");
+    }
+
     /** An access token for the token endpoint's own audience: what an attacker would try to re-exchange. */
     private static String tokenEndpointAccessToken(SSLContext context, String subjectToken) throws Exception {
         RawHttp.Reply reply = subjectToken == null
