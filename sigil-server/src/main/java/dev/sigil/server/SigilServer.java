@@ -292,7 +292,7 @@ public final class SigilServer implements AutoCloseable {
         Optional<TokenEndpoint> tokenEndpoint = Optional.empty();
         if (tokenConfig.enabled()) {
             TokenEndpoint endpoint = TokenEndpoint.start(new InetSocketAddress(tokenConfig.address(), tokenConfig.port()), identity,
-                    () -> authority.bundle().x509Authorities(), tokens, Optional.of(leases), clock);
+                    () -> authority.bundle().x509Authorities(), tokens, Optional.of(leases), tokenConfig.limits(), clock);
             resources.push(endpoint);
             tokenEndpoint = Optional.of(endpoint);
         }

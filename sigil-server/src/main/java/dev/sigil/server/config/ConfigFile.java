@@ -83,7 +83,8 @@ final class ConfigFile {
     record X509Pop(Path caBundleFile) {
     }
 
-    record TokenEndpoint(Boolean enabled, String address, Integer port, Duration defaultTtl, String audience, java.util.List<String> introspectors) {
+    record TokenEndpoint(Boolean enabled, String address, Integer port, Duration defaultTtl, String audience, java.util.List<String> introspectors,
+                         Duration idleTimeout, Duration requestTimeout, Integer maxConnections) {
     }
 
     record Brokers(PostgresqlBroker postgresql, SshBroker ssh) {

@@ -225,9 +225,10 @@ public record ServerConfig(
      * holder and audience, who always may).
      */
     public record TokenEndpointSettings(boolean enabled, String address, int port, Duration defaultTtl, Optional<String> audience,
-                                        java.util.List<dev.sigil.core.spiffeid.SpiffeId> introspectors) {
+                                        java.util.List<dev.sigil.core.spiffeid.SpiffeId> introspectors,
+                                        dev.sigil.server.http.ListenerLimits limits) {
         public TokenEndpointSettings(boolean enabled, String address, int port, Duration defaultTtl, Optional<String> audience) {
-            this(enabled, address, port, defaultTtl, audience, java.util.List.of());
+            this(enabled, address, port, defaultTtl, audience, java.util.List.of(), dev.sigil.server.http.ListenerLimits.DEFAULTS);
         }
 
         public TokenEndpointSettings {

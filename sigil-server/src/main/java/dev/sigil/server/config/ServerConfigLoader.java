@@ -123,12 +123,30 @@ public final class ServerConfigLoader {
     static final int DEFAULT_TOKEN_ENDPOINT_PORT = 8444;
 
     private static ServerConfig.TokenEndpointSettings tokenEndpoint(ConfigFile.TokenEndpoint file, ConfigEnvironment env) {
-        ConfigFile.TokenEndpoint token = file == null ? new ConfigFile.TokenEndpoint(null, null, null, null, null, null) : file;
+        ConfigFile.TokenEndpoint token = file == null ? new ConfigFile.TokenEndpoint(null, null, null, null, null, null, null, null, null) : file;
         int port = env.variable(SIGIL_TOKEN_PORT).map(text -> fromEnv(SIGIL_TOKEN_PORT, text, ServerConfigLoader::port))
                 .orElseGet(() -> or(token.port(), DEFAULT_TOKEN_ENDPOINT_PORT));
         return new ServerConfig.TokenEndpointSettings(or(token.enabled(), true), or(token.address(), LOOPBACK),
                 port, or(token.defaultTtl(), Duration.ofMinutes(5)),
-                Optional.ofNullable(token.audience()), introspectors(token.introspectors()));
+                Optional.ofNullable(token.audience()), introspectors(token.introspectors()),
+                limits("token_endpoint", token.idleTimeout(), token.requestTimeout(), token.maxConnections()));
+    }
+
+    private static dev.sigil.server.http.ListenerLimits limits(String block, Duration idle, Duration request, Integer connections) {
+        dev.sigil.server.http.ListenerLimits defaults = dev.sigil.server.http.ListenerLimits.DEFAULTS;
+        Duration idleTimeout = or(idle, defaults.idleTimeout());
+        Duration requestTimeout = or(request, defaults.requestTimeout());
+        int maxConnections = or(connections, defaults.maxConnections());
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+            throw new ConfigException(block + ".idle_timeout is " + dev.sigil.core.time.Durations.format(idleTimeout) + "; it must be positive, e.g. 30s");
+        }
+        if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+            throw new ConfigException(block + ".request_timeout is " + dev.sigil.core.time.Durations.format(requestTimeout) + "; it must be positive, e.g. 10s");
+        }
+        if (maxConnections < 1 || maxConnections > 1_000_000) {
+            throw new ConfigException(block + ".max_connections is " + maxConnections + "; use 1 to 1000000");
+        }
+        return new dev.sigil.server.http.ListenerLimits(idleTimeout, requestTimeout, maxConnections);
     }
 
     private static java.util.List<dev.sigil.core.spiffeid.SpiffeId> introspectors(java.util.List<String> ids) {

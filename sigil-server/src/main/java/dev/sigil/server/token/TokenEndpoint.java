@@ -47,6 +47,13 @@ public final class TokenEndpoint implements AutoCloseable {
     /** Also serves {@code POST /v1/credentials} when {@code leases} is present (see {@link CredentialRoute}). */
     public static TokenEndpoint start(InetSocketAddress address, TlsMaterial tls, TrustBundleSource bundle, TokenService service,
                                       java.util.Optional<dev.sigil.server.credential.LeaseService> leases, Clock clock) {
+        return start(address, tls, bundle, service, leases, dev.sigil.server.http.ListenerLimits.DEFAULTS, clock);
+    }
+
+    /** With {@code limits} on idle connections, slow requests and the number of connections (see {@link dev.sigil.server.http.ListenerLimits}). */
+    public static TokenEndpoint start(InetSocketAddress address, TlsMaterial tls, TrustBundleSource bundle, TokenService service,
+                                      java.util.Optional<dev.sigil.server.credential.LeaseService> leases,
+                                      dev.sigil.server.http.ListenerLimits limits, Clock clock) {
         Server server = HttpServers.newServer("sigil-token", MAX_THREADS);
         HttpConfiguration https = HttpServers.httpConfiguration();
         SecureRequestCustomizer secure = new SecureRequestCustomizer(false);
@@ -57,10 +64,12 @@ public final class TokenEndpoint implements AutoCloseable {
                 new HttpConnectionFactory(https));
         connector.setHost(address.getHostString());
         connector.setPort(address.getPort());
-        connector.setIdleTimeout(30_000);
+        connector.setIdleTimeout(limits.idleTimeout().toMillis());
         server.addConnector(connector);
+        // past the limit, the connector stops accepting; further clients wait in the accept queue
+        server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(limits.maxConnections(), connector));
         server.setHandler(new TokenHandler(service, bundle,
-                leases.map(l -> new CredentialRoute(l, service.verifier, service.settings, service.gate))));
+                leases.map(l -> new CredentialRoute(l, service.verifier, service.settings, service.gate)), limits.requestTimeout()));
         TokenEndpoint endpoint = new TokenEndpoint(address, server, connector);
         try {
             server.start();

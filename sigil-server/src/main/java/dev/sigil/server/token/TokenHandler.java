@@ -4,17 +4,18 @@ import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.http.JsonResponses;
 import dev.sigil.server.tls.ServerTls;
 import dev.sigil.server.tls.TrustBundleSource;
-import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EndPoint;
@@ -40,11 +41,13 @@ final class TokenHandler extends Handler.Abstract {
     private final TokenService service;
     private final TrustBundleSource bundle;
     private final Optional<CredentialRoute> credentials;
+    private final Duration requestTimeout;
 
-    TokenHandler(TokenService service, TrustBundleSource bundle, Optional<CredentialRoute> credentials) {
+    TokenHandler(TokenService service, TrustBundleSource bundle, Optional<CredentialRoute> credentials, Duration requestTimeout) {
         this.service = service;
         this.bundle = bundle;
         this.credentials = credentials;
+        this.requestTimeout = requestTimeout;
     }
 
     @Override
@@ -66,32 +69,23 @@ final class TokenHandler extends Handler.Abstract {
                 return true;
             }
             Caller caller = caller(request);
-            if (credential) {
-                JsonResponses.send(response, callback, 200, credentials.get().issue(body(request, JSON), caller));
-                return true;
-            }
-            Form form = Form.parse(body(request, FORM));
-            switch (path) {
-                case "/oauth2/token" -> JsonResponses.send(response, callback, 200, service.exchange.exchange(form, caller));
-                case "/oauth2/introspect" -> JsonResponses.send(response, callback, 200, service.introspection.introspect(form, caller));
-                default -> {
-                    service.introspection.revoke(form, caller);
-                    response.setStatus(200);
-                    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0);
-                    response.write(true, null, callback);
-                }
-            }
+            String expected = credential ? JSON : FORM;
+            checkBody(request, expected);
+            // Read the body without holding a thread: a client trickling it in holds a connection, not a
+            // worker, and loses it when the request is not complete within the request timeout.
+            Content.Source.asByteArrayAsync(request, MAX_BODY_BYTES)
+                    .orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .whenComplete((bytes, failure) -> {
+                        if (failure != null) {
+                            refuseBody(failure, response, callback);
+                        } else {
+                            respond(path, credential, caller, bytes, response, callback);
+                        }
+                    });
         } catch (OAuthException e) {
-            LOG.debug("token endpoint {} refused: {} {}", path, e.error(), e.getMessage());
-            if (e.status() == 401) {
-                response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer error=\"invalid_client\"");
-            }
-            JsonResponses.send(response, callback, e.status(), e.json());
+            sendRefusal(path, e, response, callback);
         } catch (RuntimeException | Error e) {
-            String incident = UUID.randomUUID().toString().substring(0, 8);
-            LOG.error("token endpoint {} failed (incident {})", path, incident, e);
-            JsonResponses.send(response, callback, 503, new OAuthException(503, "temporarily_unavailable",
-                    "the token service could not complete the request (incident " + incident + "); nothing was issued").json());
+            sendFault(path, e, response, callback);
         }
         return true;
     }
@@ -120,7 +114,8 @@ final class TokenHandler extends Handler.Abstract {
         return new Caller(Optional.of(chain[0]), id, bearer);
     }
 
-    private static String body(Request request, String expectedType) {
+    /** Content type and declared length, checked before any byte of the body is read. */
+    private static void checkBody(Request request, String expectedType) {
         String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
         String type = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
         if (!type.equals(expectedType)) {
@@ -130,15 +125,69 @@ final class TokenHandler extends Handler.Abstract {
         if (request.getLength() > MAX_BODY_BYTES) {
             throw new OAuthException(413, "invalid_request", "the request body is larger than " + MAX_BODY_BYTES + " bytes");
         }
-        byte[] bytes;
-        try (InputStream in = Content.Source.asInputStream(request)) {
-            bytes = in.readNBytes(MAX_BODY_BYTES + 1);
-        } catch (IOException e) {
-            throw OAuthException.invalidRequest("the request body cannot be read");
+    }
+
+    /** Runs the endpoint on a complete body; every outcome completes {@code callback}. */
+    private void respond(String path, boolean credential, Caller caller, byte[] bytes, Response response, Callback callback) {
+        try {
+            String body = ascii(bytes);
+            if (credential) {
+                JsonResponses.send(response, callback, 200, credentials.get().issue(body, caller));
+                return;
+            }
+            Form form = Form.parse(body);
+            switch (path) {
+                case "/oauth2/token" -> JsonResponses.send(response, callback, 200, service.exchange.exchange(form, caller));
+                case "/oauth2/introspect" -> JsonResponses.send(response, callback, 200, service.introspection.introspect(form, caller));
+                default -> {
+                    service.introspection.revoke(form, caller);
+                    response.setStatus(200);
+                    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, 0);
+                    response.write(true, null, callback);
+                }
+            }
+        } catch (OAuthException e) {
+            sendRefusal(path, e, response, callback);
+        } catch (RuntimeException | Error e) {
+            sendFault(path, e, response, callback);
         }
-        if (bytes.length > MAX_BODY_BYTES) {
-            throw new OAuthException(413, "invalid_request", "the request body is larger than " + MAX_BODY_BYTES + " bytes");
+    }
+
+    /** A body that could not be read: too slow (408, connection closed), too large (413) or cut off (400). */
+    private static void refuseBody(Throwable failure, Response response, Callback callback) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        OAuthException refusal;
+        if (cause instanceof TimeoutException) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            refusal = new OAuthException(408, "invalid_request", "the request body did not arrive within the request timeout");
+        } else if (cause instanceof IllegalArgumentException) {
+            refusal = new OAuthException(413, "invalid_request", "the request body is larger than " + MAX_BODY_BYTES + " bytes");
+        } else {
+            refusal = OAuthException.invalidRequest("the request body cannot be read");
         }
+        try {
+            JsonResponses.send(response, callback, refusal.status(), refusal.json());
+        } catch (RuntimeException e) {
+            callback.failed(e);
+        }
+    }
+
+    private static void sendRefusal(String path, OAuthException e, Response response, Callback callback) {
+        LOG.debug("token endpoint {} refused: {} {}", TokenExchange.clip(path), e.error(), e.getMessage());
+        if (e.status() == 401) {
+            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer error=\"invalid_client\"");
+        }
+        JsonResponses.send(response, callback, e.status(), e.json());
+    }
+
+    private static void sendFault(String path, Throwable e, Response response, Callback callback) {
+        String incident = UUID.randomUUID().toString().substring(0, 8);
+        LOG.error("token endpoint {} failed (incident {})", TokenExchange.clip(path), incident, e);
+        JsonResponses.send(response, callback, 503, new OAuthException(503, "temporarily_unavailable",
+                "the token service could not complete the request (incident " + incident + "); nothing was issued").json());
+    }
+
+    private static String ascii(byte[] bytes) {
         try {
             return StandardCharsets.US_ASCII.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes)).toString();
