@@ -62,3 +62,7 @@ echo "== ssh certificate issuance vs one raw P-256 signature (alternating batche
 echo
 echo "== workload drift: binary replaced -> stream withdrawn, drift audited, every credential revoked; monitoring 1,000 workloads"
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.DriftBench
+
+echo
+echo "== token exchange latency with and without 200 slow-body connections (server in its own process)"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.SlowClientsBench
