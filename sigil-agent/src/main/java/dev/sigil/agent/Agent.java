@@ -100,6 +100,11 @@ public final class Agent implements AutoCloseable {
             public MintedJwt mintJwt(String entryId, List<String> audience) {
                 return client.mintJwt(entryId, audience);
             }
+
+            @Override
+            public java.util.Optional<Boolean> tokenRevoked(String uri, long idx) {
+                return client.tokenRevoked(uri, idx);
+            }
         }, clock);
         this.sync = new EntrySync(client::sync, cache);
         this.store = new AgentSvidStore(config.dataDir(), config.trustDomain(), clock);

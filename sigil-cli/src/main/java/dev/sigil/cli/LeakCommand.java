@@ -22,7 +22,7 @@ final class LeakCommand extends GroupCommand {
         Path file;
     }
 
-    @Command(name = "report", description = "Finds the lease (or access token) a leaked value belongs to and revokes it at once "
+    @Command(name = "report", description = "Finds the lease, access token or JWT-SVID a leaked value belongs to and revokes it at once "
             + "(POST /v1/leaks).")
     static final class Report extends ClientCommand {
         @ArgGroup(exclusive = true, multiplicity = "1")
@@ -48,12 +48,12 @@ final class LeakCommand extends GroupCommand {
             body.put("ban", ban);
             print(client.post("/v1/leaks", body).json(), json -> {
                 if (!json.path("found").asBoolean()) {
-                    out.println("no lease or access token matches the reported value");
+                    out.println("no lease, access token or jwt-svid matches the reported value");
                     return;
                 }
                 json.path("leases").forEach(id -> Output.field(out, "Revoked lease", id.asText()));
                 if (json.path("token_revoked").asBoolean()) {
-                    out.println("revoked the access token");
+                    out.println("revoked the token");
                 }
                 json.path("holders").forEach(holder -> Output.field(out, "Holder", holder.asText()));
                 if (ban) {

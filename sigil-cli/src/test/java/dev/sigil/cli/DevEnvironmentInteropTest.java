@@ -110,6 +110,23 @@ class DevEnvironmentInteropTest {
     }
 
     @Test
+    void aLeakedJwtSvidReportedWithTheCliNoLongerValidates() throws Exception {
+        try (WorkloadApiClient client = DefaultWorkloadApiClient.newClient(
+                DefaultWorkloadApiClient.ClientOptions.builder().spiffeSocketPath(socketUri()).build())) {
+            JwtSvid jwt = client.fetchJwtSvid("https://leaky.example");
+            assertThat(client.validateJwtSvid(jwt.getToken(), "https://leaky.example").getSpiffeId()).isEqualTo(jwt.getSpiffeId());
+
+            CliHarness.Result report = admin().run("leak", "report", "--data-dir", root.resolve("env/server").toString(), "--value", jwt.getToken());
+            assertThat(report.exitCode()).as(report.err()).isZero();
+
+            // the agent asks the server at most once a second per token: wait past that, then the agent refuses it
+            Thread.sleep(1_100);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.validateJwtSvid(jwt.getToken(), "https://leaky.example"))
+                    .hasStackTraceContaining("INVALID_ARGUMENT").hasStackTraceContaining("revoked");
+        }
+    }
+
+    @Test
     void currentUserReceivesItsRegisteredIdentityThroughJavaSpiffe() throws Exception {
         try (WorkloadApiClient client = DefaultWorkloadApiClient.newClient(
                 DefaultWorkloadApiClient.ClientOptions.builder().spiffeSocketPath(socketUri()).build())) {

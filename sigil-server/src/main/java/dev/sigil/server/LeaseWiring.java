@@ -1,14 +1,9 @@
 package dev.sigil.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.admin.ApiJson;
-import dev.sigil.server.audit.AuditQuery;
-import dev.sigil.server.audit.AuditRecord;
-import dev.sigil.server.audit.AuditTrail;
-import dev.sigil.server.audit.SecretHasher;
 import dev.sigil.server.credential.LeakResponse;
 import dev.sigil.server.registration.EntryFilter;
 import dev.sigil.server.registration.EntryStore;
@@ -17,7 +12,6 @@ import dev.sigil.server.registration.RegistrationEntry;
 import dev.sigil.server.token.TokenService;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -53,27 +47,12 @@ final class LeaseWiring {
         };
     }
 
-    /** Finds a leaked access token by its keyed hash in the {@code token.exchange} records and revokes its jti. */
-    static LeakResponse.TokenLeaks tokenLeaks(AuditTrail audit, SecretHasher hasher, TokenService tokens) {
-        return (reported, actor) -> {
-            List<AuditRecord> records = audit.query(AuditQuery.all().byDetail("token_hmac", hasher.keyedHash(reported)).limit(10));
-            for (AuditRecord record : records) {
-                if (!record.action().equals("token.exchange")) {
-                    continue;
-                }
-                try {
-                    Map<String, Object> details = JSON.readValue(record.details(), new TypeReference<Map<String, Object>>() { });
-                    Object jti = details.get("jti");
-                    if (jti != null) {
-                        tokens.revoke(jti.toString(), actor);
-                        return Optional.of(SpiffeId.parse(record.subject()));
-                    }
-                } catch (JsonProcessingException | IllegalArgumentException e) {
-                    // not a record this code wrote; keep looking
-                }
-            }
-            return Optional.empty();
-        };
+    /**
+     * Finds a leaked token by what it says (an access token's jti, a JWT-SVID's status list entry), not by
+     * its bytes, and revokes it: see {@link TokenService#revokeLeaked}.
+     */
+    static LeakResponse.TokenLeaks tokenLeaks(TokenService tokens) {
+        return tokens::revokeLeaked;
     }
 
     private static List<RegistrationEntry> entries(EntryStore entries, SpiffeId holder) {

@@ -248,7 +248,7 @@ public final class SigilServer implements AutoCloseable {
         RegistrationRevocations registrationRevocations = new RegistrationRevocations(entries, agents, leases, issuedTokens, driftGates,
                 datastore, audit, clock, gateLifetime);
         LeakResponse leaks = new LeakResponse(leases, audit, secretHasher::keyedHash, LeaseWiring.banning(entries),
-                LeaseWiring.tokenLeaks(audit, secretHasher, tokens));
+                LeaseWiring.tokenLeaks(tokens));
 
         Routes routes = Routes.builder()
                 .addAll(new RegistrationRoutes(entries, joinTokens, config.trustDomain()).routes())

@@ -65,6 +65,35 @@ public final class SvidCache implements WorkloadIdentities {
     private record CachedJwt(long entryRevision, String token, Instant refreshAt, Instant expiresAt) {
     }
 
+    /**
+     * Asks the server, at most once per second per entry: a revocation reaches ValidateJWTSVID within a
+     * second. Fails closed: when the server cannot be asked the state is {@code UNKNOWN}.
+     */
+    @Override
+    public TokenState tokenState(String uri, long idx) {
+        String key = uri + "#" + idx;
+        java.time.Instant now = clock.instant();
+        CachedState cached = states.get(key);
+        if (cached != null && cached.until().isAfter(now)) {
+            return cached.state();
+        }
+        TokenState state;
+        try {
+            state = signer.tokenRevoked(uri, idx).map(revoked -> revoked ? TokenState.REVOKED : TokenState.VALID).orElse(TokenState.UNKNOWN);
+        } catch (RuntimeException e) {
+            return TokenState.UNKNOWN;
+        }
+        if (states.size() > 10_000) {
+            states.clear();
+        }
+        states.put(key, new CachedState(state, now.plusSeconds(1)));
+        return state;
+    }
+
+    private record CachedState(TokenState state, java.time.Instant until) {}
+
+    private final Map<String, CachedState> states = new ConcurrentHashMap<>();
+
     public SvidCache(TrustDomain trustDomain, WorkloadSigner signer, Clock clock) {
         this.trustDomain = Objects.requireNonNull(trustDomain, "trustDomain");
         this.signer = Objects.requireNonNull(signer, "signer");

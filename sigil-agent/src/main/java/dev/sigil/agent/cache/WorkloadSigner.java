@@ -10,4 +10,12 @@ public interface WorkloadSigner {
     List<SignResult> batchSign(List<SignRequest> requests);
 
     MintedJwt mintJwt(String entryId, List<String> audience);
+
+    /**
+     * Whether the token at status list entry ({@code uri}, {@code idx}) was revoked; empty when the server
+     * issued no token there. Throws when the server cannot be asked.
+     */
+    default java.util.Optional<Boolean> tokenRevoked(String uri, long idx) {
+        throw new IllegalStateException("this signer cannot check token status");
+    }
 }

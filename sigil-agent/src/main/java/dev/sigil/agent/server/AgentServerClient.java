@@ -173,6 +173,20 @@ public final class AgentServerClient implements AutoCloseable {
         return results;
     }
 
+    /**
+     * Whether the token at status list entry ({@code uri}, {@code idx}) was revoked; empty when the
+     * server issued no token there.
+     */
+    public Optional<Boolean> tokenRevoked(String uri, long idx) {
+        try {
+            dev.sigil.proto.agent.v1.TokenStatusResponse response = blocking().tokenStatus(
+                    dev.sigil.proto.agent.v1.TokenStatusRequest.newBuilder().setUri(uri).setIdx(idx).build());
+            return response.getKnown() ? Optional.of(response.getRevoked()) : Optional.empty();
+        } catch (StatusRuntimeException e) {
+            throw failure("check the status of a token", e);
+        }
+    }
+
     /** A JWT-SVID for {@code entryId} and {@code audience} (at least one). */
     public MintedJwt mintJwt(String entryId, List<String> audience) {
         if (audience.isEmpty()) {

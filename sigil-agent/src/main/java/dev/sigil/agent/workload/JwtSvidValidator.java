@@ -19,6 +19,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -57,7 +58,21 @@ final class JwtSvidValidator {
         this.clock = clock;
     }
 
+    /** Where the validator learns whether a token of this trust domain was revoked. */
+    @FunctionalInterface
+    interface StatusLookup {
+        WorkloadIdentities.TokenState state(String uri, long idx);
+    }
+
     Result validate(String token, String audience, Bundles bundles) {
+        return validate(token, audience, bundles, (uri, idx) -> WorkloadIdentities.TokenState.UNKNOWN);
+    }
+
+    /**
+     * Also refuses a JWT-SVID of this trust domain whose {@code status} claim names a status list entry
+     * the server reports revoked, or cannot confirm valid (fail closed).
+     */
+    Result validate(String token, String audience, Bundles bundles, StatusLookup status) {
         SignedJWT jwt;
         JWTClaimsSet claims;
         try {
@@ -127,6 +142,27 @@ final class JwtSvidValidator {
         List<String> audiences = claims.getAudience();
         if (audiences == null || !audiences.contains(audience)) {
             return new Invalid("token audience " + Printable.clip(String.valueOf(audiences)) + " does not contain '" + Printable.clip(audience) + "'");
+        }
+        Object statusClaim = claims.getClaim("status");
+        if (statusClaim != null) {
+            if (!own) {
+                return new Valid(subject, jwt.getPayload().toString()); // another trust domain's status lists are not ours to read
+            }
+            if (!(statusClaim instanceof Map<?, ?> statusMap) || !(statusMap.get("status_list") instanceof Map<?, ?> list)
+                    || !(list.get("uri") instanceof String uri) || !(list.get("idx") instanceof Number idx)) {
+                return new Invalid("token has a status claim that is not a status list reference (status_list with uri and idx)");
+            }
+            switch (status.state(uri, idx.longValue())) {
+                case REVOKED -> {
+                    return new Invalid("token was revoked (status list entry " + idx.longValue() + ")");
+                }
+                case UNKNOWN -> {
+                    return new Invalid("token's revocation status cannot be confirmed with the server; it is not accepted until it can");
+                }
+                case VALID -> {
+                    // fall through to valid
+                }
+            }
         }
         return new Valid(subject, jwt.getPayload().toString());
     }

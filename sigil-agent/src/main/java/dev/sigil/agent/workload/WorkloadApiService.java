@@ -173,7 +173,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
                 throw invalid("svid is empty; the jwt-svid to validate is required");
             }
             AttestedCaller caller = attest();
-            JwtSvidValidator.Result result = validator.validate(request.getSvid(), request.getAudience(), identities.bundles());
+            JwtSvidValidator.Result result = validator.validate(request.getSvid(), request.getAudience(), identities.bundles(), identities::tokenState);
             ValidateJWTSVIDResponse response = switch (result) {
                 case JwtSvidValidator.Invalid invalid -> throw invalid(invalid.reason());
                 case JwtSvidValidator.Valid valid -> ValidateJWTSVIDResponse.newBuilder()

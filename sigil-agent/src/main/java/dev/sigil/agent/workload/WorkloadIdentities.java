@@ -37,6 +37,18 @@ public interface WorkloadIdentities {
      */
     List<JwtIdentity> jwtSvids(Set<Selector> selectors, List<String> audience, Optional<SpiffeId> spiffeId);
 
+    /**
+     * The revocation state of a token of this trust domain at status list entry ({@code uri}, {@code idx}):
+     * {@code REVOKED}, {@code VALID}, or {@code UNKNOWN} when the server issued no such token or cannot
+     * be asked. ValidateJWTSVID accepts a JWT-SVID with a status claim only when this says {@code VALID}.
+     */
+    default TokenState tokenState(String uri, long idx) {
+        return TokenState.UNKNOWN;
+    }
+
+    /** What the server says of a token's status list entry. */
+    enum TokenState { VALID, REVOKED, UNKNOWN }
+
     /** Registers {@code listener}; closing the handle unregisters it. */
     AutoCloseable onChange(Runnable listener);
 

@@ -40,6 +40,18 @@ final class FakeWorkloadIdentities implements WorkloadIdentities {
         changed();
     }
 
+    private final Map<String, TokenState> tokenStates = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** What the "server" says of status list entry (uri, idx); entries not set are UNKNOWN. */
+    void setTokenState(String uri, long idx, TokenState state) {
+        tokenStates.put(uri + "#" + idx, state);
+    }
+
+    @Override
+    public TokenState tokenState(String uri, long idx) {
+        return tokenStates.getOrDefault(uri + "#" + idx, TokenState.UNKNOWN);
+    }
+
     void setFederated(Map<TrustDomain, SpiffeBundle> bundles) {
         federated = Map.copyOf(bundles);
         changed();

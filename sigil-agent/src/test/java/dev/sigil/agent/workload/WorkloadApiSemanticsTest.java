@@ -34,6 +34,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -127,6 +128,25 @@ class WorkloadApiSemanticsTest {
     void oversizedOrUnprintableAudienceIsInvalidArgument() {
         assertStatus(() -> stub.fetchJWTSVID(jwtFor("a".repeat(2048))), Status.Code.INVALID_ARGUMENT, "512");
         assertStatus(() -> stub.fetchJWTSVID(jwtFor("db\nforged")), Status.Code.INVALID_ARGUMENT, "control character");
+    }
+
+    @Test
+    void jwtSvidWithAStatusClaimIsValidOnlyWhileTheServerSaysSo() {
+        String uri = "https://sigil.example.org/statuslists/0";
+        String token = fixture.domain.sign(new com.nimbusds.jose.JWSHeader.Builder(com.nimbusds.jose.JWSAlgorithm.ES256)
+                        .keyID(fixture.domain.jwtKeyId).type(com.nimbusds.jose.JOSEObjectType.JWT).build(),
+                new com.nimbusds.jwt.JWTClaimsSet.Builder().subject(billing.toString()).audience("payments")
+                        .expirationTime(java.util.Date.from(Instant.now().plusSeconds(300)))
+                        .claim("status", Map.of("status_list", Map.of("uri", uri, "idx", 7))).build());
+
+        fixture.identities.setTokenState(uri, 7, WorkloadIdentities.TokenState.VALID);
+        assertThat(stub.validateJWTSVID(validate(token, "payments")).getSpiffeId()).isEqualTo(billing.toString());
+
+        fixture.identities.setTokenState(uri, 7, WorkloadIdentities.TokenState.REVOKED);
+        assertStatus(() -> stub.validateJWTSVID(validate(token, "payments")), Status.Code.INVALID_ARGUMENT, "revoked");
+
+        fixture.identities.setTokenState(uri, 7, WorkloadIdentities.TokenState.UNKNOWN); // server unreachable: fail closed
+        assertStatus(() -> stub.validateJWTSVID(validate(token, "payments")), Status.Code.INVALID_ARGUMENT, "cannot be confirmed");
     }
 
     @Test

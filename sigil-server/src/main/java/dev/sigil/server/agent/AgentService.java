@@ -201,6 +201,20 @@ final class AgentService extends AgentGrpc.AgentImplBase {
         });
     }
 
+    /** The revocation state of a token of this trust domain, for the agent's ValidateJWTSVID. */
+    @Override
+    public void tokenStatus(dev.sigil.proto.agent.v1.TokenStatusRequest request,
+                            StreamObserver<dev.sigil.proto.agent.v1.TokenStatusResponse> responses) {
+        unary(responses, () -> {
+            if (request.getUri().isEmpty() || request.getUri().length() > 2048) {
+                throw fail(Status.INVALID_ARGUMENT, "uri must be a status list uri of at most 2048 characters");
+            }
+            Optional<Integer> status = issuer.tokenStatus(request.getUri(), request.getIdx());
+            return dev.sigil.proto.agent.v1.TokenStatusResponse.newBuilder()
+                    .setKnown(status.isPresent()).setRevoked(status.map(s -> s != 0).orElse(false)).build();
+        });
+    }
+
     /** A workload drift observed by the calling agent: audited, then handed to the drift listener. */
     @Override
     public void reportDrift(DriftReport request, StreamObserver<DriftAck> responses) {

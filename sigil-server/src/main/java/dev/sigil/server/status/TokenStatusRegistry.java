@@ -190,6 +190,36 @@ public final class TokenStatusRegistry {
         });
     }
 
+    /**
+     * Marks the token at position {@code idx} of the list at {@code uri} invalid (a leaked JWT-SVID);
+     * false when {@code uri} is not one of this server's lists or no valid token holds that position.
+     */
+    public boolean invalidateAt(String uri, long idx, Instant at) {
+        String prefix = baseUri + "/statuslists/";
+        if (uri == null || !uri.startsWith(prefix) || idx < 0 || idx >= LIST_SIZE) {
+            return false;
+        }
+        long listId;
+        try {
+            listId = Long.parseLong(uri.substring(prefix.length()));
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        boolean changed = datastore.inTransaction(connection -> {
+            try (PreparedStatement update = connection.prepareStatement(
+                    "UPDATE token_status SET status = 1, changed_at = ? WHERE list_id = ? AND idx = ? AND status = 0")) {
+                update.setLong(1, at.toEpochMilli());
+                update.setLong(2, listId);
+                update.setLong(3, idx);
+                return update.executeUpdate() > 0;
+            }
+        });
+        if (changed) {
+            cache.remove(listId);
+        }
+        return changed;
+    }
+
     /** Deletes the positions of tokens that expired before {@code before} (an expired token's bit reads valid anyway). */
     public int pruneExpired(Instant before) {
         return datastore.inTransaction(connection -> {

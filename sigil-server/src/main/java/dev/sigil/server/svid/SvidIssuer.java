@@ -110,6 +110,14 @@ public final class SvidIssuer {
         return details;
     }
 
+    /**
+     * The status (0 valid, 1 revoked) of the token at a status list entry; empty when this server keeps
+     * no status lists, or issued no token there.
+     */
+    public Optional<Integer> tokenStatus(String uri, long idx) {
+        return statuses.flatMap(registry -> registry.status(uri, idx));
+    }
+
     /** Mints a JWT-SVID for the audience; a zero TTL means the server default. */
     public JwtSvid issueJwt(SpiffeId spiffeId, Audience audience, Duration ttl, String actor) {
         Duration effective = ttl.isZero() ? defaultJwtTtl : ttl;

@@ -132,6 +132,15 @@ final class JwtSvidVerifier {
         return verifySigned(jwt, what);
     }
 
+    /**
+     * Any unexpired token this trust domain's JWT authority signed (access token or JWT-SVID), checked for
+     * signature, canonical form, times and subject only: for a leak report, which must find a token
+     * whatever its type and state.
+     */
+    Verified verifySignature(String token, String what) {
+        return verifySigned(parse(token, what), what);
+    }
+
     private static boolean isAccessTokenType(JOSEObjectType typ) {
         return typ != null && (typ.getType().equalsIgnoreCase(ACCESS_TOKEN_TYP) || typ.getType().equalsIgnoreCase("application/" + ACCESS_TOKEN_TYP));
     }

@@ -22,6 +22,7 @@ public final class TokenService {
     final Clock clock;
     final JwtSvidVerifier verifier;
     final GrantGate gate;
+    private final dev.sigil.server.status.TokenStatusRegistry statuses;
 
     public TokenService(TokenSettings settings, Authority authority, PolicyEngine policy, TaskStore tasks, IssuedTokens issued,
                         dev.sigil.server.status.TokenStatusRegistry statuses, dev.sigil.server.credential.LeaseService leases, GrantGate gate,
@@ -34,9 +35,44 @@ public final class TokenService {
                 new SvidRevocation(issued, java.util.Optional.ofNullable(statuses)));
         this.verifier = verifier;
         this.gate = gate;
+        this.statuses = statuses;
         this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, statuses, leases.store(), java.util.Optional.of(leases), gate, audit, clock,
                 tokenHasher, SubjectEvidence.cached(evidence, clock, EVIDENCE_MAX_AGE));
         this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock, gate);
+    }
+
+    /**
+     * Revokes a leaked token this server issued, found by what it says rather than by its exact bytes
+     * (a copy re-encoded without the key is the same token): an access token by its {@code jti} in the
+     * registry, a JWT-SVID by its status list entry. Returns the token's subject, or empty when the value
+     * is no unexpired token of this trust domain.
+     */
+    public java.util.Optional<dev.sigil.core.spiffeid.SpiffeId> revokeLeaked(String reported, String actor) {
+        String text = reported.strip();
+        if (text.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            text = text.substring(7).strip();
+        }
+        java.util.Optional<String> canonical = dev.sigil.core.crypto.JwsCanonical.canonical(text);
+        if (canonical.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        JwtSvidVerifier.Verified verified;
+        try {
+            verified = verifier.verifySignature(canonical.get(), "leaked token");
+        } catch (OAuthException e) {
+            return java.util.Optional.empty();
+        }
+        String jti = verified.claims().getJWTID();
+        if (jti != null && introspection.revokeJti(jti, actor)) {
+            return java.util.Optional.of(verified.subject());
+        }
+        if (statuses != null && verified.claims().getClaim("status") instanceof java.util.Map<?, ?> status
+                && status.get("status_list") instanceof java.util.Map<?, ?> list
+                && list.get("uri") instanceof String uri && list.get("idx") instanceof Number idx) {
+            statuses.invalidateAt(uri, idx.longValue(), clock.instant());
+            return java.util.Optional.of(verified.subject());
+        }
+        return java.util.Optional.empty();
     }
 
     /** Revokes the token with {@code jti} on an administrator's behalf; false when no such token was issued. */

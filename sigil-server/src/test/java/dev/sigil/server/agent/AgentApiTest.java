@@ -354,6 +354,16 @@ class AgentApiTest {
         assertThat(token.split("\\.")).hasSize(3);
         assertStatus(() -> node.stub().mintJwtSvid(MintJwtSvidRequest.newBuilder().setEntryId(foreign).addAudience("db").build()),
                 Status.Code.PERMISSION_DENIED, "not authorized");
+        // the status of the minted jwt-svid, as ValidateJWTSVID asks it
+        java.util.Map<?, ?> list = (java.util.Map<?, ?>) ((java.util.Map<?, ?>) com.nimbusds.jwt.SignedJWT.parse(token).getJWTClaimsSet()
+                .getClaim("status")).get("status_list");
+        var status = node.stub().tokenStatus(dev.sigil.proto.agent.v1.TokenStatusRequest.newBuilder()
+                .setUri((String) list.get("uri")).setIdx(((Number) list.get("idx")).longValue()).build());
+        assertThat(status.getKnown()).isTrue();
+        assertThat(status.getRevoked()).isFalse();
+        var unknown = node.stub().tokenStatus(dev.sigil.proto.agent.v1.TokenStatusRequest.newBuilder()
+                .setUri((String) list.get("uri")).setIdx(999_999).build());
+        assertThat(unknown.getKnown()).isFalse();
         // a 2,048-character audience was once an UNAVAILABLE "cannot reach its datastore" and a stack trace
         assertStatus(() -> node.stub().mintJwtSvid(MintJwtSvidRequest.newBuilder().setEntryId(own).addAudience("a".repeat(2048)).build()),
                 Status.Code.INVALID_ARGUMENT, "at most 512");
