@@ -10,10 +10,11 @@ public final class PolicyDocumentException extends SigilException {
     private final int line;
     private final String reason;
 
+    /** {@code reason} may quote the document: it is kept to one printable, bounded line. */
     public PolicyDocumentException(int line, String reason) {
-        super("line " + line + ": " + reason);
+        super("line " + line + ": " + dev.sigil.core.Printable.clip(reason, 600));
         this.line = line;
-        this.reason = reason;
+        this.reason = dev.sigil.core.Printable.clip(reason, 600);
     }
 
     public int line() {
