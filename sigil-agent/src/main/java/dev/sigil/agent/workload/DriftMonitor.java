@@ -137,7 +137,15 @@ final class DriftMonitor implements AutoCloseable {
                 LOG.warn("re-attestation of workload pid {} failed: {}", workload.key().pid(), e.toString());
             }
         }
+        passes.incrementAndGet();
     }
+
+    /** How many periodic re-attestation passes over every tracked workload have completed. */
+    long passes() {
+        return passes.get();
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong passes = new java.util.concurrent.atomic.AtomicLong();
 
     private void check(TrackedWorkload workload) {
         if (workload.ended()) {

@@ -172,6 +172,11 @@ public final class WorkloadApiServer implements AutoCloseable {
         return false;
     }
 
+    /** How many periodic re-attestation passes the drift monitor has completed (tests wait on it). */
+    long driftPasses() {
+        return monitor == null ? 0 : monitor.passes();
+    }
+
     /** How many workload processes the drift monitor currently re-attests. */
     public int monitoredWorkloads() {
         return monitor == null ? 0 : monitor.trackedCount();

@@ -152,8 +152,11 @@ class DriftDetectionTest {
         assertThat(events.poll(5, TimeUnit.SECONDS)).isNotNull();
 
         replaceBinary();
-        Thread.sleep(800);
+        // wait until two full re-attestation passes ran after the change, not a guessed time
+        long after = fixture.server.driftPasses() + 2;
+        Eventually.within(Duration.ofSeconds(10), () -> assertThat(fixture.server.driftPasses()).isGreaterThanOrEqualTo(after));
 
+        assertThat(fixture.server.monitoredWorkloads()).as("the caller was re-attested in those passes").isPositive();
         assertThat(drifts).isEmpty();
         assertThat(events).isEmpty(); // bundles are public: the bundle stream carries on unchanged
     }
