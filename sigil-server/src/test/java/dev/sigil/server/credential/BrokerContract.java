@@ -43,6 +43,19 @@ public abstract class BrokerContract {
         return true;
     }
 
+    /** Whether the backend can list what it granted ({@link Broker#granted} present); if not, it must say so (empty). */
+    protected boolean listable() {
+        return true;
+    }
+
+    /**
+     * When the backend itself will stop honouring the credential (PostgreSQL's {@code VALID UNTIL}), read
+     * from the backend, not from the broker; empty when the backend has no such notion.
+     */
+    protected Optional<Instant> backendExpiry(LeaseGrant lease, Granted granted) throws Exception {
+        return Optional.empty();
+    }
+
     @BeforeEach
     void connectBroker() throws Exception {
         broker = newBroker();
@@ -66,16 +79,26 @@ public abstract class BrokerContract {
     }
 
     @Test
-    void revokingANeverGrantedLeaseSucceeds() throws Exception {
+    void revokingANeverGrantedLeaseSucceedsAndTouchesNoOtherCredential() throws Exception {
+        LeaseGrant live = lease(Duration.ofMinutes(10));
+        Granted granted = broker.grant(live);
+        Optional<java.util.Set<LeaseId>> before = broker.granted();
+
         broker.revoke(lease(Duration.ofMinutes(10)));
+
+        assertThat(broker.granted()).as("what the backend lists").isEqualTo(before);
+        assertThat(credentialWorks(live, granted)).as("another lease's credential still works").isTrue();
+        broker.revoke(live);
     }
 
     @Test
-    void revokingTwiceSucceeds() throws Exception {
+    void revokingTwiceSucceedsAndTheCredentialStaysDead() throws Exception {
         LeaseGrant lease = lease(Duration.ofMinutes(10));
-        broker.grant(lease);
+        Granted granted = broker.grant(lease);
         broker.revoke(lease);
         broker.revoke(lease);
+        assertThat(credentialWorks(lease, granted)).as("credential works after two revokes").isFalse();
+        broker.granted().ifPresent(listed -> assertThat(listed).doesNotContain(lease.id()));
     }
 
     @Test
@@ -88,12 +111,21 @@ public abstract class BrokerContract {
     }
 
     @Test
-    void listableBackendListsAGrantedLeaseUntilItIsRevoked() throws Exception {
+    void aGrantedLeaseIsListedOrProvenLiveUntilItIsRevoked() throws Exception {
         LeaseGrant lease = lease(Duration.ofMinutes(10));
-        broker.grant(lease);
-        broker.granted().ifPresent(granted -> assertThat(granted).contains(lease.id()));
+        Granted granted = broker.grant(lease);
+        assertThat(broker.granted().isPresent()).as("the broker says whether its backend can list grants").isEqualTo(listable());
+        if (listable()) {
+            assertThat(broker.granted().orElseThrow()).contains(lease.id());
+        } else {
+            // nothing to list (an SSH certificate lives only with its holder): the credential itself is the evidence
+            assertThat(credentialWorks(lease, granted)).isTrue();
+        }
         broker.revoke(lease);
-        broker.granted().ifPresent(granted -> assertThat(granted).doesNotContain(lease.id()));
+        if (listable()) {
+            assertThat(broker.granted().orElseThrow()).doesNotContain(lease.id());
+        }
+        assertThat(credentialWorks(lease, granted)).isFalse();
     }
 
     @Test
@@ -121,12 +153,19 @@ public abstract class BrokerContract {
         LeaseGrant lease = lease(Duration.ofMinutes(10));
         Granted granted = broker.grant(lease);
         Instant later = lease.expiresAt().plus(Duration.ofMinutes(10));
+        Optional<Instant> expiryBefore = backendExpiry(lease, granted);
         if (renewable()) {
             broker.renew(lease, later);
             assertThat(credentialWorks(lease.withExpiresAt(later), granted)).isTrue();
+            if (expiryBefore.isPresent()) {
+                assertThat(expiryBefore.get()).as("backend expiry before renew").isEqualTo(lease.expiresAt());
+                assertThat(backendExpiry(lease, granted)).as("backend expiry after renew").contains(later);
+            }
         } else {
             assertThatThrownBy(() -> broker.renew(lease, later)).isInstanceOf(BrokerException.Rejected.class);
+            assertThat(credentialWorks(lease, granted)).as("a refused renew leaves the credential as it was").isTrue();
         }
         broker.revoke(lease);
+        assertThat(credentialWorks(lease, granted)).isFalse();
     }
 }

@@ -16,11 +16,17 @@ import org.junit.jupiter.api.AfterEach;
 /** The shared broker contract against a real PostgreSQL, with a real login as the proof. */
 class PostgresBrokerTest extends BrokerContract {
     private PostgresBroker postgres;
+    private PostgresBrokerFixture fixture;
 
     @Override
     protected Broker newBroker() throws Exception {
-        postgres = PostgresBrokerFixture.create().broker(Clock.systemUTC());
+        fixture = PostgresBrokerFixture.create();
+        postgres = fixture.broker(Clock.systemUTC());
         return postgres;
+    }
+
+    private PostgresBrokerFixture fixture() {
+        return fixture;
     }
 
     @AfterEach
@@ -41,6 +47,22 @@ class PostgresBrokerTest extends BrokerContract {
     @Override
     protected Map<String, String> parameters() {
         return Map.of();
+    }
+
+    /** The role's {@code VALID UNTIL}, as PostgreSQL itself will enforce it. */
+    @Override
+    protected java.util.Optional<java.time.Instant> backendExpiry(LeaseGrant lease, Granted granted) throws Exception {
+        String role = granted.secret().revealToHolder().get("username");
+        try (Connection connection = fixture().superuserConnection();
+                java.sql.PreparedStatement select = connection.prepareStatement("SELECT rolvaliduntil FROM pg_roles WHERE rolname = ?")) {
+            select.setString(1, role);
+            try (ResultSet rows = select.executeQuery()) {
+                if (!rows.next() || rows.getTimestamp(1) == null) {
+                    return java.util.Optional.empty();
+                }
+                return java.util.Optional.of(rows.getTimestamp(1).toInstant());
+            }
+        }
     }
 
     @Override

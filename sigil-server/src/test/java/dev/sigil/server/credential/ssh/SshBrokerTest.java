@@ -91,4 +91,9 @@ class SshBrokerTest extends BrokerContract {
     protected boolean renewable() {
         return false;
     }
+
+    @Override
+    protected boolean listable() {
+        return false;
+    }
 }
