@@ -128,6 +128,8 @@ class RegistrationRevocationEndToEndTest {
                         }
                         assertThat(streamEnded).as("the stream no longer carries the svid").isTrue();
                         assertThat(held.reads(session)).as("the database session").isFalse();
+                        assertThat(Credentials.sessionFailure(session)).as("the session was killed, not just stripped of privileges (42501)")
+                                .isIn(Credentials.KILLED);
                         assertThat(held.roleExists(pg.database())).as("the lease's role").isFalse();
                         assertThat(held.tokenActive(server)).as("introspection of the access token").isFalse();
                         assertThat(held.tokenMarked(server)).as("the token's status list bit").isTrue();

@@ -128,6 +128,8 @@ class WorkloadDriftEndToEndTest {
                     Thread.sleep(20);
                 }
                 assertThat(held.reads(session)).as("the database session after the drift").isFalse();
+                assertThat(Credentials.sessionFailure(session)).as("the session was killed, not just stripped of privileges (42501)")
+                        .isIn(Credentials.KILLED);
                 assertThat(held.roleExists(pg.database())).as("the lease's role after the drift").isFalse();
                 assertThat(held.tokenActive(server)).as("introspection after the drift").isFalse();
                 assertThat(held.tokenMarked(server)).as("the token's status list bit after the drift").isTrue();

@@ -62,12 +62,18 @@ class PostgresCredentialEndToEndTest {
         Map<String, String> credential = credential(issued);
         try (Connection session = login(credential)) {
             assertThat(readVisible(session)).isEqualTo(42);
-            assertThatThrownBy(() -> execute(session, "INSERT INTO visible VALUES (1)")).isInstanceOf(SQLException.class);
-            assertThatThrownBy(() -> execute(session, "SELECT * FROM hidden")).isInstanceOf(SQLException.class);
+            // what the role may not do fails with insufficient_privilege (42501), and the session lives on
+            assertThatThrownBy(() -> execute(session, "INSERT INTO visible VALUES (1)"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+            assertThatThrownBy(() -> execute(session, "SELECT * FROM hidden"))
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("42501"));
+            assertThat(readVisible(session)).isEqualTo(42);
 
             RawHttp.Reply revoked = admin("/v1/leases/revoke", "{\"id\":\"" + issued.path("lease_id").asText() + "\"}");
             assertThat(JSON.readTree(revoked.body()).path("revoked").asInt()).as(revoked.body()).isEqualTo(1);
-            assertThatThrownBy(() -> readVisible(session)).as("the live session is terminated").isInstanceOf(SQLException.class);
+            // SELECT 1 needs no privilege: only a terminated session fails it (57P01, or the connection is gone)
+            assertThatThrownBy(() -> execute(session, "SELECT 1")).as("the live session is terminated")
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isIn("57P01", "08006", "08003"));
         }
         assertThatThrownBy(() -> login(credential).close()).as("new logins fail").isInstanceOf(SQLException.class);
 
@@ -80,6 +86,8 @@ class PostgresCredentialEndToEndTest {
                 Thread.sleep(200);
             }
             assertThat(stillWorks(session)).as("the session ends after the ttl without any command").isFalse();
+            assertThatThrownBy(() -> execute(session, "SELECT 1")).as("ended by termination, not by lost privileges")
+                    .isInstanceOfSatisfying(SQLException.class, e -> assertThat(e.getSQLState()).isIn("57P01", "08006", "08003"));
         }
         assertThatThrownBy(() -> login(expiring).close()).isInstanceOf(SQLException.class);
         String path = "/v1/leases/" + shortLived.path("lease_id").asText();
