@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +50,8 @@ final class DriftMonitor implements AutoCloseable {
     private final Map<PeerProcess, TrackedWorkload> tracked = new ConcurrentHashMap<>();
     private final ScheduledExecutorService checker;
     private final BinaryWatcher watcher;
+    /** Periodic re-attestation rounds finished (every tracked workload checked once); for tests to wait on. */
+    private final AtomicLong completedRounds = new AtomicLong();
 
     DriftMonitor(CallerAttestor attestor, ProcFs proc, DriftSink sink, Duration interval, Clock clock) {
         this.attestor = attestor;
@@ -112,6 +115,15 @@ final class DriftMonitor implements AutoCloseable {
         }
     }
 
+    /**
+     * How many periodic re-attestation rounds have finished. A round that finishes after this returned
+     * {@code n} and after a round numbered above {@code n + 1} started after the call: waiting for
+     * {@code n + 2} proves the monitor has looked at every tracked workload since.
+     */
+    long completedRounds() {
+        return completedRounds.get();
+    }
+
     int trackedCount() {
         return tracked.size();
     }
@@ -137,6 +149,7 @@ final class DriftMonitor implements AutoCloseable {
                 LOG.warn("re-attestation of workload pid {} failed: {}", workload.key().pid(), e.toString());
             }
         }
+        completedRounds.incrementAndGet();
     }
 
     private void check(TrackedWorkload workload) {

@@ -172,6 +172,11 @@ public final class WorkloadApiServer implements AutoCloseable {
         return false;
     }
 
+    /** Periodic re-attestation rounds the drift monitor has finished (see {@link DriftMonitor#completedRounds()}). */
+    long completedReattestationRounds() {
+        return monitor == null ? 0 : monitor.completedRounds();
+    }
+
     /** How many workload processes the drift monitor currently re-attests. */
     public int monitoredWorkloads() {
         return monitor == null ? 0 : monitor.trackedCount();

@@ -152,7 +152,7 @@ class DriftDetectionTest {
         assertThat(events.poll(5, TimeUnit.SECONDS)).isNotNull();
 
         replaceBinary();
-        Thread.sleep(800);
+        fixture.awaitFreshReattestationRound();
 
         assertThat(drifts).isEmpty();
         assertThat(events).isEmpty(); // bundles are public: the bundle stream carries on unchanged

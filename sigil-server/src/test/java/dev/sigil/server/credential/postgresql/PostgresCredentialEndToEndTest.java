@@ -14,6 +14,7 @@ import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.testing.RawHttp;
 import dev.sigil.server.testing.TestPki;
+import dev.sigil.testkit.LiveSession;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,14 +61,16 @@ class PostgresCredentialEndToEndTest {
 
         JsonNode issued = issue("10m");
         Map<String, String> credential = credential(issued);
-        try (Connection session = login(credential)) {
+        try (LiveSession live = LiveSession.open(credential.get("url"), credential.get("username"), credential.get("password"))) {
+            Connection session = live.connection();
             assertThat(readVisible(session)).isEqualTo(42);
-            assertThatThrownBy(() -> execute(session, "INSERT INTO visible VALUES (1)")).isInstanceOf(SQLException.class);
-            assertThatThrownBy(() -> execute(session, "SELECT * FROM hidden")).isInstanceOf(SQLException.class);
+            assertThat(live.failureOf("INSERT INTO visible VALUES (1)")).contains(LiveSession.INSUFFICIENT_PRIVILEGE);
+            assertThat(live.failureOf("SELECT * FROM hidden")).contains(LiveSession.INSUFFICIENT_PRIVILEGE);
 
             RawHttp.Reply revoked = admin("/v1/leases/revoke", "{\"id\":\"" + issued.path("lease_id").asText() + "\"}");
             assertThat(JSON.readTree(revoked.body()).path("revoked").asInt()).as(revoked.body()).isEqualTo(1);
-            assertThatThrownBy(() -> readVisible(session)).as("the live session is terminated").isInstanceOf(SQLException.class);
+            assertThat(live.ended()).as("the live session is terminated (57P01), not merely stripped of privileges (42501)")
+                    .contains(LiveSession.TERMINATED);
         }
         assertThatThrownBy(() -> login(credential).close()).as("new logins fail").isInstanceOf(SQLException.class);
 
@@ -157,12 +160,6 @@ class PostgresCredentialEndToEndTest {
             return readVisible(session) == 42;
         } catch (SQLException e) {
             return false;
-        }
-    }
-
-    private static void execute(Connection session, String sql) throws SQLException {
-        try (Statement statement = session.createStatement()) {
-            statement.execute(sql);
         }
     }
 
