@@ -38,8 +38,29 @@ public abstract class BrokerContract {
     /** True when the credential lets its holder in at the backend right now (a real login). */
     protected abstract boolean credentialWorks(LeaseGrant lease, Granted granted) throws Exception;
 
+    /**
+     * True when the backend itself shows the grant, read from the backend's side rather than through the
+     * holder's login: PostgreSQL lists the lease's role; an SSH certificate validates against the
+     * broker's CA for the lease's principals and its key is not listed as revoked.
+     */
+    protected abstract boolean grantedInBackend(LeaseGrant lease, Granted granted) throws Exception;
+
+    /**
+     * True when the backend shows the revocation effect the broker defines for the lease, from the lease
+     * alone: PostgreSQL has no role for it; SSH lists the lease's key in the revoked keys file sshd reads.
+     */
+    protected abstract boolean revokedInBackend(LeaseGrant lease) throws Exception;
+
+    /** The expiry the backend enforces on the credential (PostgreSQL {@code VALID UNTIL}, certificate valid-before). */
+    protected abstract Instant expiryInBackend(LeaseGrant lease, Granted granted) throws Exception;
+
     /** Whether the backend can extend a live credential; if not, {@link Broker#renew} must reject. */
     protected boolean renewable() {
+        return true;
+    }
+
+    /** Whether {@link Broker#granted()} lists the backend (a database can; issued certificates cannot). */
+    protected boolean listable() {
         return true;
     }
 
@@ -60,22 +81,38 @@ public abstract class BrokerContract {
         broker.check(lease.resource(), lease.parameters());
         Granted granted = broker.grant(lease);
         assertThat(credentialWorks(lease, granted)).as("credential works after grant").isTrue();
+        assertThat(grantedInBackend(lease, granted)).as("the backend shows the grant").isTrue();
+        assertThat(revokedInBackend(lease)).as("the backend shows a revocation before revoke").isFalse();
+        assertThat(expiryInBackend(lease, granted)).as("expiry the backend enforces").isEqualTo(lease.expiresAt());
 
         broker.revoke(lease);
         assertThat(credentialWorks(lease, granted)).as("credential works after revoke").isFalse();
+        assertThat(revokedInBackend(lease)).as("the backend shows the revocation").isTrue();
+        assertThat(grantedInBackend(lease, granted)).as("the backend shows the grant after revoke").isFalse();
     }
 
     @Test
     void revokingANeverGrantedLeaseSucceeds() throws Exception {
-        broker.revoke(lease(Duration.ofMinutes(10)));
+        LeaseGrant lease = lease(Duration.ofMinutes(10));
+        broker.revoke(lease);
+        assertThat(revokedInBackend(lease)).as("the backend shows the lease revoked").isTrue();
+        if (listable()) {
+            assertThat(broker.granted()).hasValueSatisfying(granted -> assertThat(granted).doesNotContain(lease.id()));
+        }
+        LeaseGrant other = lease(Duration.ofMinutes(10));
+        Granted granted = broker.grant(other);
+        assertThat(credentialWorks(other, granted)).as("another lease's credential still works").isTrue();
     }
 
     @Test
     void revokingTwiceSucceeds() throws Exception {
         LeaseGrant lease = lease(Duration.ofMinutes(10));
-        broker.grant(lease);
+        Granted granted = broker.grant(lease);
         broker.revoke(lease);
         broker.revoke(lease);
+        assertThat(credentialWorks(lease, granted)).as("credential works after two revokes").isFalse();
+        assertThat(revokedInBackend(lease)).as("the backend shows the revocation").isTrue();
+        assertThat(grantedInBackend(lease, granted)).as("the backend shows the grant after two revokes").isFalse();
     }
 
     @Test
@@ -90,10 +127,18 @@ public abstract class BrokerContract {
     @Test
     void listableBackendListsAGrantedLeaseUntilItIsRevoked() throws Exception {
         LeaseGrant lease = lease(Duration.ofMinutes(10));
-        broker.grant(lease);
-        broker.granted().ifPresent(granted -> assertThat(granted).contains(lease.id()));
+        Granted granted = broker.grant(lease);
+        if (!listable()) {
+            // nothing to reconcile at start-up: the credential ends by itself or by the revocation effect
+            assertThat(broker.granted()).as("an unlistable backend lists nothing").isEmpty();
+            assertThat(grantedInBackend(lease, granted)).isTrue();
+            broker.revoke(lease);
+            assertThat(grantedInBackend(lease, granted)).isFalse();
+            return;
+        }
+        assertThat(broker.granted()).hasValueSatisfying(listed -> assertThat(listed).contains(lease.id()));
         broker.revoke(lease);
-        broker.granted().ifPresent(granted -> assertThat(granted).doesNotContain(lease.id()));
+        assertThat(broker.granted()).hasValueSatisfying(listed -> assertThat(listed).doesNotContain(lease.id()));
     }
 
     @Test
@@ -123,10 +168,14 @@ public abstract class BrokerContract {
         Instant later = lease.expiresAt().plus(Duration.ofMinutes(10));
         if (renewable()) {
             broker.renew(lease, later);
+            assertThat(expiryInBackend(lease, granted)).as("expiry the backend enforces after renew").isEqualTo(later);
             assertThat(credentialWorks(lease.withExpiresAt(later), granted)).isTrue();
         } else {
             assertThatThrownBy(() -> broker.renew(lease, later)).isInstanceOf(BrokerException.Rejected.class);
+            assertThat(expiryInBackend(lease, granted)).as("expiry after a rejected renew").isEqualTo(lease.expiresAt());
+            assertThat(credentialWorks(lease, granted)).as("credential works after a rejected renew").isTrue();
         }
         broker.revoke(lease);
+        assertThat(credentialWorks(lease, granted)).as("credential works after revoke").isFalse();
     }
 }
