@@ -23,6 +23,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -36,17 +37,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real {@code sigil server run} with the postgresql broker, killed with kill -9 while workloads are
  * being granted credentials and an operator is revoking them, then restarted on the same data
- * directory: once its start-up reconciliation and revocation worker are done, the PostgreSQL roles that
- * exist are exactly the roles of the leases the server holds as active — nothing granted that it
- * considers revoked or never recorded, and nothing it considers active missing.
+ * directory. The kill is proven to land mid-operation (the store holds pending or revoking leases at
+ * the kill). Leases that must survive it (long TTL, never revoked) are still active after the restart
+ * and their credentials still log in; once start-up reconciliation and the revocation worker are done,
+ * the PostgreSQL roles that exist are exactly the roles of the leases the server holds as active, a
+ * non-empty set — nothing granted that it considers revoked or never recorded, nothing active missing.
  */
+@Timeout(value = 5, unit = TimeUnit.MINUTES) // two server start-ups and 20 s of load on a loaded machine
 class LeaseKillTest {
     private static final String HOLDER = "spiffe://sigil.test/crash/report-job";
+    /** Holds the leases that must survive the kill: never revoked, far from expiry. */
+    private static final String KEEPER = "spiffe://sigil.test/crash/keeper";
+    private static final int KEPT = 3;
     private static final String POLICY = """
             rules:
               - name: crash-jobs-read-reports
@@ -76,6 +84,9 @@ class LeaseKillTest {
         int tokenPort = ServerProcess.freePort();
 
         AtomicInteger granted = new AtomicInteger();
+        Map<String, JsonNode> kept = new HashMap<>();
+        Path store = data.resolve("datastore.sqlite3");
+        Map<String, String> unsettledAtKill;
         try (ServerProcess server = ServerProcess.start(data, dir, Optional.of(config), bundlePort, tokenPort)) {
             server.awaitHealthy(cli, Duration.ofSeconds(60));
             assertThat(cli.run("policy", "apply", "--data-dir", data.toString(), policy.toString()).exitCode()).isZero();
@@ -83,6 +94,17 @@ class LeaseKillTest {
             String svid = cli.run("jwt", "mint", "--data-dir", data.toString(), "--spiffe-id", HOLDER, "--audience", audience,
                     "--ttl", "10m").out().trim();
             HttpClient https = https(cli, data);
+            String keeperSvid = cli.run("jwt", "mint", "--data-dir", data.toString(), "--spiffe-id", KEEPER, "--audience", audience,
+                    "--ttl", "10m").out().trim();
+            for (int i = 0; i < KEPT; i++) {
+                HttpResponse<String> issued = issue(https, tokenPort, keeperSvid, "30m");
+                assertThat(issued.statusCode()).as(issued.body()).isEqualTo(200);
+                JsonNode body = json.readTree(issued.body());
+                kept.put(body.path("lease_id").asText(), body.path("credential"));
+            }
+            for (JsonNode credential : kept.values()) {
+                assertThat(reads(credential)).as("a kept credential before the kill").isTrue();
+            }
 
             AtomicBoolean stop = new AtomicBoolean();
             ExecutorService load = Executors.newFixedThreadPool(5);
@@ -108,12 +130,19 @@ class LeaseKillTest {
             while (granted.get() < 30 && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
+            // Kill at a moment the store shows a grant or a revocation under way.
+            long busy = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (unsettled(store).isEmpty() && System.nanoTime() < busy) {
+                Thread.onSpinWait();
+            }
             server.kill(); // kill -9 in the middle of grants and revocations
+            unsettledAtKill = unsettled(store);
             stop.set(true);
             load.shutdown();
             assertThat(load.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
         }
         assertThat(granted.get()).as("credentials granted before the kill").isGreaterThanOrEqualTo(30);
+        assertThat(unsettledAtKill).as("leases pending (grant under way) or revoking in the store at the kill").isNotEmpty();
         Set<String> rolesAtKill = rolesIn(database, prefix);
 
         try (ServerProcess restarted = ServerProcess.start(data, dir, Optional.of(config), bundlePort, tokenPort)) {
@@ -129,19 +158,70 @@ class LeaseKillTest {
             assertThat(unsettled).as("leases still revoking or pending after restart").isEmpty();
             JsonNode leases = leases(cli, data);
             assertThat(leases.size()).as("leases recorded").isGreaterThanOrEqualTo(granted.get());
-            System.out.printf("lease kill test: %d granted before the kill, %d roles at the kill, %d leases, %d active after restart%n",
-                    granted.get(), rolesAtKill.size(), leases.size(), roles(leases, "active").size());
+            Set<String> active = roles(leases, "active");
+            System.out.printf("lease kill test: %d granted before the kill, %d roles and %d leases pending or revoking at the kill"
+                    + " %s, %d leases, %d active after restart%n", granted.get(), rolesAtKill.size(), unsettledAtKill.size(),
+                    unsettledAtKill.values(), leases.size(), active.size());
+            Map<String, String> states = new HashMap<>();
+            for (JsonNode lease : leases) {
+                states.put(lease.path("id").asText(), lease.path("state").asText());
+            }
+            for (Map.Entry<String, JsonNode> lease : kept.entrySet()) {
+                assertThat(states.get(lease.getKey())).as("state of kept lease %s after restart", lease.getKey()).isEqualTo("active");
+                assertThat(active).contains(lease.getValue().path("username").asText());
+                assertThat(reads(lease.getValue())).as("kept credential %s logs in after restart", lease.getKey()).isTrue();
+            }
+            for (String id : unsettledAtKill.keySet()) {
+                assertThat(states.get(id)).as("lease %s, %s at the kill", id, unsettledAtKill.get(id)).isIn("active", "revoked");
+            }
+            assertThat(active).as("leases the server holds as active").hasSizeGreaterThanOrEqualTo(KEPT);
             assertThat(rolesIn(database, prefix)).as("roles in postgresql vs leases the server holds as active")
-                    .isEqualTo(roles(leases, "active"));
+                    .isEqualTo(active);
         }
     }
 
     private int grant(HttpClient https, int tokenPort, String svid) throws Exception {
-        HttpResponse<String> response = https.send(HttpRequest.newBuilder(URI.create("https://localhost:" + tokenPort + "/v1/credentials"))
+        return issue(https, tokenPort, svid, "10m").statusCode();
+    }
+
+    private static HttpResponse<String> issue(HttpClient https, int tokenPort, String svid, String ttl) throws Exception {
+        return https.send(HttpRequest.newBuilder(URI.create("https://localhost:" + tokenPort + "/v1/credentials"))
                 .header("Authorization", "Bearer " + svid).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"broker\":\"postgresql\",\"resource\":\"reports\"}")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        return response.statusCode();
+                .POST(HttpRequest.BodyPublishers.ofString("{\"broker\":\"postgresql\",\"resource\":\"reports\",\"ttl\":\"" + ttl + "\"}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A real login with an issued credential, reading what the reader group may read. */
+    private static boolean reads(JsonNode credential) {
+        try (Connection connection = DriverManager.getConnection(credential.path("url").asText(), credential.path("username").asText(),
+                credential.path("password").asText());
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SELECT x FROM visible")) {
+            return rows.next() && rows.getInt(1) == 42;
+        } catch (java.sql.SQLException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The postgresql leases the server's own store holds as pending (recorded, grant under way) or
+     * revoking (intent recorded, backend not yet done), by id, read straight from its SQLite file (a
+     * reader beside the server's writer; after the kill, what the restarted server will find).
+     */
+    private static Map<String, String> unsettled(Path store) throws Exception {
+        Map<String, String> leases = new HashMap<>();
+        if (!Files.exists(store)) {
+            return leases;
+        }
+        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + store.toAbsolutePath());
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery(
+                     "SELECT id, state FROM leases WHERE broker = 'postgresql' AND state IN ('pending', 'revoking')")) {
+            while (rows.next()) {
+                leases.put(rows.getString(1), rows.getString(2));
+            }
+        }
+        return leases;
     }
 
     private JsonNode leases(CliHarness cli, Path data) throws Exception {

@@ -150,7 +150,7 @@ class ExecRaceTest {
         Object next = withoutKeys(events.poll(5, TimeUnit.SECONDS));
         assertThat(next).isInstanceOfSatisfying(Throwable.class,
                 e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
-        Thread.sleep(600); // three re-attestation intervals: nothing more may arrive
+        fixture.awaitFreshReattestationRound(); // the monitor has looked again since: nothing more may arrive
         assertThat(events).extracting(ExecRaceTest::withoutKeys).isEmpty();
         assertThat(drifts.poll(5, TimeUnit.SECONDS)).isNotNull()
                 .satisfies(drift -> assertThat(drift.selectorsAfter()).doesNotContain(Selector.of("unix", "uid:0")));

@@ -65,6 +65,18 @@ final class WorkloadApiFixture implements AutoCloseable {
         }
     }
 
+    /**
+     * Returns once the drift monitor has finished a full periodic re-attestation round that started
+     * after this call (two rounds completed since it), so a test that then asserts "nothing happened"
+     * asserts it of a check that really ran, not of a sleep that may have been too short.
+     */
+    void awaitFreshReattestationRound() throws Exception {
+        long seen = server.driftPasses();
+        Eventually.within(java.time.Duration.ofSeconds(30),
+                () -> org.assertj.core.api.Assertions.assertThat(server.driftPasses())
+                        .as("re-attestation rounds finished").isGreaterThanOrEqualTo(seen + 2));
+    }
+
     String socketUri() {
         return "unix:" + server.socketPath();
     }

@@ -54,22 +54,6 @@ record Credentials(String accessToken, String pgUrl, String pgUser, String pgPas
                 credential.path("password").asText(), status.path("uri").asText(), status.path("idx").asLong());
     }
 
-    /**
-     * The SQLSTATE with which a privilege-free {@code SELECT 1} fails on {@code session}, or "" when it
-     * succeeds: 57P01 (admin shutdown: the broker terminated the backend) or 08006/08003 (the connection
-     * is gone) mean the session was killed; a session that merely lost its privileges still answers.
-     */
-    static String sessionFailure(Connection session) {
-        try (Statement statement = session.createStatement(); ResultSet rows = statement.executeQuery("SELECT 1")) {
-            return "";
-        } catch (SQLException e) {
-            return String.valueOf(e.getSQLState());
-        }
-    }
-
-    /** The SQLSTATEs of a killed session (see {@link #sessionFailure}). */
-    static final java.util.Set<String> KILLED = java.util.Set.of("57P01", "08006", "08003");
-
     boolean reads(Connection session) {
         try (Statement statement = session.createStatement(); ResultSet rows = statement.executeQuery("SELECT x FROM visible")) {
             return rows.next() && rows.getInt(1) == 42;

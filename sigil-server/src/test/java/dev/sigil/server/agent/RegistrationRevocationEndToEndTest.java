@@ -17,6 +17,7 @@ import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.testing.RawHttp;
 import dev.sigil.testkit.BrokerDatabase;
+import dev.sigil.testkit.LiveSession;
 import io.grpc.ManagedChannel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -26,7 +27,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -112,7 +112,8 @@ class RegistrationRevocationEndToEndTest {
                             WorkloadDriftEndToEndTest.collect(events));
                     assertThat(events.poll(30, TimeUnit.SECONDS)).isInstanceOf(X509SVIDResponse.class);
                     Credentials held = Credentials.obtain(server, HOLDER);
-                    try (Connection session = DriverManager.getConnection(held.pgUrl(), held.pgUser(), held.pgPassword())) {
+                    try (LiveSession live = LiveSession.open(held.pgUrl(), held.pgUser(), held.pgPassword())) {
+                        Connection session = live.connection();
                         assertThat(held.reads(session)).isTrue();
 
                         long changed = System.nanoTime();
@@ -120,16 +121,15 @@ class RegistrationRevocationEndToEndTest {
 
                         long deadline = changed + WITHIN.toNanos();
                         boolean streamEnded = false;
-                        while (System.nanoTime() < deadline && (!streamEnded || held.reads(session) || held.tokenActive(server)
+                        while (System.nanoTime() < deadline && (!streamEnded || live.alive() || held.tokenActive(server)
                                 || held.roleExists(pg.database()))) {
                             Object event = events.poll(20, TimeUnit.MILLISECONDS);
                             streamEnded |= event instanceof Throwable || "completed".equals(event)
                                     || (event instanceof X509SVIDResponse response && response.getSvidsCount() == 0);
                         }
                         assertThat(streamEnded).as("the stream no longer carries the svid").isTrue();
-                        assertThat(held.reads(session)).as("the database session").isFalse();
-                        assertThat(Credentials.sessionFailure(session)).as("the session was killed, not just stripped of privileges (42501)")
-                                .isIn(Credentials.KILLED);
+                        assertThat(live.ended()).as("the database session is terminated (57P01), not merely stripped of"
+                                + " privileges (42501)").contains(LiveSession.TERMINATED);
                         assertThat(held.roleExists(pg.database())).as("the lease's role").isFalse();
                         assertThat(held.tokenActive(server)).as("introspection of the access token").isFalse();
                         assertThat(held.tokenMarked(server)).as("the token's status list bit").isTrue();

@@ -6,10 +6,12 @@ import java.util.Map;
 /** The fake broker used by the lease tests keeps the same contract as the real ones. */
 class FakeBrokerTest extends BrokerContract {
     private FakeBroker fake;
+    private FakeBroker.Backend backend;
 
     @Override
     protected Broker newBroker() {
-        fake = new FakeBroker(new FakeBroker.Backend(), true);
+        backend = new FakeBroker.Backend();
+        fake = new FakeBroker(backend, true);
         return fake;
     }
 
@@ -31,5 +33,20 @@ class FakeBrokerTest extends BrokerContract {
     @Override
     protected boolean credentialWorks(LeaseGrant lease, Granted granted) {
         return fake.works(lease.id(), granted.secret().revealToHolder().get("password"), Instant.now());
+    }
+
+    @Override
+    protected boolean grantedInBackend(LeaseGrant lease, Granted granted) {
+        return backend.granted.containsKey(lease.id());
+    }
+
+    @Override
+    protected boolean revokedInBackend(LeaseGrant lease) {
+        return !backend.granted.containsKey(lease.id());
+    }
+
+    @Override
+    protected Instant expiryInBackend(LeaseGrant lease, Granted granted) {
+        return backend.granted.get(lease.id()).validUntil();
     }
 }

@@ -10,23 +10,20 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 
 /** The shared broker contract against a real PostgreSQL, with a real login as the proof. */
 class PostgresBrokerTest extends BrokerContract {
-    private PostgresBroker postgres;
     private PostgresBrokerFixture fixture;
+    private PostgresBroker postgres;
 
     @Override
     protected Broker newBroker() throws Exception {
         fixture = PostgresBrokerFixture.create();
         postgres = fixture.broker(Clock.systemUTC());
         return postgres;
-    }
-
-    private PostgresBrokerFixture fixture() {
-        return fixture;
     }
 
     @AfterEach
@@ -49,22 +46,6 @@ class PostgresBrokerTest extends BrokerContract {
         return Map.of();
     }
 
-    /** The role's {@code VALID UNTIL}, as PostgreSQL itself will enforce it. */
-    @Override
-    protected java.util.Optional<java.time.Instant> backendExpiry(LeaseGrant lease, Granted granted) throws Exception {
-        String role = granted.secret().revealToHolder().get("username");
-        try (Connection connection = fixture().superuserConnection();
-                java.sql.PreparedStatement select = connection.prepareStatement("SELECT rolvaliduntil FROM pg_roles WHERE rolname = ?")) {
-            select.setString(1, role);
-            try (ResultSet rows = select.executeQuery()) {
-                if (!rows.next() || rows.getTimestamp(1) == null) {
-                    return java.util.Optional.empty();
-                }
-                return java.util.Optional.of(rows.getTimestamp(1).toInstant());
-            }
-        }
-    }
-
     @Override
     protected boolean credentialWorks(LeaseGrant lease, Granted granted) {
         Map<String, String> secret = granted.secret().revealToHolder();
@@ -74,6 +55,40 @@ class PostgresBrokerTest extends BrokerContract {
             return rows.next() && rows.getInt(1) == 42;
         } catch (SQLException e) {
             return false;
+        }
+    }
+
+    /** The lease's role exists in pg_roles and may log in. */
+    @Override
+    protected boolean grantedInBackend(LeaseGrant lease, Granted granted) throws SQLException {
+        return roles("SELECT rolname FROM pg_roles WHERE rolcanlogin AND rolname = '" + granted.details().get("role") + "'") > 0;
+    }
+
+    /** No role for the lease: every role name the broker makes ends with the lease id. */
+    @Override
+    protected boolean revokedInBackend(LeaseGrant lease) throws SQLException {
+        return roles("SELECT rolname FROM pg_roles WHERE rolname LIKE '%\\_" + lease.id().value() + "'") == 0;
+    }
+
+    @Override
+    protected Instant expiryInBackend(LeaseGrant lease, Granted granted) throws SQLException {
+        try (Connection su = fixture.superuserConnection(); Statement statement = su.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT rolvaliduntil FROM pg_roles WHERE rolname = '"
+                        + granted.details().get("role") + "'")) {
+            if (!rows.next()) {
+                throw new AssertionError("no role " + granted.details().get("role"));
+            }
+            return rows.getTimestamp(1).toInstant();
+        }
+    }
+
+    private int roles(String sql) throws SQLException {
+        try (Connection su = fixture.superuserConnection(); Statement statement = su.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
+            int count = 0;
+            while (rows.next()) {
+                count++;
+            }
+            return count;
         }
     }
 }

@@ -122,6 +122,11 @@ final class OpenSsh implements AutoCloseable {
         return run(List.of("ssh-keygen", "-L", "-f", certificate.toString()));
     }
 
+    /** The SHA256 fingerprint {@code ssh-keygen -l} computes for the first key in {@code publicKeyFile}. */
+    static String fingerprint(Path publicKeyFile) throws Exception {
+        return run(List.of("ssh-keygen", "-l", "-E", "sha256", "-f", publicKeyFile.toString())).split(" ")[1];
+    }
+
     /** Logs in as {@link #USER} with the key and certificate and runs {@code command}; the result. */
     Login login(Path privateKey, Path certificate, String command) throws Exception {
         if (!process.isAlive()) {

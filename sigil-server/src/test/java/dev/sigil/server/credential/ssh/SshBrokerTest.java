@@ -13,10 +13,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,6 +92,38 @@ class SshBrokerTest extends BrokerContract {
         return login.succeeded();
     }
 
+    /**
+     * The certificate as sshd's own tooling reads it ({@code ssh-keygen -L}): signed by the CA sshd
+     * trusts, for this lease's key id and principal, valid from the lease's issue to its expiry; and its
+     * key not in the revoked keys file.
+     */
+    @Override
+    protected boolean grantedInBackend(LeaseGrant lease, Granted granted) throws Exception {
+        String description = OpenSsh.describe(certificate(lease, granted));
+        String ca = OpenSsh.fingerprint(directory.resolve("trusted_user_ca_keys"));
+        assertThat(description).as("ssh-keygen -L of the certificate")
+                .contains("Signing CA: ECDSA " + ca + " ")
+                .contains("Key ID: \"" + lease.holder() + " lease=" + lease.id() + "\"")
+                .containsPattern("Principals: \\n\\s+" + OpenSsh.USER + "\\n")
+                .contains("Valid: from " + utc(lease.issuedAt().minus(SshBroker.CLOCK_SKEW)) + " to " + utc(lease.expiresAt()));
+        return !revokedInBackend(lease);
+    }
+
+    /** sshd's revoked keys file lists the lease's workload key (sshd then refuses any certificate for it). */
+    @Override
+    protected boolean revokedInBackend(LeaseGrant lease) throws Exception {
+        String key = keyOf(lease.parameters().get("public_key"));
+        return Files.readAllLines(directory.resolve("revoked_keys")).stream().anyMatch(line -> keyOf(line).equals(key));
+    }
+
+    /** The certificate's valid-before, as {@code ssh-keygen -L} prints it. */
+    @Override
+    protected Instant expiryInBackend(LeaseGrant lease, Granted granted) throws Exception {
+        Matcher valid = Pattern.compile("Valid: from \\S+ to (\\S+)\\n").matcher(OpenSsh.describe(certificate(lease, granted)));
+        assertThat(valid.find()).as("validity in ssh-keygen -L").isTrue();
+        return LocalDateTime.parse(valid.group(1)).toInstant(ZoneOffset.UTC);
+    }
+
     @Override
     protected boolean renewable() {
         return false;
@@ -95,5 +132,21 @@ class SshBrokerTest extends BrokerContract {
     @Override
     protected boolean listable() {
         return false;
+    }
+
+    private static Path certificate(LeaseGrant lease, Granted granted) throws Exception {
+        Path key = PRIVATE_KEYS.get(lease.parameters().get("public_key"));
+        return OpenSsh.writeCertificate(key, granted.secret().revealToHolder().get("certificate"));
+    }
+
+    /** {@code <type> <base64>} of an authorized_keys-style line, without its comment. */
+    private static String keyOf(String line) {
+        String[] fields = line.strip().split("\\s+");
+        return fields.length >= 2 ? fields[0] + " " + fields[1] : line.strip();
+    }
+
+    /** An instant as ssh-keygen prints it with TZ=UTC. */
+    private static String utc(Instant instant) {
+        return instant.toString().replace("Z", "");
     }
 }
