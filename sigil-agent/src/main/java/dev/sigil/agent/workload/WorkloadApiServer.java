@@ -123,6 +123,10 @@ public final class WorkloadApiServer implements AutoCloseable {
                 // a request that does not parse is the client's mistake: INVALID_ARGUMENT and one log line
                 .addService(ServerInterceptors.intercept(MalformedRequests.rejected(service.bindService()), new SecurityHeaderInterceptor()))
                 .addService(MalformedRequests.rejected(health.getHealthService().bindService()))
+                // every local process may connect: bound what one connection can make the agent hold
+                .maxInboundMessageSize(64 * 1024)
+                .maxInboundMetadataSize(8 * 1024)
+                .maxConcurrentCallsPerConnection(64)
                 .build();
         try {
             server.start();

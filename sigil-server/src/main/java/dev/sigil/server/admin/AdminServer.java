@@ -114,8 +114,10 @@ public final class AdminServer implements AutoCloseable {
                     new HttpConnectionFactory(https));
             tcp.setHost(listener.address().getHostString());
             tcp.setPort(listener.address().getPort());
-            tcp.setIdleTimeout(30_000);
+            tcp.setIdleTimeout(dev.sigil.server.http.ListenerLimits.DEFAULTS.idleTimeout().toMillis());
             server.addConnector(tcp);
+            server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(
+                    dev.sigil.server.http.ListenerLimits.DEFAULTS.maxConnections(), tcp));
         }
         server.setHandler(handler);
         return new AdminServer(options, server, tcp, handler);

@@ -114,6 +114,12 @@ public final class AgentApiServer implements AutoCloseable {
                 .sslContext(sslContext(deps.identity()))
                 .addService(ServerInterceptors.intercept(service, authenticator))
                 .maxInboundMessageSize(4 * 1024 * 1024)
+                // a peer that connects and never finishes the TLS handshake, or holds an idle connection,
+                // is dropped; a connection cannot carry unbounded concurrent calls or metadata
+                .handshakeTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
+                .maxConnectionIdle(5, java.util.concurrent.TimeUnit.MINUTES)
+                .maxConcurrentCallsPerConnection(256)
+                .maxInboundMetadataSize(16 * 1024)
                 .build();
         try {
             server.start();

@@ -69,8 +69,12 @@ public final class BundleEndpoint implements AutoCloseable {
                 new SslConnectionFactory(ServerTls.serverOnly(tls), "http/1.1"), new HttpConnectionFactory(https));
         connector.setHost(options.address().getHostString());
         connector.setPort(options.address().getPort());
-        connector.setIdleTimeout(30_000);
+        connector.setIdleTimeout(dev.sigil.server.http.ListenerLimits.DEFAULTS.idleTimeout().toMillis());
         server.addConnector(connector);
+        // unauthenticated and public: GETs only (headers are read without a worker), and a bounded
+        // number of connections, so slow clients cannot hold the listener (ListenerLimits)
+        server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(
+                dev.sigil.server.http.ListenerLimits.DEFAULTS.maxConnections(), connector));
         server.setHandler(new BundleEndpointHandler(material, options.refreshHint(), options.issuer()));
         return new BundleEndpoint(options, server, connector);
     }
