@@ -3,7 +3,6 @@ package dev.sigil.agent.workload;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sigil.core.selector.Selector;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -19,7 +19,6 @@ import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.policy.PolicyRequest;
 import dev.sigil.server.task.Task;
 import dev.sigil.server.task.TaskStore;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateEncodingException;

@@ -22,10 +22,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.SigilServer;
 import dev.sigil.server.authority.Audience;
-import dev.sigil.server.config.ConfigEnvironment;
-import dev.sigil.server.config.ConfigOverrides;
 import dev.sigil.server.config.ServerConfig;
-import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.testing.RawHttp;
@@ -35,7 +32,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.time.Clock;
@@ -78,21 +74,7 @@ class ForgedJwtTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path file = dir.resolve("sigil.yaml");
-        Files.writeString(file, """
-                data_dir: %s
-                trust_domain: example.org
-                log_level: warn
-                jwt:
-                  issuer: https://sigil.example.org
-                bundle_endpoint:
-                  enabled: false
-                agent_api:
-                  port: 0
-                token_endpoint:
-                  port: 0
-                """.formatted(dir.resolve("data")));
-        ServerConfig config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
+        ServerConfig config = dev.sigil.server.testing.TokenServerConfig.load(dir);
         PolicyEngine counting = request -> {
             DECISIONS.incrementAndGet();
             return new Decision.Allow(List.of("test allows"), Decision.Obligations.none());

@@ -6,10 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.SigilServer;
 import dev.sigil.server.authority.Audience;
-import dev.sigil.server.config.ConfigEnvironment;
-import dev.sigil.server.config.ConfigOverrides;
 import dev.sigil.server.config.ServerConfig;
-import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.testing.RawHttp;
@@ -19,7 +16,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,7 +25,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -58,22 +53,7 @@ class SlowBodyTest {
 
     @BeforeEach
     void start() throws Exception {
-        Path file = dir.resolve("sigil.yaml");
-        Files.writeString(file, """
-                data_dir: %s
-                trust_domain: example.org
-                log_level: warn
-                jwt:
-                  issuer: https://sigil.example.org
-                bundle_endpoint:
-                  enabled: false
-                agent_api:
-                  port: 0
-                token_endpoint:
-                  port: 0
-                  request_timeout: 3s
-                """.formatted(dir.resolve("data")));
-        ServerConfig config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
+        ServerConfig config = dev.sigil.server.testing.TokenServerConfig.load(dir, "request_timeout: 3s");
         PolicyEngine allow = request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none());
         server = SigilServer.start(config, Clock.systemUTC(), Optional.of(allow));
         anonymous = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));

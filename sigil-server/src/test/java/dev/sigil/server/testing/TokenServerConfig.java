@@ -1,0 +1,46 @@
+package dev.sigil.server.testing;
+
+import dev.sigil.server.config.ConfigEnvironment;
+import dev.sigil.server.config.ConfigOverrides;
+import dev.sigil.server.config.ServerConfig;
+import dev.sigil.server.config.ServerConfigLoader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The configuration the token service tests share, loaded from a YAML file as an operator's would be:
+ * trust domain {@code example.org}, JWT issuer {@code https://sigil.example.org}, data under
+ * {@code dir/data}, no bundle endpoint, agent API and token endpoint on free ports.
+ */
+public final class TokenServerConfig {
+    private TokenServerConfig() {
+    }
+
+    public static ServerConfig load(Path dir) throws IOException {
+        return load(dir, "");
+    }
+
+    /** With {@code tokenEndpoint}: more keys of the {@code token_endpoint} block, one per line, unindented. */
+    public static ServerConfig load(Path dir, String tokenEndpoint) throws IOException {
+        Path file = dir.resolve("sigil.yaml");
+        StringBuilder extra = new StringBuilder();
+        tokenEndpoint.lines().filter(line -> !line.isBlank()).forEach(line -> extra.append("  ").append(line).append('\n'));
+        Files.writeString(file, """
+                data_dir: %s
+                trust_domain: example.org
+                log_level: warn
+                jwt:
+                  issuer: https://sigil.example.org
+                bundle_endpoint:
+                  enabled: false
+                agent_api:
+                  port: 0
+                token_endpoint:
+                  port: 0
+                """.formatted(dir.resolve("data")) + extra);
+        return ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
+    }
+}
