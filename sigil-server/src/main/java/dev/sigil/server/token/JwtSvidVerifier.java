@@ -217,7 +217,7 @@ final class JwtSvidVerifier {
             throw OAuthException.invalidRequest(what + " sub is not a spiffe id: " + e.getMessage());
         }
         if (!subject.memberOf(current.trustDomain())) {
-            throw OAuthException.invalidRequest(what + " sub " + subject + " is not in trust domain " + current.trustDomain());
+            throw OAuthException.invalidRequest(what + " sub " + clip(subject.toString()) + " is not in trust domain " + current.trustDomain());
         }
         return new Verified(subject, claims);
     }

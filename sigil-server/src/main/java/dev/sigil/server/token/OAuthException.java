@@ -15,8 +15,9 @@ final class OAuthException extends SigilException {
     /** Set once the refusal is in the audit trail, so it is recorded once. */
     private transient boolean audited;
 
+    /** {@code description} may quote the request: it is kept to one printable line of at most 1,000 characters. */
     OAuthException(int status, String error, String description) {
-        super(description);
+        super(dev.sigil.core.Printable.clip(description, 1000));
         this.status = status;
         this.error = error;
     }
