@@ -117,18 +117,7 @@ final class MalformedRequests {
 
     /** At most {@link #MAX_REASON} characters, control characters replaced: one log line, one status line. */
     static String clip(String text) {
-        if (text == null || text.isEmpty()) {
-            return "no reason given";
-        }
-        StringBuilder clipped = new StringBuilder(Math.min(text.length(), MAX_REASON + 3));
-        for (int i = 0; i < text.length() && i < MAX_REASON; i++) {
-            char c = text.charAt(i);
-            clipped.append(Character.isISOControl(c) ? '?' : c);
-        }
-        if (text.length() > MAX_REASON) {
-            clipped.append("...");
-        }
-        return clipped.toString();
+        return text == null || text.isEmpty() ? "no reason given" : dev.sigil.core.Printable.clip(text, MAX_REASON);
     }
 
     /** The call as the service's handler expects it typed; everything is forwarded to the unparsed call. */

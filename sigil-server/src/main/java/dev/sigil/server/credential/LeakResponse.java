@@ -90,7 +90,7 @@ public final class LeakResponse {
         details.put("value_hmac", hasher.apply(reported.strip()));
         details.put("leases", String.join(" ", ids.stream().map(LeaseId::value).toList()));
         details.put("token_revoked", Boolean.toString(tokenHolder.isPresent()));
-        details.put("holders", LeaseService.clip(String.join(" ", holders.stream().map(SpiffeId::toString).toList())));
+        details.put("holders", dev.sigil.core.Printable.clip(String.join(" ", holders.stream().map(SpiffeId::toString).toList())));
         details.put("ban", Boolean.toString(ban));
         audit.append(AuditEvent.success(actor, "leak.report", holders.isEmpty() ? "unknown" : holders.iterator().next().toString(),
                 details));

@@ -75,7 +75,7 @@ public final class LeaseRevoker {
         List<AuditEvent> events = new ArrayList<>();
         for (Lease lease : marked) {
             events.add(AuditEvent.success(actor, "credential.revoke_requested", lease.holder().toString(),
-                    details(lease, Map.of("reason", LeaseService.clip(reason), "previous_state", lease.state().wireName()))));
+                    details(lease, Map.of("reason", dev.sigil.core.Printable.clip(reason), "previous_state", lease.state().wireName()))));
         }
         audit.appendAll(connection, events);
         return marked;
@@ -89,7 +89,7 @@ public final class LeaseRevoker {
                 if (!marked.isEmpty()) {
                     audit.append(connection, new AuditEvent(pending.holder().toString(), "credential.grant_failed",
                             pending.holder().toString(), AuditOutcome.FAILURE,
-                            details(pending, Map.of("error", LeaseService.clip(String.valueOf(cause.getMessage()))))));
+                            details(pending, Map.of("error", dev.sigil.core.Printable.clip(String.valueOf(cause.getMessage()))))));
                 }
                 return null;
             });
@@ -233,7 +233,7 @@ public final class LeaseRevoker {
                 return true;
             }
             int attempts = attempts(lease) + 1;
-            String error = failure.getClass().getSimpleName() + ": " + LeaseService.clip(String.valueOf(failure.getMessage()));
+            String error = failure.getClass().getSimpleName() + ": " + dev.sigil.core.Printable.clip(String.valueOf(failure.getMessage()));
             Instant next = now.plusMillis(backoff(attempts));
             store.recordFailure(lease.id(), attempts, error, next);
             if (attempts == 1 || attempts % AUDIT_FAILURE_EVERY == 0) {

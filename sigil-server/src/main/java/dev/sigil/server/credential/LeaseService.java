@@ -1,5 +1,7 @@
 package dev.sigil.server.credential;
 
+import static dev.sigil.core.Printable.clip;
+
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditOutcome;
@@ -393,8 +395,4 @@ public final class LeaseService {
         }
     }
 
-    static String clip(String text) {
-        String clean = text.replaceAll("\\p{Cntrl}", "?");
-        return clean.length() <= 200 ? clean : clean.substring(0, 200) + "...";
-    }
 }

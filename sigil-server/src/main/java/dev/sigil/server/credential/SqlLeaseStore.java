@@ -294,7 +294,6 @@ final class SqlLeaseStore implements LeaseStore {
     }
 
     private static String clip(String text) {
-        String clean = text.replaceAll("\\p{Cntrl}", " ");
-        return clean.length() <= MAX_ERROR ? clean : clean.substring(0, MAX_ERROR) + "...";
+        return dev.sigil.core.Printable.clip(text, MAX_ERROR);
     }
 }

@@ -148,6 +148,6 @@ public final class DriftResponder implements DriftListener {
     }
 
     private static String clip(String text) {
-        return text.length() <= 1_800 ? text : text.substring(0, 1_800) + "...";
+        return dev.sigil.core.Printable.clip(text, 1_800);
     }
 }

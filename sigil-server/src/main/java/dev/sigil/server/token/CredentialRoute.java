@@ -51,7 +51,7 @@ final class CredentialRoute {
         try {
             json = JSON.readTree(body);
         } catch (JsonProcessingException e) {
-            throw OAuthException.invalidRequest("the body is not json: " + TokenExchange.clip(String.valueOf(e.getOriginalMessage())));
+            throw OAuthException.invalidRequest("the body is not json: " + dev.sigil.core.Printable.clip(String.valueOf(e.getOriginalMessage())));
         }
         if (json == null || !json.isObject()) {
             throw OAuthException.invalidRequest("the body must be a json object {broker, resource, task?, ttl?, parameters?}");
@@ -59,7 +59,7 @@ final class CredentialRoute {
         for (var names = json.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!Set.of("broker", "resource", "task", "ttl", "parameters").contains(name)) {
-                throw OAuthException.invalidRequest("unknown field '" + TokenExchange.clip(name) + "'; use broker, resource, task, ttl, parameters");
+                throw OAuthException.invalidRequest("unknown field '" + dev.sigil.core.Printable.clip(name) + "'; use broker, resource, task, ttl, parameters");
             }
         }
         String broker = text(json, "broker").orElseThrow(() -> OAuthException.invalidRequest("broker is required"));
@@ -74,7 +74,7 @@ final class CredentialRoute {
             }
             params.fields().forEachRemaining(e -> {
                 if (!e.getValue().isTextual()) {
-                    throw OAuthException.invalidRequest("parameter '" + TokenExchange.clip(e.getKey()) + "' must be a string");
+                    throw OAuthException.invalidRequest("parameter '" + dev.sigil.core.Printable.clip(e.getKey()) + "' must be a string");
                 }
                 parameters.put(e.getKey(), e.getValue().asText());
             });
@@ -146,11 +146,11 @@ final class CredentialRoute {
         try {
             Duration ttl = value.isIntegralNumber() ? Duration.ofSeconds(value.asLong()) : Durations.parse(value.asText());
             if (ttl.toSeconds() < 1) {
-                throw OAuthException.invalidRequest("ttl " + TokenExchange.clip(value.asText()) + " must be at least one second");
+                throw OAuthException.invalidRequest("ttl " + dev.sigil.core.Printable.clip(value.asText()) + " must be at least one second");
             }
             return Optional.of(ttl);
         } catch (IllegalArgumentException e) {
-            throw OAuthException.invalidRequest("ttl '" + TokenExchange.clip(value.asText()) + "' is not a duration such as 10m or 600");
+            throw OAuthException.invalidRequest("ttl '" + dev.sigil.core.Printable.clip(value.asText()) + "' is not a duration such as 10m or 600");
         }
     }
 }

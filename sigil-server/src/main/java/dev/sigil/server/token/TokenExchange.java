@@ -1,5 +1,7 @@
 package dev.sigil.server.token;
 
+import static dev.sigil.core.Printable.clip;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.core.Printable;
@@ -380,10 +382,6 @@ final class TokenExchange {
     private static String reasons(List<String> reasons) {
         String text = String.join("; ", reasons).replaceAll("\\p{Cntrl}", "?");
         return text.length() <= 1000 ? text : text.substring(0, 1000) + "...";
-    }
-
-    static String clip(String text) {
-        return Printable.clip(text);
     }
 
     private String write(Object value) {

@@ -60,7 +60,7 @@ final class TokenHandler extends Handler.Abstract {
             boolean credential = path.equals(CredentialRoute.PATH) && credentials.isPresent();
             if (!credential && !path.equals("/oauth2/token") && !path.equals("/oauth2/introspect") && !path.equals("/oauth2/revoke")) {
                 JsonResponses.send(response, callback, 404, new OAuthException(404, "invalid_request",
-                        "no endpoint at " + TokenExchange.clip(path) + "; use /oauth2/token, /oauth2/introspect or /oauth2/revoke").json());
+                        "no endpoint at " + dev.sigil.core.Printable.clip(path) + "; use /oauth2/token, /oauth2/introspect or /oauth2/revoke").json());
                 return true;
             }
             if (!request.getMethod().equalsIgnoreCase("POST")) {
@@ -119,7 +119,7 @@ final class TokenHandler extends Handler.Abstract {
         String contentType = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
         String type = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
         if (!type.equals(expectedType)) {
-            throw OAuthException.invalidRequest("the request body has content type '" + (contentType == null ? "none" : TokenExchange.clip(contentType))
+            throw OAuthException.invalidRequest("the request body has content type '" + (contentType == null ? "none" : dev.sigil.core.Printable.clip(contentType))
                     + "'; send " + expectedType);
         }
         if (request.getLength() > MAX_BODY_BYTES) {
@@ -173,7 +173,7 @@ final class TokenHandler extends Handler.Abstract {
     }
 
     private static void sendRefusal(String path, OAuthException e, Response response, Callback callback) {
-        LOG.debug("token endpoint {} refused: {} {}", TokenExchange.clip(path), e.error(), e.getMessage());
+        LOG.debug("token endpoint {} refused: {} {}", dev.sigil.core.Printable.clip(path), e.error(), e.getMessage());
         if (e.status() == 401) {
             response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer error=\"invalid_client\"");
         }
@@ -182,7 +182,7 @@ final class TokenHandler extends Handler.Abstract {
 
     private static void sendFault(String path, Throwable e, Response response, Callback callback) {
         String incident = UUID.randomUUID().toString().substring(0, 8);
-        LOG.error("token endpoint {} failed (incident {})", TokenExchange.clip(path), incident, e);
+        LOG.error("token endpoint {} failed (incident {})", dev.sigil.core.Printable.clip(path), incident, e);
         JsonResponses.send(response, callback, 503, new OAuthException(503, "temporarily_unavailable",
                 "the token service could not complete the request (incident " + incident + "); nothing was issued").json());
     }
