@@ -5,7 +5,7 @@ import dev.sigil.server.registration.EntryFilter;
 import dev.sigil.server.registration.EntryStore;
 import dev.sigil.server.registration.PageRequest;
 import dev.sigil.server.registration.RegistrationEntry;
-import dev.sigil.server.token.SubjectEvidence;
+import dev.sigil.server.evidence.SubjectEvidence;
 import dev.sigil.core.spiffeid.SpiffeId;
 import java.time.Instant;
 import java.util.HashSet;

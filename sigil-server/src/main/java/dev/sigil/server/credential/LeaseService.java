@@ -11,7 +11,7 @@ import dev.sigil.server.policy.Decision;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.policy.PolicyRequest;
 import dev.sigil.server.task.Task;
-import dev.sigil.server.token.SubjectEvidence;
+import dev.sigil.server.evidence.SubjectEvidence;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;

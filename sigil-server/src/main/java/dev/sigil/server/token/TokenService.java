@@ -1,5 +1,6 @@
 package dev.sigil.server.token;
 
+import dev.sigil.server.evidence.SubjectEvidence;
 import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.datastore.Datastore;

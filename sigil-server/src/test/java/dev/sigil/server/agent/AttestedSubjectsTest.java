@@ -9,7 +9,7 @@ import dev.sigil.server.datastore.Datastore;
 import dev.sigil.server.datastore.DatastoreConfig;
 import dev.sigil.server.registration.EntryDraft;
 import dev.sigil.server.registration.EntryStore;
-import dev.sigil.server.token.SubjectEvidence.Evidence;
+import dev.sigil.server.evidence.SubjectEvidence.Evidence;
 import dev.sigil.testkit.MutableClock;
 import java.math.BigInteger;
 import java.nio.file.Path;

@@ -10,7 +10,7 @@ import dev.sigil.server.datastore.DatastoreConfig;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.task.TaskStore;
-import dev.sigil.server.token.SubjectEvidence;
+import dev.sigil.server.evidence.SubjectEvidence;
 import dev.sigil.testkit.MutableClock;
 import java.nio.file.Path;
 import java.time.Duration;

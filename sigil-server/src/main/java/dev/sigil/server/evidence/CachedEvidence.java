@@ -1,4 +1,4 @@
-package dev.sigil.server.token;
+package dev.sigil.server.evidence;
 
 import dev.sigil.core.spiffeid.SpiffeId;
 import java.time.Clock;

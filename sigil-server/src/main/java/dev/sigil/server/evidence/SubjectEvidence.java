@@ -1,4 +1,4 @@
-package dev.sigil.server.token;
+package dev.sigil.server.evidence;
 
 import dev.sigil.core.selector.Selector;
 import dev.sigil.core.spiffeid.SpiffeId;
