@@ -80,11 +80,13 @@ class JwtSvidTest {
     @Test
     void audienceAndIssuerWithJsonSpecialCharactersRoundTrip() throws Exception {
         String awkward = "quote\" backslash\\ newline\n tab\t bell\u0007 unicode é 🙂";
+        // an audience is printable without spaces (Audience); JSON escaping is still needed for " and \
+        String awkwardAudience = "quote\"backslash\\unicode-é-🙂";
         Authority authority = start(AuthorityConfig.defaults(DOMAIN).withJwtIssuer(awkward));
 
-        SignedJWT jwt = SignedJWT.parse(authority.mintJwtSvid(WORKLOAD, Audience.of(awkward, "plain"), FIVE_MINUTES).token());
+        SignedJWT jwt = SignedJWT.parse(authority.mintJwtSvid(WORKLOAD, Audience.of(awkwardAudience, "plain"), FIVE_MINUTES).token());
 
-        assertThat(jwt.getJWTClaimsSet().getAudience()).containsExactly(awkward, "plain");
+        assertThat(jwt.getJWTClaimsSet().getAudience()).containsExactly(awkwardAudience, "plain");
         assertThat(jwt.getJWTClaimsSet().getIssuer()).isEqualTo(awkward);
         assertThat(jwt.verify(verifierFromBundle(authority, jwt))).isTrue();
     }
@@ -130,7 +132,11 @@ class JwtSvidTest {
         assertThatThrownBy(() -> new Audience(List.of())).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("at least one audience");
         assertThatThrownBy(() -> Audience.of(" ")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("audience value ' ' is blank");
+                .hasMessageContaining("audience value is blank");
+        assertThatThrownBy(() -> Audience.of("db\nforged")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("space or control character");
+        assertThatThrownBy(() -> Audience.of("a".repeat(513))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at most 512");
     }
 
     @Test
