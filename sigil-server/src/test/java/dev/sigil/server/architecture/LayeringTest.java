@@ -3,35 +3,50 @@ package dev.sigil.server.architecture;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
-import com.tngtech.archunit.junit.AnalyzeClasses;
-import com.tngtech.archunit.junit.ArchTest;
-import com.tngtech.archunit.lang.ArchRule;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * The package dependency rules docs/architecture.md describes, checked against the compiled classes of
  * sigil-core and sigil-server (tests excluded): a rule broken here is a design change to discuss, not a
- * test to adjust.
+ * test to adjust. (Plain JUnit tests calling {@code check}, so they run with the rest of the suite.)
  */
-@AnalyzeClasses(packages = "dev.sigil", importOptions = ImportOption.DoNotIncludeTests.class)
 class LayeringTest {
-    @ArchTest
-    static final ArchRule serverComponentsDoNotDependOnEachOtherInACircle =
-            slices().matching("dev.sigil.server.(*)..").should().beFreeOfCycles();
+    private static JavaClasses classes;
 
-    @ArchTest
-    static final ArchRule coreKnowsNothingOfServerAgentOrCli = noClasses().that().resideInAPackage("dev.sigil.core..")
-            .should().dependOnClassesThat().resideInAnyPackage("dev.sigil.server..", "dev.sigil.agent..", "dev.sigil.cli..");
+    @BeforeAll
+    static void importClasses() {
+        classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS).importPackages("dev.sigil");
+    }
 
-    @ArchTest
-    static final ArchRule credentialBrokersSeeOnlyTheBrokerContract = noClasses()
-            .that().resideInAnyPackage("dev.sigil.server.credential.postgresql..", "dev.sigil.server.credential.ssh..")
-            .should().dependOnClassesThat().resideInAnyPackage("dev.sigil.server.token..", "dev.sigil.server.agent..",
-                    "dev.sigil.server.drift..", "dev.sigil.server.admin..", "dev.sigil.server.registration..");
+    @Test
+    void serverComponentsDoNotDependOnEachOtherInACircle() {
+        slices().matching("dev.sigil.server.(*)..").should().beFreeOfCycles().check(classes);
+    }
 
-    @ArchTest
-    static final ArchRule nodeAttestorsSeeOnlyTheAttestorContract = noClasses()
-            .that().resideInAPackage("dev.sigil.server.agent.attestor..")
-            .should().dependOnClassesThat().resideInAnyPackage("dev.sigil.server.token..", "dev.sigil.server.credential..",
-                    "dev.sigil.server.drift..", "dev.sigil.server.admin..");
+    @Test
+    void coreKnowsNothingOfServerAgentOrCli() {
+        noClasses().that().resideInAPackage("dev.sigil.core..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.sigil.server..", "dev.sigil.agent..", "dev.sigil.cli..")
+                .check(classes);
+    }
+
+    @Test
+    void credentialBrokersSeeOnlyTheBrokerContract() {
+        noClasses().that().resideInAnyPackage("dev.sigil.server.credential.postgresql..", "dev.sigil.server.credential.ssh..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.sigil.server.token..", "dev.sigil.server.agent..",
+                        "dev.sigil.server.drift..", "dev.sigil.server.admin..", "dev.sigil.server.registration..")
+                .check(classes);
+    }
+
+    @Test
+    void nodeAttestorsSeeOnlyTheAttestorContract() {
+        noClasses().that().resideInAPackage("dev.sigil.server.agent.attestor..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.sigil.server.token..", "dev.sigil.server.credential..",
+                        "dev.sigil.server.drift..", "dev.sigil.server.admin..")
+                .check(classes);
+    }
 }
