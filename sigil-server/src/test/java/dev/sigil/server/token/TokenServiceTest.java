@@ -542,6 +542,25 @@ class TokenServiceTest {
         assertThat(denied.get(3).get("details")).contains("access token of this server");
     }
 
+    @Test
+    void aRevokedJwtSvidIsRefusedAsSubjectAndItsUseAudited() throws Exception {
+        RawHttp.Reply minted = admin("POST", "/v1/svids/jwt", JSON.writeValueAsString(Map.of("spiffe_id", WEB,
+                "audience", List.of(server.tokenAudience()), "ttl", 300)));
+        assertThat(minted.status()).as(minted.body()).isEqualTo(200);
+        String svid = JSON.readTree(minted.body()).path("token").asText();
+        assertThat(SignedJWT.parse(svid).getJWTClaimsSet().getClaim("status")).as("issued with a status list entry").isNotNull();
+        assertThat(token(anonymous, form("subject_token", svid, "audience", API)).status()).isEqualTo(200);
+
+        RawHttp.Reply leak = admin("POST", "/v1/leaks", JSON.writeValueAsString(Map.of("value", svid, "ban", false)));
+        assertThat(JSON.readTree(leak.body()).path("found").asBoolean()).as(leak.body()).isTrue();
+
+        int before = audit("token.exchange").size();
+        expectError(token(anonymous, form("subject_token", svid, "audience", API)), 400, "invalid_request", "was revoked");
+        List<Map<String, String>> after = audit("token.exchange");
+        assertThat(after.subList(before, after.size())).singleElement()
+                .satisfies(record -> assertThat(record).containsEntry("outcome", "denied").containsEntry("subject", WEB));
+    }
+
     /** An access token for the token endpoint's own audience: what an attacker would try to re-exchange. */
     private static String tokenEndpointAccessToken(SSLContext context, String subjectToken) throws Exception {
         RawHttp.Reply reply = subjectToken == null
