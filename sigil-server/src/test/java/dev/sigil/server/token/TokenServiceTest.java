@@ -18,10 +18,7 @@ import dev.sigil.core.crypto.Pem;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.SigilServer;
 import dev.sigil.server.authority.Audience;
-import dev.sigil.server.config.ConfigEnvironment;
-import dev.sigil.server.config.ConfigOverrides;
 import dev.sigil.server.config.ServerConfig;
-import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.policy.PolicyRequest;
@@ -30,7 +27,6 @@ import dev.sigil.server.testing.TestPki;
 import dev.sigil.server.tls.TlsIdentity;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -84,22 +80,7 @@ class TokenServiceTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path file = dir.resolve("sigil.yaml");
-        Files.writeString(file, """
-                data_dir: %s
-                trust_domain: example.org
-                log_level: warn
-                jwt:
-                  issuer: https://sigil.example.org
-                bundle_endpoint:
-                  enabled: false
-                agent_api:
-                  port: 0
-                token_endpoint:
-                  port: 0
-                  introspectors: [spiffe://example.org/resource-server]
-                """.formatted(dir.resolve("data")));
-        config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
+        config = dev.sigil.server.testing.TokenServerConfig.load(dir, "introspectors: [spiffe://example.org/resource-server]");
         PolicyEngine recording = request -> {
             SEEN.add(request);
             return POLICY.get().decide(request);
