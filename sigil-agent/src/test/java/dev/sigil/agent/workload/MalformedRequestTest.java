@@ -89,7 +89,9 @@ class MalformedRequestTest {
                     assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
                     assertThat(e.getStatus().getDescription()).contains("JWTSVIDRequest");
                 });
-        Thread.sleep(200);
+        // the refusal's log line is written before the answer: wait for it, not for a guessed time
+        Eventually.within(java.time.Duration.ofSeconds(5), () -> assertThat(logged.list)
+                .anyMatch(event -> event.getFormattedMessage().contains("malformed")));
         assertThat(julRecords).noneMatch(record -> record.getThrown() != null);
         assertThat(julRecords).noneMatch(record -> record.getLevel().intValue() >= java.util.logging.Level.SEVERE.intValue());
         assertThat(logged.list).noneMatch(event -> event.getThrowableProxy() != null);
