@@ -24,7 +24,7 @@ class SelectorFuzzTest {
             assertThat(selector).hasToString(text);
             assertThat(Selector.parse(selector.toString())).isEqualTo(selector).isEqualByComparingTo(selector);
         } catch (InvalidSelectorException e) {
-            Refusals.assertPresentable(e);
+            Refusals.assertPresentable(e, text);
         }
     }
 }

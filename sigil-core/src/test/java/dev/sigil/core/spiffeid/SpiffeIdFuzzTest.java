@@ -25,13 +25,13 @@ class SpiffeIdFuzzTest {
             assertThat(SpiffeId.parse(id.toString())).isEqualTo(id);
             assertThat(id.trustDomain().id(id.path().isEmpty() ? "" : id.path())).isEqualTo(id);
         } catch (InvalidSpiffeIdException e) {
-            Refusals.assertPresentable(e);
+            Refusals.assertPresentable(e, text);
         }
         try {
             TrustDomain domain = TrustDomain.parse(text);
             assertThat(TrustDomain.parse(domain.idString())).isEqualTo(domain);
         } catch (InvalidSpiffeIdException e) {
-            Refusals.assertPresentable(e);
+            Refusals.assertPresentable(e, text);
         }
     }
 }
