@@ -4,14 +4,15 @@ import static dev.sigil.core.Printable.clip;
 
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
-import dev.sigil.server.audit.AuditOutcome;
 import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.datastore.Datastore;
-import dev.sigil.server.policy.Decision;
 import dev.sigil.server.policy.PolicyEngine;
-import dev.sigil.server.policy.PolicyRequest;
 import dev.sigil.server.task.Task;
 import dev.sigil.server.evidence.SubjectEvidence;
+import dev.sigil.server.grant.Authorization;
+import dev.sigil.server.grant.GrantPipeline;
+import dev.sigil.server.grant.GrantRefused;
+import dev.sigil.server.grant.GrantRequest;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -26,8 +27,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Grants, renews and revokes leases over brokered credentials.
@@ -47,7 +46,6 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 public final class LeaseService {
-    private static final Logger LOG = LoggerFactory.getLogger(LeaseService.class);
     public static final String ACTION = "credential:issue";
     private static final int MAX_PARAMETERS = 16;
     private static final int MAX_TEXT = 512;
@@ -108,6 +106,7 @@ public final class LeaseService {
     private final Dependencies deps;
     private final Map<String, ConfiguredBroker> brokers = new TreeMap<>();
     private final LeaseRevoker revoker;
+    private final GrantPipeline grants;
 
     public LeaseService(Dependencies deps) {
         this.deps = Objects.requireNonNull(deps, "deps");
@@ -116,6 +115,7 @@ public final class LeaseService {
                 throw new IllegalArgumentException("broker '" + broker.name() + "' is configured twice");
             }
         }
+        this.grants = new GrantPipeline(deps.policy(), deps.tasks(), deps.evidence(), deps.audit(), deps.clock());
         this.revoker = new LeaseRevoker(deps.store(), deps.datastore(), deps.audit(), brokers, deps.clock());
     }
 
@@ -162,7 +162,6 @@ public final class LeaseService {
             throw new LeaseException.Invalid(e.getMessage());
         }
         String qualified = broker.type() + ":" + request.resource();
-        Instant now = deps.clock().instant().truncatedTo(ChronoUnit.SECONDS);
         Map<String, String> details = new LinkedHashMap<>();
         details.put("broker", broker.type());
         details.put("resource", request.resource());
@@ -172,41 +171,19 @@ public final class LeaseService {
             details.put("delegation", clip(String.join(" ", request.delegation().stream().map(SpiffeId::toString).toList())));
         }
 
-        Optional<Task> task = request.task().map(id -> checkTask(id, request.holder(), qualified, now, details));
-        SubjectEvidence.Evidence evidence = deps.evidence().of(request.holder());
-        Decision decision;
+        Authorization allowed;
         try {
-            decision = deps.policy().decide(new PolicyRequest(request.holder(), evidence.selectors(), evidence.trustLevel(),
-                    evidence.attestedAt(), ACTION, qualified, List.of(), request.task(), request.delegation(), now,
-                    Map.of("mtls", request.mutualTls(), "broker", broker.type())));
-        } catch (RuntimeException e) {
-            LOG.error("policy engine failed for {}; denying", request.holder(), e);
-            decision = new Decision.Deny(List.of("policy evaluation failed; denied (fail closed)"));
+            allowed = grants.authorize(new GrantRequest(request.holder(), request.delegation().stream().findFirst(), request.delegation(),
+                    request.mutualTls(), ACTION, GrantRequest.Target.resource(qualified), List.of(), request.task(),
+                    Map.of("broker", broker.type()), new GrantRequest.Limits("lease", request.ttl(), configured.defaultTtl(),
+                    configured.maxTtl(), Optional.empty())), new GrantPipeline.AuditSite("credential.grant", details));
+        } catch (GrantRefused refused) {
+            throw new LeaseException.Denied(refused.getMessage());
         }
-        Decision.Allow allow = switch (decision) {
-            case Decision.Allow a -> a;
-            case Decision.Deny deny -> throw deny(request.holder(), details, "policy denies " + ACTION + " on " + qualified + " for "
-                    + request.holder() + ": " + (deny.reasons().isEmpty() ? "no policy allows it" : String.join("; ", deny.reasons())));
-        };
-        if (allow.obligations().requireMutualTls() && !request.mutualTls()) {
-            throw deny(request.holder(), details, "policy requires proof of possession: call over mutual tls with an x509-svid");
-        }
-
-        Duration cap = configured.maxTtl();
-        if (allow.obligations().maxTtl().isPresent() && allow.obligations().maxTtl().get().compareTo(cap) < 0) {
-            cap = allow.obligations().maxTtl().get();
-        }
-        Instant maxExpiresAt = now.plus(cap);
-        if (task.isPresent() && task.get().expiresAt().isBefore(maxExpiresAt)) {
-            maxExpiresAt = task.get().expiresAt().truncatedTo(ChronoUnit.SECONDS);
-        }
-        Instant expiresAt = now.plus(request.ttl().orElse(configured.defaultTtl()).truncatedTo(ChronoUnit.SECONDS));
-        if (expiresAt.isAfter(maxExpiresAt)) {
-            expiresAt = maxExpiresAt;
-        }
-        if (!expiresAt.isAfter(now)) {
-            throw deny(request.holder(), details, "the lease would expire immediately (task or policy lifetime exhausted)");
-        }
+        Optional<Task> task = allowed.task();
+        Instant now = allowed.issuedAt();
+        Instant expiresAt = allowed.expiresAt();
+        Instant maxExpiresAt = allowed.maxExpiresAt();
 
         LeaseId id = LeaseId.random();
         Lease pending = new Lease(id, broker.type(), request.holder(), task.map(Task::id), request.resource(), now, expiresAt,
@@ -215,7 +192,7 @@ public final class LeaseService {
         details.put("lease_id", id.value());
         details.put("expires_at", expiresAt.toString());
         details.put("max_expires_at", maxExpiresAt.toString());
-        details.put("reasons", clip(String.join("; ", allow.reasons())));
+        details.put("reasons", GrantPipeline.reasons(allowed.reasons()));
         deps.datastore().inTransaction(connection -> {
             deps.store().insert(connection, pending);
             deps.audit().append(connection, AuditEvent.success(request.holder().toString(), "credential.grant_started",
@@ -224,7 +201,7 @@ public final class LeaseService {
         });
 
         LeaseGrant grant = new LeaseGrant(id, broker.type(), request.holder(), pending.task(), request.resource(), now, expiresAt,
-                request.delegation(), allow.obligations(), request.parameters());
+                request.delegation(), allowed.holder().obligations(), request.parameters());
         Granted granted;
         try {
             granted = broker.grant(grant);
@@ -348,33 +325,6 @@ public final class LeaseService {
 
     public List<Lease> list(LeaseFilter filter, int limit) {
         return deps.store().list(filter, limit);
-    }
-
-    private Task checkTask(String taskId, SpiffeId holder, String qualified, Instant now, Map<String, String> details) {
-        Task task = deps.tasks().apply(taskId).orElseThrow(() -> deny(holder, details, "task '" + clip(taskId) + "' does not exist"));
-        Task.State state = task.state(now);
-        if (state != Task.State.ACTIVE) {
-            throw deny(holder, details, "task " + task.id() + " is " + state.wireName() + "; credentials are granted only under an active task");
-        }
-        if (!task.holder().equals(holder)) {
-            throw deny(holder, details, "task " + task.id() + " is held by " + task.holder() + ", not by " + holder);
-        }
-        if (!task.allowsResource(qualified)) {
-            throw deny(holder, details, "resource " + qualified + " is outside task " + task.id() + "; it allows " + task.allowed());
-        }
-        return task;
-    }
-
-    /** Audits a refusal of a verified holder and returns the exception to throw. */
-    private LeaseException.Denied deny(SpiffeId holder, Map<String, String> details, String message) {
-        Map<String, String> denied = new LinkedHashMap<>(details);
-        denied.put("description", clip(message));
-        try {
-            deps.audit().append(new AuditEvent(holder.toString(), "credential.grant", holder.toString(), AuditOutcome.DENIED, trim(denied)));
-        } catch (RuntimeException e) {
-            LOG.error("cannot audit a refused credential request for {}: {}", holder, e.getMessage(), e);
-        }
-        return new LeaseException.Denied(message);
     }
 
     /** A broker's detail name as an audit detail key ({@code detail_} + {@code [a-z0-9_]}, at most 64 characters). */

@@ -5,6 +5,10 @@ import static dev.sigil.core.Printable.clip;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.server.evidence.SubjectEvidence;
+import dev.sigil.server.grant.Authorization;
+import dev.sigil.server.grant.GrantPipeline;
+import dev.sigil.server.grant.GrantRefused;
+import dev.sigil.server.grant.GrantRequest;
 import dev.sigil.core.Printable;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
@@ -17,9 +21,7 @@ import dev.sigil.server.credential.LeaseStore;
 import dev.sigil.server.credential.LeaseService;
 import dev.sigil.server.status.TokenStatusRegistry;
 import dev.sigil.server.authority.Authority;
-import dev.sigil.server.policy.Decision;
 import dev.sigil.server.policy.PolicyEngine;
-import dev.sigil.server.policy.PolicyRequest;
 import dev.sigil.server.task.Task;
 import dev.sigil.server.task.TaskStore;
 import java.security.MessageDigest;
@@ -29,12 +31,10 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -62,8 +62,7 @@ final class TokenExchange {
     private final TokenSettings settings;
     private final Authority authority;
     private final JwtSvidVerifier verifier;
-    private final PolicyEngine policy;
-    private final TaskStore tasks;
+    private final GrantPipeline grants;
     private final IssuedTokens issued;
     private final TokenStatusRegistry statuses;
     private final LeaseStore leaseStore;
@@ -73,19 +72,16 @@ final class TokenExchange {
     private final Clock clock;
     /** Keyed hash (HMAC with the server's audit key) under which a token is recorded; never the token itself. */
     private final java.util.function.UnaryOperator<String> tokenHasher;
-    private final SubjectEvidence evidence;
     private final ObjectMapper json = new ObjectMapper();
 
     TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
                   IssuedTokens issued, TokenStatusRegistry statuses, LeaseStore leaseStore, Optional<LeaseService> leases, GrantGate gate, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
                   SubjectEvidence evidence) {
         this.tokenHasher = tokenHasher;
-        this.evidence = evidence;
         this.settings = settings;
         this.authority = authority;
         this.verifier = verifier;
-        this.policy = policy;
-        this.tasks = tasks;
+        this.grants = new GrantPipeline(policy, tasks::find, evidence, audit, clock);
         this.issued = issued;
         this.statuses = statuses;
         this.leaseStore = leaseStore;
@@ -169,7 +165,6 @@ final class TokenExchange {
         String audience = request.audience();
         List<String> scopes = request.scopes();
         Optional<String> taskId = request.task();
-        Instant now = clock.instant();
         Map<String, String> details = new HashMap<>();
         details.put("audience", audience);
         details.put("scopes", String.join(" ", scopes));
@@ -188,69 +183,18 @@ final class TokenExchange {
                     .issue(request.requestedTokenType().orElseThrow(), subject, caller.mtlsId().map(subject::equals).orElse(false), chain, audience, taskId);
         }
 
-        Optional<Task> task = Optional.empty();
-        if (taskId.isPresent()) {
-            task = Optional.of(checkTask(taskId.get(), subject, audience, scopes, now, details));
+        Authorization allowed;
+        try {
+            allowed = grants.authorize(new GrantRequest(subject, actor, chain, caller.mutualTls(), ACTION, GrantRequest.Target.audience(audience),
+                    scopes, taskId, Map.of(), new GrantRequest.Limits("token", Optional.empty(), settings.defaultTtl(),
+                    settings.defaultTtl(), Optional.of(authority.jwtSigningDeadline()))), new GrantPipeline.AuditSite("token.exchange", details));
+        } catch (GrantRefused refused) {
+            throw refusal(refused);
         }
-
-        SubjectEvidence.Evidence subjectEvidence = evidence.of(subject);
-        Decision forSubject = decide(new PolicyRequest(subject, subjectEvidence.selectors(), subjectEvidence.trustLevel(),
-                subjectEvidence.attestedAt(), ACTION, audience, scopes, taskId, chain, now, Map.of("mtls", caller.mutualTls())));
-        Decision.Allow subjectAllow = allowOrDeny(forSubject, subject, subject, details);
-        Optional<Decision.Allow> actorAllow = Optional.empty();
-        if (actor.isPresent()) {
-            SubjectEvidence.Evidence actorEvidence = evidence.of(actor.get());
-            Decision forActor = decide(new PolicyRequest(actor.get(), actorEvidence.selectors(), actorEvidence.trustLevel(),
-                    actorEvidence.attestedAt(), ACTION, audience, scopes, taskId, List.of(), now,
-                    Map.of("mtls", caller.mutualTls(), "on_behalf_of", subject.toString())));
-            actorAllow = Optional.of(allowOrDeny(forActor, actor.get(), subject, details));
-        }
-
-        // Scopes: the request (or, when none is requested, what policy allows the subject), narrowed to
-        // what the subject may have, then to what the actor may have; an actor asking beyond that is refused.
-        Optional<Set<String>> subjectScopes = subjectAllow.obligations().allowedScopes();
-        Set<String> granted = new LinkedHashSet<>(scopes.isEmpty() ? subjectScopes.orElse(Set.of()) : scopes);
-        subjectScopes.ifPresent(granted::retainAll);
-        Optional<Set<String>> actorScopes = actorAllow.flatMap(a -> a.obligations().allowedScopes());
-        if (actorScopes.isPresent()) {
-            List<String> widening = scopes.stream().filter(s -> !actorScopes.get().contains(s)).toList();
-            if (!widening.isEmpty()) {
-                throw refuse(OAuthException.invalidScope("actor " + actor.get() + " may not obtain scope(s) " + String.join(" ", widening)
-                        + "; an actor can only narrow what the subject is granted"), subject, details, List.of("actor scope widening"));
-            }
-            granted.retainAll(actorScopes.get());
-        }
-        if (!scopes.isEmpty() && granted.isEmpty()) {
-            throw refuse(OAuthException.invalidScope("none of the requested scopes (" + String.join(" ", scopes) + ") may be granted to "
-                    + subject), subject, details, forSubject.reasons());
-        }
-
-        boolean requireMtls = subjectAllow.obligations().requireMutualTls()
-                || actorAllow.map(a -> a.obligations().requireMutualTls()).orElse(false);
-        if (requireMtls && !caller.mutualTls()) {
-            throw refuse(OAuthException.accessDenied("policy requires proof of possession: call the token endpoint over mutual tls "
-                    + "with an x509-svid"), subject, details, forSubject.reasons());
-        }
-
-        Duration ttl = settings.defaultTtl();
-        for (Optional<Duration> cap : List.of(subjectAllow.obligations().maxTtl(),
-                actorAllow.flatMap(a -> a.obligations().maxTtl()))) {
-            if (cap.isPresent() && cap.get().compareTo(ttl) < 0) {
-                ttl = cap.get();
-            }
-        }
-        Instant issuedAt = now.truncatedTo(ChronoUnit.SECONDS);
-        Instant expiresAt = issuedAt.plus(ttl);
-        if (task.isPresent() && task.get().expiresAt().isBefore(expiresAt)) {
-            expiresAt = task.get().expiresAt().truncatedTo(ChronoUnit.SECONDS);
-        }
-        if (authority.jwtSigningDeadline().isBefore(expiresAt)) {
-            expiresAt = authority.jwtSigningDeadline().truncatedTo(ChronoUnit.SECONDS);
-        }
-        if (!expiresAt.isAfter(issuedAt)) {
-            throw refuse(OAuthException.accessDenied("the token would expire immediately (task or policy lifetime exhausted)"),
-                    subject, details, forSubject.reasons());
-        }
+        Optional<Task> task = allowed.task();
+        Set<String> granted = allowed.scopes();
+        Instant issuedAt = allowed.issuedAt();
+        Instant expiresAt = allowed.expiresAt();
 
         // The jti is also the token's lease id (120 random bits), so lease commands address the token.
         LeaseId leaseId = LeaseId.random();
@@ -282,7 +226,7 @@ final class TokenExchange {
         details.put("scopes", scope);
         details.put("token_hmac", tokenHasher.apply(token));
         details.put("expires_at", expiresAt.toString());
-        details.put("reasons", reasons(forSubject.reasons()));
+        details.put("reasons", GrantPipeline.reasons(allowed.reasons()));
         IssuedTokens.Row row = new IssuedTokens.Row(jti, subject.toString(), audience, scope, task.map(Task::id), x5t,
                 issuedAt, expiresAt, Optional.empty());
         Instant finalExpiresAt = expiresAt;
@@ -313,55 +257,21 @@ final class TokenExchange {
         return write(response);
     }
 
-    private Task checkTask(String taskId, SpiffeId subject, String audience, List<String> scopes, Instant now, Map<String, String> details) {
-        Task task = tasks.find(taskId).orElseThrow(() -> refuse(OAuthException.accessDenied("task '" + clip(taskId) + "' does not exist"),
-                subject, details, List.of("unknown task")));
-        Task.State state = task.state(now);
-        if (state != Task.State.ACTIVE) {
-            throw refuse(OAuthException.accessDenied("task " + task.id() + " is " + state.wireName() + "; credentials are granted only under an active task"),
-                    subject, details, List.of("task " + state.wireName()));
-        }
-        if (!task.holder().equals(subject)) {
-            throw refuse(OAuthException.accessDenied("task " + task.id() + " is held by " + task.holder() + ", not by " + subject),
-                    subject, details, List.of("task holder mismatch"));
-        }
-        if (!task.allowsResource(audience)) {
-            throw refuse(OAuthException.invalidTarget("audience " + audience + " is outside task " + task.id() + "; it allows "
-                    + task.allowed()), subject, details, List.of("audience outside task"));
-        }
-        List<String> outside = scopes.stream().filter(s -> !task.allows(s, audience)).toList();
-        if (!outside.isEmpty()) {
-            throw refuse(OAuthException.invalidScope("scope(s) " + String.join(" ", outside) + " on " + audience + " are outside task "
-                    + task.id() + "; it allows " + task.allowed()), subject, details, List.of("scope outside task"));
-        }
-        return task;
-    }
-
-    private Decision decide(PolicyRequest request) {
-        try {
-            return policy.decide(request);
-        } catch (RuntimeException e) {
-            LOG.error("policy engine failed for {}; denying", request.subject(), e);
-            return new Decision.Deny(List.of("policy evaluation failed; denied (fail closed)"));
-        }
-    }
-
-    private Decision.Allow allowOrDeny(Decision decision, SpiffeId who, SpiffeId subject, Map<String, String> details) {
-        return switch (decision) {
-            case Decision.Allow allow -> allow;
-            case Decision.Deny deny -> {
-                String reasons = deny.reasons().isEmpty() ? "no policy allows it" : String.join("; ", deny.reasons());
-                throw refuse(OAuthException.accessDenied("policy denies " + ACTION + " for " + who + ": " + reasons), subject, details,
-                        deny.reasons());
-            }
+    /** The token endpoint's answer to a refusal the grant pipeline has already audited. */
+    private static OAuthException refusal(GrantRefused refused) {
+        OAuthException refusal = switch (refused.kind()) {
+            case ACCESS_DENIED -> OAuthException.accessDenied(refused.getMessage());
+            case INVALID_TARGET -> OAuthException.invalidTarget(refused.getMessage());
+            case INVALID_SCOPE -> OAuthException.invalidScope(refused.getMessage());
         };
+        return refusal.audited();
     }
 
     /** Audits a refusal of a verified subject and returns the exception to throw. */
     private OAuthException refuse(OAuthException refusal, SpiffeId subject, Map<String, String> details, List<String> reasons) {
         Map<String, String> denied = new HashMap<>(details);
         denied.put("error", refusal.error());
-        denied.put("reasons", reasons(reasons));
+        denied.put("reasons", GrantPipeline.reasons(reasons));
         denied.put("description", clip(refusal.getMessage()));
         refusal.audited();
         try {
@@ -378,11 +288,6 @@ final class TokenExchange {
         } catch (NoSuchAlgorithmException | CertificateEncodingException e) {
             throw new IllegalStateException("cannot hash the client certificate: " + e.getMessage(), e);
         }
-    }
-
-    private static String reasons(List<String> reasons) {
-        String text = String.join("; ", reasons).replaceAll("\\p{Cntrl}", "?");
-        return text.length() <= 1000 ? text : text.substring(0, 1000) + "...";
     }
 
     private String write(Object value) {

@@ -49,4 +49,20 @@ class LayeringTest {
                         "dev.sigil.server.drift..", "dev.sigil.server.admin..")
                 .check(classes);
     }
+
+    @Test
+    void grantsAreDecidedOnlyByTheGrantPipeline() {
+        noClasses().that().resideInAnyPackage("dev.sigil.server.token..", "dev.sigil.server.credential..", "dev.sigil.server.agent..",
+                        "dev.sigil.server.admin..", "dev.sigil.server.registration..")
+                .should().dependOnClassesThat().haveFullyQualifiedName("dev.sigil.server.policy.PolicyRequest")
+                .check(classes);
+    }
+
+    @Test
+    void theGrantPipelineKnowsNoFrontDoor() {
+        noClasses().that().resideInAPackage("dev.sigil.server.grant..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.sigil.server.token..", "dev.sigil.server.credential..",
+                        "dev.sigil.server.drift..", "dev.sigil.server.agent..", "dev.sigil.server.admin..")
+                .check(classes);
+    }
 }

@@ -42,6 +42,10 @@ class CredentialEndpointTest {
     private SigilServer server;
 
     private SigilServer start() throws Exception {
+        return start(request -> decision.get());
+    }
+
+    private SigilServer start(PolicyEngine policy) throws Exception {
         Path file = dir.resolve("sigil.yaml");
         Files.writeString(file, """
                 data_dir: %s
@@ -55,7 +59,6 @@ class CredentialEndpointTest {
                   port: 0
                 """.formatted(dir.resolve("data")));
         ServerConfig config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
-        PolicyEngine policy = request -> decision.get();
         server = SigilServer.start(config, Clock.systemUTC(), Optional.of(policy),
                 List.of(new ConfiguredBroker(new FakeBroker(backend, true), Duration.ofMinutes(15), Duration.ofHours(1))));
         return server;
@@ -152,6 +155,31 @@ class CredentialEndpointTest {
                 "application/x-www-form-urlencoded", form.replace("%3Afake", "%3Avault").getBytes(StandardCharsets.UTF_8), Map.of());
         assertThat(unknown.status()).as(unknown.body()).isEqualTo(400);
         assertThat(unknown.body()).contains("vault");
+    }
+
+    @Test
+    void brokeredExchangeIsRefusedWhenPolicyDeniesTheActor() throws Exception {
+        SpiffeId actor = SpiffeId.parse("spiffe://example.org/agents/planner");
+        start(request -> request.subject().equals(actor)
+                ? new Decision.Deny(List.of("the planner may not hold database credentials")) : ALLOW);
+        String actorToken = server.authority().mintJwtSvid(actor, Audience.of(server.tokenAudience()), Duration.ofMinutes(5)).token();
+        SSLContext anonymous = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
+        String jwt = java.net.URLEncoder.encode("urn:ietf:params:oauth:token-type:jwt", StandardCharsets.UTF_8);
+        String form = "grant_type=" + java.net.URLEncoder.encode("urn:ietf:params:oauth:grant-type:token-exchange", StandardCharsets.UTF_8)
+                + "&subject_token_type=" + jwt + "&subject_token=" + jwtSvid() + "&actor_token_type=" + jwt + "&actor_token=" + actorToken
+                + "&resource=db1&requested_token_type="
+                + java.net.URLEncoder.encode("urn:sigil:params:oauth:token-type:credential:fake", StandardCharsets.UTF_8);
+
+        RawHttp.Reply reply = RawHttp.tls(anonymous, server.tokenEndpointAddress().orElseThrow(), "POST", "/oauth2/token",
+                "application/x-www-form-urlencoded", form.getBytes(StandardCharsets.UTF_8), Map.of());
+
+        assertThat(reply.status()).as(reply.body()).isEqualTo(403);
+        assertThat(JSON.readTree(reply.body()).path("error_description").asText()).contains(actor.toString())
+                .contains("the planner may not hold database credentials");
+        assertThat(backend.granted).as("backend credentials").isEmpty();
+        assertThat(admin("GET", "/v1/leases?holder=" + WORKLOAD, null).body()).doesNotContain("\"state\":\"active\"");
+        assertThat(admin("GET", "/v1/audit?action=credential.grant", null).body()).contains("\"outcome\":\"denied\"")
+                .contains("the planner may not hold database credentials");
     }
 
     @Test
