@@ -56,6 +56,16 @@ public interface LeaseStore {
     /** Revoking → revoked; false when the lease is not revoking (someone else finished it). */
     boolean markRevoked(Connection connection, LeaseId id, Instant at) throws SQLException;
 
+    /**
+     * Active → revoked at once, without a backend call: for a credential already dead by its issuer's own
+     * record (an access token whose registry row reads revoked), so lease lists agree with it. False when
+     * the lease is not active (already being revoked through the lease service, or closed).
+     */
+    boolean closeRevoked(Connection connection, LeaseId id, String reason, Instant at) throws SQLException;
+
+    /** The distinct holders of pending or active leases granted through an agent's identity (registration-bound). */
+    List<dev.sigil.core.spiffeid.SpiffeId> liveHoldersThroughAgents();
+
     /** Records a failed backend revocation attempt of a revoking lease. */
     void recordFailure(LeaseId id, int attempts, String error, Instant nextAttemptAt);
 

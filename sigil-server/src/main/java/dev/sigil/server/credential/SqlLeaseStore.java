@@ -145,6 +145,27 @@ final class SqlLeaseStore implements LeaseStore {
     }
 
     @Override
+    public boolean closeRevoked(Connection connection, LeaseId id, String reason, Instant at) throws SQLException {
+        return update(connection, "UPDATE leases SET state = 'revoked', revoke_reason = ?, revoke_requested_at = ?, revoked_at = ? "
+                + "WHERE id = ? AND state = 'active'", clip(reason), at.toEpochMilli(), at.toEpochMilli(), id.value()) > 0;
+    }
+
+    @Override
+    public List<SpiffeId> liveHoldersThroughAgents() {
+        return datastore.read(connection -> {
+            List<SpiffeId> holders = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT DISTINCT holder FROM leases WHERE state IN " + LIVE + " AND agent IS NOT NULL");
+                 ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    holders.add(SpiffeId.parse(rows.getString(1)));
+                }
+            }
+            return holders;
+        });
+    }
+
+    @Override
     public void recordFailure(LeaseId id, int attempts, String error, Instant nextAttemptAt) {
         datastore.inTransaction(connection -> update(connection, "UPDATE leases SET attempts = ?, last_error = ?, next_attempt_at = ? "
                 + "WHERE id = ? AND state = 'revoking'", attempts, clip(error), nextAttemptAt.toEpochMilli(), id.value()));

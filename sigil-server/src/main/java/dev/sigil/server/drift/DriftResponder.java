@@ -5,8 +5,6 @@ import dev.sigil.server.agent.DriftEvent;
 import dev.sigil.server.agent.DriftListener;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditTrail;
-import dev.sigil.server.credential.LeaseFilter;
-import dev.sigil.server.credential.LeaseRevoker;
 import dev.sigil.server.credential.LeaseService;
 import dev.sigil.server.datastore.Datastore;
 import dev.sigil.server.policy.Decision;
@@ -61,9 +59,11 @@ public final class DriftResponder implements DriftListener {
                                Datastore datastore, AuditTrail audit, Clock clock, Duration gateLifetime) {}
 
     private final Dependencies deps;
+    private final Withdrawals withdrawals;
 
     public DriftResponder(Dependencies deps) {
         this.deps = deps;
+        this.withdrawals = new Withdrawals(deps.leases(), deps.tokens(), deps.gates(), deps.datastore(), deps.audit(), deps.clock());
     }
 
     @Override
@@ -94,23 +94,19 @@ public final class DriftResponder implements DriftListener {
         // before the drift cannot pass (fail closed; a workload retries a second later).
         Instant notBefore = event.recordedAt().truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
         DriftGates.Gate gate = new DriftGates.Gate(holder, mode.get(), notBefore, event.driftId(), notBefore.plus(deps.gateLifetime()));
+        if (mode.get() == DriftGates.Mode.REVOKE) {
+            Withdrawals.Result result = withdrawals.withdraw(new Withdrawals.Withdrawal(holder, "drift " + event.driftId(),
+                    Optional.of(gate), "drift.respond", details));
+            LOG.info("drift {}: {} token(s) of {} revoked, {} lease(s) marked for revocation, {} confirmed", event.driftId(),
+                    result.revokedTokens().size(), holder, result.leasesMarked(), result.leasesRevoked());
+            return "revoke";
+        }
         deps.datastore().inTransaction(connection -> {
             DriftGates.set(connection, gate);
-            if (mode.get() == DriftGates.Mode.REVOKE) {
-                List<String> jtis = deps.tokens().revokeForHolder(connection, holder.toString(), now);
-                details.put("revoked_tokens", Integer.toString(jtis.size()));
-                details.put("revoked_jtis", clip(String.join(",", jtis)));
-            }
             deps.audit().append(connection, AuditEvent.success(ACTOR, "drift.respond", holder.toString(), details));
             return null;
         });
         deps.gates().remember(gate);
-        if (mode.get() == DriftGates.Mode.REVOKE && deps.leases().isPresent()) {
-            LeaseRevoker.Result result = deps.leases().get().revoke(LeaseFilter.all().withHolder(holder),
-                    "drift " + event.driftId(), ACTOR);
-            LOG.info("drift {}: {} lease(s) of {} marked for revocation, {} confirmed", event.driftId(), result.requested(), holder,
-                    result.revoked());
-        }
         return details.get("mode");
     }
 
@@ -145,9 +141,5 @@ public final class DriftResponder implements DriftListener {
                     e.getMessage());
             return false;
         }
-    }
-
-    private static String clip(String text) {
-        return dev.sigil.core.Printable.clip(text, 1_800);
     }
 }

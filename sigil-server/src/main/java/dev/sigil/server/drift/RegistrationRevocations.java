@@ -3,7 +3,6 @@ package dev.sigil.server.drift;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.agent.Agent;
 import dev.sigil.server.agent.AgentStore;
-import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.credential.LeaseFilter;
 import dev.sigil.server.credential.LeaseService;
@@ -13,17 +12,14 @@ import dev.sigil.server.registration.EntryStore;
 import dev.sigil.server.registration.PageRequest;
 import dev.sigil.server.registration.RegistrationEntry;
 import dev.sigil.server.token.IssuedTokens;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,13 +51,10 @@ public final class RegistrationRevocations {
     private final EntryStore entries;
     private final AgentStore agents;
     private final LeaseService leases;
-    private final IssuedTokens tokens;
-    private final DriftGates gates;
-    private final Datastore datastore;
-    private final AuditTrail audit;
     private final Clock clock;
     private final Duration gateLifetime;
     private final Instant startedAt;
+    private final Withdrawals withdrawals;
     private long seenRevision = -1;
     private Set<SpiffeId> seenBanned;
 
@@ -70,13 +63,10 @@ public final class RegistrationRevocations {
         this.entries = entries;
         this.agents = agents;
         this.leases = leases;
-        this.tokens = tokens;
-        this.gates = gates;
-        this.datastore = datastore;
-        this.audit = audit;
         this.clock = clock;
         this.gateLifetime = gateLifetime;
         this.startedAt = clock.instant();
+        this.withdrawals = new Withdrawals(Optional.of(leases), tokens, gates, datastore, audit, clock);
     }
 
     /** One pass; returns how many identities were withdrawn. Safe to call often. */
@@ -135,26 +125,13 @@ public final class RegistrationRevocations {
 
     private void withdraw(SpiffeId holder, String reason, boolean gate) {
         Instant now = clock.instant();
-        Map<String, String> details = new LinkedHashMap<>();
-        details.put("reason", reason);
-        String id = "withdraw-" + now.toEpochMilli();
         Instant notBefore = now.truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
-        DriftGates.Gate newGate = new DriftGates.Gate(holder, DriftGates.Mode.REVOKE, notBefore, id, notBefore.plus(gateLifetime));
-        datastore.inTransaction(connection -> {
-            List<String> jtis = tokens.revokeForHolder(connection, holder.toString(), now);
-            details.put("revoked_tokens", Integer.toString(jtis.size()));
-            if (gate) {
-                DriftGates.set(connection, newGate);
-                details.put("gate", id);
-            }
-            audit.append(connection, AuditEvent.success(ACTOR, "identity.withdraw", holder.toString(), details));
-            return null;
-        });
-        if (gate) {
-            gates.remember(newGate);
-        }
-        var result = leases.revoke(LeaseFilter.all().withHolder(holder), reason, ACTOR);
-        LOG.info("withdrew {} ({}): {} lease(s) marked for revocation", holder, reason, result.requested());
+        Optional<DriftGates.Gate> newGate = gate ? Optional.of(new DriftGates.Gate(holder, DriftGates.Mode.REVOKE, notBefore,
+                "withdraw-" + now.toEpochMilli(), notBefore.plus(gateLifetime))) : Optional.empty();
+        Withdrawals.Result result = withdrawals.withdraw(new Withdrawals.Withdrawal(holder, reason, newGate, "identity.withdraw",
+                Map.of("reason", reason)));
+        LOG.info("withdrew {} ({}): {} token(s) revoked, {} lease(s) marked for revocation", holder, reason,
+                result.revokedTokens().size(), result.leasesMarked());
     }
 
     private List<RegistrationEntry> issuing(SpiffeId holder) {
@@ -162,16 +139,6 @@ public final class RegistrationRevocations {
     }
 
     private List<SpiffeId> activeHolders() {
-        return datastore.read(connection -> {
-            List<SpiffeId> holders = new ArrayList<>();
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT DISTINCT holder FROM leases WHERE state IN ('pending', 'active') AND agent IS NOT NULL");
-                 ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    holders.add(SpiffeId.parse(rows.getString(1)));
-                }
-            }
-            return holders;
-        });
+        return leases.store().liveHoldersThroughAgents();
     }
 }

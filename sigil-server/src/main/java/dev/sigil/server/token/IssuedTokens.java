@@ -1,5 +1,7 @@
 package dev.sigil.server.token;
 
+import dev.sigil.server.credential.LeaseId;
+import dev.sigil.server.credential.LeaseStore;
 import dev.sigil.server.datastore.Datastore;
 import dev.sigil.server.status.TokenStatusRegistry;
 import java.sql.Connection;
@@ -23,9 +25,11 @@ public final class IssuedTokens {
     }
 
     private final Datastore datastore;
+    private final LeaseStore leases;
 
     public IssuedTokens(Datastore datastore) {
         this.datastore = datastore;
+        this.leases = LeaseStore.create(datastore);
     }
 
     /** Inserts in the caller's transaction (with the exchange's audit record). */
@@ -112,14 +116,14 @@ public final class IssuedTokens {
      * the registry whichever way the token was revoked (idempotent; a lease being revoked through the
      * lease service is left to it).
      */
-    private static void closeLease(Connection connection, String jti, Instant at) throws SQLException {
-        try (PreparedStatement update = connection.prepareStatement("UPDATE leases SET state = 'revoked', "
-                + "revoke_reason = 'token revoked', revoke_requested_at = ?, revoked_at = ? WHERE id = ? AND broker = 'token' AND state = 'active'")) {
-            update.setLong(1, at.toEpochMilli());
-            update.setLong(2, at.toEpochMilli());
-            update.setString(3, jti);
-            update.executeUpdate();
+    private void closeLease(Connection connection, String jti, Instant at) throws SQLException {
+        LeaseId id;
+        try {
+            id = LeaseId.parse(jti);
+        } catch (IllegalArgumentException e) {
+            return; // a token registered before jtis were lease ids has no lease
         }
+        leases.closeRevoked(connection, id, "token revoked", at);
     }
 
     /**
@@ -138,11 +142,17 @@ public final class IssuedTokens {
 
     /** Marks every token issued under {@code taskId} revoked, in the caller's transaction (the task's end). */
     public void revokeForTask(Connection connection, String taskId, Instant at) throws SQLException {
-        try (PreparedStatement status = connection.prepareStatement("UPDATE token_status SET status = 1, changed_at = ? "
-                + "WHERE kind = 'access_token' AND status = 0 AND ref IN (SELECT jti FROM issued_tokens WHERE task = ? AND revoked_at IS NULL)")) {
-            status.setLong(1, at.toEpochMilli());
-            status.setString(2, taskId);
-            status.executeUpdate();
+        java.util.List<String> jtis = new java.util.ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement("SELECT jti FROM issued_tokens WHERE task = ? AND revoked_at IS NULL")) {
+            select.setString(1, taskId);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    jtis.add(rows.getString(1));
+                }
+            }
+        }
+        for (String jti : jtis) {
+            TokenStatusRegistry.invalidate(connection, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, at);
         }
         try (PreparedStatement update = connection.prepareStatement(
                 "UPDATE issued_tokens SET revoked_at = ? WHERE task = ? AND revoked_at IS NULL")) {

@@ -64,6 +64,36 @@ abstract class LeaseStoreContract extends DatastoreContract {
     }
 
     @Test
+    void anActiveLeaseWhoseCredentialIsDeadIsClosedAtOnceButALeaseBeingRevokedIsLeftToTheRevoker() {
+        Lease active = insert(lease(HOLDER, Optional.empty(), LeaseState.ACTIVE));
+        Lease pending = insert(lease(HOLDER, Optional.empty(), LeaseState.PENDING));
+        Instant at = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+
+        assertThat(this.<Boolean>tx(c -> store.closeRevoked(c, active.id(), "token revoked", at))).isTrue();
+        assertThat(this.<Boolean>tx(c -> store.closeRevoked(c, active.id(), "token revoked", at))).as("second close").isFalse();
+        assertThat(this.<Boolean>tx(c -> store.closeRevoked(c, pending.id(), "token revoked", at))).as("pending lease").isFalse();
+        Lease closed = store.find(active.id()).orElseThrow();
+        assertThat(closed.state()).isEqualTo(LeaseState.REVOKED);
+        assertThat(closed.revocation()).hasValueSatisfying(r -> assertThat(r.reason()).isEqualTo("token revoked"));
+        assertThat(store.find(pending.id()).orElseThrow().state()).isEqualTo(LeaseState.PENDING);
+    }
+
+    @Test
+    void liveHoldersAreThoseWithAPendingOrActiveLeaseGrantedThroughAnAgent() {
+        insert(lease(HOLDER, Optional.empty(), LeaseState.ACTIVE));
+        insert(lease(HOLDER, Optional.empty(), LeaseState.PENDING));
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        insert(new Lease(LeaseId.random(), "fake", OTHER, Optional.empty(), "db1", now, now.plus(Duration.ofMinutes(10)),
+                now.plus(Duration.ofHours(1)), LeaseState.ACTIVE, Map.of(), Optional.empty(), Optional.empty(), List.of(),
+                Optional.empty()));
+        SpiffeId gone = SpiffeId.parse("spiffe://sigil.test/gone");
+        Lease revoked = insert(lease(gone, Optional.empty(), LeaseState.ACTIVE));
+        tx(c -> store.closeRevoked(c, revoked.id(), "token revoked", now));
+
+        assertThat(store.liveHoldersThroughAgents()).containsExactly(HOLDER);
+    }
+
+    @Test
     void filtersSelectByHolderTaskAgentBrokerPrefixAndState() {
         Lease a = insert(lease(HOLDER, Optional.of("task-1"), LeaseState.ACTIVE));
         Lease b = insert(lease(OTHER, Optional.of("task-2"), LeaseState.ACTIVE));
