@@ -41,7 +41,6 @@ import dev.sigil.server.task.TaskRoutes;
 import dev.sigil.server.task.TaskStore;
 import dev.sigil.server.token.IssuedTokens;
 import dev.sigil.server.token.TokenBroker;
-import dev.sigil.server.credential.ssh.SshBroker;
 import dev.sigil.server.status.TokenStatusRegistry;
 import dev.sigil.server.drift.DriftGates;
 import dev.sigil.server.drift.DriftResponder;
@@ -216,7 +215,8 @@ public final class SigilServer implements AutoCloseable {
             leaseHolder[0].revokeForTask(connection, taskId, at);
         });
         AttestedSubjects evidence = new AttestedSubjects(entries, agents);
-        java.util.List<ConfiguredBroker> brokers = new java.util.ArrayList<>(Brokers.create(config.brokers(), keys, clock));
+        java.util.List<ConfiguredBroker> brokers = new java.util.ArrayList<>(Brokers.create(config.brokers(),
+                dev.sigil.server.plugin.PluginRegistry.installed(), new dev.sigil.server.credential.BrokerPlugin.Context(keys, clock)));
         brokers.addAll(extraBrokers);
         ServerConfig.TokenEndpointSettings tokenConfig = config.tokenEndpoint();
         brokers.add(new ConfiguredBroker(new TokenBroker(datastore, issuedTokens, clock), tokenConfig.defaultTtl(),
@@ -226,8 +226,9 @@ public final class SigilServer implements AutoCloseable {
                 resources.push(closeable);
             }
         }
-        Optional<String> sshUserCa = brokers.stream().map(ConfiguredBroker::broker).filter(SshBroker.class::isInstance)
-                .map(broker -> ((SshBroker) broker).caPublicKey()).findFirst();
+        // what relying systems need to trust brokered credentials (the ssh user ca), served on the bundle endpoint
+        Optional<String> sshUserCa = brokers.stream().map(b -> b.broker().publicMaterial().get("ssh_user_ca"))
+                .filter(java.util.Objects::nonNull).findFirst();
         DriftGates driftGates = new DriftGates(datastore, clock);
         LeaseService leases = new LeaseService(new LeaseService.Dependencies(LeaseStore.create(datastore), datastore, audit, policy,
                 tasks::find, evidence, holder -> LeaseWiring.agentOf(entries, holder), secretHasher::keyedHash, brokers, clock,

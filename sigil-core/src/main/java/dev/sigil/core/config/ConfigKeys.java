@@ -32,18 +32,33 @@ public final class ConfigKeys {
      */
     public static Optional<String> firstUnknownKey(JsonParser parser, Class<?> rootType, Path file, Set<Class<?>> scalarRecords)
             throws IOException {
+        return firstUnknownKey(parser, rootType, file, scalarRecords, Map.of());
+    }
+
+    /**
+     * As {@link #firstUnknownKey(JsonParser, Class, Path, Set)}, with plugin sections: under each key of
+     * {@code pluginSections} (a dotted key such as {@code brokers}), the keys are plugin type names, each
+     * mapped to the record its block binds to, checked recursively like any other record.
+     */
+    public static Optional<String> firstUnknownKey(JsonParser parser, Class<?> rootType, Path file, Set<Class<?>> scalarRecords,
+                                                   Map<String, Map<String, Class<?>>> pluginSections) throws IOException {
         if (parser.nextToken() != JsonToken.START_OBJECT) {
             return Optional.empty();
         }
-        return check(parser, rootType, "", file, scalarRecords);
+        return check(parser, known(rootType), "", file, scalarRecords, pluginSections);
     }
 
-    private static Optional<String> check(JsonParser parser, Class<?> type, String parent, Path file, Set<Class<?>> scalarRecords)
-            throws IOException {
+    private static Map<String, Class<?>> known(Class<?> type) {
         Map<String, Class<?>> known = new TreeMap<>();
         for (RecordComponent component : type.getRecordComponents()) {
             known.put(SNAKE_CASE.translate(component.getName()), component.getType());
         }
+        return known;
+    }
+
+    private static Optional<String> check(JsonParser parser, Map<String, Class<?>> known, String parent, Path file,
+                                          Set<Class<?>> scalarRecords, Map<String, Map<String, Class<?>>> pluginSections)
+            throws IOException {
         while (parser.nextToken() == JsonToken.FIELD_NAME) {
             String key = parser.currentName();
             JsonLocation location = parser.currentTokenLocation();
@@ -54,8 +69,14 @@ public final class ConfigKeys {
                         + "; valid keys: " + String.join(", ", known.keySet()));
             }
             JsonToken value = parser.nextToken();
-            if (value == JsonToken.START_OBJECT && valueType.isRecord() && !scalarRecords.contains(valueType)) {
-                Optional<String> nested = check(parser, valueType, parent.isEmpty() ? key : parent + "." + key, file, scalarRecords);
+            String path = parent.isEmpty() ? key : parent + "." + key;
+            if (value == JsonToken.START_OBJECT && pluginSections.containsKey(path)) {
+                Optional<String> nested = check(parser, new TreeMap<>(pluginSections.get(path)), path, file, scalarRecords, pluginSections);
+                if (nested.isPresent()) {
+                    return nested;
+                }
+            } else if (value == JsonToken.START_OBJECT && valueType.isRecord() && !scalarRecords.contains(valueType)) {
+                Optional<String> nested = check(parser, known(valueType), path, file, scalarRecords, pluginSections);
                 if (nested.isPresent()) {
                     return nested;
                 }

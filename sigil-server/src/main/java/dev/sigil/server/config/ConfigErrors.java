@@ -18,7 +18,14 @@ final class ConfigErrors {
     static ConfigException describe(Path file, JsonProcessingException e) {
         String where = file + at(e.getLocation());
         String message;
-        if (e instanceof UnrecognizedPropertyException unknown) {
+        Throwable cause = e.getCause();
+        while (cause != null && !(cause instanceof ConfigException)) {
+            cause = cause.getCause();
+        }
+        if (cause != null) {
+            // a plugin's settings refused a value while the block was bound: its message names the key
+            message = cause.getMessage();
+        } else if (e instanceof UnrecognizedPropertyException unknown) {
             String parent = parentKey(unknown);
             message = "unknown key '" + unknown.getPropertyName() + "'" + (parent.isEmpty() ? "" : " under '" + parent + "'")
                     + validKeys(unknown.getKnownPropertyIds());

@@ -12,6 +12,9 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.sigil.core.crypto.KeyType;
 import dev.sigil.core.spiffeid.TrustDomain;
+import dev.sigil.server.plugin.PluginBlocks;
+import dev.sigil.server.plugin.PluginKind;
+import dev.sigil.server.plugin.PluginRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -37,7 +40,8 @@ final class ConfigFile {
 
     record Root(Path dataDir, TrustDomain trustDomain, ServerConfig.LogLevel logLevel, Datastore datastore,
                 KeyManager keyManager, Ca ca, Jwt jwt, Duration defaultX509SvidTtl, Duration defaultJwtSvidTtl,
-                Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi, TokenEndpoint tokenEndpoint, Audit audit, Brokers brokers) {
+                Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi, TokenEndpoint tokenEndpoint, Audit audit,
+                dev.sigil.server.plugin.PluginBlocks brokers) {
         static Root empty() {
             return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
@@ -87,20 +91,6 @@ final class ConfigFile {
                          Duration idleTimeout, Duration requestTimeout, Integer maxConnections) {
     }
 
-    record Brokers(PostgresqlBroker postgresql, SshBroker ssh) {
-    }
-
-    record PostgresqlBroker(Duration defaultTtl, Duration maxTtl, String url, String adminUser, Path adminPasswordFile,
-                            String rolePrefix, Map<String, PostgresqlResource> resources) {
-    }
-
-    record PostgresqlResource(java.util.List<String> memberOf, Integer connectionLimit) {
-    }
-
-    /** {@code resources} is a map of name to {@code {}} (reserved) or a list of names. */
-    record SshBroker(Duration defaultTtl, Duration maxTtl, com.fasterxml.jackson.databind.JsonNode resources, Path revokedKeysFile) {
-    }
-
     /** A mapper for one file: relative paths resolve against {@code baseDir}, {@code ~/} against the home directory. */
     static ObjectMapper mapper(Path baseDir, Path userHome) {
         SimpleModule values = new SimpleModule("sigil-config");
@@ -112,6 +102,7 @@ final class ConfigFile {
         values.addDeserializer(KeyManagerType.class, ConfigValues.scalar(text -> oneOf(KeyManagerType.class, "key manager type", text)));
         values.addDeserializer(URI.class, ConfigValues.scalar(ConfigFile::uri));
         values.addDeserializer(Path.class, ConfigValues.scalar(text -> path(text, baseDir, userHome)));
+        values.addDeserializer(PluginBlocks.class, new PluginBlocksDeserializer(PluginRegistry.installed()));
         return JsonMapper.builder(YAMLFactory.builder().build())
                 .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                 .addModule(values)
@@ -152,7 +143,8 @@ final class ConfigFile {
 
     /** Refuses the first unknown key with its line (see {@link ConfigKeys}). */
     static void checkKeys(JsonParser parser, Path file) throws IOException {
-        Optional<String> unknown = ConfigKeys.firstUnknownKey(parser, Root.class, file, Set.of());
+        Optional<String> unknown = ConfigKeys.firstUnknownKey(parser, Root.class, file, Set.of(),
+                PluginBlocksDeserializer.sections(PluginRegistry.installed(), PluginKind.BROKERS));
         if (unknown.isPresent()) {
             throw new ConfigException(unknown.get());
         }

@@ -31,7 +31,7 @@ public record ServerConfig(
         AgentApiSettings agentApi,
         TokenEndpointSettings tokenEndpoint,
         AuditSettings audit,
-        BrokerSettings brokers) {
+        dev.sigil.server.plugin.PluginBlocks brokers) {
 
     public ServerConfig {
         dataDir = absolute("data_dir", dataDir);

@@ -1,5 +1,8 @@
 package dev.sigil.server.config;
 
+import dev.sigil.server.plugin.PluginBlocks;
+import dev.sigil.server.plugin.PluginKind;
+
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -91,6 +94,13 @@ public final class ServerConfigLoader {
         }
     }
 
+    /** The configured brokers (none without a {@code brokers:} section), how many their kind allows. */
+    private static PluginBlocks brokers(PluginBlocks configured) {
+        PluginBlocks brokers = configured == null ? PluginBlocks.none(PluginKind.BROKERS) : configured;
+        PluginKind.BROKERS.cardinality().check(PluginKind.BROKERS, brokers.blocks().keySet());
+        return brokers;
+    }
+
     private static ServerConfig resolve(ConfigFile.Root raw, ConfigEnvironment env, ConfigOverrides flags) {
         Path dataDir = dataDir(raw, env, flags);
         TrustDomain trustDomain = pick(flags.trustDomain(), "--trust-domain", env, SIGIL_TRUST_DOMAIN, TrustDomain::parse,
@@ -117,7 +127,7 @@ public final class ServerConfigLoader {
                 agentApi(raw.agentApi(), env),
                 tokenEndpoint(raw.tokenEndpoint(), env),
                 audit(raw.audit()),
-                BrokerConfigs.resolve(raw.brokers()));
+                brokers(raw.brokers()));
     }
 
     static final int DEFAULT_TOKEN_ENDPOINT_PORT = 8444;

@@ -74,4 +74,13 @@ public interface Broker {
     default boolean expiresByItself() {
         return false;
     }
+
+    /**
+     * Public material relying systems need to trust this broker's credentials, by name (the SSH user CA
+     * line for sshd's {@code TrustedUserCAKeys} is {@code ssh_user_ca}); served unauthenticated on the
+     * bundle endpoint, so never anything secret. Empty (the default) when there is none.
+     */
+    default java.util.Map<String, String> publicMaterial() {
+        return java.util.Map.of();
+    }
 }

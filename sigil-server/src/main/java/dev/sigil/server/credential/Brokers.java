@@ -1,28 +1,23 @@
 package dev.sigil.server.credential;
 
 import dev.sigil.core.SigilException;
-import dev.sigil.server.config.BrokerSettings;
-import dev.sigil.server.credential.postgresql.PostgresBroker;
-import dev.sigil.server.credential.postgresql.PostgresBrokerSettings;
-import dev.sigil.server.credential.ssh.SshBroker;
-import dev.sigil.server.credential.ssh.SshBrokerSettings;
-import dev.sigil.server.keys.KeyManager;
+import dev.sigil.server.plugin.PluginBlocks;
+import dev.sigil.server.plugin.PluginException;
+import dev.sigil.server.plugin.PluginKind;
+import dev.sigil.server.plugin.PluginRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.Set;
 
 /**
- * Builds the configured brokers: the one place that knows the concrete broker classes
- * ({@code credential.postgresql.PostgresBroker}, {@code credential.ssh.SshBroker}). Everything else
- * sees only {@link Broker}.
+ * Builds the brokers the {@code brokers:} section configures, each by its plugin ({@link BrokerPlugin},
+ * found in the {@link PluginRegistry}). Knows no concrete broker: a new broker is a plugin in its own
+ * package and a line in {@code META-INF/services/dev.sigil.server.plugin.Plugin}.
  */
 public final class Brokers {
     private static final Set<PosixFilePermission> GROUP_OR_WORLD = EnumSet.of(PosixFilePermission.GROUP_READ,
@@ -32,32 +27,28 @@ public final class Brokers {
     private Brokers() {
     }
 
-    /** Every broker the configuration enables, with its lease lifetimes. */
-    public static List<ConfiguredBroker> create(BrokerSettings settings, KeyManager keys, Clock clock) {
+    /** Every broker {@code configured} enables, with its lease lifetimes, in the order of the file. */
+    public static List<ConfiguredBroker> create(PluginBlocks configured, PluginRegistry registry, BrokerPlugin.Context context) {
         List<ConfiguredBroker> brokers = new ArrayList<>();
-        settings.postgresql().ifPresent(pg -> brokers.add(new ConfiguredBroker(postgresql(pg, clock), pg.ttls().defaultTtl(),
-                pg.ttls().maxTtl())));
-        settings.ssh().ifPresent(ssh -> brokers.add(new ConfiguredBroker(ssh(ssh, keys, clock), ssh.ttls().defaultTtl(),
-                ssh.ttls().maxTtl())));
+        configured.blocks().forEach((type, settings) -> {
+            BrokerPlugin<?> plugin = registry.find(PluginKind.BROKERS, type, BrokerPlugin.class)
+                    .orElseThrow(() -> new PluginException("no broker plugin is named '" + type + "'"));
+            brokers.add(build(plugin, settings, context));
+        });
         return brokers;
     }
 
-    private static Broker postgresql(BrokerSettings.Postgresql pg, Clock clock) {
-        String adminPassword = readSecretFile(pg.adminPasswordFile(), "brokers.postgresql.admin_password_file");
-        Map<String, PostgresBrokerSettings.Resource> resources = new TreeMap<>();
-        pg.resources().forEach((name, r) -> resources.put(name, new PostgresBrokerSettings.Resource(r.memberOf(), r.connectionLimit())));
-        return PostgresBroker.create(new PostgresBrokerSettings(pg.url(), pg.adminUser(), adminPassword, pg.rolePrefix(), resources), clock);
-    }
-
-    private static Broker ssh(BrokerSettings.Ssh ssh, KeyManager keys, Clock clock) {
-        return SshBroker.create(new SshBrokerSettings(ssh.resources(), ssh.revokedKeysFile()), keys, clock);
+    private static <S extends Record> ConfiguredBroker build(BrokerPlugin<S> plugin, Record settings, BrokerPlugin.Context context) {
+        S typed = plugin.settingsType().cast(settings);
+        LeaseTtls ttls = plugin.ttls(typed);
+        return new ConfiguredBroker(plugin.create(typed, context), ttls.defaultTtl(), ttls.maxTtl());
     }
 
     /**
      * Reads a one-line secret from a file only its owner can read (a group- or world-accessible file is
      * refused, naming the file). Trailing line breaks are dropped; the value is never logged.
      */
-    static String readSecretFile(Path file, String key) {
+    public static String readSecretFile(Path file, String key) {
         try {
             Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
             if (permissions.stream().anyMatch(GROUP_OR_WORLD::contains)) {

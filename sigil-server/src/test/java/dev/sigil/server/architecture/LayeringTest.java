@@ -65,4 +65,23 @@ class LayeringTest {
                         "dev.sigil.server.drift..", "dev.sigil.server.agent..", "dev.sigil.server.admin..")
                 .check(classes);
     }
+
+    @Test
+    void pluginsAreNamedOnlyInTheirOwnPackage() {
+        // a broker is found through the plugin registry, never by its class
+        for (String plugin : java.util.List.of("dev.sigil.server.credential.postgresql..", "dev.sigil.server.credential.ssh..")) {
+            noClasses().that().resideOutsideOfPackage(plugin)
+                    .should().dependOnClassesThat().resideInAPackage(plugin)
+                    .check(classes);
+        }
+    }
+
+    @Test
+    void thePluginRegistryDependsOnNothingElseInTheServer() {
+        noClasses().that().resideInAPackage("dev.sigil.server.plugin..")
+                .should().dependOnClassesThat(com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage("dev.sigil.server..")
+                        .and(com.tngtech.archunit.base.DescribedPredicate.not(
+                                com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage("dev.sigil.server.plugin.."))))
+                .check(classes);
+    }
 }

@@ -54,6 +54,8 @@ public final class SshBroker implements Broker {
     static final String PUBLIC_KEY = "public_key";
     private static final String CERT_SUFFIX = "-cert-v01@openssh.com";
 
+    /** The name of the user CA line in {@link #publicMaterial()}. */
+    public static final String SSH_USER_CA = "ssh_user_ca";
     private final SshBrokerSettings settings;
     private final SshCa ca;
     private final Optional<RevokedKeysFile> revokedKeys;
@@ -100,6 +102,11 @@ public final class SshBroker implements Broker {
     /** The CA public key line for sshd's {@code TrustedUserCAKeys}. */
     public String caPublicKey() {
         return caPublicKey;
+    }
+
+    @Override
+    public Map<String, String> publicMaterial() {
+        return Map.of(SSH_USER_CA, caPublicKey);
     }
 
     @Override

@@ -1,0 +1,12 @@
+package dev.sigil.server.plugin;
+
+/** A plugin that cannot be found, configured or built; the message names the section, the plugin and the key. */
+public final class PluginException extends RuntimeException {
+    public PluginException(String message) {
+        super(message);
+    }
+
+    public PluginException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,41 @@
+package dev.sigil.server.plugin;
+
+import java.util.Collection;
+import java.util.Objects;
+
+/**
+ * One kind of plugin: the configuration section its blocks live under and how many may be configured.
+ *
+ * @param section     the top-level configuration key, e.g. {@code brokers}
+ * @param singular    how messages name one plugin of the kind, e.g. {@code broker}
+ * @param cardinality how many blocks the section may hold
+ */
+public record PluginKind(String section, String singular, Cardinality cardinality) {
+    /** Credential brokers: zero or more, each offered under its type name. */
+    public static final PluginKind BROKERS = new PluginKind("brokers", "broker", Cardinality.ZERO_OR_MORE);
+
+    public PluginKind {
+        Objects.requireNonNull(section, "section");
+        Objects.requireNonNull(singular, "singular");
+        Objects.requireNonNull(cardinality, "cardinality");
+    }
+
+    /** How many plugins of a kind run. */
+    public enum Cardinality {
+        EXACTLY_ONE, ONE_OR_MORE, ZERO_OR_MORE;
+
+        /** Refuses {@code configured} (the type names in the section) when there are too many or too few. */
+        public void check(PluginKind kind, Collection<String> configured) {
+            boolean ok = switch (this) {
+                case EXACTLY_ONE -> configured.size() == 1;
+                case ONE_OR_MORE -> !configured.isEmpty();
+                case ZERO_OR_MORE -> true;
+            };
+            if (!ok) {
+                throw new PluginException(kind.section() + " configures " + (configured.isEmpty() ? "no " + kind.singular()
+                        : String.join(", ", configured)) + "; " + (this == EXACTLY_ONE ? "exactly one" : "at least one")
+                        + " is required");
+            }
+        }
+    }
+}
