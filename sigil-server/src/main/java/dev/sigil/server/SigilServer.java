@@ -8,9 +8,9 @@ import dev.sigil.server.agent.AgentRoutes;
 import dev.sigil.server.agent.AgentStore;
 import dev.sigil.server.agent.AttestedSubjects;
 import dev.sigil.server.agent.DriftListener;
-import dev.sigil.server.agent.attestor.JoinTokenAttestor;
+import dev.sigil.server.agent.attestor.NodeAttestorPlugin;
+import dev.sigil.server.agent.attestor.NodeAttestors;
 import dev.sigil.server.agent.attestor.NodeAttestor;
-import dev.sigil.server.agent.attestor.X509PopAttestor;
 import dev.sigil.server.admin.AdminServer;
 import dev.sigil.server.admin.ReadinessCheck;
 import dev.sigil.server.admin.Routes;
@@ -299,10 +299,8 @@ public final class SigilServer implements AutoCloseable {
         }
 
         ServerConfig.AgentApiSettings agentSettings = config.agentApi();
-        java.util.List<NodeAttestor> attestors = new java.util.ArrayList<>();
-        attestors.add(new JoinTokenAttestor(joinTokens, config.trustDomain()));
-        agentSettings.x509popCaBundle().ifPresent(bundle ->
-                attestors.add(X509PopAttestor.fromBundleFile(config.trustDomain(), bundle, clock)));
+        java.util.List<NodeAttestor> attestors = NodeAttestors.create(config.nodeAttestors(),
+                dev.sigil.server.plugin.PluginRegistry.installed(), new NodeAttestorPlugin.Context(config.trustDomain(), joinTokens, clock));
         // Workload drift (docs/drift.md): agents report drifted workloads through ReportDrift; each accepted
         // report is audited (workload.drift), answered by the graded response (DriftResponder: revoke,
         // narrow, reattest or ignore, per policy; linked to event.driftId()), then handed to driftListener.

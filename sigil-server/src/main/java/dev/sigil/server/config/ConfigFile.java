@@ -41,9 +41,9 @@ final class ConfigFile {
     record Root(Path dataDir, TrustDomain trustDomain, ServerConfig.LogLevel logLevel, Datastore datastore,
                 KeyManager keyManager, Ca ca, Jwt jwt, Duration defaultX509SvidTtl, Duration defaultJwtSvidTtl,
                 Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi, TokenEndpoint tokenEndpoint, Audit audit,
-                dev.sigil.server.plugin.PluginBlocks brokers) {
+                PluginBlocks brokers, PluginBlocks nodeAttestors) {
         static Root empty() {
-            return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 
@@ -144,7 +144,7 @@ final class ConfigFile {
     /** Refuses the first unknown key with its line (see {@link ConfigKeys}). */
     static void checkKeys(JsonParser parser, Path file) throws IOException {
         Optional<String> unknown = ConfigKeys.firstUnknownKey(parser, Root.class, file, Set.of(),
-                PluginBlocksDeserializer.sections(PluginRegistry.installed(), PluginKind.BROKERS));
+                PluginBlocksDeserializer.sections(PluginRegistry.installed(), PluginKind.BROKERS, PluginKind.NODE_ATTESTORS));
         if (unknown.isPresent()) {
             throw new ConfigException(unknown.get());
         }

@@ -31,7 +31,8 @@ public record ServerConfig(
         AgentApiSettings agentApi,
         TokenEndpointSettings tokenEndpoint,
         AuditSettings audit,
-        dev.sigil.server.plugin.PluginBlocks brokers) {
+        dev.sigil.server.plugin.PluginBlocks brokers,
+        dev.sigil.server.plugin.PluginBlocks nodeAttestors) {
 
     public ServerConfig {
         dataDir = absolute("data_dir", dataDir);
@@ -47,6 +48,7 @@ public record ServerConfig(
         Objects.requireNonNull(tokenEndpoint, "token_endpoint");
         Objects.requireNonNull(audit, "audit");
         Objects.requireNonNull(brokers, "brokers");
+        Objects.requireNonNull(nodeAttestors, "node_attestors");
         agentApi.agentSvidTtl().ifPresent(ttl -> {
             if (ttl.compareTo(ca.ttl()) >= 0) {
                 throw new ConfigException("agent_api.agent_svid_ttl (" + Durations.format(ttl) + ") must be shorter than ca.ttl ("
@@ -203,17 +205,15 @@ public record ServerConfig(
 
     /**
      * The agent API: gRPC over TLS on TCP; agents authenticate with their X.509-SVID (every call but
-     * Attest). {@code agentSvidTtl} defaults to {@code default_x509_svid_ttl}; {@code x509popCaBundle}
-     * (PEM node CAs) enables the x509pop node attestor.
+     * Attest). {@code agentSvidTtl} defaults to {@code default_x509_svid_ttl}. How agents may attest is the
+     * {@code node_attestors} section.
      */
-    public record AgentApiSettings(String address, int port, Optional<Duration> agentSvidTtl, Optional<Path> x509popCaBundle) {
+    public record AgentApiSettings(String address, int port, Optional<Duration> agentSvidTtl) {
         public AgentApiSettings {
             requireAddress("agent_api.address", address);
             requirePort("agent_api.port", port);
             Objects.requireNonNull(agentSvidTtl, "agent_api.agent_svid_ttl");
             agentSvidTtl.ifPresent(ttl -> positive("agent_api.agent_svid_ttl", ttl));
-            Objects.requireNonNull(x509popCaBundle, "agent_api.x509pop.ca_bundle_file");
-            x509popCaBundle = x509popCaBundle.map(path -> absolute("agent_api.x509pop.ca_bundle_file", path));
         }
     }
 

@@ -2,6 +2,7 @@ package dev.sigil.server.config;
 
 import dev.sigil.server.plugin.PluginBlocks;
 import dev.sigil.server.plugin.PluginKind;
+import dev.sigil.server.plugin.PluginRegistry;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -101,6 +102,34 @@ public final class ServerConfigLoader {
         return brokers;
     }
 
+    /**
+     * The node attestors: the {@code node_attestors} section when present (exactly what it lists), else
+     * {@code join_token} alone. {@code agent_api.x509pop.ca_bundle_file}, the older spelling of
+     * {@code node_attestors.x509pop}, adds x509pop to either; naming x509pop in both places is refused.
+     */
+    private static PluginBlocks nodeAttestors(PluginBlocks configured, ConfigFile.AgentApi api) {
+        PluginRegistry registry = PluginRegistry.installed();
+        java.util.Map<String, Record> blocks = new java.util.LinkedHashMap<>();
+        if (configured == null) {
+            blocks.put("join_token", PluginBlocksDeserializer.settings(registry, PluginKind.NODE_ATTESTORS, "join_token", java.util.Map.of()));
+        } else {
+            blocks.putAll(configured.blocks());
+        }
+        if (api != null && api.x509pop() != null) {
+            if (blocks.containsKey("x509pop")) {
+                throw new ConfigException("x509pop is configured twice: in node_attestors.x509pop and in agent_api.x509pop "
+                        + "(the older spelling); keep node_attestors.x509pop");
+            }
+            if (api.x509pop().caBundleFile() == null) {
+                throw new ConfigException("agent_api.x509pop needs ca_bundle_file (pem node ca certificates)");
+            }
+            blocks.put("x509pop", PluginBlocksDeserializer.settings(registry, PluginKind.NODE_ATTESTORS, "x509pop",
+                    java.util.Map.of("ca_bundle_file", api.x509pop().caBundleFile().toString())));
+        }
+        PluginKind.NODE_ATTESTORS.cardinality().check(PluginKind.NODE_ATTESTORS, blocks.keySet());
+        return new PluginBlocks(PluginKind.NODE_ATTESTORS.section(), blocks);
+    }
+
     private static ServerConfig resolve(ConfigFile.Root raw, ConfigEnvironment env, ConfigOverrides flags) {
         Path dataDir = dataDir(raw, env, flags);
         TrustDomain trustDomain = pick(flags.trustDomain(), "--trust-domain", env, SIGIL_TRUST_DOMAIN, TrustDomain::parse,
@@ -127,7 +156,8 @@ public final class ServerConfigLoader {
                 agentApi(raw.agentApi(), env),
                 tokenEndpoint(raw.tokenEndpoint(), env),
                 audit(raw.audit()),
-                brokers(raw.brokers()));
+                brokers(raw.brokers()),
+                nodeAttestors(raw.nodeAttestors(), raw.agentApi()));
     }
 
     static final int DEFAULT_TOKEN_ENDPOINT_PORT = 8444;
@@ -184,13 +214,7 @@ public final class ServerConfigLoader {
         ConfigFile.AgentApi api = file == null ? new ConfigFile.AgentApi(null, null, null, null) : file;
         int port = env.variable(SIGIL_AGENT_API_PORT).map(text -> fromEnv(SIGIL_AGENT_API_PORT, text, ServerConfigLoader::port))
                 .orElseGet(() -> or(api.port(), DEFAULT_AGENT_API_PORT));
-        Optional<Path> caBundle = Optional.ofNullable(api.x509pop()).map(x -> {
-            if (x.caBundleFile() == null) {
-                throw new ConfigException("agent_api.x509pop needs ca_bundle_file (pem node ca certificates)");
-            }
-            return x.caBundleFile();
-        });
-        return new ServerConfig.AgentApiSettings(or(api.address(), LOOPBACK), port, Optional.ofNullable(api.agentSvidTtl()), caBundle);
+        return new ServerConfig.AgentApiSettings(or(api.address(), LOOPBACK), port, Optional.ofNullable(api.agentSvidTtl()));
     }
 
     private static Path dataDir(ConfigFile.Root raw, ConfigEnvironment env, ConfigOverrides flags) {

@@ -13,6 +13,8 @@ import java.util.Objects;
 public record PluginKind(String section, String singular, Cardinality cardinality) {
     /** Credential brokers: zero or more, each offered under its type name. */
     public static final PluginKind BROKERS = new PluginKind("brokers", "broker", Cardinality.ZERO_OR_MORE);
+    /** Node attestors: how agents may prove which node they run on; at least one. */
+    public static final PluginKind NODE_ATTESTORS = new PluginKind("node_attestors", "node attestor", Cardinality.ONE_OR_MORE);
 
     public PluginKind {
         Objects.requireNonNull(section, "section");

@@ -113,10 +113,11 @@ class ServerConfigLoaderTest {
 
     @Test
     void agentApiDefaultsToLoopback8081AndTakesItsSettings() throws Exception {
-        assertThat(load("").agentApi()).isEqualTo(new ServerConfig.AgentApiSettings("127.0.0.1", 8081, Optional.empty(), Optional.empty()));
+        assertThat(load("").agentApi()).isEqualTo(new ServerConfig.AgentApiSettings("127.0.0.1", 8081, Optional.empty()));
         ServerConfig config = load("agent_api:\n  address: 0.0.0.0\n  port: 0\n  agent_svid_ttl: 2h\n  x509pop:\n    ca_bundle_file: nodes.pem\n");
-        assertThat(config.agentApi()).isEqualTo(new ServerConfig.AgentApiSettings("0.0.0.0", 0, Optional.of(java.time.Duration.ofHours(2)),
-                Optional.of(dir.resolve("nodes.pem"))));
+        assertThat(config.agentApi()).isEqualTo(new ServerConfig.AgentApiSettings("0.0.0.0", 0, Optional.of(java.time.Duration.ofHours(2))));
+        assertThat(config.nodeAttestors().settings("x509pop", dev.sigil.server.agent.attestor.X509PopAttestorPlugin.Settings.class))
+                .contains(new dev.sigil.server.agent.attestor.X509PopAttestorPlugin.Settings(dir.resolve("nodes.pem")));
         assertThat(load("", Map.of("SIGIL_AGENT_API_PORT", "9091"), ConfigOverrides.none()).agentApi().port()).isEqualTo(9091);
         assertThatThrownBy(() -> load("agent_api:\n  agent_svid_ttl: 48h\n")).hasMessageContaining("agent_api.agent_svid_ttl (2d) must be shorter than ca.ttl");
     }

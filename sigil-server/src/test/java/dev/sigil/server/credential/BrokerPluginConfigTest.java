@@ -33,7 +33,8 @@ class BrokerPluginConfigTest {
     @Test
     void noBrokersSectionOffersNoBroker() throws Exception {
         assertThat(load("").brokers().blocks()).isEmpty();
-        assertThat(load("brokers:\n  ssh:\n").brokers().blocks()).as("an empty block").isEmpty();
+        assertThatThrownBy(() -> load("brokers:\n  ssh:\n")).as("a block without settings gets the defaults")
+                .hasMessageContaining("brokers.ssh.resources is empty");
     }
 
     @Test

@@ -69,7 +69,7 @@ class PluginRegistryTest {
 
     @Test
     void everyInstalledPluginIsWellFormed() throws Exception {
-        for (var section : List.of("brokers")) {
+        for (var section : List.of("brokers", "node_attestors")) {
             assertThat(PluginRegistry.installed().section(section)).isNotEmpty().allSatisfy((type, plugin) -> {
                 assertThat(type).matches("[a-z][a-z0-9_]{0,31}");
                 assertThat(plugin.kind().section()).isEqualTo(section);

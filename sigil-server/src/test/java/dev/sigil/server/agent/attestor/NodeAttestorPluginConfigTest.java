@@ -1,0 +1,65 @@
+package dev.sigil.server.agent.attestor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.sigil.server.config.ConfigEnvironment;
+import dev.sigil.server.config.ConfigOverrides;
+import dev.sigil.server.config.ServerConfig;
+import dev.sigil.server.config.ServerConfigLoader;
+import dev.sigil.server.plugin.PluginRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@code node_attestors} section: which attestation methods agents may use, each configured by its plugin. */
+class NodeAttestorPluginConfigTest {
+    @TempDir
+    Path dir;
+
+    private ServerConfig load(String yaml) throws Exception {
+        Path file = dir.resolve("server.yaml");
+        Files.writeString(file, yaml);
+        return ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir.resolve("home")), ConfigOverrides.none());
+    }
+
+    @Test
+    void withoutTheSectionAgentsAttestWithJoinTokensOnly() throws Exception {
+        assertThat(load("").nodeAttestors().blocks()).containsOnlyKeys("join_token");
+        assertThat(PluginRegistry.installed().section("node_attestors")).containsOnlyKeys("join_token", "x509pop");
+    }
+
+    @Test
+    void theSectionListsExactlyTheMethodsAgentsMayUse() throws Exception {
+        ServerConfig config = load("node_attestors:\n  x509pop:\n    ca_bundle_file: nodes.pem\n");
+        assertThat(config.nodeAttestors().blocks()).containsOnlyKeys("x509pop");
+        assertThat(config.nodeAttestors().settings("x509pop", X509PopAttestorPlugin.Settings.class))
+                .contains(new X509PopAttestorPlugin.Settings(dir.resolve("nodes.pem")));
+        assertThat(load("node_attestors:\n  join_token:\n  x509pop: { ca_bundle_file: n.pem }\n").nodeAttestors().blocks())
+                .containsOnlyKeys("join_token", "x509pop");
+    }
+
+    @Test
+    void theOlderAgentApiSpellingOfX509popStillWorksBesideJoinTokens() throws Exception {
+        ServerConfig config = load("agent_api:\n  x509pop:\n    ca_bundle_file: nodes.pem\n");
+        assertThat(config.nodeAttestors().blocks()).containsOnlyKeys("join_token", "x509pop");
+        assertThatThrownBy(() -> load("agent_api:\n  x509pop:\n    ca_bundle_file: a.pem\nnode_attestors:\n  x509pop:\n"
+                + "    ca_bundle_file: b.pem\n")).hasMessageContaining("x509pop is configured twice");
+    }
+
+    @Test
+    void badSectionsAreRefusedNamingTheKey() {
+        Path file = dir.resolve("server.yaml");
+        assertThatThrownBy(() -> load("node_attestors: {}\n")).hasMessageContaining("node_attestors configures no node attestor; "
+                + "at least one is required");
+        assertThatThrownBy(() -> load("node_attestors:\n  tpm: {}\n"))
+                .hasMessage(file + " line 2, column 3: unknown key 'tpm' under 'node_attestors'; valid keys: join_token, x509pop");
+        assertThatThrownBy(() -> load("node_attestors:\n  x509pop: {}\n")).hasMessageStartingWith(file + " line 2")
+                .hasMessageContaining("node_attestors.x509pop needs ca_bundle_file");
+        assertThatThrownBy(() -> load("node_attestors:\n  x509pop:\n")).hasMessageStartingWith(file + " line 2")
+                .hasMessageContaining("node_attestors.x509pop needs ca_bundle_file");
+    }
+}
