@@ -216,7 +216,7 @@ public final class SigilServer implements AutoCloseable {
         });
         AttestedSubjects evidence = new AttestedSubjects(entries, agents);
         java.util.List<ConfiguredBroker> brokers = new java.util.ArrayList<>(Brokers.create(config.brokers(),
-                dev.sigil.server.plugin.PluginRegistry.installed(), new dev.sigil.server.credential.BrokerPlugin.Context(keys, clock)));
+                dev.sigil.core.plugin.PluginRegistry.installed(), new dev.sigil.server.credential.BrokerPlugin.Context(keys, clock)));
         brokers.addAll(extraBrokers);
         ServerConfig.TokenEndpointSettings tokenConfig = config.tokenEndpoint();
         brokers.add(new ConfiguredBroker(new TokenBroker(datastore, issuedTokens, clock), tokenConfig.defaultTtl(),
@@ -300,7 +300,7 @@ public final class SigilServer implements AutoCloseable {
 
         ServerConfig.AgentApiSettings agentSettings = config.agentApi();
         java.util.List<NodeAttestor> attestors = NodeAttestors.create(config.nodeAttestors(),
-                dev.sigil.server.plugin.PluginRegistry.installed(), new NodeAttestorPlugin.Context(config.trustDomain(), joinTokens, clock));
+                dev.sigil.core.plugin.PluginRegistry.installed(), new NodeAttestorPlugin.Context(config.trustDomain(), joinTokens, clock));
         // Workload drift (docs/drift.md): agents report drifted workloads through ReportDrift; each accepted
         // report is audited (workload.drift), answered by the graded response (DriftResponder: revoke,
         // narrow, reattest or ignore, per policy; linked to event.driftId()), then handed to driftListener.

@@ -12,9 +12,9 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.sigil.core.crypto.KeyType;
 import dev.sigil.core.spiffeid.TrustDomain;
-import dev.sigil.server.plugin.PluginBlocks;
-import dev.sigil.server.plugin.PluginKind;
-import dev.sigil.server.plugin.PluginRegistry;
+import dev.sigil.core.plugin.PluginBlocks;
+import dev.sigil.core.plugin.PluginBlocksDeserializer;
+import dev.sigil.core.plugin.PluginRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -102,7 +102,7 @@ final class ConfigFile {
         values.addDeserializer(KeyManagerType.class, ConfigValues.scalar(text -> oneOf(KeyManagerType.class, "key manager type", text)));
         values.addDeserializer(URI.class, ConfigValues.scalar(ConfigFile::uri));
         values.addDeserializer(Path.class, ConfigValues.scalar(text -> path(text, baseDir, userHome)));
-        values.addDeserializer(PluginBlocks.class, new PluginBlocksDeserializer(PluginRegistry.installed()));
+        values.addDeserializer(PluginBlocks.class, new PluginBlocksDeserializer(PluginRegistry.installed(), ServerPlugins.ALL));
         return JsonMapper.builder(YAMLFactory.builder().build())
                 .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                 .addModule(values)
@@ -144,7 +144,7 @@ final class ConfigFile {
     /** Refuses the first unknown key with its line (see {@link ConfigKeys}). */
     static void checkKeys(JsonParser parser, Path file) throws IOException {
         Optional<String> unknown = ConfigKeys.firstUnknownKey(parser, Root.class, file, Set.of(),
-                PluginBlocksDeserializer.sections(PluginRegistry.installed(), PluginKind.BROKERS, PluginKind.NODE_ATTESTORS));
+                PluginBlocksDeserializer.sections(PluginRegistry.installed(), ServerPlugins.ALL));
         if (unknown.isPresent()) {
             throw new ConfigException(unknown.get());
         }

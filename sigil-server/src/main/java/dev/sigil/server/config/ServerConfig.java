@@ -31,8 +31,8 @@ public record ServerConfig(
         AgentApiSettings agentApi,
         TokenEndpointSettings tokenEndpoint,
         AuditSettings audit,
-        dev.sigil.server.plugin.PluginBlocks brokers,
-        dev.sigil.server.plugin.PluginBlocks nodeAttestors) {
+        dev.sigil.core.plugin.PluginBlocks brokers,
+        dev.sigil.core.plugin.PluginBlocks nodeAttestors) {
 
     public ServerConfig {
         dataDir = absolute("data_dir", dataDir);

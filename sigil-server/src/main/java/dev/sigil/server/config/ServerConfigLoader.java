@@ -1,8 +1,8 @@
 package dev.sigil.server.config;
 
-import dev.sigil.server.plugin.PluginBlocks;
-import dev.sigil.server.plugin.PluginKind;
-import dev.sigil.server.plugin.PluginRegistry;
+import dev.sigil.core.plugin.PluginBlocks;
+import dev.sigil.core.plugin.PluginKind;
+import dev.sigil.core.plugin.PluginRegistry;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -97,8 +97,8 @@ public final class ServerConfigLoader {
 
     /** The configured brokers (none without a {@code brokers:} section), how many their kind allows. */
     private static PluginBlocks brokers(PluginBlocks configured) {
-        PluginBlocks brokers = configured == null ? PluginBlocks.none(PluginKind.BROKERS) : configured;
-        PluginKind.BROKERS.cardinality().check(PluginKind.BROKERS, brokers.blocks().keySet());
+        PluginBlocks brokers = configured == null ? PluginBlocks.none(ServerPlugins.BROKERS) : configured;
+        ServerPlugins.BROKERS.cardinality().check(ServerPlugins.BROKERS, brokers.blocks().keySet());
         return brokers;
     }
 
@@ -111,7 +111,7 @@ public final class ServerConfigLoader {
         PluginRegistry registry = PluginRegistry.installed();
         java.util.Map<String, Record> blocks = new java.util.LinkedHashMap<>();
         if (configured == null) {
-            blocks.put("join_token", PluginBlocksDeserializer.settings(registry, PluginKind.NODE_ATTESTORS, "join_token", java.util.Map.of()));
+            blocks.put("join_token", settings(registry, ServerPlugins.NODE_ATTESTORS, "join_token", java.util.Map.of()));
         } else {
             blocks.putAll(configured.blocks());
         }
@@ -123,11 +123,32 @@ public final class ServerConfigLoader {
             if (api.x509pop().caBundleFile() == null) {
                 throw new ConfigException("agent_api.x509pop needs ca_bundle_file (pem node ca certificates)");
             }
-            blocks.put("x509pop", PluginBlocksDeserializer.settings(registry, PluginKind.NODE_ATTESTORS, "x509pop",
+            blocks.put("x509pop", settings(registry, ServerPlugins.NODE_ATTESTORS, "x509pop",
                     java.util.Map.of("ca_bundle_file", api.x509pop().caBundleFile().toString())));
         }
-        PluginKind.NODE_ATTESTORS.cardinality().check(PluginKind.NODE_ATTESTORS, blocks.keySet());
-        return new PluginBlocks(PluginKind.NODE_ATTESTORS.section(), blocks);
+        ServerPlugins.NODE_ATTESTORS.cardinality().check(ServerPlugins.NODE_ATTESTORS, blocks.keySet());
+        return new PluginBlocks(ServerPlugins.NODE_ATTESTORS, blocks);
+    }
+
+    /**
+     * Settings for plugin {@code type} of {@code kind} from plain values (keys in snake_case), for a block the
+     * loader builds itself (an older spelling of the same setting); refused like a block in the file.
+     */
+    private static Record settings(PluginRegistry registry, PluginKind kind, String type, java.util.Map<String, Object> values) {
+        var plugin = registry.plugins(kind).get(type);
+        if (plugin == null) {
+            throw new ConfigException(kind.section() + "." + type + " is not an installed " + kind.singular());
+        }
+        try {
+            return ConfigFile.mapper(Path.of("/"), Path.of("/")).convertValue(values, plugin.settingsType());
+        } catch (IllegalArgumentException e) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof ConfigException config) {
+                    throw config;
+                }
+            }
+            throw new ConfigException(kind.section() + "." + type + ": " + e.getMessage(), e);
+        }
     }
 
     private static ServerConfig resolve(ConfigFile.Root raw, ConfigEnvironment env, ConfigOverrides flags) {

@@ -1,10 +1,11 @@
 package dev.sigil.server.credential;
 
+import dev.sigil.server.config.ServerPlugins;
 import dev.sigil.core.SigilException;
-import dev.sigil.server.plugin.PluginBlocks;
-import dev.sigil.server.plugin.PluginException;
-import dev.sigil.server.plugin.PluginKind;
-import dev.sigil.server.plugin.PluginRegistry;
+import dev.sigil.core.plugin.PluginBlocks;
+import dev.sigil.core.plugin.PluginException;
+import dev.sigil.core.plugin.PluginKind;
+import dev.sigil.core.plugin.PluginRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +18,7 @@ import java.util.Set;
 /**
  * Builds the brokers the {@code brokers:} section configures, each by its plugin ({@link BrokerPlugin},
  * found in the {@link PluginRegistry}). Knows no concrete broker: a new broker is a plugin in its own
- * package and a line in {@code META-INF/services/dev.sigil.server.plugin.Plugin}.
+ * package and a line in {@code META-INF/services/dev.sigil.core.plugin.Plugin}.
  */
 public final class Brokers {
     private static final Set<PosixFilePermission> GROUP_OR_WORLD = EnumSet.of(PosixFilePermission.GROUP_READ,
@@ -31,7 +32,7 @@ public final class Brokers {
     public static List<ConfiguredBroker> create(PluginBlocks configured, PluginRegistry registry, BrokerPlugin.Context context) {
         List<ConfiguredBroker> brokers = new ArrayList<>();
         configured.blocks().forEach((type, settings) -> {
-            BrokerPlugin<?> plugin = registry.find(PluginKind.BROKERS, type, BrokerPlugin.class)
+            BrokerPlugin<?> plugin = registry.find(ServerPlugins.BROKERS, type, BrokerPlugin.class)
                     .orElseThrow(() -> new PluginException("no broker plugin is named '" + type + "'"));
             brokers.add(build(plugin, settings, context));
         });

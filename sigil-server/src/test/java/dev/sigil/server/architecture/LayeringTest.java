@@ -75,13 +75,4 @@ class LayeringTest {
                     .check(classes);
         }
     }
-
-    @Test
-    void thePluginRegistryDependsOnNothingElseInTheServer() {
-        noClasses().that().resideInAPackage("dev.sigil.server.plugin..")
-                .should().dependOnClassesThat(com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage("dev.sigil.server..")
-                        .and(com.tngtech.archunit.base.DescribedPredicate.not(
-                                com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage("dev.sigil.server.plugin.."))))
-                .check(classes);
-    }
 }

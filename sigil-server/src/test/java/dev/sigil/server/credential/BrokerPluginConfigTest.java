@@ -1,5 +1,6 @@
 package dev.sigil.server.credential;
 
+import dev.sigil.server.config.ServerPlugins;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,7 +10,7 @@ import dev.sigil.server.config.ServerConfig;
 import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.credential.postgresql.PostgresBrokerPlugin;
 import dev.sigil.server.credential.ssh.SshBrokerPlugin;
-import dev.sigil.server.plugin.PluginRegistry;
+import dev.sigil.core.plugin.PluginRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,7 +40,7 @@ class BrokerPluginConfigTest {
 
     @Test
     void theBuiltInBrokersAreInstalledPlugins() {
-        assertThat(PluginRegistry.installed().section("brokers")).containsOnlyKeys("postgresql", "ssh");
+        assertThat(PluginRegistry.installed().plugins(ServerPlugins.BROKERS)).containsOnlyKeys("postgresql", "ssh");
     }
 
     @Test

@@ -1,20 +1,21 @@
 package dev.sigil.server.agent.attestor;
 
+import dev.sigil.server.config.ServerPlugins;
 import dev.sigil.core.spiffeid.TrustDomain;
-import dev.sigil.server.plugin.Plugin;
-import dev.sigil.server.plugin.PluginKind;
+import dev.sigil.core.plugin.Plugin;
+import dev.sigil.core.plugin.PluginKind;
 import dev.sigil.server.registration.JoinTokens;
 import java.time.Clock;
 
 /**
  * A node attestation method as a plugin: configured under {@code node_attestors.<type>}, built into a
  * {@link NodeAttestor} that passes the node attestor contract test. Registered in
- * {@code META-INF/services/dev.sigil.server.plugin.Plugin}.
+ * {@code META-INF/services/dev.sigil.core.plugin.Plugin}.
  */
 public interface NodeAttestorPlugin<S extends Record> extends Plugin<S> {
     @Override
     default PluginKind kind() {
-        return PluginKind.NODE_ATTESTORS;
+        return ServerPlugins.NODE_ATTESTORS;
     }
 
     /** Builds the attestor; may read its files (a CA bundle) and refuses bad ones naming the key. */

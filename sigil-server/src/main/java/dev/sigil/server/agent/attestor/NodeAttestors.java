@@ -1,9 +1,10 @@
 package dev.sigil.server.agent.attestor;
 
-import dev.sigil.server.plugin.PluginBlocks;
-import dev.sigil.server.plugin.PluginException;
-import dev.sigil.server.plugin.PluginKind;
-import dev.sigil.server.plugin.PluginRegistry;
+import dev.sigil.server.config.ServerPlugins;
+import dev.sigil.core.plugin.PluginBlocks;
+import dev.sigil.core.plugin.PluginException;
+import dev.sigil.core.plugin.PluginKind;
+import dev.sigil.core.plugin.PluginRegistry;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,7 +16,7 @@ public final class NodeAttestors {
     public static List<NodeAttestor> create(PluginBlocks configured, PluginRegistry registry, NodeAttestorPlugin.Context context) {
         List<NodeAttestor> attestors = new ArrayList<>();
         configured.blocks().forEach((type, settings) -> {
-            NodeAttestorPlugin<?> plugin = registry.find(PluginKind.NODE_ATTESTORS, type, NodeAttestorPlugin.class)
+            NodeAttestorPlugin<?> plugin = registry.find(ServerPlugins.NODE_ATTESTORS, type, NodeAttestorPlugin.class)
                     .orElseThrow(() -> new PluginException("no node attestor plugin is named '" + type + "'"));
             attestors.add(build(plugin, settings, context));
         });

@@ -1,5 +1,6 @@
 package dev.sigil.server.agent.attestor;
 
+import dev.sigil.server.config.ServerPlugins;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -7,7 +8,7 @@ import dev.sigil.server.config.ConfigEnvironment;
 import dev.sigil.server.config.ConfigOverrides;
 import dev.sigil.server.config.ServerConfig;
 import dev.sigil.server.config.ServerConfigLoader;
-import dev.sigil.server.plugin.PluginRegistry;
+import dev.sigil.core.plugin.PluginRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -29,7 +30,7 @@ class NodeAttestorPluginConfigTest {
     @Test
     void withoutTheSectionAgentsAttestWithJoinTokensOnly() throws Exception {
         assertThat(load("").nodeAttestors().blocks()).containsOnlyKeys("join_token");
-        assertThat(PluginRegistry.installed().section("node_attestors")).containsOnlyKeys("join_token", "x509pop");
+        assertThat(PluginRegistry.installed().plugins(ServerPlugins.NODE_ATTESTORS)).containsOnlyKeys("join_token", "x509pop");
     }
 
     @Test

@@ -1,22 +1,22 @@
-package dev.sigil.server.plugin;
+package dev.sigil.core.plugin;
 
 import java.util.Collection;
 import java.util.Objects;
 
 /**
- * One kind of plugin: the configuration section its blocks live under and how many may be configured.
+ * One kind of plugin: which program runs it, the configuration section its blocks live under and how
+ * many may be configured. The server's kinds are in {@code dev.sigil.server.config.ServerPlugins}, the
+ * agent's in {@code dev.sigil.agent.config.AgentPlugins}.
  *
+ * @param program     {@code server} or {@code agent}: a server and an agent plugin of one name (the two
+ *                    sides of {@code x509pop}) are different plugins
  * @param section     the top-level configuration key, e.g. {@code brokers}
  * @param singular    how messages name one plugin of the kind, e.g. {@code broker}
  * @param cardinality how many blocks the section may hold
  */
-public record PluginKind(String section, String singular, Cardinality cardinality) {
-    /** Credential brokers: zero or more, each offered under its type name. */
-    public static final PluginKind BROKERS = new PluginKind("brokers", "broker", Cardinality.ZERO_OR_MORE);
-    /** Node attestors: how agents may prove which node they run on; at least one. */
-    public static final PluginKind NODE_ATTESTORS = new PluginKind("node_attestors", "node attestor", Cardinality.ONE_OR_MORE);
-
+public record PluginKind(String program, String section, String singular, Cardinality cardinality) {
     public PluginKind {
+        Objects.requireNonNull(program, "program");
         Objects.requireNonNull(section, "section");
         Objects.requireNonNull(singular, "singular");
         Objects.requireNonNull(cardinality, "cardinality");

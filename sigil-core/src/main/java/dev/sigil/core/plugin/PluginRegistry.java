@@ -1,4 +1,4 @@
-package dev.sigil.server.plugin;
+package dev.sigil.core.plugin;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -9,9 +9,9 @@ import java.util.ServiceLoader;
 import java.util.TreeMap;
 
 /**
- * Every plugin this server can run, by kind and type name. {@link #installed()} finds them through
+ * Every plugin this process can run, by kind and type name. {@link #installed()} finds them through
  * {@link ServiceLoader} (built-ins and any jar on the class path that lists a {@link Plugin} in
- * {@code META-INF/services/dev.sigil.server.plugin.Plugin}); {@link #of} builds one from a list (tests,
+ * {@code META-INF/services/dev.sigil.core.plugin.Plugin}); {@link #of} builds one from a list (tests,
  * embedders). Two plugins of one kind with one type name are refused: which one runs must never depend on
  * class-path order.
  */
@@ -21,10 +21,10 @@ public final class PluginRegistry {
                 .map(provider -> (Plugin<?>) provider.get()).toList());
     }
 
-    private final Map<String, Map<String, Plugin<?>>> bySection;
+    private final Map<PluginKind, Map<String, Plugin<?>>> byKind;
 
-    private PluginRegistry(Map<String, Map<String, Plugin<?>>> bySection) {
-        this.bySection = bySection;
+    private PluginRegistry(Map<PluginKind, Map<String, Plugin<?>>> byKind) {
+        this.byKind = byKind;
     }
 
     /** The plugins on the class path (loaded once). */
@@ -33,26 +33,26 @@ public final class PluginRegistry {
     }
 
     public static PluginRegistry of(List<? extends Plugin<?>> plugins) {
-        Map<String, Map<String, Plugin<?>>> bySection = new LinkedHashMap<>();
+        Map<PluginKind, Map<String, Plugin<?>>> byKind = new LinkedHashMap<>();
         for (Plugin<?> plugin : plugins) {
-            Map<String, Plugin<?>> section = bySection.computeIfAbsent(plugin.kind().section(), s -> new TreeMap<>());
-            Plugin<?> previous = section.put(plugin.type(), plugin);
+            Map<String, Plugin<?>> kind = byKind.computeIfAbsent(plugin.kind(), k -> new TreeMap<>());
+            Plugin<?> previous = kind.put(plugin.type(), plugin);
             if (previous != null) {
-                throw new PluginException("two " + plugin.kind().singular() + " plugins are named '" + plugin.type() + "': "
-                        + previous.getClass().getName() + " and " + plugin.getClass().getName());
+                throw new PluginException("two " + plugin.kind().program() + " " + plugin.kind().singular() + " plugins are named '"
+                        + plugin.type() + "': " + previous.getClass().getName() + " and " + plugin.getClass().getName());
             }
         }
-        return new PluginRegistry(bySection);
+        return new PluginRegistry(byKind);
     }
 
-    /** The plugins of the kind configured under {@code section}, by type name (sorted); empty when none. */
-    public Map<String, Plugin<?>> section(String section) {
-        return Collections.unmodifiableMap(bySection.getOrDefault(section, Map.of()));
+    /** The plugins of {@code kind}, by type name (sorted); empty when none. */
+    public Map<String, Plugin<?>> plugins(PluginKind kind) {
+        return Collections.unmodifiableMap(byKind.getOrDefault(kind, Map.of()));
     }
 
     /** The plugin of {@code kind} named {@code type}, cast to the kind's plugin interface. */
     public <P extends Plugin<?>> Optional<P> find(PluginKind kind, String type, Class<P> pluginInterface) {
-        Plugin<?> plugin = section(kind.section()).get(type);
+        Plugin<?> plugin = plugins(kind).get(type);
         if (plugin == null) {
             return Optional.empty();
         }

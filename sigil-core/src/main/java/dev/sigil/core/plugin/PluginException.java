@@ -1,4 +1,4 @@
-package dev.sigil.server.plugin;
+package dev.sigil.core.plugin;
 
 /** A plugin that cannot be found, configured or built; the message names the section, the plugin and the key. */
 public final class PluginException extends RuntimeException {

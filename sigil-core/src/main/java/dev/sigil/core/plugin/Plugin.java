@@ -1,4 +1,4 @@
-package dev.sigil.server.plugin;
+package dev.sigil.core.plugin;
 
 /**
  * A plugin as the registry and the configuration loader see it: where it is configured and what its block

@@ -3,9 +3,10 @@
  * is configured under: {@code brokers}, ...), a type name (its key in that section: {@code postgresql}) and
  * a settings record its block binds to, strictly (unknown keys and bad values are refused with file, line
  * and key). Plugins are found with {@link java.util.ServiceLoader}: adding one touches its own package, its
- * line in {@code META-INF/services/dev.sigil.server.plugin.Plugin} and its docs page, nothing else. How many
- * of a kind may run is declared as data ({@link dev.sigil.server.plugin.PluginKind}).
+ * line in {@code META-INF/services/dev.sigil.core.plugin.Plugin} and its docs page, nothing else. How many
+ * of a kind may run is declared as data ({@link dev.sigil.core.plugin.PluginKind}).
  *
- * <p>Depends on nothing else in the server, so configuration (below every plugin) can bind plugin blocks.
+ * <p>In sigil-core, shared by the server and the agent, so configuration (below every plugin) can bind
+ * plugin blocks.
  */
-package dev.sigil.server.plugin;
+package dev.sigil.core.plugin;
