@@ -7,10 +7,11 @@ import dev.sigil.agent.config.AgentConfig;
 import dev.sigil.agent.drift.DriftReporter;
 import dev.sigil.agent.workload.WorkloadApiConfig;
 import dev.sigil.agent.workload.WorkloadApiServer;
-import dev.sigil.agent.workload.WorkloadAttestor;
+import dev.sigil.agent.workload.WorkloadAttestorPlugin;
+import dev.sigil.agent.workload.WorkloadAttestors;
+import dev.sigil.core.plugin.PluginRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -56,7 +57,8 @@ public final class AgentRuntime implements AutoCloseable {
             WorkloadApiConfig api = WorkloadApiConfig.defaults().withSocketPath(config.workloadApiSocket())
                     .withReattestInterval(config.workloadReattestInterval());
             WorkloadApiServer server = WorkloadApiServer.create(api, agent.identities(),
-                    List.of(WorkloadAttestor.unix(PROC, ETC), WorkloadAttestor.cgroup(PROC)), drifts, clock).start();
+                    WorkloadAttestors.create(config.workloadAttestors(), PluginRegistry.installed(),
+                            new WorkloadAttestorPlugin.Context(PROC, ETC)), drifts, clock).start();
             return new AgentRuntime(agent, server, drifts);
         } catch (RuntimeException e) {
             drifts.close();

@@ -1,5 +1,6 @@
 package dev.sigil.agent.config;
 
+import dev.sigil.core.plugin.PluginBlocks;
 import dev.sigil.core.spiffeid.TrustDomain;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,7 +13,7 @@ import java.util.Objects;
  */
 public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress serverAddress, TrustBootstrap bootstrap,
                           NodeAttestorSettings nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel,
-                          Duration workloadReattestInterval) {
+                          Duration workloadReattestInterval, PluginBlocks workloadAttestors) {
     /** How often served workloads are re-attested for drift unless configured ({@code workload_reattest_interval}). */
     public static final Duration DEFAULT_REATTEST_INTERVAL = Duration.ofSeconds(1);
     public static final Duration MIN_REATTEST_INTERVAL = Duration.ofMillis(100);
@@ -24,6 +25,14 @@ public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress s
                 DEFAULT_REATTEST_INTERVAL);
     }
 
+    /** With the default workload attestors ({@code unix} and {@code cgroup}). */
+    public AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress serverAddress, TrustBootstrap bootstrap,
+                       NodeAttestorSettings nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel,
+                       Duration workloadReattestInterval) {
+        this(dataDir, trustDomain, serverAddress, bootstrap, nodeAttestor, workloadApiSocket, syncInterval, logLevel,
+                workloadReattestInterval, AgentPlugins.defaultWorkloadAttestors());
+    }
+
     public AgentConfig {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(trustDomain, "trustDomain");
@@ -32,6 +41,8 @@ public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress s
         Objects.requireNonNull(nodeAttestor, "nodeAttestor");
         Objects.requireNonNull(workloadApiSocket, "workloadApiSocket");
         Objects.requireNonNull(logLevel, "logLevel");
+        Objects.requireNonNull(workloadAttestors, "workloadAttestors");
+        AgentPlugins.WORKLOAD_ATTESTORS.cardinality().check(AgentPlugins.WORKLOAD_ATTESTORS, workloadAttestors.blocks().keySet());
         if (syncInterval == null || syncInterval.toMillis() < 100) {
             throw new IllegalArgumentException("sync_interval is " + syncInterval + "; it must be at least 100ms");
         }

@@ -14,6 +14,9 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.sigil.core.plugin.PluginBlocks;
+import dev.sigil.core.plugin.PluginBlocksDeserializer;
+import dev.sigil.core.plugin.PluginRegistry;
 import dev.sigil.core.spiffeid.TrustDomain;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -33,9 +36,9 @@ final class AgentConfigFile {
 
     record Root(Path dataDir, TrustDomain trustDomain, AgentConfig.ServerAddress serverAddress, Path trustBundlePath,
                 Boolean insecureBootstrap, NodeAttestor nodeAttestor, WorkloadApi workloadApi, Duration syncInterval,
-                AgentConfig.LogLevel logLevel, Duration workloadReattestInterval) {
+                AgentConfig.LogLevel logLevel, Duration workloadReattestInterval, PluginBlocks workloadAttestors) {
         static Root empty() {
-            return new Root(null, null, null, null, null, null, null, null, null, null);
+            return new Root(null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 
@@ -56,6 +59,7 @@ final class AgentConfigFile {
         values.addDeserializer(AgentConfig.LogLevel.class, ConfigValues.scalar(AgentConfig.LogLevel::parse));
         values.addDeserializer(AgentConfig.ServerAddress.class, ConfigValues.scalar(AgentConfig.ServerAddress::parse));
         values.addDeserializer(Path.class, ConfigValues.scalar(text -> path(text, baseDir, userHome)));
+        values.addDeserializer(PluginBlocks.class, new PluginBlocksDeserializer(PluginRegistry.installed(), AgentPlugins.ALL));
         return JsonMapper.builder(YAMLFactory.builder().build())
                 .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                 .addModule(values)
@@ -75,7 +79,8 @@ final class AgentConfigFile {
 
     /** Refuses the first unknown key with its line (see {@link ConfigKeys}). */
     static void checkKeys(JsonParser parser, Path file) throws IOException {
-        Optional<String> unknown = ConfigKeys.firstUnknownKey(parser, Root.class, file, Set.of(AgentConfig.ServerAddress.class));
+        Optional<String> unknown = ConfigKeys.firstUnknownKey(parser, Root.class, file, Set.of(AgentConfig.ServerAddress.class),
+                PluginBlocksDeserializer.sections(PluginRegistry.installed(), AgentPlugins.ALL));
         if (unknown.isPresent()) {
             throw new AgentConfigException(unknown.get());
         }
@@ -87,7 +92,14 @@ final class AgentConfigFile {
         String where = file + (location == null || location.getLineNr() < 1 ? ""
                 : " line " + location.getLineNr() + ", column " + location.getColumnNr());
         String message;
-        if (e instanceof ConfigValues.InvalidValueException invalid) {
+        Throwable cause = e.getCause();
+        while (cause != null && !(cause instanceof AgentConfigException)) {
+            cause = cause.getCause();
+        }
+        if (cause != null) {
+            // a plugin's settings refused a value while its block was bound: the message names the key
+            message = cause.getMessage();
+        } else if (e instanceof ConfigValues.InvalidValueException invalid) {
             message = "key '" + key(invalid) + "': " + invalid.getOriginalMessage();
         } else if (e instanceof MismatchedInputException mismatch) {
             String key = key(mismatch);

@@ -97,7 +97,7 @@ public final class AgentConfigLoader {
                     + "' is too short; use at least 100ms (PT0.1S)");
         }
         return new AgentConfig(dataDir, trustDomain, server, bootstrap(raw), nodeAttestor(raw.nodeAttestor(), env), socket, syncInterval,
-                logLevel, reattest);
+                logLevel, reattest, raw.workloadAttestors() == null ? AgentPlugins.defaultWorkloadAttestors() : raw.workloadAttestors());
     }
 
     private static AgentConfig.TrustBootstrap bootstrap(AgentConfigFile.Root raw) {

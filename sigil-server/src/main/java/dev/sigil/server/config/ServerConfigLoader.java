@@ -98,7 +98,7 @@ public final class ServerConfigLoader {
     /** The configured brokers (none without a {@code brokers:} section), how many their kind allows. */
     private static PluginBlocks brokers(PluginBlocks configured) {
         PluginBlocks brokers = configured == null ? PluginBlocks.none(ServerPlugins.BROKERS) : configured;
-        ServerPlugins.BROKERS.cardinality().check(ServerPlugins.BROKERS, brokers.blocks().keySet());
+        cardinality(ServerPlugins.BROKERS, brokers.blocks().keySet());
         return brokers;
     }
 
@@ -126,8 +126,16 @@ public final class ServerConfigLoader {
             blocks.put("x509pop", settings(registry, ServerPlugins.NODE_ATTESTORS, "x509pop",
                     java.util.Map.of("ca_bundle_file", api.x509pop().caBundleFile().toString())));
         }
-        ServerPlugins.NODE_ATTESTORS.cardinality().check(ServerPlugins.NODE_ATTESTORS, blocks.keySet());
+        cardinality(ServerPlugins.NODE_ATTESTORS, blocks.keySet());
         return new PluginBlocks(ServerPlugins.NODE_ATTESTORS, blocks);
+    }
+
+    private static void cardinality(PluginKind kind, java.util.Collection<String> configured) {
+        try {
+            kind.cardinality().check(kind, configured);
+        } catch (dev.sigil.core.plugin.PluginException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     /**
