@@ -35,7 +35,6 @@ import dev.sigil.server.credential.LeaseStore;
 import dev.sigil.server.datastore.Datastore;
 import dev.sigil.server.endpoint.BundleEndpoint;
 import dev.sigil.server.keys.KeyManager;
-import dev.sigil.server.keys.KeyManagers;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.task.TaskRoutes;
 import dev.sigil.server.task.TaskStore;
@@ -181,10 +180,8 @@ public final class SigilServer implements AutoCloseable {
 
         Datastore datastore = Datastore.open(config.datastore().toDatastoreConfig());
         resources.push(datastore);
-        KeyManager keys = switch (config.keyManager()) {
-            case ServerConfig.MemoryKeys memory -> KeyManagers.memory();
-            case ServerConfig.DiskKeys disk -> KeyManagers.disk(disk.dir());
-        };
+        KeyManager keys = dev.sigil.server.keys.KeyManagerFactory.create(config.keyManager(),
+                dev.sigil.core.plugin.PluginRegistry.installed(), new dev.sigil.server.keys.KeyManagerPlugin.Context(config.dataDir()));
         AuditCheckpoints checkpoints = AuditCheckpoints.create(datastore, keys, clock, config.audit().checkpointEvery(),
                 config.audit().checkpointInterval());
         AuditTrail audit = AuditTrail.create(datastore, clock, checkpoints);

@@ -93,7 +93,7 @@ final class AgentConfigFile {
                 : " line " + location.getLineNr() + ", column " + location.getColumnNr());
         String message;
         Throwable cause = e.getCause();
-        while (cause != null && !(cause instanceof AgentConfigException)) {
+        while (cause != null && !(cause instanceof AgentConfigException) && !(cause instanceof dev.sigil.core.plugin.PluginException)) {
             cause = cause.getCause();
         }
         if (cause != null) {

@@ -19,7 +19,7 @@ final class ConfigErrors {
         String where = file + at(e.getLocation());
         String message;
         Throwable cause = e.getCause();
-        while (cause != null && !(cause instanceof ConfigException)) {
+        while (cause != null && !(cause instanceof ConfigException) && !(cause instanceof dev.sigil.core.plugin.PluginException)) {
             cause = cause.getCause();
         }
         if (cause != null) {

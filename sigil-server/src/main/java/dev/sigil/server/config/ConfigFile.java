@@ -14,6 +14,8 @@ import dev.sigil.core.crypto.KeyType;
 import dev.sigil.core.spiffeid.TrustDomain;
 import dev.sigil.core.plugin.PluginBlocks;
 import dev.sigil.core.plugin.PluginBlocksDeserializer;
+import dev.sigil.core.plugin.PluginChoice;
+import dev.sigil.core.plugin.PluginChoiceDeserializer;
 import dev.sigil.core.plugin.PluginRegistry;
 import java.io.IOException;
 import java.net.URI;
@@ -36,10 +38,9 @@ final class ConfigFile {
 
     enum DatastoreType { SQLITE, POSTGRESQL }
 
-    enum KeyManagerType { MEMORY, DISK }
 
     record Root(Path dataDir, TrustDomain trustDomain, ServerConfig.LogLevel logLevel, Datastore datastore,
-                KeyManager keyManager, Ca ca, Jwt jwt, Duration defaultX509SvidTtl, Duration defaultJwtSvidTtl,
+                PluginChoice keyManager, Ca ca, Jwt jwt, Duration defaultX509SvidTtl, Duration defaultJwtSvidTtl,
                 Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi, TokenEndpoint tokenEndpoint, Audit audit,
                 PluginBlocks brokers, PluginBlocks nodeAttestors) {
         static Root empty() {
@@ -57,8 +58,6 @@ final class ConfigFile {
         }
     }
 
-    record KeyManager(KeyManagerType type, Path dir) {
-    }
 
     record Ca(KeyType keyType, Duration ttl, Upstream upstream) {
     }
@@ -99,7 +98,7 @@ final class ConfigFile {
         values.addDeserializer(TrustDomain.class, ConfigValues.scalar(TrustDomain::parse));
         values.addDeserializer(ServerConfig.LogLevel.class, ConfigValues.scalar(ServerConfig.LogLevel::parse));
         values.addDeserializer(DatastoreType.class, ConfigValues.scalar(text -> oneOf(DatastoreType.class, "datastore type", text)));
-        values.addDeserializer(KeyManagerType.class, ConfigValues.scalar(text -> oneOf(KeyManagerType.class, "key manager type", text)));
+        values.addDeserializer(PluginChoice.class, new PluginChoiceDeserializer(PluginRegistry.installed(), ServerPlugins.CHOICES));
         values.addDeserializer(URI.class, ConfigValues.scalar(ConfigFile::uri));
         values.addDeserializer(Path.class, ConfigValues.scalar(text -> path(text, baseDir, userHome)));
         values.addDeserializer(PluginBlocks.class, new PluginBlocksDeserializer(PluginRegistry.installed(), ServerPlugins.ALL));
@@ -144,7 +143,8 @@ final class ConfigFile {
     /** Refuses the first unknown key with its line (see {@link ConfigKeys}). */
     static void checkKeys(JsonParser parser, Path file) throws IOException {
         Optional<String> unknown = ConfigKeys.firstUnknownKey(parser, Root.class, file, Set.of(),
-                PluginBlocksDeserializer.sections(PluginRegistry.installed(), ServerPlugins.ALL));
+                PluginBlocksDeserializer.sections(PluginRegistry.installed(), ServerPlugins.ALL),
+                PluginChoiceDeserializer.choices(PluginRegistry.installed(), ServerPlugins.CHOICES));
         if (unknown.isPresent()) {
             throw new ConfigException(unknown.get());
         }

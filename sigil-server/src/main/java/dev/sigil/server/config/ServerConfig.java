@@ -21,7 +21,7 @@ public record ServerConfig(
         TrustDomain trustDomain,
         LogLevel logLevel,
         DatastoreSettings datastore,
-        KeyManagerSettings keyManager,
+        dev.sigil.core.plugin.PluginChoice keyManager,
         CaSettings ca,
         JwtSettings jwt,
         Duration defaultX509SvidTtl,
@@ -137,21 +137,6 @@ public record ServerConfig(
         public String toString() {
             return "Postgresql[url=" + url + ", user=" + user + ", password=" + (password.isEmpty() ? "<none>" : "<redacted>")
                     + ", maxPoolSize=" + maxPoolSize + "]";
-        }
-    }
-
-    /** Where the CA and JWT signing keys live. */
-    public sealed interface KeyManagerSettings {
-    }
-
-    /** Keys only in memory: lost at every restart (development and tests). */
-    public record MemoryKeys() implements KeyManagerSettings {
-    }
-
-    /** Keys in files under {@code dir} (created 0700). */
-    public record DiskKeys(Path dir) implements KeyManagerSettings {
-        public DiskKeys {
-            dir = absolute("key_manager.dir", dir);
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.sigil.server.config;
 
 import dev.sigil.core.plugin.PluginBlocks;
+import dev.sigil.core.plugin.PluginChoice;
+import dev.sigil.core.plugin.PluginChoiceDeserializer;
 import dev.sigil.core.plugin.PluginKind;
 import dev.sigil.core.plugin.PluginRegistry;
 
@@ -173,7 +175,7 @@ public final class ServerConfigLoader {
                 trustDomain,
                 logLevel,
                 datastore(raw.datastore(), env, dataDir),
-                keyManager(raw.keyManager(), dataDir),
+                keyManager(raw.keyManager()),
                 new ServerConfig.CaSettings(or(ca.keyType(), KeyType.EC_P256), or(ca.ttl(), Duration.ofHours(24)),
                         Optional.ofNullable(ca.upstream()).map(ServerConfigLoader::upstream)),
                 new ServerConfig.JwtSettings(or(jwt.keyType(), KeyType.EC_P256), or(jwt.keyTtl(), Duration.ofHours(24)),
@@ -312,17 +314,17 @@ public final class ServerConfigLoader {
         return "jdbc:postgresql://" + rest;
     }
 
-    private static ServerConfig.KeyManagerSettings keyManager(ConfigFile.KeyManager file, Path dataDir) {
-        ConfigFile.KeyManager km = file == null ? new ConfigFile.KeyManager(null, null) : file;
-        return switch (or(km.type(), ConfigFile.KeyManagerType.DISK)) {
-            case MEMORY -> {
-                if (km.dir() != null) {
-                    throw new ConfigException("key_manager.dir is only used with key_manager.type disk (the type is memory)");
-                }
-                yield new ServerConfig.MemoryKeys();
-            }
-            case DISK -> new ServerConfig.DiskKeys(or(km.dir(), dataDir.resolve("keys")));
-        };
+    /** The key manager the file chooses ({@code disk} under {@code <data_dir>/keys} when the section is absent). */
+    private static PluginChoice keyManager(PluginChoice configured) {
+        if (configured != null) {
+            return configured;
+        }
+        try {
+            return PluginChoiceDeserializer.choose(PluginRegistry.installed(), ServerPlugins.KEY_MANAGER, "disk", java.util.Map.of(),
+                    ConfigFile.mapper(Path.of("/"), Path.of("/")));
+        } catch (dev.sigil.core.plugin.PluginException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     private static ServerConfig.UpstreamSettings upstream(ConfigFile.Upstream upstream) {

@@ -36,7 +36,9 @@ class ServerConfigLoaderTest {
         assertThat(config.trustDomain().name()).isEqualTo("sigil.test");
         assertThat(config.logLevel()).isEqualTo(ServerConfig.LogLevel.INFO);
         assertThat(config.datastore()).isEqualTo(new ServerConfig.Sqlite(data.resolve("datastore.sqlite3")));
-        assertThat(config.keyManager()).isEqualTo(new ServerConfig.DiskKeys(data.resolve("keys")));
+        assertThat(config.keyManager().type()).isEqualTo("disk");
+        assertThat(config.keyManager().settings(dev.sigil.server.keys.DiskKeyManagerPlugin.Settings.class).directory(config.dataDir()))
+                .isEqualTo(data.resolve("keys"));
         assertThat(config.ca()).isEqualTo(new ServerConfig.CaSettings(KeyType.EC_P256, Duration.ofHours(24), Optional.empty()));
         assertThat(config.jwt()).isEqualTo(new ServerConfig.JwtSettings(KeyType.EC_P256, Duration.ofHours(24), Optional.empty()));
         assertThat(config.defaultX509SvidTtl()).isEqualTo(Duration.ofHours(1));
@@ -96,7 +98,7 @@ class ServerConfigLoaderTest {
         assertThat(config.trustDomain().name()).isEqualTo("example.org");
         assertThat(config.logLevel()).isEqualTo(ServerConfig.LogLevel.DEBUG);
         assertThat(config.datastore()).isEqualTo(new ServerConfig.Postgresql("jdbc:postgresql://db.internal:5432/sigil", "sigil", "", 20));
-        assertThat(config.keyManager()).isEqualTo(new ServerConfig.MemoryKeys());
+        assertThat(config.keyManager().type()).isEqualTo("memory");
         assertThat(config.ca()).isEqualTo(new ServerConfig.CaSettings(KeyType.EC_P384, Duration.ofDays(7),
                 Optional.of(new ServerConfig.UpstreamSettings(dir.resolve("upstream/ca.pem"), dir.resolve("upstream/ca.key"),
                         Optional.of(dir.resolve("upstream/roots.pem"))))));
@@ -174,7 +176,9 @@ class ServerConfigLoaderTest {
     @Test
     void badEnumAndWrongTypeNameTheKeyAndWhatIsValid() {
         assertThatThrownBy(() -> load("key_manager:\n  type: hsm\n"))
-                .hasMessageEndingWith("key 'key_manager.type': key manager type 'hsm' is not valid; use memory or disk");
+                .hasMessageEndingWith("line 2, column 3: key_manager.type 'hsm' is not valid; use disk or memory");
+        assertThatThrownBy(() -> load("key_manager:\n  type: memory\n  dir: /keys\n"))
+                .hasMessageEndingWith("line 3, column 3: unknown key 'dir' under 'key_manager'; valid keys: type");
         assertThatThrownBy(() -> load("bundle_endpoint:\n  port: https\n"))
                 .hasMessageEndingWith("key 'bundle_endpoint.port' must be a whole number");
         assertThatThrownBy(() -> load("bundle_endpoint:\n  port: 70000\n"))
@@ -217,7 +221,8 @@ class ServerConfigLoaderTest {
     void dataDirFromTheEnvironmentMovesEveryDerivedPath() throws Exception {
         ServerConfig config = load("", Map.of("SIGIL_DATA_DIR", "/srv/sigil"), ConfigOverrides.none());
         assertThat(config.admin().socketPath()).isEqualTo(Path.of("/srv/sigil/admin/admin.sock"));
-        assertThat(config.keyManager()).isEqualTo(new ServerConfig.DiskKeys(Path.of("/srv/sigil/keys")));
+        assertThat(config.keyManager().settings(dev.sigil.server.keys.DiskKeyManagerPlugin.Settings.class).directory(config.dataDir()))
+                .isEqualTo(Path.of("/srv/sigil/keys"));
     }
 
     @Test
