@@ -30,7 +30,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -58,8 +57,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
-    /** Attestation methods whose evidence the server accepts only once. */
-    static final Set<String> SINGLE_USE_ATTESTORS = Set.of("join_token");
     private static final double JITTER = 0.10;
 
     private final AgentConfig config;
@@ -241,7 +238,7 @@ public final class Agent implements AutoCloseable {
     }
 
     private boolean singleUse() {
-        return SINGLE_USE_ATTESTORS.contains(attestor.type());
+        return attestor.singleUse();
     }
 
     private void attest() {

@@ -1,8 +1,7 @@
 package dev.sigil.agent;
 
-import dev.sigil.agent.attestor.JoinTokenAttestorClient;
+import dev.sigil.agent.attestor.NodeAttestorClients;
 import dev.sigil.agent.attestor.NodeAttestorClient;
-import dev.sigil.agent.attestor.X509PopAttestorClient;
 import dev.sigil.agent.config.AgentConfig;
 import dev.sigil.agent.drift.DriftReporter;
 import dev.sigil.agent.workload.WorkloadApiConfig;
@@ -68,10 +67,7 @@ public final class AgentRuntime implements AutoCloseable {
     }
 
     static NodeAttestorClient attestor(AgentConfig config) {
-        return switch (config.nodeAttestor()) {
-            case AgentConfig.NodeAttestorSettings.JoinToken token -> new JoinTokenAttestorClient(token.token());
-            case AgentConfig.NodeAttestorSettings.X509Pop pop -> X509PopAttestorClient.load(pop.certFile(), pop.keyFile());
-        };
+        return NodeAttestorClients.create(config.nodeAttestor(), PluginRegistry.installed());
     }
 
     public Agent agent() {

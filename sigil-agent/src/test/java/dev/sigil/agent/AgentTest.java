@@ -61,7 +61,7 @@ class AgentTest {
 
     private AgentConfig config(FakeAgentServer server, AgentConfig.TrustBootstrap bootstrap) {
         return new AgentConfig(dir.resolve("data-" + System.nanoTime()), TD, new AgentConfig.ServerAddress("127.0.0.1", server.port()), bootstrap,
-                new AgentConfig.NodeAttestorSettings.JoinToken("unused"), dir.resolve("api.sock"), Duration.ofHours(1), AgentConfig.LogLevel.INFO);
+                dev.sigil.agent.attestor.JoinTokenAttestorClientPlugin.choice("unused"), dir.resolve("api.sock"), Duration.ofHours(1), AgentConfig.LogLevel.INFO);
     }
 
     private AgentConfig.TrustBootstrap bundleFile(X509Certificate... authorities) throws Exception {

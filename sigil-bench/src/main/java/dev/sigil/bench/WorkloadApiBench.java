@@ -213,7 +213,7 @@ public final class WorkloadApiBench {
         Files.setPosixFilePermissions(dataDir, PosixFilePermissions.fromString("rwx------"));
         return new AgentConfig(dataDir, new TrustDomain(TRUST_DOMAIN),
                 new AgentConfig.ServerAddress("127.0.0.1", server.agentApiAddress().getPort()),
-                new AgentConfig.TrustBootstrap.BundleFile(bundle), new AgentConfig.NodeAttestorSettings.JoinToken(token),
+                new AgentConfig.TrustBootstrap.BundleFile(bundle), dev.sigil.agent.attestor.JoinTokenAttestorClientPlugin.choice(token),
                 socket, SYNC_INTERVAL, AgentConfig.LogLevel.WARN);
     }
 

@@ -99,7 +99,7 @@ final class DevCommand implements Callable<Integer> {
             Files.writeString(bundle, server.authority().bundle().x509AuthoritiesPem());
             AgentConfig config = new AgentConfig(agentDir, new TrustDomain(trustDomain),
                     new AgentConfig.ServerAddress("127.0.0.1", server.agentApiAddress().getPort()),
-                    new AgentConfig.TrustBootstrap.BundleFile(bundle), new AgentConfig.NodeAttestorSettings.JoinToken(token[0]),
+                    new AgentConfig.TrustBootstrap.BundleFile(bundle), dev.sigil.agent.attestor.JoinTokenAttestorClientPlugin.choice(token[0]),
                     publicDir.resolve("api.sock"), Duration.ofSeconds(1), AgentConfig.LogLevel.WARN);
             agent = AgentRuntime.start(config, Clock.systemUTC());
         } catch (RuntimeException e) {

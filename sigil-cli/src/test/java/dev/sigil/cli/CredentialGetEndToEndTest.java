@@ -70,7 +70,7 @@ class CredentialGetEndToEndTest {
             Files.writeString(bundle, server.authority().bundle().x509AuthoritiesPem());
             AgentConfig agentConfig = new AgentConfig(agentDir, new TrustDomain("example.org"),
                     new AgentConfig.ServerAddress("127.0.0.1", server.agentApiAddress().getPort()),
-                    new AgentConfig.TrustBootstrap.BundleFile(bundle), new AgentConfig.NodeAttestorSettings.JoinToken(token.path("token").asText()),
+                    new AgentConfig.TrustBootstrap.BundleFile(bundle), dev.sigil.agent.attestor.JoinTokenAttestorClientPlugin.choice(token.path("token").asText()),
                     agentDir.resolve("public/api.sock"), Duration.ofSeconds(1), AgentConfig.LogLevel.WARN);
             try (AgentRuntime agent = AgentRuntime.start(agentConfig, Clock.systemUTC())) {
                 long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();

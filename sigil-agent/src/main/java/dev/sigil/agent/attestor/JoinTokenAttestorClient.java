@@ -37,6 +37,11 @@ public final class JoinTokenAttestorClient implements NodeAttestorClient {
     }
 
     @Override
+    public boolean singleUse() {
+        return true;
+    }
+
+    @Override
     public String toString() {
         return "JoinTokenAttestorClient[token=<redacted>]";
     }

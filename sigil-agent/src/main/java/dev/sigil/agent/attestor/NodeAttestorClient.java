@@ -24,6 +24,14 @@ public interface NodeAttestorClient {
      * expires (x509pop: the earliest {@code notAfter} of the chain); empty when it does not expire or
      * is single-use. The agent re-checks it on every tick (node drift).
      */
+    /**
+     * True when the evidence can be used only once (a join token): the agent then never re-attests with it,
+     * and keeps its agent SVID renewed instead.
+     */
+    default boolean singleUse() {
+        return false;
+    }
+
     default java.util.Optional<java.time.Instant> evidenceNotAfter() {
         return java.util.Optional.empty();
     }

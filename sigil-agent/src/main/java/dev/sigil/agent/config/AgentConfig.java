@@ -1,6 +1,7 @@
 package dev.sigil.agent.config;
 
 import dev.sigil.core.plugin.PluginBlocks;
+import dev.sigil.core.plugin.PluginChoice;
 import dev.sigil.core.spiffeid.TrustDomain;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,7 +13,7 @@ import java.util.Objects;
  * {@link AgentConfigLoader}. {@link #toString()} never shows the join token.
  */
 public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress serverAddress, TrustBootstrap bootstrap,
-                          NodeAttestorSettings nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel,
+                          PluginChoice nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel,
                           Duration workloadReattestInterval, PluginBlocks workloadAttestors) {
     /** How often served workloads are re-attested for drift unless configured ({@code workload_reattest_interval}). */
     public static final Duration DEFAULT_REATTEST_INTERVAL = Duration.ofSeconds(1);
@@ -20,14 +21,14 @@ public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress s
 
     /** With the default re-attestation interval. */
     public AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress serverAddress, TrustBootstrap bootstrap,
-                       NodeAttestorSettings nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel) {
+                       PluginChoice nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel) {
         this(dataDir, trustDomain, serverAddress, bootstrap, nodeAttestor, workloadApiSocket, syncInterval, logLevel,
                 DEFAULT_REATTEST_INTERVAL);
     }
 
     /** With the default workload attestors ({@code unix} and {@code cgroup}). */
     public AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress serverAddress, TrustBootstrap bootstrap,
-                       NodeAttestorSettings nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel,
+                       PluginChoice nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel,
                        Duration workloadReattestInterval) {
         this(dataDir, trustDomain, serverAddress, bootstrap, nodeAttestor, workloadApiSocket, syncInterval, logLevel,
                 workloadReattestInterval, AgentPlugins.defaultWorkloadAttestors());
@@ -39,6 +40,9 @@ public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress s
         Objects.requireNonNull(serverAddress, "serverAddress");
         Objects.requireNonNull(bootstrap, "bootstrap");
         Objects.requireNonNull(nodeAttestor, "nodeAttestor");
+        if (!nodeAttestor.kind().equals(AgentPlugins.NODE_ATTESTOR)) {
+            throw new IllegalArgumentException("node_attestor must be a node attestor, not a " + nodeAttestor.kind().singular());
+        }
         Objects.requireNonNull(workloadApiSocket, "workloadApiSocket");
         Objects.requireNonNull(logLevel, "logLevel");
         Objects.requireNonNull(workloadAttestors, "workloadAttestors");
@@ -103,42 +107,6 @@ public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress s
         }
     }
 
-    /** The node attestation method and its inputs. */
-    public sealed interface NodeAttestorSettings {
-        String type();
-
-        /** A single-use join token. */
-        record JoinToken(String token) implements NodeAttestorSettings {
-            public JoinToken {
-                if (token == null || token.isBlank()) {
-                    throw new IllegalArgumentException("join token is empty");
-                }
-            }
-
-            @Override
-            public String type() {
-                return "join_token";
-            }
-
-            @Override
-            public String toString() {
-                return "JoinToken[<redacted>]";
-            }
-        }
-
-        /** X.509 proof of possession: a node certificate and its private key. */
-        record X509Pop(Path certFile, Path keyFile) implements NodeAttestorSettings {
-            public X509Pop {
-                Objects.requireNonNull(certFile, "certFile");
-                Objects.requireNonNull(keyFile, "keyFile");
-            }
-
-            @Override
-            public String type() {
-                return "x509pop";
-            }
-        }
-    }
 
     public enum LogLevel {
         ERROR, WARN, INFO, DEBUG, TRACE;

@@ -16,6 +16,8 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.sigil.core.plugin.PluginBlocks;
 import dev.sigil.core.plugin.PluginBlocksDeserializer;
+import dev.sigil.core.plugin.PluginChoice;
+import dev.sigil.core.plugin.PluginChoiceDeserializer;
 import dev.sigil.core.plugin.PluginRegistry;
 import dev.sigil.core.spiffeid.TrustDomain;
 import java.io.IOException;
@@ -35,17 +37,10 @@ final class AgentConfigFile {
     }
 
     record Root(Path dataDir, TrustDomain trustDomain, AgentConfig.ServerAddress serverAddress, Path trustBundlePath,
-                Boolean insecureBootstrap, NodeAttestor nodeAttestor, WorkloadApi workloadApi, Duration syncInterval,
+                Boolean insecureBootstrap, PluginChoice nodeAttestor, WorkloadApi workloadApi, Duration syncInterval,
                 AgentConfig.LogLevel logLevel, Duration workloadReattestInterval, PluginBlocks workloadAttestors) {
         static Root empty() {
             return new Root(null, null, null, null, null, null, null, null, null, null, null);
-        }
-    }
-
-    record NodeAttestor(String type, String joinToken, Path certFile, Path keyFile) {
-        @Override
-        public String toString() {
-            return "NodeAttestor[type=" + type + ", joinToken=" + (joinToken == null ? "<none>" : "<redacted>") + "]";
         }
     }
 
@@ -60,6 +55,7 @@ final class AgentConfigFile {
         values.addDeserializer(AgentConfig.ServerAddress.class, ConfigValues.scalar(AgentConfig.ServerAddress::parse));
         values.addDeserializer(Path.class, ConfigValues.scalar(text -> path(text, baseDir, userHome)));
         values.addDeserializer(PluginBlocks.class, new PluginBlocksDeserializer(PluginRegistry.installed(), AgentPlugins.ALL));
+        values.addDeserializer(PluginChoice.class, new PluginChoiceDeserializer(PluginRegistry.installed(), AgentPlugins.CHOICES));
         return JsonMapper.builder(YAMLFactory.builder().build())
                 .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                 .addModule(values)
@@ -80,7 +76,8 @@ final class AgentConfigFile {
     /** Refuses the first unknown key with its line (see {@link ConfigKeys}). */
     static void checkKeys(JsonParser parser, Path file) throws IOException {
         Optional<String> unknown = ConfigKeys.firstUnknownKey(parser, Root.class, file, Set.of(AgentConfig.ServerAddress.class),
-                PluginBlocksDeserializer.sections(PluginRegistry.installed(), AgentPlugins.ALL));
+                PluginBlocksDeserializer.sections(PluginRegistry.installed(), AgentPlugins.ALL),
+                PluginChoiceDeserializer.choices(PluginRegistry.installed(), AgentPlugins.CHOICES));
         if (unknown.isPresent()) {
             throw new AgentConfigException(unknown.get());
         }

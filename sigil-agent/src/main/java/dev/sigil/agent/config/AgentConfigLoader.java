@@ -1,5 +1,8 @@
 package dev.sigil.agent.config;
 
+import dev.sigil.agent.attestor.JoinTokenAttestorClientPlugin;
+import dev.sigil.core.plugin.PluginChoice;
+
 import dev.sigil.core.time.Durations;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -118,39 +121,19 @@ public final class AgentConfigLoader {
         return new AgentConfig.TrustBootstrap.BundleFile(raw.trustBundlePath());
     }
 
-    private static AgentConfig.NodeAttestorSettings nodeAttestor(AgentConfigFile.NodeAttestor file, AgentEnvironment env) {
+    /**
+     * The node attestor: the file's {@code node_attestor} (its {@code type} chooses the plugin), or
+     * {@code join_token} when only {@code SIGIL_JOIN_TOKEN} is set, whose token wins over the file's.
+     */
+    private static PluginChoice nodeAttestor(PluginChoice file, AgentEnvironment env) {
         Optional<String> envToken = env.variable(SIGIL_JOIN_TOKEN);
-        String type = file != null && file.type() != null ? file.type().trim() : envToken.isPresent() ? "join_token" : null;
-        if (type == null) {
-            throw new AgentConfigException("node_attestor.type is required: join_token (with node_attestor.join_token or "
-                    + SIGIL_JOIN_TOKEN + ") or x509pop (with cert_file and key_file)");
+        if (file != null && file.type().equals(JoinTokenAttestorClientPlugin.TYPE) && envToken.isEmpty()
+                && file.settings(JoinTokenAttestorClientPlugin.Settings.class).joinToken() != null) {
+            LOG.warn("the join token is set in the configuration file; prefer the {} environment variable", SIGIL_JOIN_TOKEN);
         }
-        AgentConfigFile.NodeAttestor na = file != null ? file : new AgentConfigFile.NodeAttestor(type, null, null, null);
-        return switch (type) {
-            case "join_token" -> {
-                if (na.certFile() != null || na.keyFile() != null) {
-                    throw new AgentConfigException("node_attestor.cert_file and key_file are only used with type x509pop (the type is join_token)");
-                }
-                String token = envToken.orElse(na.joinToken());
-                if (token == null || token.isBlank()) {
-                    throw new AgentConfigException("node_attestor type join_token needs node_attestor.join_token or " + SIGIL_JOIN_TOKEN);
-                }
-                if (envToken.isEmpty()) {
-                    LOG.warn("the join token is set in the configuration file; prefer the {} environment variable", SIGIL_JOIN_TOKEN);
-                }
-                yield new AgentConfig.NodeAttestorSettings.JoinToken(token);
-            }
-            case "x509pop" -> {
-                if (na.joinToken() != null) {
-                    throw new AgentConfigException("node_attestor.join_token is only used with type join_token (the type is x509pop)");
-                }
-                if (na.certFile() == null || na.keyFile() == null) {
-                    throw new AgentConfigException("node_attestor type x509pop needs both cert_file and key_file");
-                }
-                yield new AgentConfig.NodeAttestorSettings.X509Pop(na.certFile(), na.keyFile());
-            }
-            default -> throw new AgentConfigException("node_attestor.type '" + type + "' is not valid; use join_token or x509pop");
-        };
+        return JoinTokenAttestorClientPlugin.withEnvironmentToken(Optional.ofNullable(file), envToken).orElseThrow(() ->
+                new AgentConfigException("node_attestor.type is required: join_token (with node_attestor.join_token or "
+                        + SIGIL_JOIN_TOKEN + ") or x509pop (with cert_file and key_file)"));
     }
 
     private static <T> T pick(AgentEnvironment env, String variable, Function<String, T> parse, T fileValue, T defaultValue) {

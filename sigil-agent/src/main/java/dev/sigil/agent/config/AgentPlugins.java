@@ -13,8 +13,13 @@ public final class AgentPlugins {
     /** Workload attestors: what the agent learns about a caller (its selectors); at least one. */
     public static final PluginKind WORKLOAD_ATTESTORS = new PluginKind("agent", "workload_attestors", "workload attestor",
             PluginKind.Cardinality.ONE_OR_MORE);
-    /** Every kind an agent configuration file may configure. */
+    /** The node attestor: exactly one, chosen by {@code node_attestor.type}. */
+    public static final PluginKind NODE_ATTESTOR = new PluginKind("agent", "node_attestor", "node attestor",
+            PluginKind.Cardinality.EXACTLY_ONE);
+    /** Every kind configured as a section of named blocks. */
     public static final List<PluginKind> ALL = List.of(WORKLOAD_ATTESTORS);
+    /** Every kind configured as one section with a {@code type} key (no default type: the file or the environment chooses). */
+    public static final Map<PluginKind, java.util.Optional<String>> CHOICES = Map.of(NODE_ATTESTOR, java.util.Optional.empty());
     /** The workload attestors that run when the configuration names none. */
     static final List<String> DEFAULT_WORKLOAD_ATTESTORS = List.of("unix", "cgroup");
 

@@ -1,5 +1,8 @@
 package dev.sigil.agent.config;
 
+import dev.sigil.agent.attestor.JoinTokenAttestorClientPlugin;
+import dev.sigil.agent.attestor.X509PopAttestorClientPlugin;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -38,7 +41,7 @@ class AgentConfigLoaderTest {
         assertThat(config.workloadApiSocket()).isEqualTo(Path.of("/tmp/sigil-agent/public/api.sock"));
         assertThat(config.syncInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.logLevel()).isEqualTo(AgentConfig.LogLevel.INFO);
-        assertThat(config.nodeAttestor()).isEqualTo(new AgentConfig.NodeAttestorSettings.JoinToken("abc123"));
+        assertThat(config.nodeAttestor()).isEqualTo(JoinTokenAttestorClientPlugin.choice("abc123"));
         assertThat(config.workloadReattestInterval()).isEqualTo(Duration.ofSeconds(1));
     }
 
@@ -75,7 +78,7 @@ class AgentConfigLoaderTest {
                 "SIGIL_AGENT_SERVER_ADDRESS", "10.0.0.1:8081"));
 
         assertThat(config.dataDir()).isEqualTo(dir.resolve("data"));
-        assertThat(config.nodeAttestor()).isEqualTo(new AgentConfig.NodeAttestorSettings.JoinToken("from-env"));
+        assertThat(config.nodeAttestor()).isEqualTo(JoinTokenAttestorClientPlugin.choice("from-env"));
         assertThat(config.serverAddress().toString()).isEqualTo("10.0.0.1:8081");
     }
 
@@ -104,7 +107,8 @@ class AgentConfigLoaderTest {
                 sync_interval: 30s
                 """, Map.of());
 
-        assertThat(config.nodeAttestor()).isEqualTo(new AgentConfig.NodeAttestorSettings.X509Pop(dir.resolve("node.crt"), dir.resolve("node.key")));
+        assertThat(config.nodeAttestor().settings(X509PopAttestorClientPlugin.Settings.class))
+                .isEqualTo(new X509PopAttestorClientPlugin.Settings(dir.resolve("node.crt"), dir.resolve("node.key")));
         assertThat(config.workloadApiSocket()).isEqualTo(Path.of("/run/sigil/api.sock"));
         assertThat(config.syncInterval()).isEqualTo(Duration.ofSeconds(30));
         assertThatThrownBy(() -> load("""

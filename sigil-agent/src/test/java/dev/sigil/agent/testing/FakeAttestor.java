@@ -26,6 +26,12 @@ public final class FakeAttestor implements NodeAttestorClient {
         return new FakeAttestor("join_token", token);
     }
 
+    /** A join token is single-use, like the real client's. */
+    @Override
+    public boolean singleUse() {
+        return type.equals("join_token");
+    }
+
     @Override
     public String type() {
         return type;

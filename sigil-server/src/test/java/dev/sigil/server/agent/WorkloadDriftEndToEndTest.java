@@ -232,7 +232,7 @@ class WorkloadDriftEndToEndTest {
         Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwx------"));
         return new AgentConfig(data, new TrustDomain("example.org"),
                 new AgentConfig.ServerAddress("127.0.0.1", server.agentApiAddress().getPort()),
-                new AgentConfig.TrustBootstrap.BundleFile(bundle), new AgentConfig.NodeAttestorSettings.JoinToken(token),
+                new AgentConfig.TrustBootstrap.BundleFile(bundle), dev.sigil.agent.attestor.JoinTokenAttestorClientPlugin.choice(token),
                 data.resolve("public/api.sock"), Duration.ofSeconds(1), AgentConfig.LogLevel.WARN);
     }
 
