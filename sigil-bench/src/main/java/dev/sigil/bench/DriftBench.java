@@ -354,7 +354,7 @@ public final class DriftBench {
                 ? new dev.sigil.server.policy.Decision.Deny(List.of("bench: revoke on drift"))
                 : new dev.sigil.server.policy.Decision.Allow(List.of("bench allows"), dev.sigil.server.policy.Decision.Obligations.none());
         return SigilServer.start(ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), root), ConfigOverrides.none()),
-                Clock.systemUTC(), Optional.of(policy), listener);
+                Clock.systemUTC(), SigilServer.Options.defaults().withPolicy(policy).withDriftListener(listener));
     }
 
     private static AgentConfig agentConfig(Path dataDir, SigilServer server, Path bundle, String token) throws IOException {

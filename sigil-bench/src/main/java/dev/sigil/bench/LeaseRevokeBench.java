@@ -68,7 +68,7 @@ public final class LeaseRevokeBench {
                     """.formatted(root.path().resolve("server"), database.jdbcUrl(), passwordFile));
             var config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), root.path()), ConfigOverrides.none());
             try (SigilServer server = SigilServer.start(config, Clock.systemUTC(),
-                    Optional.of(request -> new Decision.Allow(List.of("bench allows"), Decision.Obligations.none())))) {
+                    SigilServer.Options.defaults().withPolicy(request -> new Decision.Allow(List.of("bench allows"), Decision.Obligations.none())))) {
                 LeaseService leases = server.leases();
                 long[] issueNanos = new long[count];
                 long issueStart = System.nanoTime();

@@ -57,7 +57,7 @@ class CredentialGetEndToEndTest {
                 """.formatted(dir.resolve("server")) + pg.brokersYaml(dir));
         var config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
         try (SigilServer server = SigilServer.start(config, Clock.systemUTC(),
-                Optional.of(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())));
+                SigilServer.Options.defaults().withPolicy(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())));
              AdminClient admin = new AdminClient(server.admin().socketPath())) {
             JsonNode token = admin.post("/v1/join-tokens", Map.of("ttl", 600)).json();
             String agentId = "spiffe://example.org/sigil/agent/join_token/" + token.path("id").asText();

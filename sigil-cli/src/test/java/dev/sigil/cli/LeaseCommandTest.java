@@ -85,8 +85,9 @@ class LeaseCommandTest {
         Files.writeString(file, "data_dir: %s\nlog_level: warn\nbundle_endpoint:\n  enabled: false\nagent_api:\n  port: 0\ntoken_endpoint:\n  port: 0\n"
                 .formatted(dir.resolve("data")));
         server = SigilServer.start(ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none()),
-                Clock.systemUTC(), Optional.of(request -> new Decision.Allow(List.of("test"), Decision.Obligations.none())),
-                List.of(new ConfiguredBroker(new MemoryBroker(), Duration.ofMinutes(15), Duration.ofHours(1))));
+                Clock.systemUTC(), SigilServer.Options.defaults()
+                        .withPolicy(request -> new Decision.Allow(List.of("test"), Decision.Obligations.none()))
+                        .withBrokers(List.of(new ConfiguredBroker(new MemoryBroker(), Duration.ofMinutes(15), Duration.ofHours(1)))));
     }
 
     @AfterEach

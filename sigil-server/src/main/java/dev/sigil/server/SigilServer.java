@@ -15,7 +15,8 @@ import dev.sigil.server.admin.AdminServer;
 import dev.sigil.server.admin.ReadinessCheck;
 import dev.sigil.server.admin.Routes;
 import dev.sigil.server.audit.AuditCheckpoints;
-import dev.sigil.server.audit.AuditEvent;
+import dev.sigil.server.jobs.Job;
+import dev.sigil.server.jobs.JobRunner;
 import dev.sigil.server.audit.AuditJsonlExporter;
 import dev.sigil.server.audit.AuditRoutes;
 import dev.sigil.server.audit.AuditTrail;
@@ -61,18 +62,13 @@ import dev.sigil.server.svid.ServerIdentity;
 import dev.sigil.server.svid.SvidIssuer;
 import dev.sigil.server.svid.SvidRoutes;
 import dev.sigil.server.tls.TlsMaterial;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -131,41 +127,49 @@ public final class SigilServer implements AutoCloseable {
     }
 
     public static SigilServer start(ServerConfig config, Clock clock) {
-        return start(config, clock, Optional.empty());
+        return start(config, clock, Options.defaults());
     }
 
     /**
-     * Starts with {@code policyOverride}, when present, deciding token exchanges instead of the stored
-     * policy (tests and embedders); the stored policy and its admin API are still served.
+     * What tests and embedders may set beyond the configuration.
+     *
+     * @param policyOverride decides token exchanges and grants instead of the stored policy (whose admin API
+     *                       is still served)
+     * @param extraBrokers   brokers offered next to the configured ones (the token broker is always added)
+     * @param driftListener  also told of every accepted workload drift report, after its {@code workload.drift}
+     *                       audit records are committed and after the server's own graded response
+     *                       ({@link DriftResponder}) ran
      */
-    public static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride) {
-        return start(config, clock, policyOverride, java.util.List.of(), DriftListener.none());
+    public record Options(Optional<PolicyEngine> policyOverride, java.util.List<ConfiguredBroker> extraBrokers,
+                          DriftListener driftListener) {
+        public Options {
+            java.util.Objects.requireNonNull(policyOverride, "policyOverride");
+            extraBrokers = java.util.List.copyOf(extraBrokers);
+            java.util.Objects.requireNonNull(driftListener, "driftListener");
+        }
+
+        public static Options defaults() {
+            return new Options(Optional.empty(), java.util.List.of(), DriftListener.none());
+        }
+
+        public Options withPolicy(PolicyEngine policy) {
+            return new Options(Optional.of(policy), extraBrokers, driftListener);
+        }
+
+        public Options withBrokers(java.util.List<ConfiguredBroker> brokers) {
+            return new Options(policyOverride, brokers, driftListener);
+        }
+
+        public Options withDriftListener(DriftListener listener) {
+            return new Options(policyOverride, extraBrokers, listener);
+        }
     }
 
-    /**
-     * Starts with {@code extraBrokers} offered next to the configured ones (tests and embedders; the
-     * token broker is added here too).
-     */
-    public static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride,
-                                    java.util.List<ConfiguredBroker> extraBrokers) {
-        return start(config, clock, policyOverride, extraBrokers, DriftListener.none());
-    }
-
-    /**
-     * Starts with {@code driftListener} also told of every accepted workload drift report, after its
-     * {@code workload.drift} audit records are committed and after the server's own graded response
-     * ({@link DriftResponder}) ran (see {@link DriftListener}).
-     */
-    public static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride,
-                                    DriftListener driftListener) {
-        return start(config, clock, policyOverride, java.util.List.of(), driftListener);
-    }
-
-    private static SigilServer start(ServerConfig config, Clock clock, Optional<PolicyEngine> policyOverride,
-                                     java.util.List<ConfiguredBroker> extraBrokers, DriftListener driftListener) {
+    /** Starts with {@code options}; all or nothing (see the class comment). */
+    public static SigilServer start(ServerConfig config, Clock clock, Options options) {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
-            return build(config, clock, policyOverride, extraBrokers, driftListener, resources);
+            return build(config, clock, options.policyOverride(), options.extraBrokers(), options.driftListener(), resources);
         } catch (RuntimeException | Error e) {
             closeAll(resources);
             throw e;
@@ -189,7 +193,7 @@ public final class SigilServer implements AutoCloseable {
 
         AtomicBoolean x509AuthorityChanged = new AtomicBoolean();
         Authority authority = Authority.start(authorityConfig(config), datastore, keys, clock, event -> {
-            audit.append(AuditEvent.success(ACTOR, "authority." + eventName(event), authorityId(event), details(event)));
+            audit.append(RotationAudit.of(ACTOR, event));
             if (event instanceof RotationEvent.Activated activated && activated.kind() == AuthorityKind.X509) {
                 x509AuthorityChanged.set(true);
             }
@@ -313,61 +317,26 @@ public final class SigilServer implements AutoCloseable {
                         listeners));
         resources.push(agentApi);
 
-        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
-            Thread thread = new Thread(runnable, "sigil-maintenance");
-            thread.setDaemon(true);
-            return thread;
-        });
-        resources.push(() -> {
-            scheduler.shutdownNow();
-            scheduler.awaitTermination(5, TimeUnit.SECONDS);
-        });
-        long[] lastPrune = {0};
-        scheduler.scheduleWithFixedDelay(() -> {
-            try {
-                authority.tick();
-                identity.renewIfDue(x509AuthorityChanged.getAndSet(false));
-                long now = clock.millis();
-                if (now - lastPrune[0] >= JOIN_TOKEN_PRUNE_INTERVAL.toMillis()) {
-                    lastPrune[0] = now;
-                    joinTokens.pruneExpired(ACTOR);
-                    Instant expiredBefore = Instant.ofEpochMilli(now).minus(EXPIRED_TOKEN_RETENTION);
-                    issuedTokens.pruneExpired(expiredBefore);
-                    statuses.pruneExpired(expiredBefore);
-                }
-                driftGates.reload();
-            } catch (RuntimeException e) {
-                LOG.error("periodic maintenance failed; retrying in {}s: {}", TICK.toSeconds(), e.getMessage(), e);
-            }
-        }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+        JobRunner jobs = new JobRunner();
+        resources.push(jobs);
+        jobs.register(new Job("authority-rotation", TICK, () -> {
+            authority.tick();
+            identity.renewIfDue(x509AuthorityChanged.getAndSet(false));
+            driftGates.reload();
+        }));
+        jobs.register(new Job("prune-expired", JOIN_TOKEN_PRUNE_INTERVAL, () -> {
+            joinTokens.pruneExpired(ACTOR);
+            Instant expiredBefore = clock.instant().minus(EXPIRED_TOKEN_RETENTION);
+            issuedTokens.pruneExpired(expiredBefore);
+            statuses.pruneExpired(expiredBefore);
+        }));
         // Registration changes and bans reach issued credentials within a second (cheap when nothing changed).
-        scheduler.scheduleWithFixedDelay(() -> {
-            try {
-                registrationRevocations.tick();
-            } catch (RuntimeException e) {
-                LOG.error("revoking after registration changes failed; retrying: {}", e.getMessage(), e);
-            }
-        }, REGISTRATION_CHECK.toMillis(), REGISTRATION_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+        jobs.register(new Job("registration-revocations", REGISTRATION_CHECK, registrationRevocations::tick));
         // Converge with policies applied through other servers on the same datastore.
-        scheduler.scheduleWithFixedDelay(() -> {
-            try {
-                policyStore.reload();
-            } catch (RuntimeException e) {
-                LOG.error("policy reload failed; the policy in force stays, retrying in {}s: {}", TICK.toSeconds(),
-                        e.getMessage(), e);
-            }
-        }, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
-
-        // Checkpoints get their own cadence: the interval is usually shorter than the maintenance tick.
-        long checkpointTick = Math.min(1000, config.audit().checkpointInterval().toMillis());
-        scheduler.scheduleWithFixedDelay(() -> {
-            try {
-                checkpoints.checkpointIfDue();
-            } catch (RuntimeException e) {
-                LOG.error("audit checkpoint failed; retrying: {}", e.getMessage(), e);
-            }
-        }, checkpointTick, checkpointTick, TimeUnit.MILLISECONDS);
-
+        jobs.register(new Job("policy-reload", TICK, policyStore::reload));
+        // Checkpoints get their own cadence: the interval is usually shorter than the rotation tick.
+        jobs.register(new Job("audit-checkpoints", Duration.ofMillis(Math.min(1000, config.audit().checkpointInterval().toMillis())),
+                checkpoints::checkpointIfDue));
         config.audit().jsonlFile().ifPresent(file -> {
             AuditJsonlExporter exporter;
             try {
@@ -377,13 +346,7 @@ public final class SigilServer implements AutoCloseable {
                 LOG.error("audit jsonl file disabled: {}", e.getMessage(), e);
                 return;
             }
-            scheduler.scheduleWithFixedDelay(() -> {
-                try {
-                    exporter.exportNew();
-                } catch (IOException | RuntimeException e) {
-                    LOG.warn("cannot append audit records to {}; retrying: {}", file, e.getMessage());
-                }
-            }, 1000, 1000, TimeUnit.MILLISECONDS);
+            jobs.register(new Job("audit-jsonl-export", Duration.ofSeconds(1), exporter::exportNew));
         });
 
         LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}:{}{}{}{}", config.trustDomain(),
@@ -413,35 +376,6 @@ public final class SigilServer implements AutoCloseable {
     private static boolean isAdmin(EntryStore entries, SpiffeId id) {
         return entries.list(EntryFilter.all().withSpiffeId(id), PageRequest.first(PageRequest.MAX_SIZE)).items().stream()
                 .anyMatch(RegistrationEntry::admin);
-    }
-
-    private static String eventName(RotationEvent event) {
-        return switch (event) {
-            case RotationEvent.Prepared p -> "prepare";
-            case RotationEvent.Activated a -> "activate";
-            case RotationEvent.Retired r -> "retire";
-            case RotationEvent.Pruned p -> "prune";
-        };
-    }
-
-    private static String authorityId(RotationEvent event) {
-        return switch (event) {
-            case RotationEvent.Prepared p -> p.authorityId();
-            case RotationEvent.Activated a -> a.authorityId();
-            case RotationEvent.Retired r -> r.authorityId();
-            case RotationEvent.Pruned p -> p.authorityId();
-        };
-    }
-
-    private static Map<String, String> details(RotationEvent event) {
-        return switch (event) {
-            case RotationEvent.Prepared p -> Map.of("kind", p.kind().name().toLowerCase(), "key_id", p.keyId(),
-                    "not_before", p.notBefore().toString(), "not_after", p.notAfter().toString());
-            case RotationEvent.Activated a -> Map.of("kind", a.kind().name().toLowerCase());
-            case RotationEvent.Retired r -> Map.of("kind", r.kind().name().toLowerCase(), "not_after", r.notAfter().toString());
-            case RotationEvent.Pruned p -> Map.of("kind", p.kind().name().toLowerCase(),
-                    "bundle_sequence", Long.toString(p.bundleSequence()));
-        };
     }
 
     /** Leases over brokered credentials (grant, renew, revoke, list). */

@@ -71,7 +71,7 @@ class DriftReportTest {
                   port: 0
                 """.formatted(dir.resolve("data")));
         server = SigilServer.start(ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none()),
-                clock, Optional.empty(), delivered::add);
+                clock, SigilServer.Options.defaults().withDriftListener(delivered::add));
         root = server.authority().bundle().x509Authorities().get(0);
     }
 

@@ -90,7 +90,7 @@ class RegistrationRevocationEndToEndTest {
         var config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         try (SigilServer server = SigilServer.start(config, Clock.systemUTC(),
-                Optional.of(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())))) {
+                SigilServer.Options.defaults().withPolicy(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())))) {
             JsonNode token = admin(server, "POST", "/v1/join-tokens", "{\"ttl\": 600}");
             String agentId = "spiffe://example.org/sigil/agent/join_token/" + token.path("id").asText();
             long uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();

@@ -224,7 +224,7 @@ class WorkloadDriftEndToEndTest {
                   port: 0
                 """.formatted(dir.resolve("data")) + extraYaml);
         return SigilServer.start(ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none()),
-                Clock.systemUTC(), policy, listener);
+                Clock.systemUTC(), new SigilServer.Options(policy, List.of(), listener));
     }
 
     private AgentConfig agentConfig(SigilServer server, Path bundle, String token) throws Exception {

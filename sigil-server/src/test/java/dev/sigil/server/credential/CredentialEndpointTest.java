@@ -59,8 +59,8 @@ class CredentialEndpointTest {
                   port: 0
                 """.formatted(dir.resolve("data")));
         ServerConfig config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
-        server = SigilServer.start(config, Clock.systemUTC(), Optional.of(policy),
-                List.of(new ConfiguredBroker(new FakeBroker(backend, true), Duration.ofMinutes(15), Duration.ofHours(1))));
+        server = SigilServer.start(config, Clock.systemUTC(), SigilServer.Options.defaults().withPolicy(policy)
+                .withBrokers(List.of(new ConfiguredBroker(new FakeBroker(backend, true), Duration.ofMinutes(15), Duration.ofHours(1)))));
         return server;
     }
 

@@ -61,7 +61,7 @@ class TokenStatusListTest {
                 """.formatted(dir.resolve("data")));
         var config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
         server = SigilServer.start(config, Clock.systemUTC(),
-                Optional.of(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())));
+                SigilServer.Options.defaults().withPolicy(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())));
         anonymous = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
     }
 

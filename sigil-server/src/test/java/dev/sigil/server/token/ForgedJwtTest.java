@@ -79,7 +79,7 @@ class ForgedJwtTest {
             DECISIONS.incrementAndGet();
             return new Decision.Allow(List.of("test allows"), Decision.Obligations.none());
         };
-        server = SigilServer.start(config, Clock.systemUTC(), Optional.of(counting));
+        server = SigilServer.start(config, Clock.systemUTC(), SigilServer.Options.defaults().withPolicy(counting));
         anonymous = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
 
         attacker = new ECKeyGenerator(Curve.P_256).keyID("attacker").generate();

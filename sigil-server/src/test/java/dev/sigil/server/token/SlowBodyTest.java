@@ -55,7 +55,7 @@ class SlowBodyTest {
     void start() throws Exception {
         ServerConfig config = dev.sigil.server.testing.TokenServerConfig.load(dir, "request_timeout: 3s");
         PolicyEngine allow = request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none());
-        server = SigilServer.start(config, Clock.systemUTC(), Optional.of(allow));
+        server = SigilServer.start(config, Clock.systemUTC(), SigilServer.Options.defaults().withPolicy(allow));
         anonymous = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
     }
 

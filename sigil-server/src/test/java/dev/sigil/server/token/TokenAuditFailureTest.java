@@ -51,7 +51,7 @@ class TokenAuditFailureTest {
                 """.formatted(dir.resolve("data")));
         ServerConfig config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
         PolicyEngine allowAll = request -> new Decision.Allow(List.of("allowed"), Decision.Obligations.none());
-        try (SigilServer server = SigilServer.start(config, Clock.systemUTC(), Optional.of(allowAll))) {
+        try (SigilServer server = SigilServer.start(config, Clock.systemUTC(), SigilServer.Options.defaults().withPolicy(allowAll))) {
             String svid = server.authority().mintJwtSvid(SpiffeId.parse("spiffe://example.org/web"), Audience.of(server.tokenAudience()),
                     Duration.ofMinutes(5)).token();
             String url = "jdbc:sqlite:" + ((ServerConfig.Sqlite) config.datastore()).file();

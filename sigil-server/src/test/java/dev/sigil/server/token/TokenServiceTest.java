@@ -85,7 +85,7 @@ class TokenServiceTest {
             SEEN.add(request);
             return POLICY.get().decide(request);
         };
-        server = SigilServer.start(config, Clock.systemUTC(), Optional.of(recording));
+        server = SigilServer.start(config, Clock.systemUTC(), SigilServer.Options.defaults().withPolicy(recording));
         root = server.authority().bundle().x509Authorities().get(0);
         anonymous = TestPki.clientContext(null, root);
     }

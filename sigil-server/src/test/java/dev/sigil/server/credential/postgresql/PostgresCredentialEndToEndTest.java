@@ -122,7 +122,7 @@ class PostgresCredentialEndToEndTest {
                 fixture.reader));
         var config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
         server = SigilServer.start(config, Clock.systemUTC(),
-                Optional.of(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())));
+                SigilServer.Options.defaults().withPolicy(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())));
     }
 
     private JsonNode issue(String ttl) throws Exception {

@@ -1,0 +1,81 @@
+package dev.sigil.server.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class JobRunnerTest {
+    private static final Duration FAST = Duration.ofMillis(20);
+
+    private static void awaitAtLeast(AtomicInteger count, int wanted) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (count.get() < wanted && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(count.get()).as("runs").isGreaterThanOrEqualTo(wanted);
+    }
+
+    @Test
+    void aFailingJobKeepsBeingRunAndDoesNotStopTheOthers() throws Exception {
+        AtomicInteger failing = new AtomicInteger();
+        AtomicInteger healthy = new AtomicInteger();
+        try (JobRunner runner = new JobRunner()) {
+            runner.register(new Job("failing", FAST, () -> {
+                failing.incrementAndGet();
+                throw new IllegalStateException("datastore down");
+            }));
+            runner.register(new Job("healthy", FAST, healthy::incrementAndGet));
+
+            awaitAtLeast(failing, 3);
+            awaitAtLeast(healthy, 3);
+        }
+    }
+
+    @Test
+    void namesAreUniqueAndWellFormed() {
+        try (JobRunner runner = new JobRunner()) {
+            runner.register(new Job("prune-expired", FAST, () -> { }));
+            assertThatThrownBy(() -> runner.register(new Job("prune-expired", FAST, () -> { })))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage("a job named 'prune-expired' is already registered");
+            assertThat(runner.names()).containsExactly("prune-expired");
+        }
+        assertThatThrownBy(() -> new Job("Prune Expired", FAST, () -> { })).hasMessageContaining("'Prune Expired'");
+        assertThatThrownBy(() -> new Job("zero", Duration.ZERO, () -> { })).hasMessageContaining("longer than zero");
+    }
+
+    @Test
+    void runNowRunsTheJobOnceOnTheCallersThread() {
+        AtomicInteger runs = new AtomicInteger();
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+        try (JobRunner runner = new JobRunner()) {
+            runner.register(new Job("rotation", Duration.ofHours(1), () -> {
+                runs.incrementAndGet();
+                ranOn.set(Thread.currentThread());
+            }));
+            runner.runNow("rotation");
+            assertThat(runs).hasValue(1);
+            assertThat(ranOn).hasValue(Thread.currentThread());
+            assertThatThrownBy(() -> runner.runNow("nope")).hasMessage("no job is named 'nope'; jobs: rotation");
+        }
+    }
+
+    @Test
+    void closingStopsEveryJob() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        JobRunner runner = new JobRunner();
+        runner.register(new Job("ticker", FAST, runs::incrementAndGet));
+        awaitAtLeast(runs, 2);
+
+        runner.close();
+        int atClose = runs.get();
+        long until = System.nanoTime() + Duration.ofMillis(200).toNanos();
+        while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+        assertThat(runs.get()).as("runs after close").isEqualTo(atClose);
+    }
+}
