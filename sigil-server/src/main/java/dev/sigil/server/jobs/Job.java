@@ -8,7 +8,14 @@ import java.util.Objects;
  * ends before the next starts, and the work. Named so that operators see which job failed and so that a
  * cluster-aware runner can later run each job on exactly one server.
  */
-public record Job(String name, Duration interval, Work work) {
+public record Job(String name, Duration interval, Scope scope, Work work) {
+    /**
+     * Where the job must run once several servers share a datastore: on each server (its own SVID, its
+     * in-memory caches of shared state, its local files) or on exactly one (work on shared rows that two
+     * servers would do twice). Today every job runs on every server; the cluster-aware runner reads this.
+     */
+    public enum Scope { EVERY_SERVER, ONE_SERVER }
+
     /** A job's work; a failure is logged by the runner and the next run happens as scheduled. */
     @FunctionalInterface
     public interface Work {
@@ -24,6 +31,7 @@ public record Job(String name, Duration interval, Work work) {
         if (interval.isNegative() || interval.isZero()) {
             throw new IllegalArgumentException("job " + name + " has interval " + interval + "; it must be longer than zero");
         }
+        Objects.requireNonNull(scope, "scope");
         Objects.requireNonNull(work, "work");
     }
 }

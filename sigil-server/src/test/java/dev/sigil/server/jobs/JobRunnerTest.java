@@ -24,11 +24,11 @@ class JobRunnerTest {
         AtomicInteger failing = new AtomicInteger();
         AtomicInteger healthy = new AtomicInteger();
         try (JobRunner runner = new JobRunner()) {
-            runner.register(new Job("failing", FAST, () -> {
+            runner.register(new Job("failing", FAST, Job.Scope.EVERY_SERVER, () -> {
                 failing.incrementAndGet();
                 throw new IllegalStateException("datastore down");
             }));
-            runner.register(new Job("healthy", FAST, healthy::incrementAndGet));
+            runner.register(new Job("healthy", FAST, Job.Scope.EVERY_SERVER, healthy::incrementAndGet));
 
             awaitAtLeast(failing, 3);
             awaitAtLeast(healthy, 3);
@@ -38,13 +38,13 @@ class JobRunnerTest {
     @Test
     void namesAreUniqueAndWellFormed() {
         try (JobRunner runner = new JobRunner()) {
-            runner.register(new Job("prune-expired", FAST, () -> { }));
-            assertThatThrownBy(() -> runner.register(new Job("prune-expired", FAST, () -> { })))
+            runner.register(new Job("prune-expired", FAST, Job.Scope.EVERY_SERVER, () -> { }));
+            assertThatThrownBy(() -> runner.register(new Job("prune-expired", FAST, Job.Scope.EVERY_SERVER, () -> { })))
                     .isInstanceOf(IllegalArgumentException.class).hasMessage("a job named 'prune-expired' is already registered");
             assertThat(runner.names()).containsExactly("prune-expired");
         }
-        assertThatThrownBy(() -> new Job("Prune Expired", FAST, () -> { })).hasMessageContaining("'Prune Expired'");
-        assertThatThrownBy(() -> new Job("zero", Duration.ZERO, () -> { })).hasMessageContaining("longer than zero");
+        assertThatThrownBy(() -> new Job("Prune Expired", FAST, Job.Scope.EVERY_SERVER, () -> { })).hasMessageContaining("'Prune Expired'");
+        assertThatThrownBy(() -> new Job("zero", Duration.ZERO, Job.Scope.EVERY_SERVER, () -> { })).hasMessageContaining("longer than zero");
     }
 
     @Test
@@ -52,7 +52,7 @@ class JobRunnerTest {
         AtomicInteger runs = new AtomicInteger();
         AtomicReference<Thread> ranOn = new AtomicReference<>();
         try (JobRunner runner = new JobRunner()) {
-            runner.register(new Job("rotation", Duration.ofHours(1), () -> {
+            runner.register(new Job("rotation", Duration.ofHours(1), Job.Scope.EVERY_SERVER, () -> {
                 runs.incrementAndGet();
                 ranOn.set(Thread.currentThread());
             }));
@@ -67,7 +67,7 @@ class JobRunnerTest {
     void closingStopsEveryJob() throws Exception {
         AtomicInteger runs = new AtomicInteger();
         JobRunner runner = new JobRunner();
-        runner.register(new Job("ticker", FAST, runs::incrementAndGet));
+        runner.register(new Job("ticker", FAST, Job.Scope.EVERY_SERVER, runs::incrementAndGet));
         awaitAtLeast(runs, 2);
 
         runner.close();

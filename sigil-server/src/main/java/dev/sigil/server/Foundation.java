@@ -1,0 +1,35 @@
+package dev.sigil.server;
+
+import dev.sigil.core.crypto.CryptoProviders;
+import dev.sigil.core.plugin.PluginRegistry;
+import dev.sigil.server.audit.AuditCheckpoints;
+import dev.sigil.server.audit.AuditTrail;
+import dev.sigil.server.audit.SecretHasher;
+import dev.sigil.server.config.ServerConfig;
+import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.keys.KeyManager;
+import dev.sigil.server.keys.KeyManagerFactory;
+import dev.sigil.server.keys.KeyManagerPlugin;
+import java.time.Clock;
+import java.util.Deque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What every subsystem stands on: the data directory, the datastore, the key manager and the audit trail. */
+record Foundation(Datastore datastore, KeyManager keys, AuditCheckpoints checkpoints, AuditTrail audit, SecretHasher hasher) {
+    private static final Logger LOG = LoggerFactory.getLogger(Foundation.class);
+
+    static Foundation open(ServerConfig config, Clock clock, Deque<AutoCloseable> resources) {
+        DataDirectory.prepare(config.dataDir());
+        LOG.debug("signing provider: {}", CryptoProviders.describe());
+        Datastore datastore = Datastore.open(config.datastore().toDatastoreConfig());
+        resources.push(datastore);
+        KeyManager keys = KeyManagerFactory.create(config.keyManager(), PluginRegistry.installed(),
+                new KeyManagerPlugin.Context(config.dataDir()));
+        AuditCheckpoints checkpoints = AuditCheckpoints.create(datastore, keys, clock, config.audit().checkpointEvery(),
+                config.audit().checkpointInterval());
+        AuditTrail audit = AuditTrail.create(datastore, clock, checkpoints);
+        SecretHasher hasher = SecretHasher.loadOrCreate(config.dataDir().resolve("keys"));
+        return new Foundation(datastore, keys, checkpoints, audit, hasher);
+    }
+}

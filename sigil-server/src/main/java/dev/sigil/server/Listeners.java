@@ -1,0 +1,105 @@
+package dev.sigil.server;
+
+import dev.sigil.core.plugin.PluginRegistry;
+import dev.sigil.server.admin.AdminApi;
+import dev.sigil.server.admin.AdminServer;
+import dev.sigil.server.admin.ReadinessCheck;
+import dev.sigil.server.admin.Routes;
+import dev.sigil.server.agent.AgentApiServer;
+import dev.sigil.server.agent.AgentRoutes;
+import dev.sigil.server.agent.attestor.NodeAttestor;
+import dev.sigil.server.agent.attestor.NodeAttestorPlugin;
+import dev.sigil.server.agent.attestor.NodeAttestors;
+import dev.sigil.server.audit.AuditRoutes;
+import dev.sigil.server.config.ServerConfig;
+import dev.sigil.server.credential.LeaseRoutes;
+import dev.sigil.server.endpoint.BundleEndpoint;
+import dev.sigil.server.policy.PolicyRoutes;
+import dev.sigil.server.registration.RegistrationRoutes;
+import dev.sigil.server.svid.SvidRoutes;
+import dev.sigil.server.task.TaskRoutes;
+import dev.sigil.server.tls.TlsMaterial;
+import dev.sigil.server.token.TokenEndpoint;
+import dev.sigil.server.token.TokenRoutes;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The server's listeners, each started only once everything it serves is ready: the admin API (Unix socket,
+ * optionally mutual TLS), the bundle endpoint (public material only), the token endpoint and the agent API.
+ */
+record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Optional<TokenEndpoint> tokenEndpoint,
+                 AgentApiServer agentApi) {
+
+    static Listeners start(ServerConfig config, Clock clock, Foundation foundation, Identities identities, Registrations registrations,
+                           Grants grants, DriftResponses drift, Deque<AutoCloseable> resources) {
+        AdminServer admin = admin(config, clock, foundation, identities, registrations, grants);
+        resources.push(admin);
+
+        Optional<BundleEndpoint> bundleEndpoint = Optional.empty();
+        if (config.bundleEndpoint().enabled()) {
+            ServerConfig.BundleEndpointSettings settings = config.bundleEndpoint();
+            TlsMaterial tls = settings.webTls()
+                    .map(web -> TlsMaterial.fromPemFiles(web.certFile(), web.keyFile()))
+                    .orElse(identities.identity());
+            BundleEndpoint endpoint = BundleEndpoint.create(
+                    BundleEndpoint.Options.of(new InetSocketAddress(settings.address(), settings.port()), settings.refreshHint(),
+                            config.jwtIssuer()),
+                    tls, new AuthorityPublicMaterial(identities.authority(), identities.statuses(), grants.sshUserCa()));
+            endpoint.start();
+            resources.push(endpoint);
+            bundleEndpoint = Optional.of(endpoint);
+        }
+
+        Optional<TokenEndpoint> tokenEndpoint = Optional.empty();
+        ServerConfig.TokenEndpointSettings tokenConfig = config.tokenEndpoint();
+        if (tokenConfig.enabled()) {
+            TokenEndpoint endpoint = TokenEndpoint.start(new InetSocketAddress(tokenConfig.address(), tokenConfig.port()),
+                    identities.identity(), () -> identities.authority().bundle().x509Authorities(), grants.tokens(),
+                    Optional.of(grants.leases()), tokenConfig.limits(), clock);
+            resources.push(endpoint);
+            tokenEndpoint = Optional.of(endpoint);
+        }
+
+        ServerConfig.AgentApiSettings agentSettings = config.agentApi();
+        List<NodeAttestor> attestors = NodeAttestors.create(config.nodeAttestors(), PluginRegistry.installed(),
+                new NodeAttestorPlugin.Context(config.trustDomain(), registrations.joinTokens(), clock));
+        AgentApiServer agentApi = AgentApiServer.start(new InetSocketAddress(agentSettings.address(), agentSettings.port()),
+                agentSettings.agentSvidTtl().orElse(Duration.ZERO),
+                new AgentApiServer.Dependencies(identities.identity(), identities.identity().spiffeId(), identities.authority(),
+                        identities.issuer(), registrations.entries(), registrations.agents(), foundation.audit(), attestors, clock,
+                        drift.listener()));
+        resources.push(agentApi);
+        return new Listeners(admin, bundleEndpoint, tokenEndpoint, agentApi);
+    }
+
+    private static AdminServer admin(ServerConfig config, Clock clock, Foundation foundation, Identities identities,
+                                     Registrations registrations, Grants grants) {
+        Routes routes = Routes.builder()
+                .addAll(new RegistrationRoutes(registrations.entries(), registrations.joinTokens(), config.trustDomain()).routes())
+                .addAll(new SvidRoutes(identities.issuer(), identities.authority()).routes())
+                .addAll(new AuditRoutes(foundation.audit(), foundation.checkpoints(), foundation.hasher()).routes())
+                .addAll(new AgentRoutes(registrations.agents()).routes())
+                .addAll(new TaskRoutes(grants.tasks(), clock).routes())
+                .addAll(new TokenRoutes(grants.tokens()).routes())
+                .addAll(new PolicyRoutes(grants.policyStore(), clock).routes())
+                .addAll(new LeaseRoutes(grants.leases(), grants.leaks()).routes())
+                .build();
+        ReadinessCheck readiness = () -> foundation.datastore().healthy()
+                ? new ReadinessCheck.Readiness.Ready()
+                : new ReadinessCheck.Readiness.NotReady("the datastore does not answer");
+        AdminServer.Options options = AdminServer.Options.unixSocket(config.admin().socketPath());
+        if (config.admin().tcp().isPresent()) {
+            ServerConfig.AdminTcpSettings tcp = config.admin().tcp().get();
+            options = options.withTcp(new AdminServer.MutualTlsListener(new InetSocketAddress(tcp.address(), tcp.port()),
+                    identities.identity(), () -> identities.authority().bundle().x509Authorities(), registrations::isAdmin));
+        }
+        AdminServer admin = AdminServer.create(options, new AdminApi(routes, readiness, new ServerExceptionMapper()), clock);
+        admin.start();
+        return admin;
+    }
+}
