@@ -31,7 +31,7 @@ echo "== server start to healthy: java -jar sigil.jar"
 
 echo
 echo "== server start to healthy: with bin/sigil's JVM options"
-"$java" -cp "$jar" dev.sigil.bench.ServerStartBench --jvm-opts "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
+"$java" -cp "$jar" dev.sigil.bench.ServerStartBench --jvm-opts "-XX:+UseG1GC -XX:MaxGCPauseMillis=50"
 
 echo
 echo "== workload api: first response, open streams and rotation, entry sync (server + agent in one JVM)"

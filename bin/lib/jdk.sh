@@ -1,14 +1,29 @@
-# Sourced by Sigil's scripts: selects a JDK >= 21 and exports JAVA_HOME.
+# Sourced by Sigil's scripts: selects a JDK >= 21 and exports JAVA_HOME and SIGIL_JAVA_MAJOR.
 # Order: $JAVA_HOME if it is >= 21, then the newest JDK under /usr/lib/jvm that is >= 21.
+# A JDK's major version comes from its `release` file (every JDK since 9 has one), so selecting
+# starts no JVM; only a JDK without that file is asked by running `java`.
 sigil_java_major() {
-  "$1/bin/java" -XshowSettings:properties -version 2>&1 \
-    | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
+  local line version
+  if [ -r "$1/release" ]; then
+    while IFS= read -r line; do
+      case "$line" in
+        JAVA_VERSION=*) version=${line#JAVA_VERSION=}; version=${version//\"/}; break ;;
+      esac
+    done < "$1/release"
+  fi
+  if [ -z "${version:-}" ]; then
+    "$1/bin/java" -XshowSettings:properties -version 2>&1 \
+      | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1
+    return
+  fi
+  version=${version#1.}            # 1.8.0_402 -> 8.0_402
+  echo "${version%%[!0-9]*}"       # 25.0.3 -> 25, 21-ea -> 21
 }
 sigil_select_jdk() {
   local candidate major best="" best_major=0
   if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/javac" ]; then
     major=$(sigil_java_major "$JAVA_HOME")
-    if [ "${major:-0}" -ge 21 ]; then return 0; fi
+    if [ "${major:-0}" -ge 21 ]; then export SIGIL_JAVA_MAJOR="$major"; return 0; fi
   fi
   for candidate in /usr/lib/jvm/*; do
     [ -x "$candidate/bin/javac" ] || continue
@@ -22,5 +37,5 @@ sigil_select_jdk() {
     echo "sigil: install one, for example 'apt-get install openjdk-21-jdk-headless' (or temurin-21-jdk), or set JAVA_HOME." >&2
     return 1
   fi
-  export JAVA_HOME="$best"
+  export JAVA_HOME="$best" SIGIL_JAVA_MAJOR="$best_major"
 }

@@ -9,6 +9,11 @@ import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,11 +24,17 @@ import picocli.CommandLine.Option;
  * on stderr; {@code --debug} adds the stack trace.
  */
 @Command(name = "sigil", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Sigil workload identity: server, registration, tokens and SVIDs.",
-        subcommands = {ServerCommand.class, HealthcheckCommand.class, EntryCommand.class, AgentCommand.class, DevCommand.class, TokenCommand.class,
-            BundleCommand.class, X509Command.class, JwtCommand.class, AuditCommand.class, TaskCommand.class,
-            PolicyCommand.class, LeaseCommand.class, LeakCommand.class, CredentialCommand.class})
+        description = "Sigil workload identity: server, registration, tokens and SVIDs.")
 public final class Main extends GroupCommand {
+    /**
+     * The top-level commands by name, in the order help lists them. Picocli reflects on every command it
+     * is given and loads the types of all their options (the agent's configuration, protobuf messages,
+     * Bouncy Castle from signed jars), so a command line that names one of them gets only that one.
+     */
+    static final Map<String, Class<?>> COMMANDS = commands(ServerCommand.class, HealthcheckCommand.class, EntryCommand.class,
+            AgentCommand.class, DevCommand.class, TokenCommand.class, BundleCommand.class, X509Command.class, JwtCommand.class,
+            AuditCommand.class, TaskCommand.class, PolicyCommand.class, LeaseCommand.class, LeakCommand.class, CredentialCommand.class);
+
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of failures.")
     boolean debug;
 
@@ -46,6 +57,7 @@ public final class Main extends GroupCommand {
     public static int run(String[] args, CliContext context) {
         boolean debug = Arrays.asList(args).contains("--debug");
         CommandLine commandLine = new CommandLine(new Main(), new ContextFactory(context));
+        commandsFor(args).forEach(commandLine::addSubcommand);
         commandLine.setOut(context.out());
         commandLine.setErr(context.err());
         commandLine.setCaseInsensitiveEnumValuesAllowed(true);
@@ -74,6 +86,29 @@ public final class Main extends GroupCommand {
         context.out().flush();
         context.err().flush();
         return code;
+    }
+
+    /**
+     * The top-level commands a command line needs: the one its first word names; none for a bare version
+     * request; all of them otherwise (help, usage errors and their suggestions list every command).
+     */
+    static Map<String, Class<?>> commandsFor(String[] args) {
+        List<String> words = Arrays.stream(args).filter(arg -> !arg.startsWith("-")).toList();
+        if (!words.isEmpty() && COMMANDS.containsKey(words.get(0))) {
+            return Map.of(words.get(0), COMMANDS.get(words.get(0)));
+        }
+        List<String> all = Arrays.asList(args);
+        boolean versionOnly = (all.contains("--version") || all.contains("-V"))
+                && Set.of("--version", "-V", "--debug").containsAll(all);
+        return versionOnly ? Map.of() : COMMANDS;
+    }
+
+    private static Map<String, Class<?>> commands(Class<?>... types) {
+        Map<String, Class<?>> byName = new LinkedHashMap<>();
+        for (Class<?> type : types) {
+            byName.put(type.getAnnotation(Command.class).name(), type);
+        }
+        return Collections.unmodifiableMap(byName);
     }
 
     /** Gives every subcommand {@code -h/--help}, so the hint printed with a usage error works at any level. */
