@@ -99,12 +99,13 @@ public final class AgentRuntime implements AutoCloseable {
         if (stopped.isDone()) {
             return;
         }
-        watcher.shutdownNow();
+        // The watcher is stopped last: shutdown often runs on the watcher's own thread, which shutdownNow interrupts.
         try {
             workloadApi.close();
         } finally {
             drifts.close();
             agent.close();
+            watcher.shutdownNow();
             stopped.complete(reason);
         }
     }

@@ -186,16 +186,34 @@ public final class WorkloadApiServer implements AutoCloseable {
         return monitor == null ? 0 : monitor.trackedCount();
     }
 
-    /** Stops accepting calls, ends open streams, releases the socket and threads. Idempotent. */
+    /**
+     * Stops accepting calls, ends open streams, releases the socket and threads. Idempotent. Runs to the end
+     * even on an interrupted thread (the agent stops its Workload API from its own watcher, which it has just
+     * interrupted): an interrupt must not skip waiting for the transports, or an open stream could be left
+     * without its final status. The interrupt is restored on return.
+     */
     @Override
     public synchronized void close() {
+        boolean interrupted = Thread.interrupted();
+        try {
+            interrupted |= closeInOrder();
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Returns whether the wait for the transports was interrupted. */
+    private boolean closeInOrder() {
+        boolean interrupted = false;
         health.enterTerminalState();
         if (server != null) {
             server.shutdownNow();
             try {
                 server.awaitTermination(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                interrupted = true; // go on closing; close() restores the flag
             }
         }
         if (service != null) {
@@ -215,7 +233,7 @@ public final class WorkloadApiServer implements AutoCloseable {
             workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
         if (!bound) {
-            return;
+            return interrupted;
         }
         try {
             // only the socket this server bound, never a file that made start() refuse
@@ -224,6 +242,7 @@ public final class WorkloadApiServer implements AutoCloseable {
         } catch (IOException e) {
             LOG.warn("cannot remove workload api socket {}: {}", config.socketPath(), e.toString());
         }
+        return interrupted;
     }
 
     private static void prepareSocketPath(Path socket) {

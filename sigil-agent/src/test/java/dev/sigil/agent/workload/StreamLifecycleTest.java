@@ -137,6 +137,35 @@ class StreamLifecycleTest {
         WorkloadApiFixture.shutdown(channel);
     }
 
+    /**
+     * The agent stops its Workload API from its own watcher thread, which it has just interrupted (shutting the
+     * watcher down): closing from an interrupted thread must still end every open stream with an error.
+     */
+    @Test
+    void closingFromAnInterruptedThreadStillEndsOpenStreams() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            try (WorkloadApiFixture other = WorkloadApiFixture.real(dir.resolve("round-" + round))) {
+                other.identities.setEntries(new Entry(Set.of(WorkloadApiFixture.ownUid()), other.domain.x509("/billing")));
+                ManagedChannel channel = other.channel();
+                LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+                SpiffeWorkloadAPIGrpc.newStub(channel).withInterceptors(WorkloadApiFixture.securityHeader())
+                        .fetchX509SVID(X509SVIDRequest.getDefaultInstance(), WorkloadApiSemanticsTest.collect(events));
+                assertThat(events.poll(5, TimeUnit.SECONDS)).isInstanceOf(X509SVIDResponse.class);
+
+                Thread closer = new Thread(() -> {
+                    Thread.currentThread().interrupt();
+                    other.server.close();
+                });
+                closer.start();
+                closer.join(10_000);
+
+                assertThat(events.poll(5, TimeUnit.SECONDS)).as("what the open stream got in round " + round)
+                        .isInstanceOf(Throwable.class);
+                WorkloadApiFixture.shutdown(channel);
+            }
+        }
+    }
+
     private static <T> StreamObserver<T> onFirst(CountDownLatch first) {
         return new StreamObserver<>() {
             @Override

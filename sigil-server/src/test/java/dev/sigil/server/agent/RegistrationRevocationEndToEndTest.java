@@ -133,23 +133,9 @@ class RegistrationRevocationEndToEndTest {
                             streamEnded |= event instanceof Throwable || "completed".equals(event)
                                     || (event instanceof X509SVIDResponse response && response.getSvidsCount() == 0);
                         }
-                        if (!streamEnded) {
-                            // Seen in 3 of 8 full runs: the agent stopped and closed its Workload API, yet the open
-                            // stream reported nothing to this client (under investigation, see the closing note).
-                            // What must hold either way: the agent serves the identity to no one any more.
-                            ManagedChannel fresh = WorkloadDriftEndToEndTest.channel(agent.workloadApiSocket(), group);
-                            try {
-                                java.util.Iterator<X509SVIDResponse> answers = SpiffeWorkloadAPIGrpc.newBlockingStub(fresh)
-                                        .withDeadlineAfter(5, TimeUnit.SECONDS).fetchX509SVID(X509SVIDRequest.getDefaultInstance());
-                                X509SVIDResponse first = answers.next();
-                                streamEnded = first.getSvidsCount() == 0;
-                            } catch (io.grpc.StatusRuntimeException refused) {
-                                streamEnded = true;
-                            } finally {
-                                fresh.shutdownNow();
-                            }
-                        }
-                        assertThat(streamEnded).as("the agent no longer serves the svid").isTrue();
+                        // the open stream itself ends (an agent stopping from its interrupted watcher thread once
+                        // left it without a final status; StreamLifecycleTest pins that down)
+                        assertThat(streamEnded).as("the open stream ended or was emptied").isTrue();
                         assertThat(live.ended()).as("the database session is terminated (57P01), not merely stripped of"
                                 + " privileges (42501)").contains(LiveSession.TERMINATED);
                         assertThat(held.roleExists(pg.database())).as("the lease's role").isFalse();
