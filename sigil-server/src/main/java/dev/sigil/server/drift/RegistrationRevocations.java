@@ -29,11 +29,14 @@ import org.slf4j.LoggerFactory;
  * what was granted to identities that lost their footing.
  *
  * <ul>
- *   <li><b>Entry deleted or changed</b> (the registration revision moved): every holder of an active
- *       lease granted while it was registered (the lease names the holder's agent) whose SPIFFE ID no
+ *   <li><b>Entry deleted or changed</b> (the registration revision moved): every identity that no
  *       registration entry issues any more loses its leases, access tokens and JWT-SVIDs (status list),
- *       audited as {@code identity.withdraw} with reason {@code no registration entry}. Identities that
- *       were never registered (operator-minted SVIDs) are not affected.</li>
+ *       audited as {@code identity.withdraw} with reason {@code no registration entry}, when it either holds
+ *       an active lease granted while it was registered (the lease names the holder's agent) or was issued
+ *       by an entry at this server's previous check or start (so an identity holding only JWT-SVIDs or access
+ *       tokens is withdrawn too). Identities that were never registered (operator-minted SVIDs) are not
+ *       affected. The previous check is this process's memory: an entry deleted while no server ran is
+ *       caught only through its leases.</li>
  *   <li><b>Agent banned</b>: at the next run, the leases recorded under that agent are revoked,
  *       and every identity whose entries are all parented to banned agents loses its tokens and gets a
  *       {@code revoke} drift gate, so SVIDs it already holds buy nothing new (it cannot get fresh ones).
@@ -41,8 +44,9 @@ import org.slf4j.LoggerFactory;
  *       one agent sync interval).</li>
  * </ul>
  *
- * <p>Costs per run: the registration revision and the banned agents (two small reads); one query for
- * the distinct holders of active leases only when the revision moved.
+ * <p>Costs per run: the registration revision and the banned agents (two small reads); only when the
+ * revision moved, one query for the distinct holders of active leases and a listing of the entries'
+ * SPIFFE IDs.
  */
 public final class RegistrationRevocations {
     private static final Logger LOG = LoggerFactory.getLogger(RegistrationRevocations.class);
@@ -57,6 +61,8 @@ public final class RegistrationRevocations {
     private final Withdrawals withdrawals;
     private long seenRevision = -1;
     private Set<SpiffeId> seenBanned;
+    /** The SPIFFE IDs registration entries issued at the last check (from start-up on). */
+    private Set<SpiffeId> seenIssued;
 
     public RegistrationRevocations(EntryStore entries, AgentStore agents, LeaseService leases, IssuedTokens tokens, DriftGates gates,
                                    Datastore datastore, AuditTrail audit, Clock clock, Duration gateLifetime) {
@@ -67,6 +73,7 @@ public final class RegistrationRevocations {
         this.gateLifetime = gateLifetime;
         this.startedAt = clock.instant();
         this.withdrawals = new Withdrawals(Optional.of(leases), tokens, gates, datastore, audit, clock);
+        this.seenIssued = issuedIds();
     }
 
     /** One pass; returns how many identities were withdrawn. Safe to call often. */
@@ -97,8 +104,14 @@ public final class RegistrationRevocations {
         long revision = entries.currentRevision();
         if (revision != seenRevision) {
             seenRevision = revision;
-            for (SpiffeId holder : activeHolders()) {
-                if (issuing(holder).isEmpty()) {
+            Set<SpiffeId> issuedNow = issuedIds();
+            // Holders of live leases granted through an agent, and every identity an entry issued at the last
+            // check: one that holds only JWT-SVIDs (status list) or access tokens is withdrawn too.
+            Set<SpiffeId> candidates = new java.util.LinkedHashSet<>(activeHolders());
+            candidates.addAll(seenIssued);
+            seenIssued = issuedNow;
+            for (SpiffeId holder : candidates) {
+                if (!issuedNow.contains(holder)) {
                     withdraw(holder, "no registration entry", false);
                     withdrawn++;
                 }
@@ -132,6 +145,20 @@ public final class RegistrationRevocations {
                 Map.of("reason", reason)));
         LOG.info("withdrew {} ({}): {} token(s) revoked, {} lease(s) marked for revocation", holder, reason,
                 result.revokedTokens().size(), result.leasesMarked());
+    }
+
+    /** Every SPIFFE ID some registration entry issues now. */
+    private Set<SpiffeId> issuedIds() {
+        Set<SpiffeId> ids = new HashSet<>();
+        PageRequest page = PageRequest.first(PageRequest.MAX_SIZE);
+        while (true) {
+            var listed = entries.list(EntryFilter.all(), page);
+            listed.items().forEach(entry -> ids.add(entry.spiffeId()));
+            if (listed.nextPageToken().isEmpty() || listed.items().isEmpty()) {
+                return ids;
+            }
+            page = PageRequest.next(listed.nextPageToken().get(), PageRequest.MAX_SIZE);
+        }
     }
 
     private List<RegistrationEntry> issuing(SpiffeId holder) {
