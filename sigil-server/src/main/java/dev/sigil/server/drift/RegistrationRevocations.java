@@ -7,6 +7,7 @@ import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.credential.LeaseFilter;
 import dev.sigil.server.credential.LeaseService;
 import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.registration.EntryChanges;
 import dev.sigil.server.registration.EntryFilter;
 import dev.sigil.server.registration.EntryStore;
 import dev.sigil.server.registration.PageRequest;
@@ -16,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -44,9 +46,9 @@ import org.slf4j.LoggerFactory;
  *       one agent sync interval).</li>
  * </ul>
  *
- * <p>Costs per run: the registration revision and the banned agents (two small reads); only when the
- * revision moved, one query for the distinct holders of active leases and a listing of the entries'
- * SPIFFE IDs.
+ * <p>Costs per run: the registration revision and the banned agents (two small reads); when the revision
+ * moved, the entry changes since the last pass (the agents' sync feed). What registration issues is kept in
+ * memory (entry id → SPIFFE ID, loaded once at start), so the cost does not grow with the number of entries.
  */
 public final class RegistrationRevocations {
     private static final Logger LOG = LoggerFactory.getLogger(RegistrationRevocations.class);
@@ -59,10 +61,16 @@ public final class RegistrationRevocations {
     private final Duration gateLifetime;
     private final Instant startedAt;
     private final Withdrawals withdrawals;
-    private long seenRevision = -1;
     private Set<SpiffeId> seenBanned;
-    /** The SPIFFE IDs registration entries issued at the last check (from start-up on). */
-    private Set<SpiffeId> seenIssued;
+    /**
+     * What registration issues, kept in step with the entries through their change feed: entry id → SPIFFE
+     * ID, and how many entries issue each SPIFFE ID. Loaded once at start; {@code seenRevision} is the
+     * revision it reflects.
+     */
+    private final Map<String, SpiffeId> issuedByEntry = new HashMap<>();
+    private final Map<SpiffeId, Integer> issuers = new HashMap<>();
+    private long seenRevision;
+    private boolean checkedLeases;
 
     public RegistrationRevocations(EntryStore entries, AgentStore agents, LeaseService leases, IssuedTokens tokens, DriftGates gates,
                                    Datastore datastore, AuditTrail audit, Clock clock, Duration gateLifetime) {
@@ -73,7 +81,9 @@ public final class RegistrationRevocations {
         this.gateLifetime = gateLifetime;
         this.startedAt = clock.instant();
         this.withdrawals = new Withdrawals(Optional.of(leases), tokens, gates, datastore, audit, clock);
-        this.seenIssued = issuedIds();
+        // the revision first: a change made while the entries are listed is applied again from the feed
+        this.seenRevision = entries.currentRevision();
+        loadIssued();
     }
 
     /** One pass; returns how many identities were withdrawn. Safe to call often. */
@@ -101,20 +111,18 @@ public final class RegistrationRevocations {
             }
         }
         seenBanned = banned;
-        long revision = entries.currentRevision();
-        if (revision != seenRevision) {
-            seenRevision = revision;
-            Set<SpiffeId> issuedNow = issuedIds();
-            // Holders of live leases granted through an agent, and every identity an entry issued at the last
-            // check: one that holds only JWT-SVIDs (status list) or access tokens is withdrawn too.
-            Set<SpiffeId> candidates = new java.util.LinkedHashSet<>(activeHolders());
-            candidates.addAll(seenIssued);
-            seenIssued = issuedNow;
-            for (SpiffeId holder : candidates) {
-                if (!issuedNow.contains(holder)) {
-                    withdraw(holder, "no registration entry", false);
-                    withdrawn++;
-                }
+        // Identities an entry stopped issuing since the last pass (deleted, or moved to another SPIFFE ID), and,
+        // at the first pass, every holder of a lease granted through an agent (entries deleted while no
+        // server ran): each one no entry issues any more is withdrawn, tokens and JWT-SVIDs included.
+        Set<SpiffeId> candidates = new java.util.LinkedHashSet<>(followEntries());
+        if (!checkedLeases) {
+            candidates.addAll(activeHolders());
+            checkedLeases = true;
+        }
+        for (SpiffeId holder : candidates) {
+            if (issuers.getOrDefault(holder, 0) == 0) {
+                withdraw(holder, "no registration entry", false);
+                withdrawn++;
             }
         }
         return withdrawn;
@@ -147,18 +155,58 @@ public final class RegistrationRevocations {
                 result.revokedTokens().size(), result.leasesMarked());
     }
 
-    /** Every SPIFFE ID some registration entry issues now. */
-    private Set<SpiffeId> issuedIds() {
-        Set<SpiffeId> ids = new HashSet<>();
+    private void loadIssued() {
         PageRequest page = PageRequest.first(PageRequest.MAX_SIZE);
         while (true) {
             var listed = entries.list(EntryFilter.all(), page);
-            listed.items().forEach(entry -> ids.add(entry.spiffeId()));
+            listed.items().forEach(entry -> issue(entry.id(), entry.spiffeId()));
             if (listed.nextPageToken().isEmpty() || listed.items().isEmpty()) {
-                return ids;
+                return;
             }
             page = PageRequest.next(listed.nextPageToken().get(), PageRequest.MAX_SIZE);
         }
+    }
+
+    /** Applies the entry changes since the last pass; returns the SPIFFE IDs some entry stopped issuing. */
+    private Set<SpiffeId> followEntries() {
+        Set<SpiffeId> stopped = new HashSet<>();
+        if (entries.currentRevision() == seenRevision) {
+            return stopped;
+        }
+        EntryChanges changes;
+        do {
+            changes = entries.changesSince(seenRevision, 10_000);
+            for (RegistrationEntry entry : changes.changed()) {
+                issue(entry.id(), entry.spiffeId()).ifPresent(stopped::add);
+            }
+            for (String id : changes.deletedIds()) {
+                unissue(id).ifPresent(stopped::add);
+            }
+            seenRevision = changes.throughRevision();
+        } while (changes.more());
+        return stopped;
+    }
+
+    /** Records that entry {@code id} issues {@code spiffeId}; returns the SPIFFE ID it issued before, if another. */
+    private Optional<SpiffeId> issue(String id, SpiffeId spiffeId) {
+        SpiffeId before = issuedByEntry.put(id, spiffeId);
+        if (spiffeId.equals(before)) {
+            return Optional.empty();
+        }
+        issuers.merge(spiffeId, 1, Integer::sum);
+        if (before == null) {
+            return Optional.empty();
+        }
+        issuers.computeIfPresent(before, (key, count) -> count > 1 ? count - 1 : null);
+        return Optional.of(before);
+    }
+
+    private Optional<SpiffeId> unissue(String id) {
+        SpiffeId before = issuedByEntry.remove(id);
+        if (before != null) {
+            issuers.computeIfPresent(before, (key, count) -> count > 1 ? count - 1 : null);
+        }
+        return Optional.ofNullable(before);
     }
 
     private List<RegistrationEntry> issuing(SpiffeId holder) {
