@@ -1,5 +1,6 @@
 package dev.sigil.agent.attestor;
 
+import dev.sigil.core.plugin.NamedPlugin;
 import dev.sigil.agent.config.AgentConfigException;
 import dev.sigil.agent.config.AgentPlugins;
 import dev.sigil.core.plugin.PluginChoice;
@@ -9,7 +10,8 @@ import java.util.Optional;
  * {@code node_attestor.type: join_token}: a single-use token from {@code sigil token generate}, from
  * {@code SIGIL_JOIN_TOKEN} (preferred: it stays out of files) or {@code node_attestor.join_token}.
  */
-public final class JoinTokenAttestorClientPlugin implements NodeAttestorClientPlugin<JoinTokenAttestorClientPlugin.Settings> {
+public final class JoinTokenAttestorClientPlugin extends NamedPlugin<JoinTokenAttestorClientPlugin.Settings>
+        implements NodeAttestorClientPlugin<JoinTokenAttestorClientPlugin.Settings> {
     public static final String TYPE = JoinTokenAttestorClient.TYPE;
 
     /** @param joinToken the token; {@code null} when it comes from the environment. Never shown by {@link #toString()}. */
@@ -18,6 +20,10 @@ public final class JoinTokenAttestorClientPlugin implements NodeAttestorClientPl
         public String toString() {
             return "Settings[joinToken=" + (joinToken == null ? "<none>" : "<redacted>") + "]";
         }
+    }
+
+    public JoinTokenAttestorClientPlugin() {
+        super(TYPE, Settings.class);
     }
 
     /** The join token attestor with {@code token} (agents started in process: {@code sigil dev}, tests, benchmarks). */
@@ -46,16 +52,6 @@ public final class JoinTokenAttestorClientPlugin implements NodeAttestorClientPl
                     + dev.sigil.agent.config.AgentConfigLoader.SIGIL_JOIN_TOKEN);
         }
         return Optional.of(choice(token));
-    }
-
-    @Override
-    public String type() {
-        return TYPE;
-    }
-
-    @Override
-    public Class<Settings> settingsType() {
-        return Settings.class;
     }
 
     @Override

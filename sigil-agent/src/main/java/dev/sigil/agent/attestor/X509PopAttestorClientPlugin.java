@@ -1,10 +1,12 @@
 package dev.sigil.agent.attestor;
 
+import dev.sigil.core.plugin.NamedPlugin;
 import dev.sigil.agent.config.AgentConfigException;
 import java.nio.file.Path;
 
 /** {@code node_attestor.type: x509pop}: the node's certificate ({@code cert_file}) and private key ({@code key_file}), PEM. */
-public final class X509PopAttestorClientPlugin implements NodeAttestorClientPlugin<X509PopAttestorClientPlugin.Settings> {
+public final class X509PopAttestorClientPlugin extends NamedPlugin<X509PopAttestorClientPlugin.Settings>
+        implements NodeAttestorClientPlugin<X509PopAttestorClientPlugin.Settings> {
     public static final String TYPE = "x509pop";
 
     public record Settings(Path certFile, Path keyFile) {
@@ -15,14 +17,8 @@ public final class X509PopAttestorClientPlugin implements NodeAttestorClientPlug
         }
     }
 
-    @Override
-    public String type() {
-        return TYPE;
-    }
-
-    @Override
-    public Class<Settings> settingsType() {
-        return Settings.class;
+    public X509PopAttestorClientPlugin() {
+        super(TYPE, Settings.class);
     }
 
     @Override

@@ -1,19 +1,16 @@
 package dev.sigil.agent.workload;
 
+import dev.sigil.core.plugin.NamedPlugin;
+
 /** The {@code cgroup} workload attestor plugin (see {@link WorkloadAttestor#cgroup}); no settings. */
-public final class CgroupWorkloadAttestorPlugin implements WorkloadAttestorPlugin<CgroupWorkloadAttestorPlugin.Settings> {
+public final class CgroupWorkloadAttestorPlugin extends NamedPlugin<CgroupWorkloadAttestorPlugin.Settings>
+        implements WorkloadAttestorPlugin<CgroupWorkloadAttestorPlugin.Settings> {
     /** {@code workload_attestors.cgroup}: nothing to set. */
     public record Settings() {
     }
 
-    @Override
-    public String type() {
-        return "cgroup";
-    }
-
-    @Override
-    public Class<Settings> settingsType() {
-        return Settings.class;
+    public CgroupWorkloadAttestorPlugin() {
+        super("cgroup", Settings.class);
     }
 
     @Override

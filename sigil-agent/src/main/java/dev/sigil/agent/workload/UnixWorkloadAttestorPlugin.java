@@ -1,19 +1,16 @@
 package dev.sigil.agent.workload;
 
+import dev.sigil.core.plugin.NamedPlugin;
+
 /** The {@code unix} workload attestor plugin (see {@link WorkloadAttestor#unix}); no settings. */
-public final class UnixWorkloadAttestorPlugin implements WorkloadAttestorPlugin<UnixWorkloadAttestorPlugin.Settings> {
+public final class UnixWorkloadAttestorPlugin extends NamedPlugin<UnixWorkloadAttestorPlugin.Settings>
+        implements WorkloadAttestorPlugin<UnixWorkloadAttestorPlugin.Settings> {
     /** {@code workload_attestors.unix}: nothing to set. */
     public record Settings() {
     }
 
-    @Override
-    public String type() {
-        return "unix";
-    }
-
-    @Override
-    public Class<Settings> settingsType() {
-        return Settings.class;
+    public UnixWorkloadAttestorPlugin() {
+        super("unix", Settings.class);
     }
 
     @Override

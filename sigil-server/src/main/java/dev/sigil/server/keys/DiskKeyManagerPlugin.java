@@ -1,10 +1,12 @@
 package dev.sigil.server.keys;
 
+import dev.sigil.core.plugin.NamedPlugin;
 import java.nio.file.Path;
 import java.util.Optional;
 
 /** {@code key_manager.type: disk} (the default): keys in files under {@code dir} (default {@code <data_dir>/keys}, created 0700). */
-public final class DiskKeyManagerPlugin implements KeyManagerPlugin<DiskKeyManagerPlugin.Settings> {
+public final class DiskKeyManagerPlugin extends NamedPlugin<DiskKeyManagerPlugin.Settings>
+        implements KeyManagerPlugin<DiskKeyManagerPlugin.Settings> {
     public static final String TYPE = "disk";
 
     /** @param dir where the key files live; {@code null} for {@code <data_dir>/keys} */
@@ -19,14 +21,8 @@ public final class DiskKeyManagerPlugin implements KeyManagerPlugin<DiskKeyManag
         }
     }
 
-    @Override
-    public String type() {
-        return TYPE;
-    }
-
-    @Override
-    public Class<Settings> settingsType() {
-        return Settings.class;
+    public DiskKeyManagerPlugin() {
+        super(TYPE, Settings.class);
     }
 
     @Override

@@ -1,18 +1,15 @@
 package dev.sigil.server.keys;
 
+import dev.sigil.core.plugin.NamedPlugin;
+
 /** {@code key_manager.type: memory}: keys only in memory, lost at every restart (development and tests); no settings. */
-public final class MemoryKeyManagerPlugin implements KeyManagerPlugin<MemoryKeyManagerPlugin.Settings> {
+public final class MemoryKeyManagerPlugin extends NamedPlugin<MemoryKeyManagerPlugin.Settings>
+        implements KeyManagerPlugin<MemoryKeyManagerPlugin.Settings> {
     public record Settings() {
     }
 
-    @Override
-    public String type() {
-        return "memory";
-    }
-
-    @Override
-    public Class<Settings> settingsType() {
-        return Settings.class;
+    public MemoryKeyManagerPlugin() {
+        super("memory", Settings.class);
     }
 
     @Override

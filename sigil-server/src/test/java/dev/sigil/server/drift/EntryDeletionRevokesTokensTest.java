@@ -4,22 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.server.SigilServer;
-import dev.sigil.server.config.ConfigEnvironment;
-import dev.sigil.server.config.ConfigOverrides;
-import dev.sigil.server.config.ServerConfig;
-import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.testing.RawHttp;
 import dev.sigil.server.testing.TestPki;
+import dev.sigil.server.testing.TokenServerConfig;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,24 +32,8 @@ class EntryDeletionRevokesTokensTest {
     @TempDir
     Path dir;
 
-    private ServerConfig config() throws Exception {
-        Path file = dir.resolve("sigil.yaml");
-        Files.writeString(file, """
-                data_dir: %s
-                trust_domain: example.org
-                log_level: warn
-                bundle_endpoint:
-                  enabled: false
-                agent_api:
-                  port: 0
-                token_endpoint:
-                  port: 0
-                """.formatted(dir.resolve("data")));
-        return ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
-    }
-
     private SigilServer start() throws Exception {
-        return SigilServer.start(config(), Clock.systemUTC(),
+        return SigilServer.start(TokenServerConfig.load(dir), Clock.systemUTC(),
                 SigilServer.Options.defaults().withPolicy(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())));
     }
 

@@ -1,10 +1,12 @@
 package dev.sigil.server.agent.attestor;
 
+import dev.sigil.core.plugin.NamedPlugin;
 import dev.sigil.server.config.ConfigException;
 import java.nio.file.Path;
 
 /** The {@code x509pop} node attestor plugin: node certificates under a configured CA bundle, with proof of possession. */
-public final class X509PopAttestorPlugin implements NodeAttestorPlugin<X509PopAttestorPlugin.Settings> {
+public final class X509PopAttestorPlugin extends NamedPlugin<X509PopAttestorPlugin.Settings>
+        implements NodeAttestorPlugin<X509PopAttestorPlugin.Settings> {
     public static final String TYPE = "x509pop";
 
     /** {@code node_attestors.x509pop}: {@code ca_bundle_file}, the PEM CA certificates node certificates must chain to. */
@@ -17,14 +19,8 @@ public final class X509PopAttestorPlugin implements NodeAttestorPlugin<X509PopAt
         }
     }
 
-    @Override
-    public String type() {
-        return TYPE;
-    }
-
-    @Override
-    public Class<Settings> settingsType() {
-        return Settings.class;
+    public X509PopAttestorPlugin() {
+        super(TYPE, Settings.class);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.sigil.server.credential.postgresql;
 
+import dev.sigil.core.plugin.NamedPlugin;
 import dev.sigil.server.config.ConfigException;
 import dev.sigil.server.credential.Broker;
 import dev.sigil.server.credential.BrokerPlugin;
@@ -12,7 +13,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /** The {@code postgresql} broker plugin: {@code brokers.postgresql} in the server configuration (docs/credentials.md). */
-public final class PostgresBrokerPlugin implements BrokerPlugin<PostgresBrokerPlugin.Settings> {
+public final class PostgresBrokerPlugin extends NamedPlugin<PostgresBrokerPlugin.Settings>
+        implements BrokerPlugin<PostgresBrokerPlugin.Settings> {
     public static final String TYPE = "postgresql";
     static final String DEFAULT_ROLE_PREFIX = "sigil_";
     static final int DEFAULT_CONNECTION_LIMIT = 5;
@@ -65,14 +67,8 @@ public final class PostgresBrokerPlugin implements BrokerPlugin<PostgresBrokerPl
         }
     }
 
-    @Override
-    public String type() {
-        return TYPE;
-    }
-
-    @Override
-    public Class<Settings> settingsType() {
-        return Settings.class;
+    public PostgresBrokerPlugin() {
+        super(TYPE, Settings.class);
     }
 
     @Override

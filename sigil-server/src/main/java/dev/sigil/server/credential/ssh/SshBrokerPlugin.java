@@ -1,5 +1,6 @@
 package dev.sigil.server.credential.ssh;
 
+import dev.sigil.core.plugin.NamedPlugin;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sigil.server.config.ConfigException;
 import dev.sigil.server.credential.Broker;
@@ -14,7 +15,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /** The {@code ssh} broker plugin: {@code brokers.ssh} in the server configuration (docs/credentials.md). */
-public final class SshBrokerPlugin implements BrokerPlugin<SshBrokerPlugin.Settings> {
+public final class SshBrokerPlugin extends NamedPlugin<SshBrokerPlugin.Settings>
+        implements BrokerPlugin<SshBrokerPlugin.Settings> {
     public static final String TYPE = "ssh";
 
     /**
@@ -65,14 +67,8 @@ public final class SshBrokerPlugin implements BrokerPlugin<SshBrokerPlugin.Setti
         }
     }
 
-    @Override
-    public String type() {
-        return TYPE;
-    }
-
-    @Override
-    public Class<Settings> settingsType() {
-        return Settings.class;
+    public SshBrokerPlugin() {
+        super(TYPE, Settings.class);
     }
 
     @Override
