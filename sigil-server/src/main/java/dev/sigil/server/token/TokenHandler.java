@@ -175,9 +175,22 @@ final class TokenHandler extends Handler.Abstract {
     private static void sendRefusal(String path, OAuthException e, Response response, Callback callback) {
         LOG.debug("token endpoint {} refused: {} {}", dev.sigil.core.Printable.clip(path), e.error(), e.getMessage());
         if (e.status() == 401) {
-            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer error=\"invalid_client\"");
+            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, challenge(e));
         }
         JsonResponses.send(response, callback, e.status(), e.json());
+    }
+
+    /**
+     * The RFC 6750 section 3 challenge of a 401: {@code Bearer realm="sigil", error="...", error_description="..."},
+     * the description limited to the characters RFC 6749 allows there (no quote or backslash, printable ASCII)
+     * and clipped, since it names what the caller sent.
+     */
+    static String challenge(OAuthException e) {
+        StringBuilder description = new StringBuilder();
+        for (char c : dev.sigil.core.Printable.clip(e.getMessage(), 200).toCharArray()) {
+            description.append(c >= 0x20 && c <= 0x7e && c != '"' && c != '\\' ? c : '?');
+        }
+        return "Bearer realm=\"sigil\", error=\"" + e.error() + "\", error_description=\"" + description + "\"";
     }
 
     private static void sendFault(String path, Throwable e, Response response, Callback callback) {

@@ -295,6 +295,9 @@ class TokenServiceTest {
 
         RawHttp.Reply unauthenticated = post(anonymous, "/oauth2/revoke", "application/x-www-form-urlencoded", "token=" + accessToken);
         expectError(unauthenticated, 401, "invalid_client", "authenticate");
+        // RFC 6750 section 3: the challenge names the error and says what was wrong, in header-safe characters
+        assertThat(unauthenticated.header("www-authenticate")).startsWith("Bearer realm=\"sigil\", error=\"invalid_client\", "
+                + "error_description=\"").contains("authenticate").matches("[\\x20-\\x7e]+").endsWith("\"");
         RawHttp.Reply stranger = post(TestPki.clientContext(x509Svid(AGENT), root), "/oauth2/revoke",
                 "application/x-www-form-urlencoded", "token=" + accessToken);
         expectError(stranger, 400, "unauthorized_client", "only its own");
