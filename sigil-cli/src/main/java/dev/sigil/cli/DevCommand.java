@@ -149,11 +149,7 @@ final class DevCommand implements Callable<Integer> {
     }
 
     private SigilServer startServer(Path serverDir) {
-        if (bundlePort == 0) {
-            // The issuer, jwks_uri, status list URIs and token audience all name the bundle port: pick the
-            // free port now, so that what the environment advertises is where it listens (never ":0")
-            bundlePort = freeLoopbackPort();
-        }
+        // --bundle-port 0: the server binds a free port before it builds the issuer URL that names it
         Map<String, String> variables = new HashMap<>(context.environment().variables());
         variables.put(ServerConfigLoader.SIGIL_AGENT_API_PORT, Integer.toString(agentApiPort));
         variables.put("SIGIL_BUNDLE_PORT", Integer.toString(bundlePort));
@@ -167,14 +163,6 @@ final class DevCommand implements Callable<Integer> {
             return SigilServer.start(config);
         } catch (SigilException e) {
             throw new CliException(e.getMessage(), 1, e);
-        }
-    }
-
-    private static int freeLoopbackPort() {
-        try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return probe.getLocalPort();
-        } catch (IOException e) {
-            throw new CliException("cannot find a free port for --bundle-port 0: " + e.getMessage(), 1, e);
         }
     }
 

@@ -22,6 +22,7 @@ import dev.sigil.server.tls.TlsMaterial;
 import dev.sigil.server.token.TokenEndpoint;
 import dev.sigil.server.token.TokenRoutes;
 import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Deque;
@@ -36,7 +37,8 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
                  AgentApiServer agentApi) {
 
     static Listeners start(ServerConfig config, Clock clock, Foundation foundation, Identities identities, Registrations registrations,
-                           Grants grants, DriftResponses drift, Deque<AutoCloseable> resources) {
+                           Grants grants, DriftResponses drift, Optional<ServerSocketChannel> bundleChannel,
+                           Deque<AutoCloseable> resources) {
         AdminServer admin = admin(config, clock, foundation, identities, registrations, grants);
         resources.push(admin);
 
@@ -49,7 +51,7 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
             BundleEndpoint endpoint = BundleEndpoint.create(
                     BundleEndpoint.Options.of(new InetSocketAddress(settings.address(), settings.port()), settings.refreshHint(),
                             config.jwtIssuer()),
-                    tls, new AuthorityPublicMaterial(identities.authority(), identities.statuses(), grants.sshUserCa()));
+                    tls, new AuthorityPublicMaterial(identities.authority(), identities.statuses(), grants.sshUserCa()), bundleChannel);
             endpoint.start();
             resources.push(endpoint);
             bundleEndpoint = Optional.of(endpoint);

@@ -15,6 +15,7 @@ import dev.sigil.server.token.TokenSettings;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.svid.ServerIdentity;
 import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -117,13 +118,20 @@ public final class SigilServer implements AutoCloseable {
         }
     }
 
-    private static SigilServer build(ServerConfig config, Clock clock, Options options, Deque<AutoCloseable> resources) {
+    private static SigilServer build(ServerConfig configured, Clock clock, Options options, Deque<AutoCloseable> resources) {
+        // The issuer URL (and with it jwks_uri, status list URIs and the token audience) names the bundle port:
+        // asked for port 0 without an explicit issuer, bind it first, so what is advertised is where it listens.
+        Optional<ServerSocketChannel> bundleChannel = bindBundlePort(configured);
+        bundleChannel.ifPresent(resources::push);
+        ServerConfig config = bundleChannel.map(channel -> configured.withBundleEndpointPort(channel.socket().getLocalPort()))
+                .orElse(configured);
         Foundation foundation = Foundation.open(config, clock, resources);
         Identities identities = Identities.start(config, clock, foundation);
         Registrations registrations = Registrations.open(clock, foundation);
         Grants grants = Grants.start(config, clock, options, foundation, identities, registrations, resources);
         DriftResponses drift = DriftResponses.start(config, clock, options, foundation, registrations, grants);
-        Listeners listeners = Listeners.start(config, clock, foundation, identities, registrations, grants, drift, resources);
+        Listeners listeners = Listeners.start(config, clock, foundation, identities, registrations, grants, drift, bundleChannel,
+                resources);
         resources.push(ServerJobs.start(config, clock, foundation, identities, registrations, grants, drift));
 
         LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}{}{}{}", config.trustDomain(),
@@ -133,6 +141,25 @@ public final class SigilServer implements AutoCloseable {
                 listeners.bundleEndpoint().map(b -> ", bundle endpoint https://" + hostPort(b.address())).orElse(""));
         return new SigilServer(resources, identities.authority(), listeners.admin(), listeners.bundleEndpoint(), identities.identity(),
                 listeners.agentApi(), listeners.tokenEndpoint(), grants.tokenSettings(), grants.policy(), grants.leases());
+    }
+
+    private static Optional<ServerSocketChannel> bindBundlePort(ServerConfig config) {
+        ServerConfig.BundleEndpointSettings bundle = config.bundleEndpoint();
+        if (!bundle.enabled() || bundle.port() != 0 || config.jwt().issuer().isPresent()) {
+            return Optional.empty();
+        }
+        try {
+            ServerSocketChannel channel = ServerSocketChannel.open();
+            try {
+                channel.bind(new InetSocketAddress(bundle.address(), 0));
+            } catch (java.io.IOException | RuntimeException e) {
+                channel.close();
+                throw e;
+            }
+            return Optional.of(channel);
+        } catch (java.io.IOException e) {
+            throw new dev.sigil.core.SigilException("cannot bind the bundle endpoint on " + bundle.address() + ": " + e.getMessage(), e);
+        }
     }
 
     private static String hostPort(InetSocketAddress address) {

@@ -71,6 +71,14 @@ public record ServerConfig(
      * The issuer written into JWT-SVIDs and served by OIDC discovery: {@code jwt.issuer} when set,
      * otherwise the bundle endpoint's own https URL.
      */
+    /** This configuration with the bundle endpoint on {@code port} (a port bound before the server is built). */
+    public ServerConfig withBundleEndpointPort(int port) {
+        BundleEndpointSettings bundle = new BundleEndpointSettings(bundleEndpoint.enabled(), bundleEndpoint.address(), port,
+                bundleEndpoint.refreshHint(), bundleEndpoint.webTls());
+        return new ServerConfig(dataDir, trustDomain, logLevel, datastore, keyManager, ca, jwt, defaultX509SvidTtl, defaultJwtSvidTtl,
+                admin, bundle, agentApi, tokenEndpoint, audit, brokers, nodeAttestors);
+    }
+
     public URI jwtIssuer() {
         return jwt.issuer().orElseGet(() -> URI.create("https://" + hostForUri(bundleEndpoint.address()) + ":" + bundleEndpoint.port()));
     }

@@ -58,6 +58,15 @@ public final class BundleEndpoint implements AutoCloseable {
     }
 
     public static BundleEndpoint create(Options options, TlsMaterial tls, PublicMaterial material) {
+        return create(options, tls, material, java.util.Optional.empty());
+    }
+
+    /**
+     * With {@code bound}, a listening channel already bound to the endpoint's address: the endpoint accepts on
+     * it instead of binding (the port was chosen before the issuer URL that names it was built).
+     */
+    public static BundleEndpoint create(Options options, TlsMaterial tls, PublicMaterial material,
+                                        java.util.Optional<java.nio.channels.ServerSocketChannel> bound) {
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(material, "material");
         Server server = HttpServers.newServer("sigil-bundle", options.maxThreads());
@@ -76,6 +85,13 @@ public final class BundleEndpoint implements AutoCloseable {
         server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(
                 dev.sigil.server.http.ListenerLimits.DEFAULTS.maxConnections(), connector));
         server.setHandler(new BundleEndpointHandler(material, options.refreshHint(), options.issuer()));
+        if (bound.isPresent()) {
+            try {
+                connector.open(bound.get());
+            } catch (java.io.IOException e) {
+                throw new SigilException("cannot listen on the bound bundle endpoint channel: " + e.getMessage(), e);
+            }
+        }
         return new BundleEndpoint(options, server, connector);
     }
 
