@@ -22,6 +22,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Inputs the fuzz tests found, sent to a full server through its real listeners (the token endpoint over
@@ -112,6 +114,129 @@ class MalformedInputEndToEndTest {
 
         String message = adminError(reply, 400, "invalid_argument");
         assertThat(message).contains("query parameter 'selector'");
+        Refusals.assertPresentable(message);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "crash-37a99829b5a8247b1cc751320fdc940327b4a264", // ec key whose curve parameter is a UTF8String of control characters
+            "crash-44914e76fdbc810bd1184b8b1c2a165f47794949", // truncated DER: the parser's exception has no message
+            "crash-57d08bf07308f019b98f40da17e92fbfb2183336", // signature BIT STRING with unused bits
+            "crash-87d3cb24a56aa6459b3e8396fc7182d79e84e883", // once answered "malformed data: null"
+            "crash-b302ce72e6f547c37cecbf8b142822f28c39870f"}) // curve parameter is a UTF8String that is not UTF-8
+    void malformedCsrIsRefusedAsTheCallersMistakeAndMintsNoSvid(String crash) throws Exception {
+        byte[] der;
+        try (var in = MalformedInputEndToEndTest.class.getResourceAsStream(
+                "authority/CsrVerifierFuzzTestInputs/anyBytesAreAProvenKeyOrRefusedCleanly/" + crash)) {
+            der = in.readAllBytes();
+        }
+        RawHttp.Reply reply = admin("POST", "/v1/svids/x509", JSON.writeValueAsString(Map.of(
+                "spiffe_id", "spiffe://example.org/web", "csr", dev.sigil.core.crypto.Pem.encode("CERTIFICATE REQUEST", der))));
+
+        String message = adminError(reply, 400, "invalid_argument");
+        assertThat(message).startsWith("csr ");
+        assertThat(reply.body()).doesNotContain("cert_chain_pem");
+        Refusals.assertPresentable(message);
+    }
+
+    @Test
+    void taskWithAControlCharacterInAnAllowedResourceIsRefusedInOneLineAndNotCreated() throws Exception {
+        RawHttp.Reply reply = admin("POST", "/v1/tasks", JSON.writeValueAsString(Map.of("owner", "team-ai",
+                "holder", "spiffe://example.org/agent", "purpose", "summarise", "ttl", 100,
+                "allowed", java.util.List.of("read:https://api.example.org/\u007f" + FORGED_LINE))));
+
+        String message = adminError(reply, 400, "invalid_argument");
+        assertThat(message).contains("task resource");
+        Refusals.assertPresentable(message);
+        assertThat(RawHttp.unix(server.admin().socketPath(), "GET", "/v1/tasks").body()).doesNotContain("forged");
+    }
+
+    @Test
+    void entryUpdateWhosePathIdHasALineSeparatorIsRefusedInOneLine() throws Exception {
+        RawHttp.Reply reply = admin("PUT", "/v1/entries/e-1%C2%85%E2%80%A82026-01-01+INFO+forged", JSON.writeValueAsString(Map.of(
+                "id", "e-1", "spiffe_id", "spiffe://example.org/web", "parent_id", "spiffe://example.org/node",
+                "selectors", java.util.List.of(Map.of("type", "unix", "value", "uid:1000")), "owner", "team-web")));
+
+        String message = adminError(reply, 400, "invalid_argument");
+        assertThat(message).contains("but the path names entry");
+        Refusals.assertPresentable(message);
+    }
+
+    @Test
+    void bodyWithControlCharactersInABareTokenIsRefusedInOneLine() throws Exception {
+        RawHttp.Reply reply = admin("PUT", "/v1/policy", "{\"yaml\": ditioue" + "\u0000".repeat(20) + FORGED_LINE + "el > 1\n\"}");
+
+        String message = adminError(reply, 400, "invalid_argument");
+        assertThat(message).startsWith("request body is not valid json at line 1");
+        Refusals.assertPresentable(message);
+    }
+
+    @Test
+    void bodyWithALineSeparatorInAnUnknownFieldNameIsRefusedInOneLine() throws Exception {
+        RawHttp.Reply reply = admin("PUT", "/v1/policy", JSON.writeValueAsString(Map.of("yaml", "rules: []", "colour\u2028" + FORGED_LINE, 1)));
+
+        String message = adminError(reply, 400, "invalid_argument");
+        assertThat(message).startsWith("unknown field 'colour");
+        Refusals.assertPresentable(message);
+    }
+
+    @Test
+    void queryParameterWithALineSeparatorIsRefusedInOneLine() throws Exception {
+        RawHttp.Reply reply = RawHttp.unix(server.admin().socketPath(), "DELETE", "/v1/entries/e-1?revision=x%E2%80%A82026-01-01+INFO+forged");
+
+        String message = adminError(reply, 400, "invalid_argument");
+        assertThat(message).contains("query parameter 'revision'");
+        Refusals.assertPresentable(message);
+    }
+
+    @Test
+    void unknownAdminPathWithAControlCharacterIsNotFoundInOneLine() throws Exception {
+        RawHttp.Reply reply = RawHttp.unix(server.admin().socketPath(), "GET", "/v1/entries%C2%85%E2%80%A82026-01-01+INFO+forged");
+
+        String message = adminError(reply, 404, "not_found");
+        assertThat(message).startsWith("no admin api route for GET /v1/entries");
+        Refusals.assertPresentable(message);
+    }
+
+    @Test
+    void policyWhoseConditionIsLongGarbageIsRefusedWithOneBoundedLineAndNotApplied() throws Exception {
+        String before = RawHttp.unix(server.admin().socketPath(), "GET", "/v1/policy").body();
+        String condition = "\u00e7".repeat(3000) + " request.trust_level > 0";
+        String yaml = """
+                rules:
+                  - name: a
+                    effect: allow
+                    subject: {spiffe_id: spiffe://example.org/web}
+                    actions: [token:exchange]
+                    resources: ["*"]
+                    condition: "%s"
+                """.formatted(condition);
+
+        String message = adminError(admin("PUT", "/v1/policy", JSON.writeValueAsString(Map.of("yaml", yaml))), 400, "invalid_argument");
+
+        assertThat(message).contains("condition does not compile");
+        Refusals.assertPresentable(message);
+        assertThat(RawHttp.unix(server.admin().socketPath(), "GET", "/v1/policy").body()).isEqualTo(before);
+    }
+
+    @Test
+    void policyThatIsNotYamlIsRefusedInOneLine() throws Exception {
+        String yaml = "rules:\n  - name: a\n    effect: allow   subject: {spiffe_id: \"spiffe://example.org/web\"}\n";
+
+        String message = adminError(admin("PUT", "/v1/policy", JSON.writeValueAsString(Map.of("yaml", yaml))),
+                400, "invalid_argument");
+
+        assertThat(message).contains("not valid yaml");
+        Refusals.assertPresentable(message);
+    }
+
+    @Test
+    void policyThatIsNotYamlIsRefusedWithoutQuotingItsSource() throws Exception {
+        String yaml = "rules:\n  - name: null\n    e    selectors: [unix:uid:1000]\n      min_trust_level: 1\n";
+
+        String message = adminError(admin("PUT", "/v1/policy", JSON.writeValueAsString(Map.of("yaml", yaml))), 400, "invalid_argument");
+
+        assertThat(message).contains("not valid yaml").containsPattern("line \\d").doesNotContain("min_trust_level");
         Refusals.assertPresentable(message);
     }
 
