@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import com.nimbusds.jwt.SignedJWT;
+import dev.sigil.agent.workload.FakeWorkloadIdentities;
+import dev.sigil.agent.workload.TestTrustDomain;
 import dev.sigil.agent.workload.WorkloadApiConfig;
 import dev.sigil.agent.workload.WorkloadApiServer;
 import dev.sigil.agent.workload.WorkloadAttestor;

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.sigil.agent.workload.FakeWorkloadIdentities;
+import dev.sigil.agent.workload.TestTrustDomain;
 import dev.sigil.agent.workload.WorkloadApiConfig;
 import dev.sigil.agent.workload.WorkloadApiServer;
 import dev.sigil.agent.workload.WorkloadAttestor;

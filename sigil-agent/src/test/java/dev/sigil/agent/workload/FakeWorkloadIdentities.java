@@ -10,40 +10,42 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * An in-memory {@link WorkloadIdentities}: entries map a selector set to an X.509 identity; a caller
  * matches an entry when it has all of the entry's selectors. JWT-SVIDs are minted on demand by the
- * trust domain's key. Counts its registered listeners so tests can catch leaks.
+ * trust domain's key. Counts its registered listeners so tests can catch leaks. Shared with
+ * sigil-cli's tests through this module's test-jar (it implements this module's SPI, so it cannot
+ * live in sigil-testkit).
  */
-final class FakeWorkloadIdentities implements WorkloadIdentities {
-    record Entry(Set<Selector> selectors, X509Identity identity) {}
+public final class FakeWorkloadIdentities implements WorkloadIdentities {
+    public record Entry(Set<Selector> selectors, X509Identity identity) {}
 
     private final TestTrustDomain domain;
     private final CopyOnWriteArrayList<Runnable> listeners = new CopyOnWriteArrayList<>();
     private volatile boolean synced = true;
     private volatile List<Entry> entries = List.of();
     private volatile Map<TrustDomain, SpiffeBundle> federated = Map.of();
+    private final Map<String, TokenState> tokenStates = new ConcurrentHashMap<>();
 
-    FakeWorkloadIdentities(TestTrustDomain domain) {
+    public FakeWorkloadIdentities(TestTrustDomain domain) {
         this.domain = domain;
     }
 
-    void setSynced(boolean value) {
+    public void setSynced(boolean value) {
         synced = value;
         changed();
     }
 
-    void setEntries(Entry... newEntries) {
+    public void setEntries(Entry... newEntries) {
         entries = List.of(newEntries);
         changed();
     }
 
-    private final Map<String, TokenState> tokenStates = new java.util.concurrent.ConcurrentHashMap<>();
-
     /** What the "server" says of status list entry (uri, idx); entries not set are UNKNOWN. */
-    void setTokenState(String uri, long idx, TokenState state) {
+    public void setTokenState(String uri, long idx, TokenState state) {
         tokenStates.put(uri + "#" + idx, state);
     }
 
@@ -52,16 +54,16 @@ final class FakeWorkloadIdentities implements WorkloadIdentities {
         return tokenStates.getOrDefault(uri + "#" + idx, TokenState.UNKNOWN);
     }
 
-    void setFederated(Map<TrustDomain, SpiffeBundle> bundles) {
+    public void setFederated(Map<TrustDomain, SpiffeBundle> bundles) {
         federated = Map.copyOf(bundles);
         changed();
     }
 
-    int listenerCount() {
+    public int listenerCount() {
         return listeners.size();
     }
 
-    void changed() {
+    public void changed() {
         listeners.forEach(Runnable::run);
     }
 

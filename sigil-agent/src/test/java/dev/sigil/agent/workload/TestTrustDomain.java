@@ -37,17 +37,21 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-/** A test trust domain: an EC P-256 CA issuing X.509-SVIDs and an ES256 key signing JWT-SVIDs. */
-final class TestTrustDomain {
+/**
+ * A test trust domain: an EC P-256 root CA issuing X.509-SVIDs and an ES256 key signing JWT-SVIDs.
+ * Shared with sigil-cli's tests through this module's test-jar: it returns the agent's
+ * {@link X509Identity}, so it cannot live in sigil-testkit (sigil-agent depends on that module).
+ */
+public final class TestTrustDomain {
     private static final AtomicLong SERIALS = new AtomicLong(1);
 
-    final TrustDomain domain;
-    final KeyPair caKeys;
-    final X509Certificate ca;
-    final KeyPair jwtKeys;
+    public final TrustDomain domain;
+    public final X509Certificate ca;
+    private final KeyPair caKeys;
+    private final KeyPair jwtKeys;
     final String jwtKeyId;
 
-    TestTrustDomain(String name) {
+    public TestTrustDomain(String name) {
         try {
             this.domain = TrustDomain.parse(name);
             this.caKeys = ecKeys();
@@ -67,16 +71,16 @@ final class TestTrustDomain {
         }
     }
 
-    SpiffeId id(String path) {
+    public SpiffeId id(String path) {
         return domain.id(path);
     }
 
-    SpiffeBundle bundle() {
+    public SpiffeBundle bundle() {
         return new SpiffeBundle(domain, List.of(ca), List.of(new JwtAuthority(jwtKeyId, jwtKeys.getPublic())), 1, Optional.empty());
     }
 
     /** A fresh X.509-SVID (new key) for {@code path}, valid for an hour, hinted with the path without '/'. */
-    X509Identity x509(String path, Set<TrustDomain> federatesWith) {
+    public X509Identity x509(String path, Set<TrustDomain> federatesWith) {
         try {
             KeyPair keys = ecKeys();
             Instant now = Instant.now();
@@ -96,17 +100,18 @@ final class TestTrustDomain {
         }
     }
 
-    X509Identity x509(String path) {
+    public X509Identity x509(String path) {
         return x509(path, Set.of());
     }
 
-    /** A JWT-SVID signed with this domain's key, {@code exp} at {@code expiry}. */
-    String jwt(SpiffeId subject, List<String> audience, Instant expiry) {
+    /** A JWT-SVID for {@code subject} signed with this domain's key, {@code exp} at {@code expiry}. */
+    public String jwt(SpiffeId subject, List<String> audience, Instant expiry) {
         return sign(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(jwtKeyId).type(JOSEObjectType.JWT).build(),
                 new JWTClaimsSet.Builder().subject(subject.toString()).audience(audience)
                         .issueTime(new Date()).expirationTime(Date.from(expiry)).build());
     }
 
+    /** Any JWS over {@code claims} signed with this domain's JWT key, for tests of malformed tokens. */
     String sign(JWSHeader header, JWTClaimsSet claims) {
         try {
             SignedJWT jwt = new SignedJWT(header, claims);

@@ -165,6 +165,14 @@ public final class AgentApiServer implements AutoCloseable {
     /**
      * Accepts any client chain during the handshake; {@link AgentAuthenticator} validates it on every
      * call. Never used to validate servers.
+     *
+     * <p>Deliberately not {@code dev.sigil.server.tls.SpiffeClientTrustManager}: that manager refuses an
+     * invalid SVID in the handshake, whereas here an agent presenting an SVID that has expired or no
+     * longer chains to the current bundle must still connect, to call Attest (which needs no SVID) or to
+     * get a precise gRPC status instead of an opaque handshake failure. The X.509-SVID checks are
+     * not duplicated: {@link AgentAuthenticator} runs that manager's validation through
+     * {@link ServerTls#verifyClientSvid} on every call, at the call's time and against the bundle then
+     * current, so a connection outliving its SVID or a bundle rotation is still judged.
      */
     private static final class DeferredClientCheck extends X509ExtendedTrustManager {
         @Override

@@ -25,6 +25,10 @@ import javax.net.ssl.X509ExtendedTrustManager;
  * key usage, that usage must include client authentication. Revocation is not checked: SVIDs are
  * short-lived by design. Authorization (is this SPIFFE ID an admin?) is a separate, later step.
  * This manager never validates servers.
+ *
+ * <p>The agent API does not install it in its handshake (its {@code DeferredClientCheck} accepts any
+ * non-empty chain, so agents with a stale SVID get a gRPC status rather than a handshake failure); it
+ * applies {@link #validate} per call instead, through {@link ServerTls#verifyClientSvid}.
  */
 final class SpiffeClientTrustManager extends X509ExtendedTrustManager {
     private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
