@@ -8,16 +8,12 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.SigilServer;
 import dev.sigil.server.authority.Audience;
-import dev.sigil.server.config.ConfigEnvironment;
-import dev.sigil.server.config.ConfigOverrides;
-import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.testing.RawHttp;
 import dev.sigil.server.testing.TestPki;
 import java.math.BigInteger;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
@@ -26,7 +22,6 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,21 +57,7 @@ class NonCanonicalTokenTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path file = dir.resolve("sigil.yaml");
-        Files.writeString(file, """
-                data_dir: %s
-                trust_domain: example.org
-                log_level: warn
-                jwt:
-                  issuer: https://sigil.example.org
-                bundle_endpoint:
-                  enabled: false
-                agent_api:
-                  port: 0
-                token_endpoint:
-                  port: 0
-                """.formatted(dir.resolve("data")));
-        var config = ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
+        var config = dev.sigil.server.testing.TokenServerConfig.load(dir);
         server = SigilServer.start(config, Clock.systemUTC(),
                 SigilServer.Options.defaults().withPolicy(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())));
         anonymous = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
