@@ -9,6 +9,7 @@ import dev.sigil.agent.AgentRuntime;
 import dev.sigil.agent.config.AgentConfig;
 import dev.sigil.core.spiffeid.TrustDomain;
 import dev.sigil.server.SigilServer;
+import dev.sigil.testkit.Eventually;
 import dev.sigil.server.config.ConfigEnvironment;
 import dev.sigil.server.config.ConfigOverrides;
 import dev.sigil.server.config.ServerConfigLoader;
@@ -93,10 +94,7 @@ class ValidateJwtSvidEndToEndTest {
                 new AgentConfig.TrustBootstrap.BundleFile(bundle), dev.sigil.agent.attestor.JoinTokenAttestorClientPlugin.choice(token.path("token").asText()),
                 agentDir.resolve("public/api.sock"), Duration.ofSeconds(1), AgentConfig.LogLevel.WARN);
         agent = AgentRuntime.start(agentConfig, Clock.systemUTC());
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (agent.agent().cache().identityCount() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
+        Eventually.within(Duration.ofSeconds(30), () -> assertThat(agent.agent().cache().identityCount()).as("identities synced").isPositive());
         cli = new CliHarness(Map.of(), dir);
     }
 
@@ -149,15 +147,13 @@ class ValidateJwtSvidEndToEndTest {
     }
 
     /** Validates until the agent refuses, at most {@link #REVOCATION_BOUND}; returns the refusal. */
-    private CliHarness.Result validateUntilRefused(String token, String audience) throws InterruptedException {
-        long deadline = System.nanoTime() + REVOCATION_BOUND.toNanos();
-        CliHarness.Result result = validate(token, audience);
-        while (result.exitCode() == 0 && System.nanoTime() < deadline) {
-            Thread.sleep(500);
-            result = validate(token, audience);
-        }
-        assertThat(result.exitCode()).as("ValidateJWTSVID still says valid after %s: %s", REVOCATION_BOUND, result.out()).isNotZero();
-        return result;
+    private CliHarness.Result validateUntilRefused(String token, String audience) throws Exception {
+        java.util.concurrent.atomic.AtomicReference<CliHarness.Result> result = new java.util.concurrent.atomic.AtomicReference<>();
+        Eventually.within(REVOCATION_BOUND, () -> {
+            result.set(validate(token, audience));
+            assertThat(result.get().exitCode()).as("ValidateJWTSVID still says valid: %s", result.get().out()).isNotZero();
+        });
+        return result.get();
     }
 
     private CliHarness.Result validate(String token, String audience) {

@@ -1,5 +1,6 @@
 package dev.sigil.agent.workload;
 
+import dev.sigil.testkit.Eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

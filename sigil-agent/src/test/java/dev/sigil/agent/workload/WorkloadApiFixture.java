@@ -1,5 +1,6 @@
 package dev.sigil.agent.workload;
 
+import dev.sigil.testkit.Eventually;
 import dev.sigil.core.selector.Selector;
 import dev.sigil.proto.workload.SpiffeWorkloadAPIGrpc;
 import io.grpc.ClientInterceptor;

@@ -67,6 +67,11 @@ public final class JobRunner implements AutoCloseable {
         }
     }
 
+    /** True once {@link #close()} has stopped every job and no run is in progress. */
+    public boolean isClosed() {
+        return scheduler.isTerminated();
+    }
+
     @Override
     public void close() {
         scheduler.shutdownNow();

@@ -6,17 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.sigil.testkit.Eventually;
 import org.junit.jupiter.api.Test;
 
 class JobRunnerTest {
     private static final Duration FAST = Duration.ofMillis(20);
 
-    private static void awaitAtLeast(AtomicInteger count, int wanted) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (count.get() < wanted && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertThat(count.get()).as("runs").isGreaterThanOrEqualTo(wanted);
+    private static void awaitAtLeast(AtomicInteger count, int wanted) throws Exception {
+        Eventually.within(Duration.ofSeconds(10), () -> assertThat(count.get()).as("runs").isGreaterThanOrEqualTo(wanted));
     }
 
     @Test
@@ -72,10 +69,8 @@ class JobRunnerTest {
 
         runner.close();
         int atClose = runs.get();
-        long until = System.nanoTime() + Duration.ofMillis(200).toNanos();
-        while (System.nanoTime() < until) {
-            Thread.onSpinWait();
-        }
+        // close() waits for the run in progress; a terminated runner schedules nothing more
+        assertThat(runner.isClosed()).as("runner terminated").isTrue();
         assertThat(runs.get()).as("runs after close").isEqualTo(atClose);
     }
 }
