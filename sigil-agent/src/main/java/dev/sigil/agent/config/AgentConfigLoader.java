@@ -4,16 +4,8 @@ import dev.sigil.agent.attestor.JoinTokenAttestorClientPlugin;
 import dev.sigil.core.plugin.PluginChoice;
 
 import dev.sigil.core.time.Durations;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
 import dev.sigil.core.spiffeid.TrustDomain;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -56,27 +48,7 @@ public final class AgentConfigLoader {
     }
 
     static AgentConfigFile.Root read(Path file) {
-        Path absolute = file.toAbsolutePath().normalize();
-        try {
-            String text = Files.readString(absolute, StandardCharsets.UTF_8);
-            ObjectMapper mapper = AgentConfigFile.mapper(absolute.getParent(), Path.of(System.getProperty("user.home")));
-            try (JsonParser parser = mapper.createParser(text)) {
-                AgentConfigFile.checkKeys(parser, absolute);
-            }
-            AgentConfigFile.Root root = mapper.readValue(text, AgentConfigFile.Root.class);
-            return root == null ? AgentConfigFile.Root.empty() : root;
-        } catch (MismatchedInputException e) {
-            if (String.valueOf(e.getOriginalMessage()).startsWith("No content to map")) {
-                return AgentConfigFile.Root.empty();
-            }
-            throw AgentConfigFile.describe(absolute, e);
-        } catch (JsonProcessingException e) {
-            throw AgentConfigFile.describe(absolute, e);
-        } catch (NoSuchFileException e) {
-            throw new AgentConfigException("configuration file " + absolute + " does not exist");
-        } catch (IOException e) {
-            throw new AgentConfigException("cannot read configuration file " + absolute + ": " + e.getMessage(), e);
-        }
+        return AgentConfigFile.FORMAT.read(file, Path.of(System.getProperty("user.home")));
     }
 
     private static AgentConfig resolve(AgentConfigFile.Root raw, AgentEnvironment env) {

@@ -3,7 +3,6 @@ package dev.sigil.agent.config;
 import dev.sigil.core.plugin.PluginBlocks;
 import dev.sigil.core.plugin.PluginKind;
 import dev.sigil.core.plugin.PluginRegistry;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +34,7 @@ public final class AgentPlugins {
             if (plugin == null) {
                 throw new AgentConfigException("the built-in workload attestor '" + type + "' is not installed; the agent's jar is incomplete");
             }
-            blocks.put(type, AgentConfigFile.mapper(Path.of("/"), Path.of("/")).convertValue(Map.of(), plugin.settingsType()));
+            blocks.put(type, AgentConfigFile.FORMAT.mapper().convertValue(Map.of(), plugin.settingsType()));
         }
         return new PluginBlocks(WORKLOAD_ATTESTORS, blocks);
     }

@@ -143,6 +143,20 @@ class AgentConfigLoaderTest {
     }
 
     @Test
+    void valuesOfTheWrongKindAndDuplicateKeysAreRefusedAsTheServerRefusesThem() {
+        assertThatThrownBy(() -> load("""
+                trust_domain: example.org
+                insecure_bootstrap: {yes: 1}
+                """, Map.of())).isInstanceOf(AgentConfigException.class)
+                .hasMessageContaining("line 2").hasMessageContaining("key 'insecure_bootstrap' must be true or false");
+        assertThatThrownBy(() -> load("""
+                trust_domain: example.org
+                trust_domain: example.com
+                """, Map.of())).isInstanceOf(AgentConfigException.class)
+                .hasMessageContaining("line 2").hasMessageContaining("duplicate key 'trust_domain'");
+    }
+
+    @Test
     void insecureBootstrapIsOffByDefault() {
         assertThatThrownBy(() -> load("""
                 trust_domain: example.org

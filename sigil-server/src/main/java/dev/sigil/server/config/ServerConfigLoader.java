@@ -6,17 +6,10 @@ import dev.sigil.core.plugin.PluginChoiceDeserializer;
 import dev.sigil.core.plugin.PluginKind;
 import dev.sigil.core.plugin.PluginRegistry;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import dev.sigil.core.crypto.KeyType;
 import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
 import dev.sigil.core.spiffeid.TrustDomain;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -74,27 +67,7 @@ public final class ServerConfigLoader {
     }
 
     static ConfigFile.Root read(Path file, ConfigEnvironment env) {
-        Path absolute = file.toAbsolutePath().normalize();
-        try {
-            String text = Files.readString(absolute, StandardCharsets.UTF_8);
-            ObjectMapper mapper = ConfigFile.mapper(absolute.getParent(), env.userHome());
-            try (JsonParser parser = mapper.createParser(text)) {
-                ConfigFile.checkKeys(parser, absolute);
-            }
-            ConfigFile.Root root = mapper.readValue(text, ConfigFile.Root.class);
-            return root == null ? ConfigFile.Root.empty() : root;
-        } catch (MismatchedInputException e) {
-            if (String.valueOf(e.getOriginalMessage()).startsWith("No content to map")) {
-                return ConfigFile.Root.empty();
-            }
-            throw ConfigErrors.describe(absolute, e);
-        } catch (JsonProcessingException e) {
-            throw ConfigErrors.describe(absolute, e);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException("configuration file " + absolute + " does not exist");
-        } catch (IOException e) {
-            throw new ConfigException("cannot read configuration file " + absolute + ": " + e.getMessage(), e);
-        }
+        return ConfigFile.FORMAT.read(file, env.userHome());
     }
 
     /** The configured brokers (none without a {@code brokers:} section), how many their kind allows. */
@@ -150,7 +123,7 @@ public final class ServerConfigLoader {
             throw new ConfigException(kind.section() + "." + type + " is not an installed " + kind.singular());
         }
         try {
-            return ConfigFile.mapper(Path.of("/"), Path.of("/")).convertValue(values, plugin.settingsType());
+            return ConfigFile.FORMAT.mapper().convertValue(values, plugin.settingsType());
         } catch (IllegalArgumentException e) {
             for (Throwable cause = e; cause != null; cause = cause.getCause()) {
                 if (cause instanceof ConfigException config) {
@@ -321,7 +294,7 @@ public final class ServerConfigLoader {
         }
         try {
             return PluginChoiceDeserializer.choose(PluginRegistry.installed(), ServerPlugins.KEY_MANAGER, "disk", java.util.Map.of(),
-                    ConfigFile.mapper(Path.of("/"), Path.of("/")));
+                    ConfigFile.FORMAT.mapper());
         } catch (dev.sigil.core.plugin.PluginException e) {
             throw new ConfigException(e.getMessage());
         }

@@ -1,4 +1,4 @@
-package dev.sigil.server.config;
+package dev.sigil.core.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -10,26 +10,31 @@ import java.util.Collection;
 import java.util.List;
 import java.util.TreeSet;
 
-/** Turns Jackson/YAML exceptions into one-line messages: file, line, key and what is valid. */
-final class ConfigErrors {
+/**
+ * Turns Jackson/YAML exceptions into one-line messages: file, line, key and what is valid. Shared by
+ * every configuration file ({@link YamlConfigFile}).
+ */
+public final class ConfigErrors {
     private ConfigErrors() {
     }
 
-    static ConfigException describe(Path file, JsonProcessingException e) {
+    /** The message for {@code e} while binding {@code file}: "file line L, column C: what was wrong". */
+    public static String describe(Path file, JsonProcessingException e) {
         String where = file + at(e.getLocation());
         String message;
         Throwable cause = e.getCause();
-        while (cause != null && !(cause instanceof ConfigException) && !(cause instanceof dev.sigil.core.plugin.PluginException)) {
+        while (cause != null && !(cause instanceof dev.sigil.core.SigilException) && !(cause instanceof dev.sigil.core.plugin.PluginException)) {
             cause = cause.getCause();
         }
         if (cause != null) {
-            // a plugin's settings refused a value while the block was bound: its message names the key
+            // a plugin's settings (or a loader's own check) refused a value while the block was bound:
+            // its message names the key
             message = cause.getMessage();
         } else if (e instanceof UnrecognizedPropertyException unknown) {
             String parent = parentKey(unknown);
             message = "unknown key '" + unknown.getPropertyName() + "'" + (parent.isEmpty() ? "" : " under '" + parent + "'")
                     + validKeys(unknown.getKnownPropertyIds());
-        } else if (e instanceof dev.sigil.core.config.ConfigValues.InvalidValueException invalid) {
+        } else if (e instanceof ConfigValues.InvalidValueException invalid) {
             message = "key '" + key(invalid) + "': " + invalid.getOriginalMessage();
         } else if (e instanceof MismatchedInputException mismatch) {
             String key = key(mismatch);
@@ -46,7 +51,7 @@ final class ConfigErrors {
                 message = "not valid yaml: " + original;
             }
         }
-        return new ConfigException(where + ": " + message, e);
+        return where + ": " + message;
     }
 
     private static String at(JsonLocation location) {
@@ -84,7 +89,7 @@ final class ConfigErrors {
         return "another kind of value";
     }
 
-    static String key(JsonMappingException e) {
+    private static String key(JsonMappingException e) {
         return render(e.getPath());
     }
 
