@@ -47,11 +47,16 @@ record Grants(PolicyStore policyStore, PolicyEngine policy, TaskStore tasks, Iss
         onTaskEnd.add(issuedTokens::revokeForTask);
 
         ServerConfig.TokenEndpointSettings tokenConfig = config.tokenEndpoint();
+        String issuerUrl = config.jwtIssuer().toString();
+        TokenSettings tokenSettings = new TokenSettings(issuerUrl,
+                tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl(),
+                Set.copyOf(tokenConfig.introspectors()));
         List<ConfiguredBroker> brokers = new ArrayList<>(Brokers.create(config.brokers(), PluginRegistry.installed(),
                 new BrokerPlugin.Context(foundation.keys(), clock)));
         brokers.addAll(options.extraBrokers());
-        brokers.add(new ConfiguredBroker(new TokenBroker(foundation.datastore(), issuedTokens, clock), tokenConfig.defaultTtl(),
-                tokenConfig.defaultTtl()));
+        // access tokens: minted locally, requested only through token exchange (their front door)
+        brokers.add(new ConfiguredBroker(new TokenBroker(issuerUrl, identities.authority(), identities.statuses(), issuedTokens,
+                foundation.datastore(), clock), tokenConfig.defaultTtl(), tokenConfig.defaultTtl(), false));
         for (ConfiguredBroker configured : brokers) {
             if (configured.broker() instanceof AutoCloseable closeable) {
                 resources.push(closeable);
@@ -71,13 +76,9 @@ record Grants(PolicyStore policyStore, PolicyEngine policy, TaskStore tasks, Iss
         leases.revoker().reconcile();
         resources.push(leases.revoker().start());
 
-        String issuerUrl = config.jwtIssuer().toString();
-        TokenSettings tokenSettings = new TokenSettings(issuerUrl,
-                tokenConfig.audience().orElse(TokenSettings.defaultAudience(issuerUrl)), tokenConfig.defaultTtl(),
-                Set.copyOf(tokenConfig.introspectors()));
         TokenService tokens = new TokenService(tokenSettings, identities.authority(), policy, tasks, issuedTokens, identities.statuses(),
                 leases, (holder, issuedAt) -> gates.refusesGrant(holder, issuedAt).map(DriftGates::reason), foundation.datastore(),
-                foundation.audit(), clock, foundation.hasher()::keyedHash, registrations.evidence());
+                foundation.audit(), clock, registrations.evidence());
         LeakResponse leaks = new LeakResponse(leases, foundation.audit(), foundation.hasher()::keyedHash,
                 LeaseWiring.banning(registrations.entries()), LeaseWiring.tokenLeaks(tokens));
         return new Grants(policyStore, policy, tasks, issuedTokens, gates, leases, tokenSettings, tokens, leaks, sshUserCa);

@@ -146,6 +146,10 @@ public final class LeaseService {
             throw new LeaseException.Invalid("broker '" + clip(request.broker()) + "' is not configured; configured: "
                     + (brokers.isEmpty() ? "none" : String.join(", ", brokers.keySet())));
         }
+        if (!configured.requestable()) {
+            throw new LeaseException.Invalid("broker '" + configured.name() + "' cannot be requested here: its credentials have their own "
+                    + "front door (access tokens: token exchange, POST /oauth2/token)");
+        }
         checkText("resource", request.resource());
         if (request.parameters().size() > MAX_PARAMETERS) {
             throw new LeaseException.Invalid("at most " + MAX_PARAMETERS + " parameters are allowed, got " + request.parameters().size());
@@ -238,6 +242,48 @@ public final class LeaseService {
                 maxExpiresAt, LeaseState.ACTIVE, granted.details(), Optional.of(leakHash), pending.agent(), pending.delegation(),
                 Optional.empty());
         return new Issued(active, granted.secret());
+    }
+
+    /**
+     * Where a {@link #mint} is audited: the action and details of its one record, and the detail that
+     * holds the keyed hash of the credential's leak key ({@code token_hmac} for access tokens).
+     */
+    public record MintAudit(String action, Map<String, String> details, String hashDetail) {
+        public MintAudit {
+            Objects.requireNonNull(action, "action");
+            details = Map.copyOf(details);
+            Objects.requireNonNull(hashDetail, "hashDetail");
+        }
+    }
+
+    /**
+     * Mints a credential of a {@link LocalBroker} for a grant its front door has already authorized (the
+     * grant pipeline decided task, policy, scopes and lifetime) and records it, fail closed: the lease
+     * (active, not renewable), the broker's records and the audit record commit in one transaction,
+     * group-committed with concurrent mints, before the secret is returned; if that commit fails, nothing
+     * is returned and nothing usable exists. The lease's agent is not looked up: a local credential is
+     * withdrawn by its holder ({@code drift.Withdrawals}), so the hot path costs no entry query.
+     *
+     * @throws IllegalArgumentException when {@code brokerName} is not a configured local broker (a wiring mistake)
+     */
+    public Issued mint(String brokerName, LeaseGrant grant, MintAudit audit) {
+        ConfiguredBroker configured = brokers.get(brokerName);
+        if (configured == null || !(configured.broker() instanceof LocalBroker local)) {
+            throw new IllegalArgumentException("broker '" + brokerName + "' is not a configured local broker");
+        }
+        LocalBroker.Minted minted = local.mint(grant);
+        String leakHash = deps.leakHasher().apply(minted.granted().secret().leakKey());
+        Lease lease = new Lease(grant.id(), local.type(), grant.holder(), grant.task(), grant.resource(), grant.issuedAt(),
+                grant.expiresAt(), grant.expiresAt(), LeaseState.ACTIVE, minted.granted().details(), Optional.of(leakHash),
+                Optional.empty(), grant.delegation(), Optional.empty());
+        Map<String, String> details = new LinkedHashMap<>(audit.details());
+        details.put(audit.hashDetail(), leakHash);
+        deps.audit().append(AuditEvent.success(grant.holder().toString(), audit.action(), grant.holder().toString(), details),
+                connection -> {
+                    minted.records().write(connection);
+                    deps.store().insert(connection, lease);
+                });
+        return new Issued(lease, minted.granted().secret());
     }
 
     /**

@@ -1,39 +1,68 @@
 package dev.sigil.server.token;
 
-import dev.sigil.server.credential.Broker;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sigil.core.Printable;
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.authority.Authority;
 import dev.sigil.server.credential.BrokerException;
+import dev.sigil.server.credential.CredentialSecret;
 import dev.sigil.server.credential.Granted;
 import dev.sigil.server.credential.LeaseGrant;
 import dev.sigil.server.credential.LeaseId;
+import dev.sigil.server.credential.LocalBroker;
 import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.status.StatusRef;
+import dev.sigil.server.status.TokenStatusRegistry;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * The {@code token} broker: the token service's access tokens as leases. Token exchange records every
- * issued token as an active lease whose id is the token's {@code jti} (in the same transaction as the
- * token's registry row and audit record), so the lease commands list, revoke and find leaked tokens like
- * any other credential. Tokens are minted only by token exchange ({@code POST /oauth2/token}), never by
- * {@link #grant}.
+ * The {@code token} broker: the token service's JWT access tokens (RFC 9068) as leases, minted locally
+ * ({@link LocalBroker}). The lease's {@code resource} is the token's audience and its id the token's
+ * {@code jti}; the token carries the holder as {@code sub}, the task, the first actor of the delegation
+ * as {@code act}, a status list entry, and from {@link #check}ed parameters its {@code scope},
+ * {@code client_id} and certificate binding ({@code cnf.x5t#S256}). Its records are the token's registry
+ * row (without which introspection never reads it active) and its status list entry.
  *
- * <p>Revoking the lease revokes the token: its registry row reads revoked (introspection says inactive)
- * and its bit is set on the status list; idempotent. Tokens cannot be extended ({@link #renew} rejects).
+ * <p>Token exchange ({@code POST /oauth2/token}) is its front door: workloads cannot request it by name
+ * through {@code /v1/credentials} (the lease service refuses, see {@code ConfiguredBroker.requestable}).
+ * Revoking the lease revokes the token: its registry row reads revoked (introspection says inactive)
+ * and its bit is set on the status list; idempotent. Tokens cannot be extended ({@link #renew} rejects);
+ * a token is dead after its {@code exp}, which relying parties enforce without Sigil.
  */
-public final class TokenBroker implements Broker {
+public final class TokenBroker implements LocalBroker {
     public static final String TYPE = "token";
+    /** Space-separated granted scopes (the grant pipeline's result); absent or empty for none. */
+    public static final String SCOPE = "scope";
+    /** RFC 9068 {@code client_id}: the client that asked; the holder when absent. */
+    public static final String CLIENT_ID = "client_id";
+    /** SHA-256 thumbprint (base64url) of the client certificate the token is bound to (RFC 8705). */
+    public static final String CNF_X5T = "cnf_x5t";
+    private static final Set<String> PARAMETERS = Set.of(SCOPE, CLIENT_ID, CNF_X5T);
     private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_=-]+\\.[A-Za-z0-9_=-]+\\.[A-Za-z0-9_=-]+");
+    private static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]+");
+    private static final Pattern THUMBPRINT = Pattern.compile("[A-Za-z0-9_-]{43}");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Datastore datastore;
+    private final String issuer;
+    private final Authority authority;
+    private final TokenStatusRegistry statuses;
     private final IssuedTokens issued;
+    private final Datastore datastore;
     private final Clock clock;
 
-    public TokenBroker(Datastore datastore, IssuedTokens issued, Clock clock) {
-        this.datastore = datastore;
+    public TokenBroker(String issuer, Authority authority, TokenStatusRegistry statuses, IssuedTokens issued, Datastore datastore, Clock clock) {
+        this.issuer = issuer;
+        this.authority = authority;
+        this.statuses = statuses;
         this.issued = issued;
+        this.datastore = datastore;
         this.clock = clock;
     }
 
@@ -42,15 +71,83 @@ public final class TokenBroker implements Broker {
         return TYPE;
     }
 
+    /** The audience must be one value of at most 512 characters without spaces; parameters only those above, well formed. */
     @Override
     public void check(String resource, Map<String, String> parameters) {
-        throw new BrokerException.Rejected("access tokens are issued by token exchange (POST /oauth2/token with audience "
-                + "'" + resource + "'), not through the token broker");
+        if (resource.isEmpty() || resource.length() > ExchangeRequest.MAX_TARGET
+                || resource.chars().anyMatch(c -> Character.isWhitespace(c) || Character.isISOControl(c))) {
+            throw new BrokerException.Rejected("audience '" + Printable.clip(resource) + "' must be 1 to " + ExchangeRequest.MAX_TARGET
+                    + " characters without spaces");
+        }
+        for (Map.Entry<String, String> parameter : parameters.entrySet()) {
+            String value = parameter.getValue();
+            boolean valid = switch (parameter.getKey()) {
+                case SCOPE -> value.isEmpty() || java.util.Arrays.stream(value.split(" ", -1)).allMatch(s -> SCOPE_TOKEN.matcher(s).matches());
+                case CLIENT_ID -> isSpiffeId(value);
+                case CNF_X5T -> THUMBPRINT.matcher(value).matches();
+                default -> throw new BrokerException.Rejected("parameter '" + Printable.clip(parameter.getKey())
+                        + "' is not one of the token broker's: " + String.join(", ", new java.util.TreeSet<>(PARAMETERS)));
+            };
+            if (!valid) {
+                throw new BrokerException.Rejected("parameter '" + parameter.getKey() + "' has a malformed value '" + Printable.clip(value) + "'");
+            }
+        }
     }
 
     @Override
+    public Minted mint(LeaseGrant lease) {
+        check(lease.resource(), lease.parameters());
+        String jti = lease.id().value();
+        String scope = lease.parameters().getOrDefault(SCOPE, "");
+        Optional<String> x5t = Optional.ofNullable(lease.parameters().get(CNF_X5T));
+        Map<String, Object> claims = new LinkedHashMap<>();
+        claims.put("iss", issuer);
+        claims.put("sub", lease.holder().toString());
+        claims.put("aud", lease.resource());
+        claims.put("client_id", lease.parameters().getOrDefault(CLIENT_ID, lease.holder().toString()));
+        if (!scope.isEmpty()) {
+            claims.put("scope", scope);
+        }
+        claims.put("jti", jti);
+        claims.put("iat", lease.issuedAt().getEpochSecond());
+        claims.put("exp", lease.expiresAt().getEpochSecond());
+        lease.task().ifPresent(task -> claims.put("task", task));
+        if (!lease.delegation().isEmpty()) {
+            // delegation is one level deep: the actor token is a jwt-svid, which never carries act
+            claims.put("act", Map.of("sub", lease.delegation().get(0).toString()));
+        }
+        x5t.ifPresent(thumbprint -> claims.put("cnf", Map.of("x5t#S256", thumbprint)));
+        StatusRef status = statuses.allocate();
+        claims.put("status", statuses.claim(status));
+        String token = authority.signJwt(write(claims), lease.expiresAt(), JwtSvidVerifier.ACCESS_TOKEN_TYP).compact();
+
+        IssuedTokens.Row row = new IssuedTokens.Row(jti, lease.holder().toString(), lease.resource(), scope, lease.task(), x5t,
+                lease.issuedAt(), lease.expiresAt(), Optional.empty());
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("jti", jti);
+        if (!scope.isEmpty()) {
+            details.put("scope", scope);
+        }
+        Granted granted = new Granted(new CredentialSecret(Map.of("access_token", token), token), details);
+        return new Minted(granted, connection -> {
+            issued.insert(connection, row);
+            statuses.record(connection, status, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, lease.holder(), lease.expiresAt());
+        });
+    }
+
+    /** Mints and commits the token's records in a transaction of their own (no lease row: see {@link LocalBroker}). */
+    @Override
     public Granted grant(LeaseGrant lease) {
-        throw new BrokerException.Rejected("access tokens are issued by token exchange (POST /oauth2/token), not through the token broker");
+        Minted minted = mint(lease);
+        try {
+            datastore.inTransaction(connection -> {
+                minted.records().write(connection);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            throw new BrokerException.Unavailable("cannot record access token " + lease.id() + ": " + Printable.reason(e), e);
+        }
+        return minted.granted();
     }
 
     @Override
@@ -63,7 +160,7 @@ public final class TokenBroker implements Broker {
         try {
             datastore.inTransaction(connection -> issued.revoke(connection, lease.id().value(), clock.instant()));
         } catch (RuntimeException e) {
-            throw new BrokerException.Unavailable("cannot revoke access token " + lease.id() + ": " + e.getMessage(), e);
+            throw new BrokerException.Unavailable("cannot revoke access token " + lease.id() + ": " + Printable.reason(e), e);
         }
     }
 
@@ -87,5 +184,22 @@ public final class TokenBroker implements Broker {
         // a copy re-encoded without the key (padding, unused bits, ecdsa (r, n-s)) still verifies for
         // lenient relying parties: look up the one form Sigil signed
         return JWT.matcher(token).matches() ? dev.sigil.core.crypto.JwsCanonical.canonical(token) : Optional.empty();
+    }
+
+    private static boolean isSpiffeId(String value) {
+        try {
+            SpiffeId.parse(value);
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private static String write(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the access token's claims as json: " + e.getMessage(), e);
+        }
     }
 }

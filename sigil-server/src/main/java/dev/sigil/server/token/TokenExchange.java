@@ -9,17 +9,12 @@ import dev.sigil.server.grant.Authorization;
 import dev.sigil.server.grant.GrantPipeline;
 import dev.sigil.server.grant.GrantRefused;
 import dev.sigil.server.grant.GrantRequest;
-import dev.sigil.core.Printable;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditTrail;
-import dev.sigil.server.status.StatusRef;
-import dev.sigil.server.credential.Lease;
+import dev.sigil.server.credential.LeaseGrant;
 import dev.sigil.server.credential.LeaseId;
-import dev.sigil.server.credential.LeaseState;
-import dev.sigil.server.credential.LeaseStore;
 import dev.sigil.server.credential.LeaseService;
-import dev.sigil.server.status.TokenStatusRegistry;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.task.Task;
@@ -63,32 +58,22 @@ final class TokenExchange {
     private final Authority authority;
     private final JwtSvidVerifier verifier;
     private final GrantPipeline grants;
-    private final IssuedTokens issued;
-    private final TokenStatusRegistry statuses;
-    private final LeaseStore leaseStore;
-    private final Optional<BrokeredExchange> brokered;
+    private final LeaseService leases;
+    private final BrokeredExchange brokered;
     private final GrantGate gate;
     private final AuditTrail audit;
-    private final Clock clock;
-    /** Keyed hash (HMAC with the server's audit key) under which a token is recorded; never the token itself. */
-    private final java.util.function.UnaryOperator<String> tokenHasher;
     private final ObjectMapper json = new ObjectMapper();
 
     TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
-                  IssuedTokens issued, TokenStatusRegistry statuses, LeaseStore leaseStore, Optional<LeaseService> leases, GrantGate gate, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
-                  SubjectEvidence evidence) {
-        this.tokenHasher = tokenHasher;
+                  LeaseService leases, GrantGate gate, AuditTrail audit, Clock clock, SubjectEvidence evidence) {
         this.settings = settings;
         this.authority = authority;
         this.verifier = verifier;
         this.grants = new GrantPipeline(policy, tasks::find, evidence, audit, clock);
-        this.issued = issued;
-        this.statuses = statuses;
-        this.leaseStore = leaseStore;
-        this.brokered = leases.map(service -> new BrokeredExchange(service, clock));
+        this.leases = leases;
+        this.brokered = new BrokeredExchange(leases, clock);
         this.gate = gate;
         this.audit = audit;
-        this.clock = clock;
     }
 
     /** When the JWT-SVID was minted ({@code iat}); without {@code iat}, the epoch, so any gate refuses it (fail closed). */
@@ -179,8 +164,7 @@ final class TokenExchange {
             throw refuse(OAuthException.accessDenied(gated.get()), subject, details, List.of("drift gate"));
         }
         if (request.brokered()) {
-            return brokered.orElseThrow(() -> OAuthException.invalidRequest("this server has no credential brokers"))
-                    .issue(request.requestedTokenType().orElseThrow(), subject, caller.mtlsId().map(subject::equals).orElse(false), chain, audience, taskId);
+            return brokered.issue(request.requestedTokenType().orElseThrow(), subject, caller.mtlsId().map(subject::equals).orElse(false), chain, audience, taskId);
         }
 
         Authorization allowed;
@@ -196,61 +180,32 @@ final class TokenExchange {
         Instant issuedAt = allowed.issuedAt();
         Instant expiresAt = allowed.expiresAt();
 
-        // The jti is also the token's lease id (120 random bits), so lease commands address the token.
+        // The jti is the token's lease id (120 random bits), so lease commands address the token.
         LeaseId leaseId = LeaseId.random();
-        String jti = leaseId.value();
-        Optional<String> x5t = caller.clientCertificate().map(TokenExchange::thumbprint);
         String scope = String.join(" ", granted);
-        Map<String, Object> claims = new LinkedHashMap<>();
-        claims.put("iss", settings.issuer());
-        claims.put("sub", subject.toString());
-        claims.put("aud", audience);
-        // RFC 9068 section 2.2: the client that asked, the mutual TLS peer or else the actor or the subject
-        claims.put("client_id", caller.mtlsId().orElse(actor.orElse(subject)).toString());
+        Map<String, String> parameters = new LinkedHashMap<>();
         if (!scope.isEmpty()) {
-            claims.put("scope", scope);
+            parameters.put(TokenBroker.SCOPE, scope);
         }
-        claims.put("jti", jti);
-        claims.put("iat", issuedAt.getEpochSecond());
-        claims.put("exp", expiresAt.getEpochSecond());
-        task.ifPresent(t -> claims.put("task", t.id()));
-        if (act != null) {
-            claims.put("act", act);
-        }
-        x5t.ifPresent(t -> claims.put("cnf", Map.of("x5t#S256", t)));
-        StatusRef status = statuses.allocate();
-        claims.put("status", statuses.claim(status));
-        String token = authority.signJwt(write(claims), expiresAt, JwtSvidVerifier.ACCESS_TOKEN_TYP).compact();
-
-        details.put("jti", jti);
+        // RFC 9068 section 2.2: the client that asked, the mutual TLS peer or else the actor or the subject
+        parameters.put(TokenBroker.CLIENT_ID, caller.mtlsId().orElse(actor.orElse(subject)).toString());
+        caller.clientCertificate().map(TokenExchange::thumbprint).ifPresent(x5t -> parameters.put(TokenBroker.CNF_X5T, x5t));
+        LeaseGrant grant = new LeaseGrant(leaseId, TokenBroker.TYPE, subject, task.map(Task::id), audience, issuedAt, expiresAt, chain,
+                allowed.holder().obligations(), parameters);
+        details.put("jti", leaseId.value());
         details.put("scopes", scope);
-        details.put("token_hmac", tokenHasher.apply(token));
         details.put("expires_at", expiresAt.toString());
         details.put("reasons", GrantPipeline.reasons(allowed.reasons()));
-        IssuedTokens.Row row = new IssuedTokens.Row(jti, subject.toString(), audience, scope, task.map(Task::id), x5t,
-                issuedAt, expiresAt, Optional.empty());
-        Instant finalExpiresAt = expiresAt;
-        Map<String, String> leaseDetails = new LinkedHashMap<>();
-        leaseDetails.put("jti", jti);
-        if (!scope.isEmpty()) {
-            leaseDetails.put("scope", scope);
-        }
-        Lease lease = new Lease(leaseId, TokenBroker.TYPE, subject, task.map(Task::id), audience, issuedAt, expiresAt, expiresAt,
-                LeaseState.ACTIVE, leaseDetails, Optional.of(details.get("token_hmac")), Optional.empty(), chain, Optional.empty());
-        // Registry row and audit record commit together (no record, no token), group-committed with
-        // concurrent exchanges so the durable commit is shared.
-        audit.append(AuditEvent.success(subject.toString(), "token.exchange", subject.toString(), details),
-                connection -> {
-                    issued.insert(connection, row);
-                    statuses.record(connection, status, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, subject, finalExpiresAt);
-                    leaseStore.insert(connection, lease);
-                });
+        // Minted by the token broker; its registry row, status entry, lease and this audit record commit
+        // together (no record, no token), group-committed with concurrent exchanges.
+        LeaseService.Issued minted = leases.mint(TokenBroker.TYPE, grant, new LeaseService.MintAudit("token.exchange", details, "token_hmac"));
+        String token = minted.secret().revealToHolder().get("access_token");
 
         Map<String, Object> response = new LinkedHashMap<>();
         response.put("access_token", token);
         response.put("issued_token_type", ExchangeRequest.ACCESS_TOKEN_TYPE);
         response.put("token_type", "Bearer");
-        response.put("expires_in", Duration.between(issuedAt, finalExpiresAt).toSeconds());
+        response.put("expires_in", Duration.between(issuedAt, expiresAt).toSeconds());
         if (!scope.isEmpty()) {
             response.put("scope", scope);
         }

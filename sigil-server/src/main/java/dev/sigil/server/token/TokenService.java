@@ -27,8 +27,7 @@ public final class TokenService {
 
     public TokenService(TokenSettings settings, Authority authority, PolicyEngine policy, TaskStore tasks, IssuedTokens issued,
                         dev.sigil.server.status.TokenStatusRegistry statuses, dev.sigil.server.credential.LeaseService leases, GrantGate gate,
-                        Datastore datastore, AuditTrail audit, Clock clock, java.util.function.UnaryOperator<String> tokenHasher,
-                        SubjectEvidence evidence) {
+                        Datastore datastore, AuditTrail audit, Clock clock, SubjectEvidence evidence) {
         Objects.requireNonNull(policy, "policy");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -37,8 +36,8 @@ public final class TokenService {
         this.verifier = verifier;
         this.gate = gate;
         this.statuses = statuses;
-        this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, issued, statuses, leases.store(), java.util.Optional.of(leases), gate, audit, clock,
-                tokenHasher, SubjectEvidence.cached(evidence, clock, EVIDENCE_MAX_AGE));
+        this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, leases, gate, audit, clock,
+                SubjectEvidence.cached(evidence, clock, EVIDENCE_MAX_AGE));
         this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock, gate);
     }
 
