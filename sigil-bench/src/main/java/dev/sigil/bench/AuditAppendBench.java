@@ -63,7 +63,7 @@ public final class AuditAppendBench {
                         if (group) {
                             trail.append(event);
                         } else {
-                            datastore.inTransaction(connection -> trail.append(connection, event));
+                            datastore.transaction(transaction -> trail.append(transaction, event));
                         }
                         if (counting.get()) {
                             appended.increment();

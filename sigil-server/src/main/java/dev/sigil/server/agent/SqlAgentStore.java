@@ -1,5 +1,6 @@
 package dev.sigil.server.agent;
 
+import dev.sigil.server.datastore.Transaction;
 import dev.sigil.core.selector.Selector;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
@@ -41,13 +42,14 @@ final class SqlAgentStore implements AgentStore {
     @Override
     public Recording recordAttestation(Attestation attestation, String actor) {
         AuditEvent.checkActor(actor);
-        return datastore.inTransaction(connection -> {
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             Instant now = now();
             Optional<Agent> existing = select(connection, attestation.spiffeId());
             String serial = attestation.svidSerial().toString(16);
             Instant expires = attestation.svidExpiresAt().truncatedTo(ChronoUnit.MILLIS);
             if (existing.isPresent() && existing.get().banned()) {
-                audit.append(connection, AuditEvent.denied(actor, "agent.attest", attestation.spiffeId().toString(),
+                audit.append(transaction, AuditEvent.denied(actor, "agent.attest", attestation.spiffeId().toString(),
                         Map.of("reason", "banned", "attestor", attestation.attestorType())));
                 return new Recording.Banned(existing.get());
             }
@@ -97,7 +99,7 @@ final class SqlAgentStore implements AgentStore {
                     ? selectors.substring(0, AuditEvent.MAX_DETAIL_LENGTH - 3) + "..." : selectors);
             details.put("serial", serial);
             details.put("reattested", Boolean.toString(existing.isPresent()));
-            audit.append(connection, AuditEvent.success(actor, "agent.attest", agent.spiffeId().toString(), details));
+            audit.append(transaction, AuditEvent.success(actor, "agent.attest", agent.spiffeId().toString(), details));
             return new Recording.Recorded(agent);
         });
     }
@@ -105,7 +107,8 @@ final class SqlAgentStore implements AgentStore {
     @Override
     public Optional<Agent> recordRenewal(SpiffeId spiffeId, BigInteger svidSerial, Instant svidExpiresAt, String actor) {
         AuditEvent.checkActor(actor);
-        return datastore.inTransaction(connection -> {
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             Optional<Agent> existing = select(connection, spiffeId);
             if (existing.isEmpty() || existing.get().banned()) {
                 return Optional.<Agent>empty();
@@ -127,7 +130,7 @@ final class SqlAgentStore implements AgentStore {
                     throw new SQLException("agent " + spiffeId + " changed concurrently", "40001");
                 }
             }
-            audit.append(connection, AuditEvent.success(actor, "agent.renew", spiffeId.toString(),
+            audit.append(transaction, AuditEvent.success(actor, "agent.renew", spiffeId.toString(),
                     Map.of("serial", serial, "previous_serial", old.svidSerial(), "expires_at", expires.toString())));
             return Optional.of(new Agent(spiffeId, old.attestorType(), old.selectors(), old.trustLevel(), serial, expires,
                     old.firstAttestedAt(), old.lastAttestedAt(), false, old.revision() + 1, now));
@@ -165,7 +168,8 @@ final class SqlAgentStore implements AgentStore {
     @Override
     public Optional<Agent> ban(SpiffeId spiffeId, String actor) {
         AuditEvent.checkActor(actor);
-        return datastore.inTransaction(connection -> {
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             Optional<Agent> existing = select(connection, spiffeId);
             if (existing.isEmpty() || existing.get().banned()) {
                 return existing;
@@ -180,7 +184,7 @@ final class SqlAgentStore implements AgentStore {
                 update.setString(4, spiffeId.toString());
                 update.executeUpdate();
             }
-            audit.append(connection, AuditEvent.success(actor, "agent.ban", spiffeId.toString(), Map.of("serial", old.svidSerial())));
+            audit.append(transaction, AuditEvent.success(actor, "agent.ban", spiffeId.toString(), Map.of("serial", old.svidSerial())));
             return Optional.of(new Agent(spiffeId, old.attestorType(), old.selectors(), old.trustLevel(), old.svidSerial(),
                     old.svidExpiresAt(), old.firstAttestedAt(), old.lastAttestedAt(), true, old.revision() + 1, now));
         });
@@ -189,7 +193,8 @@ final class SqlAgentStore implements AgentStore {
     @Override
     public Optional<Agent> evict(SpiffeId spiffeId, String actor) {
         AuditEvent.checkActor(actor);
-        return datastore.inTransaction(connection -> {
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             Optional<Agent> existing = select(connection, spiffeId);
             if (existing.isEmpty()) {
                 return existing;
@@ -200,7 +205,7 @@ final class SqlAgentStore implements AgentStore {
                     return Optional.<Agent>empty();
                 }
             }
-            audit.append(connection, AuditEvent.success(actor, "agent.evict", spiffeId.toString(),
+            audit.append(transaction, AuditEvent.success(actor, "agent.evict", spiffeId.toString(),
                     Map.of("serial", existing.get().svidSerial(), "was_banned", Boolean.toString(existing.get().banned()))));
             return existing;
         });

@@ -1,7 +1,7 @@
 package dev.sigil.server.audit;
 
 import dev.sigil.server.datastore.Datastore;
-import java.sql.Connection;
+import dev.sigil.server.datastore.Transaction;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.util.List;
@@ -13,7 +13,7 @@ import java.util.Optional;
  * that record, which {@link #verify()} reports.
  *
  * <p>Guarantees: appends are linear even from several servers sharing one database (each append
- * locks the chain head in its transaction). An append made with {@link #append(Connection, AuditEvent)}
+ * locks the chain head in its transaction). An append made with {@link #append(Transaction, AuditEvent)}
  * commits or rolls back with the caller's change, so a change is never stored without its record
  * (fail-closed). Limits: an attacker who can rewrite the database may rewrite the whole chain from a
  * point on and the head with it; a trail created with {@link AuditCheckpoints} detects that below the
@@ -36,10 +36,10 @@ public interface AuditTrail {
      * mode). The record is durable only if the caller commits; an {@link SQLException} must make the
      * caller roll back (as {@link Datastore#inTransaction} does).
      */
-    AuditRecord append(Connection connection, AuditEvent event) throws SQLException;
+    AuditRecord append(Transaction transaction, AuditEvent event) throws SQLException;
 
     /** Appends several records, in order, inside the caller's open transaction. */
-    List<AuditRecord> appendAll(Connection connection, List<AuditEvent> events) throws SQLException;
+    List<AuditRecord> appendAll(Transaction transaction, List<AuditEvent> events) throws SQLException;
 
     /**
      * Appends in a transaction of its own. Concurrent calls are group-committed: one transaction (one
@@ -55,7 +55,7 @@ public interface AuditTrail {
      */
     @FunctionalInterface
     interface Alongside {
-        void write(Connection connection) throws SQLException;
+        void write(Transaction transaction) throws SQLException;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.sigil.server.audit;
 
 import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.datastore.Transaction;
 import dev.sigil.server.datastore.Dialect;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -36,12 +37,13 @@ final class SqlAuditTrail implements AuditTrail {
     }
 
     @Override
-    public AuditRecord append(Connection connection, AuditEvent event) throws SQLException {
-        return appendAll(connection, List.of(event)).getFirst();
+    public AuditRecord append(Transaction transaction, AuditEvent event) throws SQLException {
+        return appendAll(transaction, List.of(event)).getFirst();
     }
 
     @Override
-    public List<AuditRecord> appendAll(Connection connection, List<AuditEvent> events) throws SQLException {
+    public List<AuditRecord> appendAll(Transaction transaction, List<AuditEvent> events) throws SQLException {
+        Connection connection = transaction.jdbc();
         if (connection.getAutoCommit()) {
             throw new IllegalStateException("audit records must be appended inside a transaction; the connection is in auto-commit mode");
         }
@@ -90,13 +92,13 @@ final class SqlAuditTrail implements AuditTrail {
 
     /** One group-commit batch: one transaction, then a checkpoint if {@code audit.checkpoint_every} records accumulated. */
     private List<AuditRecord> commitBatch(List<GroupCommit.Write> writes) {
-        List<AuditRecord> records = datastore.inTransaction(connection -> {
+        List<AuditRecord> records = datastore.transaction(transaction -> {
             for (GroupCommit.Write write : writes) {
                 if (write.alongside().isPresent()) {
-                    write.alongside().get().write(connection);
+                    write.alongside().get().write(transaction);
                 }
             }
-            return appendAll(connection, writes.stream().map(GroupCommit.Write::event).toList());
+            return appendAll(transaction, writes.stream().map(GroupCommit.Write::event).toList());
         });
         checkpoints.ifPresent(c -> {
             if (appendedSinceCheckpointCheck.addAndGet(records.size()) >= c.every()) {
@@ -114,7 +116,7 @@ final class SqlAuditTrail implements AuditTrail {
 
     @Override
     public List<AuditRecord> appendAll(List<AuditEvent> events) {
-        return events.isEmpty() ? List.of() : datastore.inTransaction(connection -> appendAll(connection, events));
+        return events.isEmpty() ? List.of() : datastore.transaction(transaction -> appendAll(transaction, events));
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditOutcome;
 import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.datastore.Transaction;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
@@ -69,25 +70,26 @@ public final class LeaseRevoker {
     }
 
     /** Marks matching leases revoking with one {@code credential.revoke_requested} record each, in the caller's transaction. */
-    List<Lease> markRevoking(Connection connection, LeaseFilter filter, String reason, String actor) throws SQLException {
+    List<Lease> markRevoking(Transaction transaction, LeaseFilter filter, String reason, String actor) throws SQLException {
         Instant now = clock.instant();
-        List<Lease> marked = store.markRevoking(connection, filter, reason, now);
+        List<Lease> marked = store.markRevoking(transaction, filter, reason, now);
         List<AuditEvent> events = new ArrayList<>();
         for (Lease lease : marked) {
             events.add(AuditEvent.success(actor, "credential.revoke_requested", lease.holder().toString(),
                     details(lease, Map.of("reason", dev.sigil.core.Printable.clip(reason), "previous_state", lease.state().wireName()))));
         }
-        audit.appendAll(connection, events);
+        audit.appendAll(transaction, events);
         return marked;
     }
 
     /** A grant threw or could not be recorded: the lease goes revoking so the backend is cleaned. */
     void grantFailed(Lease pending, RuntimeException cause) {
         try {
-            datastore.inTransaction(connection -> {
-                List<Lease> marked = store.markRevoking(connection, LeaseFilter.all().withId(pending.id()), "grant failed", clock.instant());
+            datastore.transaction(transaction -> {
+                Connection connection = transaction.jdbc();
+                List<Lease> marked = store.markRevoking(transaction, LeaseFilter.all().withId(pending.id()), "grant failed", clock.instant());
                 if (!marked.isEmpty()) {
-                    audit.append(connection, new AuditEvent(pending.holder().toString(), "credential.grant_failed",
+                    audit.append(transaction, new AuditEvent(pending.holder().toString(), "credential.grant_failed",
                             pending.holder().toString(), AuditOutcome.FAILURE,
                             details(pending, Map.of("error", dev.sigil.core.Printable.clip(String.valueOf(cause.getMessage()))))));
                 }
@@ -136,12 +138,12 @@ public final class LeaseRevoker {
             }
         }
         for (Lease lease : store.expired(now, BATCH)) {
-            reaped += datastore.inTransaction(connection ->
-                    markRevoking(connection, LeaseFilter.all().withId(lease.id()).withState(LeaseState.ACTIVE), "expired", ACTOR)).size();
+            reaped += datastore.transaction(transaction ->
+                    markRevoking(transaction, LeaseFilter.all().withId(lease.id()).withState(LeaseState.ACTIVE), "expired", ACTOR)).size();
         }
         for (Lease lease : store.pendingSince(now.minus(STALE_PENDING), BATCH)) {
-            reaped += datastore.inTransaction(connection ->
-                    markRevoking(connection, LeaseFilter.all().withId(lease.id()).withState(LeaseState.PENDING), "grant interrupted",
+            reaped += datastore.transaction(transaction ->
+                    markRevoking(transaction, LeaseFilter.all().withId(lease.id()).withState(LeaseState.PENDING), "grant interrupted",
                             ACTOR)).size();
         }
         return reaped;
@@ -156,8 +158,8 @@ public final class LeaseRevoker {
      */
     public void reconcile() {
         Instant now = clock.instant();
-        int interrupted = datastore.inTransaction(connection ->
-                markRevoking(connection, LeaseFilter.all().withState(LeaseState.PENDING), "grant interrupted", ACTOR)).size();
+        int interrupted = datastore.transaction(transaction ->
+                markRevoking(transaction, LeaseFilter.all().withState(LeaseState.PENDING), "grant interrupted", ACTOR)).size();
         int retried = store.retryAllNow(now);
         int orphans = 0;
         for (ConfiguredBroker configured : brokers.values()) {
@@ -183,14 +185,15 @@ public final class LeaseRevoker {
     }
 
     private boolean reconcileGranted(ConfiguredBroker configured, LeaseId id, Instant now) {
-        return datastore.inTransaction(connection -> {
-            Optional<Lease> lease = store.find(connection, id);
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
+            Optional<Lease> lease = store.find(transaction, id);
             if (lease.isPresent() && lease.get().state() != LeaseState.REVOKED) {
                 return false;
             }
             if (lease.isPresent()) {
-                store.reopen(connection, id, "still granted after revocation", now);
-                audit.append(connection, AuditEvent.success(ACTOR, "credential.revoke_requested", lease.get().holder().toString(),
+                store.reopen(transaction, id, "still granted after revocation", now);
+                audit.append(transaction, AuditEvent.success(ACTOR, "credential.revoke_requested", lease.get().holder().toString(),
                         details(lease.get(), Map.of("reason", "still granted after revocation"))));
                 return true;
             }
@@ -198,8 +201,8 @@ public final class LeaseRevoker {
                     LeaseState.REVOKING, Map.of(), Optional.empty(), Optional.empty(), List.of(),
                     Optional.of(new Lease.Revocation("not recorded (orphan in backend)", now, 0, Optional.empty(), Optional.of(now),
                             Optional.empty())));
-            store.insert(connection, orphan);
-            audit.append(connection, AuditEvent.success(ACTOR, "credential.revoke_requested", UNKNOWN_HOLDER.toString(),
+            store.insert(transaction, orphan);
+            audit.append(transaction, AuditEvent.success(ACTOR, "credential.revoke_requested", UNKNOWN_HOLDER.toString(),
                     details(orphan, Map.of("reason", "not recorded (orphan in backend)"))));
             return true;
         });
@@ -222,9 +225,10 @@ public final class LeaseRevoker {
         Instant now = clock.instant();
         try {
             if (failure == null) {
-                datastore.inTransaction(connection -> {
-                    if (store.markRevoked(connection, lease.id(), now)) {
-                        audit.append(connection, AuditEvent.success(ACTOR, "credential.revoke", lease.holder().toString(),
+                datastore.transaction(transaction -> {
+                    Connection connection = transaction.jdbc();
+                    if (store.markRevoked(transaction, lease.id(), now)) {
+                        audit.append(transaction, AuditEvent.success(ACTOR, "credential.revoke", lease.holder().toString(),
                                 details(lease, Map.of("reason", lease.revocation().map(Lease.Revocation::reason).orElse("requested"),
                                         "attempts", Integer.toString(attempts(lease) + 1)))));
                     }

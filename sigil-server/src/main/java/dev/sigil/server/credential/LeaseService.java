@@ -6,6 +6,7 @@ import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.datastore.Transaction;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.task.Task;
 import dev.sigil.server.evidence.SubjectEvidence;
@@ -197,9 +198,10 @@ public final class LeaseService {
         details.put("expires_at", expiresAt.toString());
         details.put("max_expires_at", maxExpiresAt.toString());
         details.put("reasons", GrantPipeline.reasons(allowed.reasons()));
-        deps.datastore().inTransaction(connection -> {
-            deps.store().insert(connection, pending);
-            deps.audit().append(connection, AuditEvent.success(request.holder().toString(), "credential.grant_started",
+        deps.datastore().transaction(transaction -> {
+            Connection connection = transaction.jdbc();
+            deps.store().insert(transaction, pending);
+            deps.audit().append(transaction, AuditEvent.success(request.holder().toString(), "credential.grant_started",
                     request.holder().toString(), details));
             return null;
         });
@@ -222,11 +224,12 @@ public final class LeaseService {
         grantDetails.put("leak_hmac", leakHash);
         boolean activated;
         try {
-            activated = deps.datastore().inTransaction(connection -> {
-                if (!deps.store().activate(connection, id, granted.details(), leakHash)) {
+            activated = deps.datastore().transaction(transaction -> {
+                Connection connection = transaction.jdbc();
+                if (!deps.store().activate(transaction, id, granted.details(), leakHash)) {
                     return false;
                 }
-                deps.audit().append(connection, AuditEvent.success(request.holder().toString(), "credential.grant",
+                deps.audit().append(transaction, AuditEvent.success(request.holder().toString(), "credential.grant",
                         request.holder().toString(), trim(grantDetails)));
                 return true;
             });
@@ -279,9 +282,9 @@ public final class LeaseService {
         Map<String, String> details = new LinkedHashMap<>(audit.details());
         details.put(audit.hashDetail(), leakHash);
         deps.audit().append(AuditEvent.success(grant.holder().toString(), audit.action(), grant.holder().toString(), details),
-                connection -> {
-                    minted.records().write(connection);
-                    deps.store().insert(connection, lease);
+                transaction -> {
+                    minted.records().write(transaction);
+                    deps.store().insert(transaction, lease);
                 });
         return new Issued(lease, minted.granted().secret());
     }
@@ -326,11 +329,12 @@ public final class LeaseService {
             throw new LeaseException.Unavailable("broker " + lease.broker() + " could not renew lease " + id + ": " + e.getMessage(), e);
         }
         Instant expiry = newExpiry;
-        boolean renewed = deps.datastore().inTransaction(connection -> {
-            if (!deps.store().renew(connection, id, expiry)) {
+        boolean renewed = deps.datastore().transaction(transaction -> {
+            Connection connection = transaction.jdbc();
+            if (!deps.store().renew(transaction, id, expiry)) {
                 return false;
             }
-            deps.audit().append(connection, AuditEvent.success(actor, "credential.renew", lease.holder().toString(), Map.of(
+            deps.audit().append(transaction, AuditEvent.success(actor, "credential.renew", lease.holder().toString(), Map.of(
                     "lease_id", id.value(), "broker", lease.broker(), "expires_at", expiry.toString(),
                     "previous_expires_at", lease.expiresAt().toString())));
             return true;
@@ -352,7 +356,7 @@ public final class LeaseService {
         if (filter.isEmpty()) {
             throw new LeaseException.Invalid("name which leases to revoke: id, holder, task, agent, broker or prefix");
         }
-        List<Lease> marked = deps.datastore().inTransaction(connection -> revoker.markRevoking(connection, filter, reason, actor));
+        List<Lease> marked = deps.datastore().transaction(transaction -> revoker.markRevoking(transaction, filter, reason, actor));
         return revoker.attemptNow(marked);
     }
 
@@ -360,8 +364,8 @@ public final class LeaseService {
      * Marks the leases granted under {@code taskId} revoking inside the transaction that ends the task
      * (a {@code TaskStore.EndListener}); the worker revokes them once it commits.
      */
-    public void revokeForTask(Connection connection, String taskId, Instant at) throws SQLException {
-        revoker.markRevoking(connection, LeaseFilter.all().withTask(taskId), "task ended", "sigil-server");
+    public void revokeForTask(Transaction transaction, String taskId, Instant at) throws SQLException {
+        revoker.markRevoking(transaction, LeaseFilter.all().withTask(taskId), "task ended", "sigil-server");
         revoker.wake();
     }
 

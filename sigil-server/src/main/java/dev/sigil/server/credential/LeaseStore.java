@@ -1,7 +1,7 @@
 package dev.sigil.server.credential;
 
 import dev.sigil.server.datastore.Datastore;
-import java.sql.Connection;
+import dev.sigil.server.datastore.Transaction;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Durable lease rows. Methods taking a {@link Connection} run in the caller's open transaction, so the
+ * Durable lease rows. Methods taking a {@link Transaction} run in the caller's open transaction, so the
  * caller commits a state change together with its audit record (fail closed); the others run on
  * their own. State changes are guarded by the expected current state, so two servers (or the worker
  * and an operator) never both perform the same transition: each transition method says whether it
@@ -26,42 +26,42 @@ public interface LeaseStore {
      * before a broker grant, or {@link LeaseState#ACTIVE} for a credential minted inside the same
      * transaction (the token broker records access tokens this way from token exchange).
      */
-    void insert(Connection connection, Lease lease) throws SQLException;
+    void insert(Transaction transaction, Lease lease) throws SQLException;
 
     Optional<Lease> find(LeaseId id);
 
-    Optional<Lease> find(Connection connection, LeaseId id) throws SQLException;
+    Optional<Lease> find(Transaction transaction, LeaseId id) throws SQLException;
 
     /** Matching leases, newest first, at most {@code limit}. */
     List<Lease> list(LeaseFilter filter, int limit);
 
     /** Pending → active with the broker's details and the leak hash; false when the lease is no longer pending. */
-    boolean activate(Connection connection, LeaseId id, Map<String, String> details, String leakHash) throws SQLException;
+    boolean activate(Transaction transaction, LeaseId id, Map<String, String> details, String leakHash) throws SQLException;
 
     /** Moves an active lease's expiry; false when it is not active. */
-    boolean renew(Connection connection, LeaseId id, Instant newExpiry) throws SQLException;
+    boolean renew(Transaction transaction, LeaseId id, Instant newExpiry) throws SQLException;
 
     /**
      * Marks every pending or active lease matching {@code filter} revoking (next attempt due
      * {@code at}) and returns them as they were before; leases already revoking or revoked are left.
      */
-    List<Lease> markRevoking(Connection connection, LeaseFilter filter, String reason, Instant at) throws SQLException;
+    List<Lease> markRevoking(Transaction transaction, LeaseFilter filter, String reason, Instant at) throws SQLException;
 
     /** Revoked → revoking again (the backend still holds it); false when the lease is not revoked. */
-    boolean reopen(Connection connection, LeaseId id, String reason, Instant at) throws SQLException;
+    boolean reopen(Transaction transaction, LeaseId id, String reason, Instant at) throws SQLException;
 
     /** Makes every revoking lease due now (start-up: retry at once). */
     int retryAllNow(Instant at);
 
     /** Revoking → revoked; false when the lease is not revoking (someone else finished it). */
-    boolean markRevoked(Connection connection, LeaseId id, Instant at) throws SQLException;
+    boolean markRevoked(Transaction transaction, LeaseId id, Instant at) throws SQLException;
 
     /**
      * Active → revoked at once, without a backend call: for a credential already dead by its issuer's own
      * record (an access token whose registry row reads revoked), so lease lists agree with it. False when
      * the lease is not active (already being revoked through the lease service, or closed).
      */
-    boolean closeRevoked(Connection connection, LeaseId id, String reason, Instant at) throws SQLException;
+    boolean closeRevoked(Transaction transaction, LeaseId id, String reason, Instant at) throws SQLException;
 
     /** The distinct holders of pending or active leases granted through an agent's identity (registration-bound). */
     List<dev.sigil.core.spiffeid.SpiffeId> liveHoldersThroughAgents();

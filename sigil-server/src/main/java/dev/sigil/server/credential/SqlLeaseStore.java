@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.datastore.Transaction;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -32,7 +33,8 @@ final class SqlLeaseStore implements LeaseStore {
     }
 
     @Override
-    public void insert(Connection connection, Lease lease) throws SQLException {
+    public void insert(Transaction transaction, Lease lease) throws SQLException {
+        Connection connection = transaction.jdbc();
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO leases (id, broker, holder, task, resource, agent, "
                 + "delegation, issued_at, expires_at, max_expires_at, state, details, leak_hash, revoke_reason, revoke_requested_at, "
                 + "revoked_at, attempts, last_error, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -66,7 +68,11 @@ final class SqlLeaseStore implements LeaseStore {
     }
 
     @Override
-    public Optional<Lease> find(Connection connection, LeaseId id) throws SQLException {
+    public Optional<Lease> find(Transaction transaction, LeaseId id) throws SQLException {
+        return find(transaction.jdbc(), id);
+    }
+
+    private Optional<Lease> find(Connection connection, LeaseId id) throws SQLException {
         List<Lease> found = query(connection, "SELECT * FROM leases WHERE id = ?", List.of(id.value()));
         return found.stream().findFirst();
     }
@@ -100,19 +106,22 @@ final class SqlLeaseStore implements LeaseStore {
     }
 
     @Override
-    public boolean activate(Connection connection, LeaseId id, Map<String, String> details, String leakHash) throws SQLException {
+    public boolean activate(Transaction transaction, LeaseId id, Map<String, String> details, String leakHash) throws SQLException {
+        Connection connection = transaction.jdbc();
         return update(connection, "UPDATE leases SET state = 'active', details = ?, leak_hash = ? WHERE id = ? AND state = 'pending'",
                 json(details), leakHash, id.value()) > 0;
     }
 
     @Override
-    public boolean renew(Connection connection, LeaseId id, Instant newExpiry) throws SQLException {
+    public boolean renew(Transaction transaction, LeaseId id, Instant newExpiry) throws SQLException {
+        Connection connection = transaction.jdbc();
         return update(connection, "UPDATE leases SET expires_at = ? WHERE id = ? AND state = 'active' AND max_expires_at >= ?",
                 newExpiry.toEpochMilli(), id.value(), newExpiry.toEpochMilli()) > 0;
     }
 
     @Override
-    public List<Lease> markRevoking(Connection connection, LeaseFilter filter, String reason, Instant at) throws SQLException {
+    public List<Lease> markRevoking(Transaction transaction, LeaseFilter filter, String reason, Instant at) throws SQLException {
+        Connection connection = transaction.jdbc();
         List<Lease> candidates = select(connection, filter, Optional.of(" AND state IN " + LIVE), 100_000);
         List<Lease> marked = new ArrayList<>();
         for (Lease lease : candidates) {
@@ -126,7 +135,8 @@ final class SqlLeaseStore implements LeaseStore {
     }
 
     @Override
-    public boolean reopen(Connection connection, LeaseId id, String reason, Instant at) throws SQLException {
+    public boolean reopen(Transaction transaction, LeaseId id, String reason, Instant at) throws SQLException {
+        Connection connection = transaction.jdbc();
         return update(connection, "UPDATE leases SET state = 'revoking', revoke_reason = ?, revoke_requested_at = ?, revoked_at = NULL, "
                 + "attempts = 0, last_error = NULL, next_attempt_at = ? WHERE id = ? AND state = 'revoked'",
                 clip(reason), at.toEpochMilli(), at.toEpochMilli(), id.value()) > 0;
@@ -139,13 +149,15 @@ final class SqlLeaseStore implements LeaseStore {
     }
 
     @Override
-    public boolean markRevoked(Connection connection, LeaseId id, Instant at) throws SQLException {
+    public boolean markRevoked(Transaction transaction, LeaseId id, Instant at) throws SQLException {
+        Connection connection = transaction.jdbc();
         return update(connection, "UPDATE leases SET state = 'revoked', revoked_at = ?, next_attempt_at = NULL "
                 + "WHERE id = ? AND state = 'revoking'", at.toEpochMilli(), id.value()) > 0;
     }
 
     @Override
-    public boolean closeRevoked(Connection connection, LeaseId id, String reason, Instant at) throws SQLException {
+    public boolean closeRevoked(Transaction transaction, LeaseId id, String reason, Instant at) throws SQLException {
+        Connection connection = transaction.jdbc();
         return update(connection, "UPDATE leases SET state = 'revoked', revoke_reason = ?, revoke_requested_at = ?, revoked_at = ? "
                 + "WHERE id = ? AND state = 'active'", clip(reason), at.toEpochMilli(), at.toEpochMilli(), id.value()) > 0;
     }

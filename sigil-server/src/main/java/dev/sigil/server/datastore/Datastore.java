@@ -84,7 +84,7 @@ public final class Datastore implements AutoCloseable {
         return pool;
     }
 
-    /** Work that runs on one connection and may throw {@link SQLException}. */
+    /** Work that runs on one connection and may throw {@link SQLException}: one component's own SQL. */
     @FunctionalInterface
     public interface SqlWork<T> {
         T run(Connection connection) throws SQLException;
@@ -121,6 +121,20 @@ public final class Datastore implements AutoCloseable {
             }
         }
         throw new DatastoreException("datastore transaction failed: " + rootMessage(last), last);
+    }
+
+    /** A unit of work over a {@link Transaction} shared by several components. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Transaction transaction) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} as one {@link Transaction}, with the commit, rollback and retry of
+     * {@link #inTransaction}: the form for work that spans components (each writes its own tables).
+     */
+    public <T> T transaction(Work<T> work) {
+        return inTransaction(connection -> work.run(new Transaction(connection)));
     }
 
     /** Runs read-only work on a pooled connection in auto-commit mode. */

@@ -2,6 +2,7 @@ package dev.sigil.server.drift;
 
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.datastore.Transaction;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -60,7 +61,8 @@ public final class DriftGates {
      * Sets (or moves forward) the gate of {@code holder}, in the caller's transaction; call
      * {@link #remember} after it commits.
      */
-    public static void set(Connection connection, Gate gate) throws SQLException {
+    public static void set(Transaction transaction, Gate gate) throws SQLException {
+        Connection connection = transaction.jdbc();
         try (PreparedStatement delete = connection.prepareStatement("DELETE FROM drift_gates WHERE holder = ?")) {
             delete.setString(1, gate.holder().toString());
             delete.executeUpdate();

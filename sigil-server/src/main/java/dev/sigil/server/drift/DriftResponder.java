@@ -1,5 +1,7 @@
 package dev.sigil.server.drift;
 
+import dev.sigil.server.datastore.Transaction;
+import java.sql.Connection;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.agent.DriftEvent;
 import dev.sigil.server.agent.DriftListener;
@@ -101,9 +103,10 @@ public final class DriftResponder implements DriftListener {
                     result.revokedTokens().size(), holder, result.leasesMarked(), result.leasesRevoked());
             return "revoke";
         }
-        deps.datastore().inTransaction(connection -> {
-            DriftGates.set(connection, gate);
-            deps.audit().append(connection, AuditEvent.success(ACTOR, "drift.respond", holder.toString(), details));
+        deps.datastore().transaction(transaction -> {
+            Connection connection = transaction.jdbc();
+            DriftGates.set(transaction, gate);
+            deps.audit().append(transaction, AuditEvent.success(ACTOR, "drift.respond", holder.toString(), details));
             return null;
         });
         deps.gates().remember(gate);

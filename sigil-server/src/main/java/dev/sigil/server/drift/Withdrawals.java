@@ -1,5 +1,7 @@
 package dev.sigil.server.drift;
 
+import dev.sigil.server.datastore.Transaction;
+import java.sql.Connection;
 import dev.sigil.core.Printable;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
@@ -82,15 +84,16 @@ public final class Withdrawals {
     public Result withdraw(Withdrawal withdrawal) {
         SpiffeId holder = withdrawal.holder();
         Map<String, String> details = new LinkedHashMap<>(withdrawal.details());
-        List<String> jtis = datastore.inTransaction(connection -> {
-            List<String> revoked = tokens.revokeForHolder(connection, holder.toString(), clock.instant());
+        List<String> jtis = datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
+            List<String> revoked = tokens.revokeForHolder(transaction, holder.toString(), clock.instant());
             details.put("revoked_tokens", Integer.toString(revoked.size()));
             details.put("revoked_jtis", Printable.clip(String.join(",", revoked), MAX_JTIS_DETAIL));
             if (withdrawal.gate().isPresent()) {
-                DriftGates.set(connection, withdrawal.gate().get());
+                DriftGates.set(transaction, withdrawal.gate().get());
                 details.put("gate", withdrawal.gate().get().driftId());
             }
-            audit.append(connection, AuditEvent.success(ACTOR, withdrawal.auditAction(), holder.toString(), details));
+            audit.append(transaction, AuditEvent.success(ACTOR, withdrawal.auditAction(), holder.toString(), details));
             return revoked;
         });
         withdrawal.gate().ifPresent(gates::remember);

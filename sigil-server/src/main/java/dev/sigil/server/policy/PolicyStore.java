@@ -1,5 +1,6 @@
 package dev.sigil.server.policy;
 
+import dev.sigil.server.datastore.Transaction;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.datastore.Datastore;
@@ -70,7 +71,8 @@ public final class PolicyStore implements PolicyEngine {
                     "line", Integer.toString(e.line()), "reason", truncate(e.reason()))));
             throw e;
         }
-        ActivePolicy applied = datastore.inTransaction(connection -> {
+        ActivePolicy applied = datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             long version = latestVersion(connection) + 1;
             try (PreparedStatement insert = connection.prepareStatement(
                     "INSERT INTO policy_versions (version, yaml, rule_count, applied_by, applied_at) VALUES (?, ?, ?, ?, ?)")) {
@@ -81,7 +83,7 @@ public final class PolicyStore implements PolicyEngine {
                 insert.setLong(5, clock.millis());
                 insert.executeUpdate();
             }
-            audit.append(connection, AuditEvent.success(actor, AUDIT_ACTION, "policy", Map.of(
+            audit.append(transaction, AuditEvent.success(actor, AUDIT_ACTION, "policy", Map.of(
                     "version", Long.toString(version), "rules", Integer.toString(compiled.ruleCount()))));
             return new ActivePolicy(version, yaml, compiled);
         });

@@ -1,5 +1,6 @@
 package dev.sigil.server.registration;
 
+import dev.sigil.server.datastore.Transaction;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditException;
 import dev.sigil.server.audit.AuditTrail;
@@ -37,7 +38,8 @@ final class SqlEntryStore implements EntryStore {
     public RegistrationEntry create(EntryDraft draft, String actor) {
         requireDraft(draft);
         requireActor(actor);
-        return datastore.inTransaction(connection -> {
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             long revision = RevisionCounter.advance(connection, 1);
             String existing = EntryRows.existingIdentities(connection, List.of(EntryRows.identityHash(draft)))
                     .get(EntryRows.identityHash(draft));
@@ -47,7 +49,7 @@ final class SqlEntryStore implements EntryStore {
             Instant now = now();
             RegistrationEntry entry = new RegistrationEntry(EntryIds.next(now), draft, revision, now, now);
             insertOrReportDuplicate(connection, List.of(entry));
-            audit.append(connection, event(actor, "entry.create", entry));
+            audit.append(transaction, event(actor, "entry.create", entry));
             return entry;
         });
     }
@@ -73,7 +75,7 @@ final class SqlEntryStore implements EntryStore {
                             "draft " + i + " of the batch duplicates draft " + first + ": " + describe(drafts.get(i))));
                 }
             }
-            BatchCreateResult[] chunk = datastore.inTransaction(connection -> createChunk(connection, drafts, from, candidates, actor));
+            BatchCreateResult[] chunk = datastore.transaction(transaction -> createChunk(transaction, drafts, from, candidates, actor));
             for (int i = from; i < to; i++) {
                 if (chunk[i - from] != null) {
                     results[i] = chunk[i - from];
@@ -84,8 +86,9 @@ final class SqlEntryStore implements EntryStore {
     }
 
     /** Stores the candidates that are not yet stored; results are indexed relative to the chunk's first draft. */
-    private BatchCreateResult[] createChunk(Connection connection, List<EntryDraft> drafts, int base, List<Integer> candidates,
+    private BatchCreateResult[] createChunk(Transaction transaction, List<EntryDraft> drafts, int base, List<Integer> candidates,
             String actor) throws SQLException {
+        Connection connection = transaction.jdbc();
         BatchCreateResult[] results = new BatchCreateResult[BATCH_CHUNK];
         RevisionCounter.lock(connection);
         Map<String, String> existing = EntryRows.existingIdentities(connection,
@@ -113,7 +116,7 @@ final class SqlEntryStore implements EntryStore {
             results[i - base] = new BatchCreateResult.Created(entry);
         }
         insertOrReportDuplicate(connection, entries);
-        audit.appendAll(connection, events);
+        audit.appendAll(transaction, events);
         return results;
     }
 
@@ -137,7 +140,8 @@ final class SqlEntryStore implements EntryStore {
         requireId(id);
         requireDraft(draft);
         requireActor(actor);
-        return datastore.inTransaction(connection -> {
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             long revision = RevisionCounter.advance(connection, 1);
             RegistrationEntry current = EntryQueries.find(connection, id).orElseThrow(() -> RegistrationException.notFound(id));
             if (current.revision() != expectedRevision) {
@@ -163,7 +167,7 @@ final class SqlEntryStore implements EntryStore {
             if (!updatedRow) {
                 throw conflict(id, -1, expectedRevision);
             }
-            audit.append(connection, event(actor, "entry.update", updated));
+            audit.append(transaction, event(actor, "entry.update", updated));
             return updated;
         });
     }
@@ -172,7 +176,8 @@ final class SqlEntryStore implements EntryStore {
     public RegistrationEntry delete(String id, String actor) {
         requireId(id);
         requireActor(actor);
-        return datastore.inTransaction(connection -> {
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             long revision = RevisionCounter.advance(connection, 1);
             RegistrationEntry current = EntryQueries.find(connection, id).orElseThrow(() -> RegistrationException.notFound(id));
             EntryRows.deleteSelectors(connection, id);
@@ -189,7 +194,7 @@ final class SqlEntryStore implements EntryStore {
                 tombstone.setLong(2, revision);
                 tombstone.executeUpdate();
             }
-            audit.append(connection, AuditEvent.success(actor, "entry.delete", subject(id), Map.of(
+            audit.append(transaction, AuditEvent.success(actor, "entry.delete", subject(id), Map.of(
                             "spiffe_id", current.spiffeId().toString(),
                             "parent_id", current.parentId().toString(),
                             "revision", Long.toString(revision))));

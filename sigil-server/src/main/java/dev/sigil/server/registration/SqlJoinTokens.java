@@ -1,5 +1,6 @@
 package dev.sigil.server.registration;
 
+import dev.sigil.server.datastore.Transaction;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditTrail;
@@ -57,7 +58,8 @@ final class SqlJoinTokens implements JoinTokens {
         Instant now = now();
         Instant expiresAt = now.plus(ttl).truncatedTo(ChronoUnit.MILLIS);
         IssuedJoinToken token = new IssuedJoinToken(value, idOf(hash), spiffeId, expiresAt);
-        datastore.inTransaction(connection -> {
+        datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             try (PreparedStatement insert = connection.prepareStatement(
                     "INSERT INTO join_tokens (token_hash, spiffe_id, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")) {
                 insert.setString(1, hash);
@@ -71,7 +73,7 @@ final class SqlJoinTokens implements JoinTokens {
                 insert.setLong(5, expiresAt.toEpochMilli());
                 insert.executeUpdate();
             }
-            audit.append(connection, AuditEvent.success(actor, "jointoken.create", subject(token.id()), Map.of(
+            audit.append(transaction, AuditEvent.success(actor, "jointoken.create", subject(token.id()), Map.of(
                     "spiffe_id", spiffeId.map(SpiffeId::toString).orElse(""),
                     "expires_at", expiresAt.toString())));
             return null;
@@ -85,7 +87,8 @@ final class SqlJoinTokens implements JoinTokens {
         // Whatever was presented is only ever hashed: never stored, logged or echoed.
         String hash = sha256Hex(tokenValue == null ? "" : tokenValue);
         String id = idOf(hash);
-        return datastore.inTransaction(connection -> {
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             Instant now = now();
             JoinTokenConsumption result = take(connection, hash, id, now);
             AuditEvent event = switch (result) {
@@ -96,7 +99,7 @@ final class SqlJoinTokens implements JoinTokens {
                 case JoinTokenConsumption.Unknown unknown -> AuditEvent.denied(actor, "jointoken.consume", subject(id),
                         Map.of("reason", "unknown"));
             };
-            audit.append(connection, event);
+            audit.append(transaction, event);
             return result;
         });
     }
@@ -133,14 +136,15 @@ final class SqlJoinTokens implements JoinTokens {
     @Override
     public int pruneExpired(String actor) {
         SqlEntryStore.requireActor(actor);
-        return datastore.inTransaction(connection -> {
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             int pruned;
             try (PreparedStatement delete = connection.prepareStatement("DELETE FROM join_tokens WHERE expires_at <= ?")) {
                 delete.setLong(1, now().toEpochMilli());
                 pruned = delete.executeUpdate();
             }
             if (pruned > 0) {
-                audit.append(connection, AuditEvent.success(actor, "jointoken.prune", "jointokens",
+                audit.append(transaction, AuditEvent.success(actor, "jointoken.prune", "jointokens",
                         Map.of("count", Integer.toString(pruned))));
             }
             return pruned;

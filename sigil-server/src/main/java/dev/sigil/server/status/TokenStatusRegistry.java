@@ -7,6 +7,7 @@ import dev.sigil.server.authority.Authority;
 import dev.sigil.server.datastore.Datastore;
 import java.net.URI;
 import java.sql.Connection;
+import dev.sigil.server.datastore.Transaction;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -127,8 +128,9 @@ public final class TokenStatusRegistry {
     }
 
     /** Records a token's position, in the caller's transaction (with the token's registry row). */
-    public void record(Connection connection, StatusRef ref, Kind kind, String tokenRef, SpiffeId holder, Instant expiresAt)
+    public void record(Transaction transaction, StatusRef ref, Kind kind, String tokenRef, SpiffeId holder, Instant expiresAt)
             throws SQLException {
+        Connection connection = transaction.jdbc();
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO token_status "
                 + "(list_id, idx, kind, ref, holder, expires_at, status, changed_at) VALUES (?, ?, ?, ?, ?, ?, 0, NULL)")) {
             insert.setLong(1, ref.listId());
@@ -142,7 +144,8 @@ public final class TokenStatusRegistry {
     }
 
     /** Marks the token {@code tokenRef} (a jti) invalid, in the caller's transaction. */
-    public static int invalidate(Connection connection, Kind kind, String tokenRef, Instant at) throws SQLException {
+    public static int invalidate(Transaction transaction, Kind kind, String tokenRef, Instant at) throws SQLException {
+        Connection connection = transaction.jdbc();
         try (PreparedStatement update = connection.prepareStatement(
                 "UPDATE token_status SET status = 1, changed_at = ? WHERE kind = ? AND ref = ? AND status = 0")) {
             update.setLong(1, at.toEpochMilli());
@@ -153,7 +156,8 @@ public final class TokenStatusRegistry {
     }
 
     /** Marks every unexpired token held by {@code holder} invalid, in the caller's transaction (drift, ban, leak). */
-    public static int invalidateHolder(Connection connection, SpiffeId holder, Instant at) throws SQLException {
+    public static int invalidateHolder(Transaction transaction, SpiffeId holder, Instant at) throws SQLException {
+        Connection connection = transaction.jdbc();
         try (PreparedStatement update = connection.prepareStatement(
                 "UPDATE token_status SET status = 1, changed_at = ? WHERE holder = ? AND status = 0 AND expires_at > ?")) {
             update.setLong(1, at.toEpochMilli());

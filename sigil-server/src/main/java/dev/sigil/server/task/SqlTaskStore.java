@@ -4,6 +4,8 @@ import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
 import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.datastore.Transaction;
+import java.sql.Connection;
 import java.security.SecureRandom;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -58,7 +60,8 @@ final class SqlTaskStore implements TaskStore {
         if (allowedText.length() > 16 * MAX_TEXT) {
             throw new IllegalArgumentException("the allowed list is too long (" + allowedText.length() + " characters)");
         }
-        datastore.inTransaction(connection -> {
+        datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             try (PreparedStatement insert = connection.prepareStatement(
                     "INSERT INTO tasks (id, owner, holder, purpose, allowed, created_at, expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
                 insert.setString(1, task.id());
@@ -71,7 +74,7 @@ final class SqlTaskStore implements TaskStore {
                 insert.setNull(8, Types.BIGINT);
                 insert.executeUpdate();
             }
-            audit.append(connection, AuditEvent.success(actor, "task.create", task.id(), Map.of(
+            audit.append(transaction, AuditEvent.success(actor, "task.create", task.id(), Map.of(
                     "owner", owner, "holder", holder.toString(), "purpose", truncate(purpose),
                     "allowed", truncate(allowedText.replace('\n', ' ')), "expires_at", task.expiresAt().toString())));
             return null;
@@ -82,7 +85,8 @@ final class SqlTaskStore implements TaskStore {
     @Override
     public Task end(String id, String actor) {
         AuditEvent.checkActor(actor);
-        return datastore.inTransaction(connection -> {
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             Task task = find(connection, id).orElseThrow(() -> new TaskException("no task has id '" + id + "'", true));
             Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
             if (task.state(now) != Task.State.ACTIVE) {
@@ -93,8 +97,8 @@ final class SqlTaskStore implements TaskStore {
                 update.setString(2, id);
                 update.executeUpdate();
             }
-            onEnd.ended(connection, id, now);
-            audit.append(connection, AuditEvent.success(actor, "task.end", id, Map.of("holder", task.holder().toString())));
+            onEnd.ended(transaction, id, now);
+            audit.append(transaction, AuditEvent.success(actor, "task.end", id, Map.of("holder", task.holder().toString())));
             return new Task(task.id(), task.owner(), task.holder(), task.purpose(), task.allowed(), task.createdAt(),
                     task.expiresAt(), Optional.of(now));
         });

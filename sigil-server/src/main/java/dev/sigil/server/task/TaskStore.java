@@ -3,7 +3,7 @@ package dev.sigil.server.task;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.datastore.Datastore;
-import java.sql.Connection;
+import dev.sigil.server.datastore.Transaction;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -22,7 +22,7 @@ public interface TaskStore {
     /** Runs inside the transaction that ends a task (revokes what was granted under it). */
     @FunctionalInterface
     interface EndListener {
-        void ended(Connection connection, String taskId, Instant at) throws SQLException;
+        void ended(Transaction transaction, String taskId, Instant at) throws SQLException;
     }
 
     static TaskStore create(Datastore datastore, AuditTrail audit, Clock clock, EndListener onEnd) {

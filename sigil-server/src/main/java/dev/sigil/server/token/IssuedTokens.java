@@ -5,6 +5,7 @@ import dev.sigil.server.credential.LeaseStore;
 import dev.sigil.server.datastore.Datastore;
 import dev.sigil.server.status.TokenStatusRegistry;
 import java.sql.Connection;
+import dev.sigil.server.datastore.Transaction;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -33,7 +34,8 @@ public final class IssuedTokens {
     }
 
     /** Inserts in the caller's transaction (with the exchange's audit record). */
-    void insert(Connection connection, Row row) throws SQLException {
+    void insert(Transaction transaction, Row row) throws SQLException {
+        Connection connection = transaction.jdbc();
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO issued_tokens "
                 + "(jti, subject, audience, scope, task, cnf_x5t, issued_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)")) {
             insert.setString(1, row.jti());
@@ -68,14 +70,15 @@ public final class IssuedTokens {
     }
 
     /** Marks one token revoked in the caller's transaction; true when it was active before. */
-    boolean revoke(Connection connection, String jti, Instant at) throws SQLException {
+    boolean revoke(Transaction transaction, String jti, Instant at) throws SQLException {
+        Connection connection = transaction.jdbc();
         try (PreparedStatement update = connection.prepareStatement(
                 "UPDATE issued_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL")) {
             update.setLong(1, at.toEpochMilli());
             update.setString(2, jti);
             boolean revoked = update.executeUpdate() > 0;
-            TokenStatusRegistry.invalidate(connection, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, at);
-            closeLease(connection, jti, at);
+            TokenStatusRegistry.invalidate(transaction, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, at);
+            closeLease(transaction, jti, at);
             return revoked;
         }
     }
@@ -85,7 +88,8 @@ public final class IssuedTokens {
      * tokens (registry and status list) and its JWT-SVIDs (status list) — in the caller's transaction.
      * Returns the jtis of the access tokens it revoked, for the audit record that links them to the cause.
      */
-    public java.util.List<String> revokeForHolder(Connection connection, String holder, Instant at) throws SQLException {
+    public java.util.List<String> revokeForHolder(Transaction transaction, String holder, Instant at) throws SQLException {
+        Connection connection = transaction.jdbc();
         java.util.List<String> jtis = new java.util.ArrayList<>();
         try (PreparedStatement select = connection.prepareStatement(
                 "SELECT jti FROM issued_tokens WHERE subject = ? AND revoked_at IS NULL AND expires_at > ?")) {
@@ -104,9 +108,9 @@ public final class IssuedTokens {
             update.setLong(3, at.toEpochMilli());
             update.executeUpdate();
         }
-        TokenStatusRegistry.invalidateHolder(connection, dev.sigil.core.spiffeid.SpiffeId.parse(holder), at);
+        TokenStatusRegistry.invalidateHolder(transaction, dev.sigil.core.spiffeid.SpiffeId.parse(holder), at);
         for (String jti : jtis) {
-            closeLease(connection, jti, at);
+            closeLease(transaction, jti, at);
         }
         return jtis;
     }
@@ -116,14 +120,14 @@ public final class IssuedTokens {
      * the registry whichever way the token was revoked (idempotent; a lease being revoked through the
      * lease service is left to it).
      */
-    private void closeLease(Connection connection, String jti, Instant at) throws SQLException {
+    private void closeLease(Transaction transaction, String jti, Instant at) throws SQLException {
         LeaseId id;
         try {
             id = LeaseId.parse(jti);
         } catch (IllegalArgumentException e) {
             return; // a token registered before jtis were lease ids has no lease
         }
-        leases.closeRevoked(connection, id, "token revoked", at);
+        leases.closeRevoked(transaction, id, "token revoked", at);
     }
 
     /**
@@ -132,7 +136,8 @@ public final class IssuedTokens {
      * trail keeps the record of its issuance.
      */
     public int pruneExpired(Instant before) {
-        return datastore.inTransaction(connection -> {
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             try (PreparedStatement delete = connection.prepareStatement("DELETE FROM issued_tokens WHERE expires_at < ?")) {
                 delete.setLong(1, before.toEpochMilli());
                 return delete.executeUpdate();
@@ -141,7 +146,8 @@ public final class IssuedTokens {
     }
 
     /** Marks every token issued under {@code taskId} revoked, in the caller's transaction (the task's end). */
-    public void revokeForTask(Connection connection, String taskId, Instant at) throws SQLException {
+    public void revokeForTask(Transaction transaction, String taskId, Instant at) throws SQLException {
+        Connection connection = transaction.jdbc();
         java.util.List<String> jtis = new java.util.ArrayList<>();
         try (PreparedStatement select = connection.prepareStatement("SELECT jti FROM issued_tokens WHERE task = ? AND revoked_at IS NULL")) {
             select.setString(1, taskId);
@@ -152,7 +158,7 @@ public final class IssuedTokens {
             }
         }
         for (String jti : jtis) {
-            TokenStatusRegistry.invalidate(connection, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, at);
+            TokenStatusRegistry.invalidate(transaction, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, at);
         }
         try (PreparedStatement update = connection.prepareStatement(
                 "UPDATE issued_tokens SET revoked_at = ? WHERE task = ? AND revoked_at IS NULL")) {

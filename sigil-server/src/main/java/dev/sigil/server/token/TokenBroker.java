@@ -1,5 +1,7 @@
 package dev.sigil.server.token;
 
+import dev.sigil.server.datastore.Transaction;
+import java.sql.Connection;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.core.Printable;
@@ -129,9 +131,9 @@ public final class TokenBroker implements LocalBroker {
             details.put("scope", scope);
         }
         Granted granted = new Granted(new CredentialSecret(Map.of("access_token", token), token), details);
-        return new Minted(granted, connection -> {
-            issued.insert(connection, row);
-            statuses.record(connection, status, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, lease.holder(), lease.expiresAt());
+        return new Minted(granted, transaction -> {
+            issued.insert(transaction, row);
+            statuses.record(transaction, status, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, lease.holder(), lease.expiresAt());
         });
     }
 
@@ -140,8 +142,9 @@ public final class TokenBroker implements LocalBroker {
     public Granted grant(LeaseGrant lease) {
         Minted minted = mint(lease);
         try {
-            datastore.inTransaction(connection -> {
-                minted.records().write(connection);
+            datastore.transaction(transaction -> {
+                Connection connection = transaction.jdbc();
+                minted.records().write(transaction);
                 return null;
             });
         } catch (RuntimeException e) {
@@ -158,7 +161,7 @@ public final class TokenBroker implements LocalBroker {
     @Override
     public void revoke(LeaseGrant lease) {
         try {
-            datastore.inTransaction(connection -> issued.revoke(connection, lease.id().value(), clock.instant()));
+            datastore.transaction(transaction -> issued.revoke(transaction, lease.id().value(), clock.instant()));
         } catch (RuntimeException e) {
             throw new BrokerException.Unavailable("cannot revoke access token " + lease.id() + ": " + Printable.reason(e), e);
         }

@@ -1,5 +1,7 @@
 package dev.sigil.server.token;
 
+import dev.sigil.server.datastore.Transaction;
+import java.sql.Connection;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.core.spiffeid.SpiffeId;
@@ -138,14 +140,15 @@ final class TokenIntrospection {
     /** Revokes by jti (admin API); false when no such token is registered. */
     boolean revokeJti(String jti, String actor) {
         Instant now = clock.instant();
-        return datastore.inTransaction(connection -> {
+        return datastore.transaction(transaction -> {
+            Connection connection = transaction.jdbc();
             Optional<IssuedTokens.Row> row = issued.find(jti);
             if (row.isEmpty()) {
                 return false;
             }
-            boolean changed = issued.revoke(connection, jti, now);
+            boolean changed = issued.revoke(transaction, jti, now);
             if (changed) {
-                audit.append(connection, AuditEvent.success(actor, "token.revoke", row.get().subject(), Map.of("jti", jti)));
+                audit.append(transaction, AuditEvent.success(actor, "token.revoke", row.get().subject(), Map.of("jti", jti)));
             }
             return true;
         });
@@ -179,7 +182,7 @@ final class TokenIntrospection {
         if (row.get().task().isPresent()) {
             Optional<Task> task = tasks.find(row.get().task().get());
             if (task.isEmpty() || task.get().state(now) != Task.State.ACTIVE) {
-                datastore.inTransaction(connection -> issued.revoke(connection, jti, now));
+                datastore.transaction(transaction -> issued.revoke(transaction, jti, now));
                 auditRevokedUse(caller, row.get(), "task " + row.get().task().get() + " ended");
                 return Optional.empty();
             }

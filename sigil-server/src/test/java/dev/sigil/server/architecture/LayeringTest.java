@@ -67,6 +67,28 @@ class LayeringTest {
     }
 
     @Test
+    void componentsShareAUnitOfWorkAsATransactionNeverAsAConnection() {
+        // a java.sql.Connection stays inside the package that owns the tables it is used on; across
+        // packages the unit of work is dev.sigil.server.datastore.Transaction (the PostgreSQL broker's
+        // connections are to the brokered database, not the datastore)
+        com.tngtech.archunit.lang.syntax.ArchRuleDefinition.codeUnits()
+                .that().areDeclaredInClassesThat().resideInAPackage("dev.sigil.server..")
+                .and().areDeclaredInClassesThat().resideOutsideOfPackages("dev.sigil.server.datastore..",
+                        "dev.sigil.server.credential.postgresql..")
+                .and().arePublic().or().areProtected()
+                .should(new com.tngtech.archunit.lang.ArchCondition<com.tngtech.archunit.core.domain.JavaCodeUnit>(
+                        "not take a java.sql.Connection parameter") {
+                    @Override
+                    public void check(com.tngtech.archunit.core.domain.JavaCodeUnit unit, com.tngtech.archunit.lang.ConditionEvents events) {
+                        if (unit.getRawParameterTypes().stream().anyMatch(type -> type.isEquivalentTo(java.sql.Connection.class))) {
+                            events.add(com.tngtech.archunit.lang.SimpleConditionEvent.violated(unit, unit.getFullName() + " takes a java.sql.Connection"));
+                        }
+                    }
+                })
+                .check(classes);
+    }
+
+    @Test
     void pluginsAreNamedOnlyInTheirOwnPackage() {
         // a broker is found through the plugin registry, never by its class
         for (String plugin : java.util.List.of("dev.sigil.server.credential.postgresql..", "dev.sigil.server.credential.ssh..")) {

@@ -47,7 +47,7 @@ class AuditJsonlExporterTest extends DatastoreContract {
         AuditTrail trail = AuditTrail.create(datastore, clock);
         Path file = tmp.resolve("audit.jsonl");
         try {
-            datastore.inTransaction(connection -> {
+            datastore.transaction(connection -> {
                 trail.append(connection, AuditEvent.success("alice", "entry.create", "entry:1", Map.of()));
                 throw new IllegalStateException("the change failed");
             });

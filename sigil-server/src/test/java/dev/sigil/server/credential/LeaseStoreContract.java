@@ -33,12 +33,12 @@ abstract class LeaseStoreContract extends DatastoreContract {
                 List.of(OTHER), Optional.empty());
     }
 
-    private <T> T tx(dev.sigil.server.datastore.Datastore.SqlWork<T> work) {
-        return datastore.inTransaction(work);
+    private <T> T tx(dev.sigil.server.datastore.Datastore.Work<T> work) {
+        return datastore.transaction(work);
     }
 
     private Lease insert(Lease lease) {
-        datastore.inTransaction(connection -> {
+        datastore.transaction(connection -> {
             store.insert(connection, lease);
             return null;
         });

@@ -56,7 +56,7 @@ class DriftGatesTest extends DatastoreContract {
     }
 
     private void set(DriftGates gates, DriftGates.Gate gate) {
-        datastore.inTransaction(connection -> {
+        datastore.transaction(connection -> {
             DriftGates.set(connection, gate);
             return null;
         });

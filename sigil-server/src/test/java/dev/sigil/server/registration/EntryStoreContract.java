@@ -265,12 +265,12 @@ abstract class EntryStoreContract extends DatastoreContract {
     /** An audit trail whose every append fails, as when the audit table is unwritable. */
     private record RefusingAuditTrail(AuditTrail real) implements AuditTrail {
         @Override
-        public AuditRecord append(Connection connection, AuditEvent event) throws SQLException {
+        public AuditRecord append(dev.sigil.server.datastore.Transaction transaction, AuditEvent event) throws SQLException {
             throw new SQLException("audit unavailable");
         }
 
         @Override
-        public List<AuditRecord> appendAll(Connection connection, List<AuditEvent> events) throws SQLException {
+        public List<AuditRecord> appendAll(dev.sigil.server.datastore.Transaction transaction, List<AuditEvent> events) throws SQLException {
             throw new SQLException("audit unavailable");
         }
 

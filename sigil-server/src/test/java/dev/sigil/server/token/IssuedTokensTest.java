@@ -22,7 +22,7 @@ class IssuedTokensTest extends DatastoreContract {
     void expiredTokenRowsArePrunedAndLiveOnesKept() {
         IssuedTokens issued = new IssuedTokens(datastore);
         Instant now = clock.instant();
-        datastore.inTransaction(connection -> {
+        datastore.transaction(connection -> {
             issued.insert(connection, row("expired", now.minus(Duration.ofHours(2))));
             issued.insert(connection, row("live", now.plus(Duration.ofMinutes(5))));
             return null;
@@ -37,9 +37,9 @@ class IssuedTokensTest extends DatastoreContract {
     void revokingATokenAlsoMarksItsStatusPosition() {
         IssuedTokens issued = new IssuedTokens(datastore);
         Instant now = clock.instant();
-        datastore.inTransaction(connection -> {
+        datastore.transaction(connection -> {
             issued.insert(connection, row("jti-1", now.plus(Duration.ofMinutes(5))));
-            try (var insert = connection.prepareStatement("INSERT INTO token_status (list_id, idx, kind, ref, holder, expires_at, status) "
+            try (var insert = connection.jdbc().prepareStatement("INSERT INTO token_status (list_id, idx, kind, ref, holder, expires_at, status) "
                     + "VALUES (0, 3, 'access_token', 'jti-1', ?, ?, 0)")) {
                 insert.setString(1, WEB.toString());
                 insert.setLong(2, now.plus(Duration.ofMinutes(5)).toEpochMilli());
@@ -48,7 +48,7 @@ class IssuedTokensTest extends DatastoreContract {
             return null;
         });
 
-        datastore.inTransaction(connection -> issued.revoke(connection, "jti-1", now));
+        datastore.transaction(connection -> issued.revoke(connection, "jti-1", now));
 
         assertThat(count("SELECT COUNT(*) FROM token_status WHERE ref = 'jti-1' AND status = 1")).isEqualTo(1);
     }
@@ -57,11 +57,11 @@ class IssuedTokensTest extends DatastoreContract {
     void revokingAHolderRevokesItsLiveTokensAndMarksTheirPositions() {
         IssuedTokens issued = new IssuedTokens(datastore);
         Instant now = clock.instant();
-        datastore.inTransaction(connection -> {
+        datastore.transaction(connection -> {
             issued.insert(connection, row("live", now.plus(Duration.ofMinutes(5))));
             issued.insert(connection, new IssuedTokens.Row("other", "spiffe://example.org/other", "https://api", "", Optional.empty(),
                     Optional.empty(), now, now.plus(Duration.ofMinutes(5)), Optional.empty()));
-            try (var insert = connection.prepareStatement("INSERT INTO token_status (list_id, idx, kind, ref, holder, expires_at, status) "
+            try (var insert = connection.jdbc().prepareStatement("INSERT INTO token_status (list_id, idx, kind, ref, holder, expires_at, status) "
                     + "VALUES (0, 1, 'access_token', 'live', ?, ?, 0), (0, 2, 'jwt_svid', 'svid:0:2', ?, ?, 0)")) {
                 insert.setString(1, WEB.toString());
                 insert.setLong(2, now.plus(Duration.ofMinutes(5)).toEpochMilli());
@@ -72,7 +72,7 @@ class IssuedTokensTest extends DatastoreContract {
             return null;
         });
 
-        var revoked = datastore.inTransaction(connection -> issued.revokeForHolder(connection, WEB.toString(), now));
+        var revoked = datastore.transaction(connection -> issued.revokeForHolder(connection, WEB.toString(), now));
 
         assertThat(revoked).containsExactly("live");
         assertThat(issued.find("live").orElseThrow().revokedAt()).isPresent();
