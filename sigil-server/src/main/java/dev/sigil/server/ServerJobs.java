@@ -3,6 +3,7 @@ package dev.sigil.server;
 import dev.sigil.server.audit.AuditJsonlExporter;
 import dev.sigil.server.config.ServerConfig;
 import dev.sigil.server.jobs.Job;
+import dev.sigil.server.jobs.JobLeadership;
 import dev.sigil.server.jobs.JobRunner;
 import java.time.Clock;
 import java.time.Duration;
@@ -26,7 +27,8 @@ final class ServerJobs {
 
     static JobRunner start(ServerConfig config, Clock clock, Foundation foundation, Identities identities, Registrations registrations,
                            Grants grants, DriftResponses drift) {
-        JobRunner jobs = new JobRunner();
+        // ONE_SERVER jobs run on the one server that holds the job leadership in the shared datastore
+        JobRunner jobs = new JobRunner(new JobLeadership(foundation.datastore(), JobLeadership.instanceName(), clock));
         jobs.register(new Job("authority-rotation", TICK, Job.Scope.EVERY_SERVER, identities::rotate));
         jobs.register(new Job("drift-gates-reload", TICK, Job.Scope.EVERY_SERVER, grants.gates()::reload));
         // Converge with policies applied through other servers on the same datastore.

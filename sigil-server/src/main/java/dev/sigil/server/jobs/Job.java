@@ -6,13 +6,13 @@ import java.util.Objects;
 /**
  * One periodic job of a server: a name (kebab-case, unique per server), how long to wait after one run
  * ends before the next starts, and the work. Named so that operators see which job failed and so that a
- * cluster-aware runner can later run each job on exactly one server.
+ * runner can run each ONE_SERVER job on exactly one server.
  */
 public record Job(String name, Duration interval, Scope scope, Work work) {
     /**
      * Where the job must run once several servers share a datastore: on each server (its own SVID, its
      * in-memory caches of shared state, its local files) or on exactly one (work on shared rows that two
-     * servers would do twice). Today every job runs on every server; the cluster-aware runner reads this.
+     * servers would do twice), which runs only on the server that holds the {@link JobLeadership}.
      */
     public enum Scope { EVERY_SERVER, ONE_SERVER }
 

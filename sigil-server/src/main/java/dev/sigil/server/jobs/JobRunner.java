@@ -14,9 +14,11 @@ import org.slf4j.LoggerFactory;
  * the end of one run and the start of the next.
  *
  * <p>Contract: a job never runs concurrently with itself (one thread, and {@link #runNow} takes the job's
- * lock); a failing run is logged with the job's name and does not cancel later runs; names are unique, so a
- * cluster-aware runner can later run each job on exactly one server; {@link #close()} stops every job and
- * waits up to 5 s for a run in progress.
+ * lock); a failing run is logged with the job's name and does not cancel later runs; names are unique;
+ * {@link #close()} stops every job and waits up to 5 s for a run in progress. With a {@link JobLeadership}
+ * (servers sharing a datastore), a {@link Job.Scope#ONE_SERVER} job runs only on the server that leads:
+ * the others skip its runs; leadership is renewed on a thread of its own ({@code sigil-jobs-leader}), so a
+ * long run does not let it lapse, and given up on {@link #close()}.
  */
 public final class JobRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
@@ -27,6 +29,52 @@ public final class JobRunner implements AutoCloseable {
         return thread;
     });
     private final Map<String, Job> jobs = new LinkedHashMap<>();
+    private final java.util.Optional<JobLeadership> leadership;
+    private final java.util.Optional<ScheduledExecutorService> leaderThread;
+    private boolean led;
+
+    /** A runner for a server alone on its datastore: every job runs here. */
+    public JobRunner() {
+        this.leadership = java.util.Optional.empty();
+        this.leaderThread = java.util.Optional.empty();
+    }
+
+    /** A runner that runs ONE_SERVER jobs only while this server holds {@code leadership}. */
+    public JobRunner(JobLeadership leadership) {
+        this.leadership = java.util.Optional.of(leadership);
+        ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread t = new Thread(runnable, "sigil-jobs-leader");
+            t.setDaemon(true);
+            return t;
+        });
+        this.leaderThread = java.util.Optional.of(thread);
+        long millis = JobLeadership.ATTEMPT.toMillis();
+        thread.scheduleWithFixedDelay(this::attemptLeadership, 0, millis, TimeUnit.MILLISECONDS);
+    }
+
+    private void attemptLeadership() {
+        JobLeadership leader = leadership.orElseThrow();
+        boolean leading;
+        try {
+            leading = leader.attempt();
+        } catch (RuntimeException e) {
+            leading = false;
+            LOG.warn("cannot renew or take the job leadership ({}): one-server jobs pause here until it succeeds", e.getMessage());
+        }
+        if (leading != led) {
+            led = leading;
+            if (leading) {
+                LOG.info("this server ({}) now runs the one-server jobs (leadership term {})", leader.holder(), leader.term());
+            } else {
+                LOG.info("this server ({}) no longer runs the one-server jobs", leader.holder());
+            }
+        }
+    }
+
+    /** Whether this runner runs ONE_SERVER jobs now (always, without a leadership). */
+    public boolean leading() {
+        return leadership.map(JobLeadership::leading).orElse(true);
+    }
 
     /** Schedules {@code job}, first run one interval from now. */
     public synchronized JobRunner register(Job job) {
@@ -34,7 +82,7 @@ public final class JobRunner implements AutoCloseable {
             throw new IllegalArgumentException("a job named '" + job.name() + "' is already registered");
         }
         long millis = job.interval().toMillis();
-        scheduler.scheduleWithFixedDelay(() -> run(job), millis, millis, TimeUnit.MILLISECONDS);
+        scheduler.scheduleWithFixedDelay(() -> runIfHere(job), millis, millis, TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -55,6 +103,13 @@ public final class JobRunner implements AutoCloseable {
         run(job);
     }
 
+    private void runIfHere(Job job) {
+        if (job.scope() == Job.Scope.ONE_SERVER && !leading()) {
+            return; // another server leads and runs it
+        }
+        run(job);
+    }
+
     private static void run(Job job) {
         synchronized (job) {
             try {
@@ -69,16 +124,27 @@ public final class JobRunner implements AutoCloseable {
 
     /** True once {@link #close()} has stopped every job and no run is in progress. */
     public boolean isClosed() {
-        return scheduler.isTerminated();
+        return scheduler.isTerminated() && leaderThread.map(ScheduledExecutorService::isTerminated).orElse(true);
     }
 
     @Override
     public void close() {
+        leaderThread.ifPresent(ScheduledExecutorService::shutdownNow);
         scheduler.shutdownNow();
         try {
             scheduler.awaitTermination(5, TimeUnit.SECONDS);
+            if (leaderThread.isPresent()) {
+                leaderThread.get().awaitTermination(5, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        leadership.ifPresent(leader -> {
+            try {
+                leader.release();
+            } catch (RuntimeException e) {
+                LOG.warn("cannot give up the job leadership ({}); another server takes it over when it lapses", e.getMessage());
+            }
+        });
     }
 }
