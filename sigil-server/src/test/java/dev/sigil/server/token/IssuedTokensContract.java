@@ -3,20 +3,18 @@ package dev.sigil.server.token;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sigil.core.spiffeid.SpiffeId;
-import dev.sigil.server.datastore.DatastoreConfig;
 import dev.sigil.server.datastore.DatastoreContract;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-class IssuedTokensTest extends DatastoreContract {
+/**
+ * The access-token registry and the revocation state it changes with a token (status bits, the token's
+ * lease), on every datastore dialect.
+ */
+abstract class IssuedTokensContract extends DatastoreContract {
     private static final SpiffeId WEB = SpiffeId.parse("spiffe://example.org/web");
-
-    @Override
-    protected DatastoreConfig newDatabase() {
-        return sqliteIn(tmp);
-    }
 
     @Test
     void expiredTokenRowsArePrunedAndLiveOnesKept() {
