@@ -39,7 +39,7 @@ public final class PostgresServer implements AutoCloseable {
     private static PostgresServer shared;
 
     private final Path dir;
-    private final Process process;
+    private Process process;
     private final int port;
     private final String password;
     private final boolean jvmWide;
@@ -144,6 +144,46 @@ public final class PostgresServer implements AutoCloseable {
             throw new IllegalStateException("cannot create test database " + name + ": " + e.getMessage(), e);
         }
         return new Database(name, jdbcUrl(name), USER, password);
+    }
+
+    /** A stopped server, started again by {@link #close()}. */
+    public interface Outage extends AutoCloseable {
+        /** Starts the server again on the same port with the same data, and waits until it accepts connections. */
+        @Override
+        void close();
+    }
+
+    /**
+     * Stops the server the way a crash does (immediate shutdown: every connection is cut, nothing is flushed
+     * beyond what was committed) and keeps its data until the returned {@link Outage} is closed, which
+     * starts it again on the same port. Not for the {@link #shared()} server, which other tests use.
+     */
+    public synchronized Outage outage() {
+        if (jvmWide) {
+            throw new IllegalStateException("the shared postgresql test server cannot be stopped; start one with PostgresServer.start()");
+        }
+        if (closed) {
+            throw new IllegalStateException("postgresql test server on port " + port + " is closed");
+        }
+        try {
+            if (admin != null) {
+                admin.close();
+            }
+        } catch (SQLException ignored) {
+            // the server is going away
+        }
+        admin = null;
+        StaleServers.stopImmediately(process.toHandle());
+        return () -> {
+            synchronized (PostgresServer.this) {
+                try {
+                    process = launch(PostgresBinaries.locate(), dir, port);
+                    awaitReady(process, port, password, dir.resolve("postgres.log"));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot restart postgresql on port " + port + ": " + e.getMessage(), e);
+                }
+            }
+        };
     }
 
     /** Stops the server at once and deletes its files; does nothing for the {@link #shared()} server. */
