@@ -47,11 +47,13 @@ public final class SigilServer implements AutoCloseable {
     private final TokenSettings tokenSettings;
     private final PolicyEngine policyEngine;
     private final LeaseService leases;
+    private final dev.sigil.server.jobs.JobRunner jobs;
 
     private SigilServer(Deque<AutoCloseable> resources, Authority authority, AdminServer admin,
                         Optional<BundleEndpoint> bundleEndpoint, ServerIdentity identity, AgentApiServer agentApi,
                         Optional<TokenEndpoint> tokenEndpoint, TokenSettings tokenSettings, PolicyEngine policyEngine,
-                        LeaseService leases) {
+                        LeaseService leases, dev.sigil.server.jobs.JobRunner jobs) {
+        this.jobs = jobs;
         this.policyEngine = policyEngine;
         this.leases = leases;
         this.agentApi = agentApi;
@@ -132,7 +134,8 @@ public final class SigilServer implements AutoCloseable {
         DriftResponses drift = DriftResponses.start(config, clock, options, foundation, registrations, grants);
         Listeners listeners = Listeners.start(config, clock, foundation, identities, registrations, grants, drift, bundleChannel,
                 resources);
-        resources.push(ServerJobs.start(config, clock, foundation, identities, registrations, grants, drift));
+        dev.sigil.server.jobs.JobRunner jobs = ServerJobs.start(config, clock, foundation, identities, registrations, grants, drift);
+        resources.push(jobs);
 
         LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}{}{}{}", config.trustDomain(),
                 listeners.admin().socketPath(), hostPort(listeners.agentApi().address()),
@@ -140,7 +143,7 @@ public final class SigilServer implements AutoCloseable {
                 listeners.admin().tcpAddress().map(a -> ", admin mtls " + hostPort(a)).orElse(""),
                 listeners.bundleEndpoint().map(b -> ", bundle endpoint https://" + hostPort(b.address())).orElse(""));
         return new SigilServer(resources, identities.authority(), listeners.admin(), listeners.bundleEndpoint(), identities.identity(),
-                listeners.agentApi(), listeners.tokenEndpoint(), grants.tokenSettings(), grants.policy(), grants.leases());
+                listeners.agentApi(), listeners.tokenEndpoint(), grants.tokenSettings(), grants.policy(), grants.leases(), jobs);
     }
 
     private static Optional<ServerSocketChannel> bindBundlePort(ServerConfig config) {
@@ -164,6 +167,14 @@ public final class SigilServer implements AutoCloseable {
 
     private static String hostPort(InetSocketAddress address) {
         return address.getHostString() + ":" + address.getPort();
+    }
+
+    /**
+     * Whether this server runs the one-server jobs now (it holds the job leadership of the servers that
+     * share its datastore; docs/datastore.md, "Job leadership").
+     */
+    public boolean runsOneServerJobs() {
+        return jobs.leading();
     }
 
     /** Leases over brokered credentials (grant, renew, revoke, list). */
