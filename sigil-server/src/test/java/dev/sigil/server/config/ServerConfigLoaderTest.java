@@ -176,7 +176,7 @@ class ServerConfigLoaderTest {
     @Test
     void badEnumAndWrongTypeNameTheKeyAndWhatIsValid() {
         assertThatThrownBy(() -> load("key_manager:\n  type: hsm\n"))
-                .hasMessageEndingWith("line 2, column 3: key_manager.type 'hsm' is not valid; use disk or memory");
+                .hasMessageEndingWith("line 2, column 3: key_manager.type 'hsm' is not valid; use disk or memory or pkcs11");
         assertThatThrownBy(() -> load("key_manager:\n  type: memory\n  dir: /keys\n"))
                 .hasMessageEndingWith("line 3, column 3: unknown key 'dir' under 'key_manager'; valid keys: type");
         assertThatThrownBy(() -> load("bundle_endpoint:\n  port: https\n"))

@@ -29,7 +29,7 @@ class KeyManagerPluginConfigTest {
 
     @Test
     void theTypeChoosesThePluginAndDiskIsTheDefault() throws Exception {
-        assertThat(PluginRegistry.installed().plugins(ServerPlugins.KEY_MANAGER)).containsOnlyKeys("disk", "memory");
+        assertThat(PluginRegistry.installed().plugins(ServerPlugins.KEY_MANAGER)).containsOnlyKeys("disk", "memory", "pkcs11");
         ServerConfig noType = load("key_manager:\n  dir: secrets\n");
         assertThat(noType.keyManager().type()).isEqualTo("disk");
         assertThat(noType.keyManager().settings(DiskKeyManagerPlugin.Settings.class).directory(noType.dataDir()))
