@@ -154,9 +154,10 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     /**
-     * Stops the server the way a crash does (immediate shutdown: every connection is cut, nothing is flushed
-     * beyond what was committed) and keeps its data until the returned {@link Outage} is closed, which
-     * starts it again on the same port. Not for the {@link #shared()} server, which other tests use.
+     * Stops the server as a restart or a failover does (fast shutdown: every session is terminated, what was
+     * committed is kept) until the returned {@link Outage} is closed, which starts it again on the same port.
+     * Not an immediate (crash) stop: test servers run with {@code fsync} and {@code synchronous_commit} off,
+     * so a crash would lose the last commits. Not for the {@link #shared()} server, which other tests use.
      */
     public synchronized Outage outage() {
         if (jvmWide) {
@@ -173,7 +174,7 @@ public final class PostgresServer implements AutoCloseable {
             // the server is going away
         }
         admin = null;
-        StaleServers.stopImmediately(process.toHandle());
+        stopFast(process.toHandle());
         return () -> {
             synchronized (PostgresServer.this) {
                 try {
@@ -184,6 +185,18 @@ public final class PostgresServer implements AutoCloseable {
                 }
             }
         };
+    }
+
+    private static void stopFast(ProcessHandle postmaster) {
+        try {
+            new ProcessBuilder("kill", "-INT", String.valueOf(postmaster.pid())).start().waitFor(5, TimeUnit.SECONDS);
+            postmaster.onExit().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("postgresql (pid " + postmaster.pid() + ") did not stop within 30 s of a fast shutdown", e);
+        }
     }
 
     /** Stops the server at once and deletes its files; does nothing for the {@link #shared()} server. */

@@ -30,6 +30,39 @@ public final class Datastore implements AutoCloseable {
         this.pool = pool;
     }
 
+    /** How long a caller waits for a pooled connection (all in use, or the database unreachable). */
+    static final long CONNECTION_TIMEOUT_MILLIS = 5_000;
+    /** After the database was found unreachable, calls fail at once for this long instead of each waiting. */
+    static final long UNREACHABLE_BACKOFF_NANOS = 1_000_000_000L;
+    private volatile long unreachableAt;
+    private volatile String unreachableReason = "";
+
+    /**
+     * A pooled connection, failing fast while the database is known to be unreachable: when the pool could
+     * not connect (as opposed to all connections being busy), the next calls for
+     * {@link #UNREACHABLE_BACKOFF_NANOS} throw {@link DatastoreException} at once, so an outage answers
+     * requests with "unavailable" in milliseconds instead of holding every caller for the connection
+     * timeout; the first call after that tries the database again.
+     */
+    private Connection connection() throws SQLException {
+        long since = unreachableAt;
+        if (since != 0 && System.nanoTime() - since < UNREACHABLE_BACKOFF_NANOS) {
+            throw new DatastoreException("the datastore is unreachable (" + unreachableReason + "); retrying within a second");
+        }
+        try {
+            Connection connection = pool.getConnection();
+            unreachableAt = 0;
+            return connection;
+        } catch (java.sql.SQLTransientConnectionException e) {
+            if (e.getCause() != null) {
+                // the pool could not open a connection: the database is down or unreachable (not merely busy)
+                unreachableReason = rootMessage(e);
+                unreachableAt = System.nanoTime() | 1;
+            }
+            throw e;
+        }
+    }
+
     /** Opens the pool and applies pending migrations; fails with a clear message when the database is unusable. */
     public static Datastore open(DatastoreConfig config) {
         HikariConfig hikari = new HikariConfig();
@@ -38,7 +71,7 @@ public final class Datastore implements AutoCloseable {
         hikari.setMinimumIdle(1);
         hikari.setAutoCommit(true);
         hikari.setInitializationFailTimeout(10_000);
-        hikari.setConnectionTimeout(10_000);
+        hikari.setConnectionTimeout(CONNECTION_TIMEOUT_MILLIS);
         if (config.dialect() == Dialect.SQLITE) {
             SQLiteConfig sqlite = new SQLiteConfig();
             sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -100,7 +133,7 @@ public final class Datastore implements AutoCloseable {
     public <T> T inTransaction(SqlWork<T> work) {
         SQLException last = null;
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-            try (Connection connection = pool.getConnection()) {
+            try (Connection connection = connection()) {
                 connection.setAutoCommit(false);
                 try {
                     T result = work.run(connection);
@@ -139,7 +172,7 @@ public final class Datastore implements AutoCloseable {
 
     /** Runs read-only work on a pooled connection in auto-commit mode. */
     public <T> T read(SqlWork<T> work) {
-        try (Connection connection = pool.getConnection()) {
+        try (Connection connection = connection()) {
             return work.run(connection);
         } catch (SQLException e) {
             throw new DatastoreException("datastore read failed: " + rootMessage(e), e);

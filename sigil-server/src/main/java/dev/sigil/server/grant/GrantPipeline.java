@@ -189,9 +189,14 @@ public final class GrantPipeline {
     private record PolicyRequestParts(SpiffeId who, List<SpiffeId> delegation, Map<String, Object> attributes) {
     }
 
+    /**
+     * The policy's decision; an engine that throws denies (fail closed). The attestation evidence is read
+     * first, outside that rule: when the datastore cannot be read, the exception propagates and the front
+     * door answers "temporarily unavailable" (nothing granted) instead of refusing a caller policy might allow.
+     */
     private Decision decide(PolicyRequestParts parts, GrantRequest request, Instant now) {
+        SubjectEvidence.Evidence known = evidence.of(parts.who());
         try {
-            SubjectEvidence.Evidence known = evidence.of(parts.who());
             return policy.decide(new PolicyRequest(parts.who(), known.selectors(), known.trustLevel(), known.attestedAt(),
                     request.action(), request.target().value(), request.scopes(), request.task(), parts.delegation(), now,
                     parts.attributes()));

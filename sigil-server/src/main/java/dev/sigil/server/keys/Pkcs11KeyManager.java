@@ -25,7 +25,6 @@ import java.util.Date;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
@@ -44,7 +43,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * replaces the entry (the old key objects are destroyed).
  *
  * <p>Thread safety: the key store is used under this object's lock; signing is concurrent (the provider
- * opens a session per operation from its pool), with initialised {@link Signature} objects pooled per key.
+ * opens a session per operation from its pool), with initialised signatures pooled per key ({@link SignaturePool}).
  */
 final class Pkcs11KeyManager implements KeyManager {
     private final Provider provider;
@@ -194,17 +193,15 @@ final class Pkcs11KeyManager implements KeyManager {
     private static final class TokenKey implements KeyHandle {
         private final String id;
         private final KeyType type;
-        private final PrivateKey privateKey;
         private final PublicKey publicKey;
-        private final Provider provider;
-        private final ConcurrentLinkedQueue<Signature> idle = new ConcurrentLinkedQueue<>();
+        private final SignaturePool signatures;
 
         TokenKey(String id, KeyType type, PrivateKey privateKey, PublicKey publicKey, Provider provider) {
             this.id = id;
             this.type = type;
-            this.privateKey = privateKey;
             this.publicKey = publicKey;
-            this.provider = provider;
+            this.signatures = new SignaturePool(id, type, privateKey, algorithm -> Signature.getInstance(algorithm, provider),
+                    " in the pkcs11 token");
         }
 
         @Override
@@ -224,20 +221,7 @@ final class Pkcs11KeyManager implements KeyManager {
 
         @Override
         public byte[] sign(byte[] data) {
-            Signature signature = idle.poll();
-            try {
-                if (signature == null) {
-                    signature = Signature.getInstance(type.signatureAlgorithm(), provider);
-                    signature.initSign(privateKey);
-                }
-                signature.update(data);
-                byte[] result = signature.sign();
-                idle.offer(signature);
-                return result;
-            } catch (GeneralSecurityException | RuntimeException e) {
-                throw new KeyManagerException("signing with key '" + id + "' (" + type.configName() + ") in the pkcs11 token failed: "
-                        + dev.sigil.core.Printable.reason(rootCause(e)), e);
-            }
+            return signatures.sign(data);
         }
 
         @Override

@@ -2,33 +2,27 @@ package dev.sigil.server.keys;
 
 import dev.sigil.core.crypto.CryptoProviders;
 import dev.sigil.core.crypto.KeyType;
-import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * A private key held in this process's memory, signing through {@link CryptoProviders} (the native
- * provider when loaded). The key has no accessor; it is reachable only by {@link #sign}.
- *
- * <p>Initialised {@link Signature} objects are pooled so that the hot path (one signature per minted
- * SVID) does not repeat provider lookup and key import; the pool holds at most as many objects as
- * threads that signed at the same time.
+ * provider when loaded) with pooled {@link SignaturePool signatures}. The key has no accessor; it is
+ * reachable only by {@link #sign}.
  */
 final class SoftwareKey implements KeyHandle {
     private final String id;
     private final KeyType type;
-    private final PrivateKey privateKey;
     private final PublicKey publicKey;
-    private final ConcurrentLinkedQueue<Signature> idle = new ConcurrentLinkedQueue<>();
+    private final SignaturePool signatures;
 
     SoftwareKey(String id, KeyType type, PrivateKey privateKey, PublicKey publicKey) {
         this.id = Objects.requireNonNull(id, "id");
         this.type = Objects.requireNonNull(type, "type");
-        this.privateKey = Objects.requireNonNull(privateKey, "privateKey");
+        Objects.requireNonNull(privateKey, "privateKey");
         this.publicKey = Objects.requireNonNull(publicKey, "publicKey");
+        this.signatures = new SignaturePool(id, type, privateKey, CryptoProviders::signature, "");
     }
 
     @Override
@@ -48,20 +42,7 @@ final class SoftwareKey implements KeyHandle {
 
     @Override
     public byte[] sign(byte[] data) {
-        Signature signature = idle.poll();
-        try {
-            if (signature == null) {
-                signature = CryptoProviders.signature(type.signatureAlgorithm());
-                signature.initSign(privateKey);
-            }
-            signature.update(data);
-            byte[] result = signature.sign();
-            idle.offer(signature);
-            return result;
-        } catch (GeneralSecurityException | RuntimeException e) {
-            // a Signature in an unknown state is dropped, never returned to the pool
-            throw new KeyManagerException("signing with key '" + id + "' (" + type.configName() + ") failed: " + e.getMessage(), e);
-        }
+        return signatures.sign(data);
     }
 
     @Override

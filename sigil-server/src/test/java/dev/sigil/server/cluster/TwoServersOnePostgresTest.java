@@ -4,27 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.SigilServer;
-import dev.sigil.server.authority.Audience;
-import dev.sigil.server.config.ConfigEnvironment;
-import dev.sigil.server.config.ConfigOverrides;
-import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.policy.Decision;
+import dev.sigil.server.testing.Exchanges;
 import dev.sigil.server.testing.RawHttp;
-import dev.sigil.server.testing.TestPki;
+import dev.sigil.server.testing.TokenServerConfig;
 import dev.sigil.testkit.Eventually;
 import dev.sigil.testkit.PostgresServer;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,42 +63,18 @@ class TwoServersOnePostgresTest {
     }
 
     private SigilServer start(String name, PostgresServer.Database database) throws Exception {
-        Path file = dir.resolve(name + ".yaml");
-        Files.writeString(file, """
-                data_dir: %s
-                trust_domain: example.org
-                log_level: error
-                datastore:
-                  type: postgresql
-                  url: %s
-                  user: %s
+        var config = TokenServerConfig.onPostgres(dir, name, database, """
                 key_manager:
                   type: disk
                   dir: %s
-                jwt:
-                  issuer: https://sigil.example.org
-                bundle_endpoint:
-                  enabled: false
-                agent_api:
-                  port: 0
-                token_endpoint:
-                  port: 0
-                """.formatted(dir.resolve(name), database.jdbcUrl(), database.user(), dir.resolve("keys")));
-        var config = ServerConfigLoader.load(Optional.of(file),
-                ConfigEnvironment.of(Map.of(ServerConfigLoader.SIGIL_DATASTORE_PASSWORD, database.password()), dir), ConfigOverrides.none());
+                """.formatted(dir.resolve("keys")));
         return SigilServer.start(config, Clock.systemUTC(), SigilServer.Options.defaults()
                 .withPolicy(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())));
     }
 
     private static int exchange(SigilServer server) throws Exception {
-        SSLContext tls = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
-        String subject = server.authority().mintJwtSvid(SpiffeId.parse("spiffe://example.org/web"), Audience.of(server.tokenAudience()),
-                Duration.ofMinutes(5)).token();
-        String body = "grant_type=" + URLEncoder.encode("urn:ietf:params:oauth:grant-type:token-exchange", StandardCharsets.UTF_8)
-                + "&subject_token_type=" + URLEncoder.encode("urn:ietf:params:oauth:token-type:jwt", StandardCharsets.UTF_8)
-                + "&subject_token=" + subject + "&audience=" + URLEncoder.encode("https://api.example.com", StandardCharsets.UTF_8);
-        RawHttp.Reply reply = RawHttp.tls(tls, server.tokenEndpointAddress().orElseThrow(), "POST", "/oauth2/token",
-                "application/x-www-form-urlencoded", body.getBytes(StandardCharsets.UTF_8), Map.of());
+        RawHttp.Reply reply = Exchanges.exchange(server, Exchanges.anonymous(server), Exchanges.subjectToken(server, "spiffe://example.org/web"),
+                "https://api.example.com");
         assertThat(reply.status()).as(reply.body()).isEqualTo(200);
         return reply.status();
     }

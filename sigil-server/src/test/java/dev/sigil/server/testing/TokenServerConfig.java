@@ -43,4 +43,33 @@ public final class TokenServerConfig {
                 """.formatted(dir.resolve("data")) + extra);
         return ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none());
     }
+
+    /**
+     * The same server on a PostgreSQL database: data under {@code dir/<name>}, the password from
+     * {@code SIGIL_DATASTORE_PASSWORD} as operators pass it, and {@code extra} top-level YAML (such as a
+     * shared {@code key_manager} block) appended.
+     */
+    public static ServerConfig onPostgres(Path dir, String name, dev.sigil.testkit.PostgresServer.Database database, String extra)
+            throws IOException {
+        Path file = dir.resolve(name + ".yaml");
+        Files.writeString(file, """
+                data_dir: %s
+                trust_domain: example.org
+                log_level: error
+                datastore:
+                  type: postgresql
+                  url: %s
+                  user: %s
+                jwt:
+                  issuer: https://sigil.example.org
+                bundle_endpoint:
+                  enabled: false
+                agent_api:
+                  port: 0
+                token_endpoint:
+                  port: 0
+                """.formatted(dir.resolve(name), database.jdbcUrl(), database.user()) + extra);
+        return ServerConfigLoader.load(Optional.of(file),
+                ConfigEnvironment.of(Map.of(ServerConfigLoader.SIGIL_DATASTORE_PASSWORD, database.password()), dir), ConfigOverrides.none());
+    }
 }

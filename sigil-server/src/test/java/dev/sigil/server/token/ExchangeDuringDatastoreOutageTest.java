@@ -4,20 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.SigilServer;
-import dev.sigil.server.authority.Audience;
-import dev.sigil.server.config.ConfigEnvironment;
-import dev.sigil.server.config.ConfigOverrides;
-import dev.sigil.server.config.ServerConfigLoader;
 import dev.sigil.server.policy.Decision;
+import dev.sigil.server.testing.Exchanges;
 import dev.sigil.server.testing.RawHttp;
-import dev.sigil.server.testing.TestPki;
+import dev.sigil.server.testing.TokenServerConfig;
 import dev.sigil.testkit.Eventually;
 import dev.sigil.testkit.PostgresServer;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -26,13 +19,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A server on PostgreSQL whose database goes away (a crash-like stop) and comes back: while it is away a
+ * A server on PostgreSQL whose database goes away (stopped: every session terminated) and comes back: while it is away a
  * token exchange is answered 503 {@code temporarily_unavailable} and issues nothing (no token, no registry
  * row, no audit record); once it is back, exchanges succeed again without restarting Sigil.
  */
@@ -47,39 +39,26 @@ class ExchangeDuringDatastoreOutageTest {
     void anExchangeDuringAnOutageIsRefusedAsTemporarilyUnavailableAndIssuesNothing() throws Exception {
         try (PostgresServer postgres = PostgresServer.start()) {
             PostgresServer.Database database = postgres.createDatabase();
-            Path file = dir.resolve("sigil.yaml");
-            Files.writeString(file, """
-                    data_dir: %s
-                    trust_domain: example.org
-                    log_level: error
-                    datastore:
-                      type: postgresql
-                      url: %s
-                      user: %s
-                    jwt:
-                      issuer: https://sigil.example.org
-                    bundle_endpoint:
-                      enabled: false
-                    agent_api:
-                      port: 0
-                    token_endpoint:
-                      port: 0
-                    """.formatted(dir.resolve("data"), database.jdbcUrl(), database.user()));
-            var config = ServerConfigLoader.load(Optional.of(file),
-                    ConfigEnvironment.of(Map.of(ServerConfigLoader.SIGIL_DATASTORE_PASSWORD, database.password()), dir), ConfigOverrides.none());
+            var config = TokenServerConfig.onPostgres(dir, "server", database, "");
             try (SigilServer server = SigilServer.start(config, Clock.systemUTC(), SigilServer.Options.defaults()
                     .withPolicy(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())))) {
-                SSLContext tls = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
+                SSLContext tls = Exchanges.anonymous(server);
                 // minted before the outage: the subject token itself needs no database
-                String subject = server.authority().mintJwtSvid(SpiffeId.parse(WEB), Audience.of(server.tokenAudience()),
-                        Duration.ofMinutes(5)).token();
+                String subject = Exchanges.subjectToken(server, WEB);
                 assertThat(exchange(server, tls, subject).status()).isEqualTo(200);
                 long auditedBefore = count(database, "SELECT COUNT(*) FROM audit_records WHERE action = 'token.exchange'");
 
                 RawHttp.Reply during;
+                long fastAnswer;
                 try (PostgresServer.Outage outage = postgres.outage()) {
                     during = exchange(server, tls, subject);
+                    // once the outage is known, the next exchange is refused at once, not after a connection timeout
+                    long started = System.nanoTime();
+                    assertThat(exchange(server, tls, subject).status()).isEqualTo(503);
+                    fastAnswer = System.nanoTime() - started;
                 }
+                assertThat(Duration.ofNanos(fastAnswer)).as("time to refuse an exchange during a known outage")
+                        .isLessThan(Duration.ofMillis(500));
                 assertThat(during.status()).as(during.body()).isEqualTo(503);
                 JsonNode error = JSON.readTree(during.body());
                 assertThat(error.path("error").asText()).isEqualTo("temporarily_unavailable");
@@ -97,11 +76,7 @@ class ExchangeDuringDatastoreOutageTest {
     }
 
     private static RawHttp.Reply exchange(SigilServer server, SSLContext tls, String subjectToken) throws Exception {
-        String body = "grant_type=" + URLEncoder.encode("urn:ietf:params:oauth:grant-type:token-exchange", StandardCharsets.UTF_8)
-                + "&subject_token_type=" + URLEncoder.encode("urn:ietf:params:oauth:token-type:jwt", StandardCharsets.UTF_8)
-                + "&subject_token=" + subjectToken + "&audience=" + URLEncoder.encode("https://api.example.com", StandardCharsets.UTF_8);
-        return RawHttp.tls(tls, server.tokenEndpointAddress().orElseThrow(), "POST", "/oauth2/token", "application/x-www-form-urlencoded",
-                body.getBytes(StandardCharsets.UTF_8), Map.of());
+        return Exchanges.exchange(server, tls, subjectToken, "https://api.example.com");
     }
 
     private static long count(PostgresServer.Database database, String sql) throws Exception {
