@@ -32,6 +32,7 @@ public final class JobRunner implements AutoCloseable {
     private final java.util.Optional<JobLeadership> leadership;
     private final java.util.Optional<ScheduledExecutorService> leaderThread;
     private boolean led;
+    private boolean failing;
 
     /** A runner for a server alone on its datastore: every job runs here. */
     public JobRunner() {
@@ -54,13 +55,17 @@ public final class JobRunner implements AutoCloseable {
 
     private void attemptLeadership() {
         JobLeadership leader = leadership.orElseThrow();
-        boolean leading;
         try {
-            leading = leader.attempt();
+            leader.attempt();
+            failing = false;
         } catch (RuntimeException e) {
-            leading = false;
-            LOG.warn("cannot renew or take the job leadership ({}): one-server jobs pause here until it succeeds", e.getMessage());
+            if (!failing) { // once per outage, not every second
+                LOG.warn("cannot renew or take the job leadership ({}): one-server jobs pause here until it succeeds", e.getMessage());
+            }
+            failing = true;
         }
+        // after a failed renewal this server still leads until its last renewal's lease (less the margin) ends
+        boolean leading = leader.leading();
         if (leading != led) {
             led = leading;
             if (leading) {
