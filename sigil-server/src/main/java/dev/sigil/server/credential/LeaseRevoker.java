@@ -6,7 +6,6 @@ import dev.sigil.server.audit.AuditOutcome;
 import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.datastore.Datastore;
 import dev.sigil.server.datastore.Transaction;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -86,7 +85,6 @@ public final class LeaseRevoker {
     void grantFailed(Lease pending, RuntimeException cause) {
         try {
             datastore.transaction(transaction -> {
-                Connection connection = transaction.jdbc();
                 List<Lease> marked = store.markRevoking(transaction, LeaseFilter.all().withId(pending.id()), "grant failed", clock.instant());
                 if (!marked.isEmpty()) {
                     audit.append(transaction, new AuditEvent(pending.holder().toString(), "credential.grant_failed",
@@ -186,7 +184,6 @@ public final class LeaseRevoker {
 
     private boolean reconcileGranted(ConfiguredBroker configured, LeaseId id, Instant now) {
         return datastore.transaction(transaction -> {
-            Connection connection = transaction.jdbc();
             Optional<Lease> lease = store.find(transaction, id);
             if (lease.isPresent() && lease.get().state() != LeaseState.REVOKED) {
                 return false;
@@ -226,7 +223,6 @@ public final class LeaseRevoker {
         try {
             if (failure == null) {
                 datastore.transaction(transaction -> {
-                    Connection connection = transaction.jdbc();
                     if (store.markRevoked(transaction, lease.id(), now)) {
                         audit.append(transaction, AuditEvent.success(ACTOR, "credential.revoke", lease.holder().toString(),
                                 details(lease, Map.of("reason", lease.revocation().map(Lease.Revocation::reason).orElse("requested"),

@@ -14,7 +14,6 @@ import dev.sigil.server.grant.Authorization;
 import dev.sigil.server.grant.GrantPipeline;
 import dev.sigil.server.grant.GrantRefused;
 import dev.sigil.server.grant.GrantRequest;
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -199,7 +198,6 @@ public final class LeaseService {
         details.put("max_expires_at", maxExpiresAt.toString());
         details.put("reasons", GrantPipeline.reasons(allowed.reasons()));
         deps.datastore().transaction(transaction -> {
-            Connection connection = transaction.jdbc();
             deps.store().insert(transaction, pending);
             deps.audit().append(transaction, AuditEvent.success(request.holder().toString(), "credential.grant_started",
                     request.holder().toString(), details));
@@ -225,7 +223,6 @@ public final class LeaseService {
         boolean activated;
         try {
             activated = deps.datastore().transaction(transaction -> {
-                Connection connection = transaction.jdbc();
                 if (!deps.store().activate(transaction, id, granted.details(), leakHash)) {
                     return false;
                 }
@@ -330,7 +327,6 @@ public final class LeaseService {
         }
         Instant expiry = newExpiry;
         boolean renewed = deps.datastore().transaction(transaction -> {
-            Connection connection = transaction.jdbc();
             if (!deps.store().renew(transaction, id, expiry)) {
                 return false;
             }

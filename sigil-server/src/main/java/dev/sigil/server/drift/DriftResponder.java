@@ -1,7 +1,6 @@
 package dev.sigil.server.drift;
 
 import dev.sigil.server.datastore.Transaction;
-import java.sql.Connection;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.agent.DriftEvent;
 import dev.sigil.server.agent.DriftListener;
@@ -104,7 +103,6 @@ public final class DriftResponder implements DriftListener {
             return "revoke";
         }
         deps.datastore().transaction(transaction -> {
-            Connection connection = transaction.jdbc();
             DriftGates.set(transaction, gate);
             deps.audit().append(transaction, AuditEvent.success(ACTOR, "drift.respond", holder.toString(), details));
             return null;

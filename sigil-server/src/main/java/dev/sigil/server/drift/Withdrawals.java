@@ -1,7 +1,6 @@
 package dev.sigil.server.drift;
 
 import dev.sigil.server.datastore.Transaction;
-import java.sql.Connection;
 import dev.sigil.core.Printable;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.audit.AuditEvent;
@@ -85,7 +84,6 @@ public final class Withdrawals {
         SpiffeId holder = withdrawal.holder();
         Map<String, String> details = new LinkedHashMap<>(withdrawal.details());
         List<String> jtis = datastore.transaction(transaction -> {
-            Connection connection = transaction.jdbc();
             List<String> revoked = tokens.revokeForHolder(transaction, holder.toString(), clock.instant());
             details.put("revoked_tokens", Integer.toString(revoked.size()));
             details.put("revoked_jtis", Printable.clip(String.join(",", revoked), MAX_JTIS_DETAIL));

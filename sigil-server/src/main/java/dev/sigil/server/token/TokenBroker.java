@@ -1,7 +1,6 @@
 package dev.sigil.server.token;
 
 import dev.sigil.server.datastore.Transaction;
-import java.sql.Connection;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.core.Printable;
@@ -143,7 +142,6 @@ public final class TokenBroker implements LocalBroker {
         Minted minted = mint(lease);
         try {
             datastore.transaction(transaction -> {
-                Connection connection = transaction.jdbc();
                 minted.records().write(transaction);
                 return null;
             });

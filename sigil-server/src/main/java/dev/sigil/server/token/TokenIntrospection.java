@@ -1,7 +1,6 @@
 package dev.sigil.server.token;
 
 import dev.sigil.server.datastore.Transaction;
-import java.sql.Connection;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.core.spiffeid.SpiffeId;
@@ -141,7 +140,6 @@ final class TokenIntrospection {
     boolean revokeJti(String jti, String actor) {
         Instant now = clock.instant();
         return datastore.transaction(transaction -> {
-            Connection connection = transaction.jdbc();
             Optional<IssuedTokens.Row> row = issued.find(jti);
             if (row.isEmpty()) {
                 return false;
