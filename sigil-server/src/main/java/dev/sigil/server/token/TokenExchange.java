@@ -129,16 +129,14 @@ final class TokenExchange {
 
         Optional<SpiffeId> actor = Optional.empty();
         Instant actorIssuedAt = Instant.EPOCH;
-        Map<String, Object> act = null;
         List<SpiffeId> chain = new ArrayList<>();
         if (request.actorToken().isPresent()) {
             JwtSvidVerifier.Verified verified = verifier.verify(request.actorToken().get(), "actor_token", Set.of(settings.audience()));
             actor = Optional.of(verified.subject());
             actorIssuedAt = issuedAt(verified);
-            act = new LinkedHashMap<>();
-            act.put("sub", verified.subject().toString());
-            // the actor token is a jwt-svid, which never carries act: delegation is one level deep,
-            // and a chain can be neither copied from nor smuggled in through the actor's token
+            // the actor token is a jwt-svid, which never carries act: delegation is one level deep, and a
+            // chain can be neither copied from nor smuggled in through the actor's token (the token broker
+            // writes act from this one-element chain)
             chain.add(verified.subject());
         }
         if (caller.mtlsId().isPresent() && subjectToken.isPresent()
