@@ -85,7 +85,7 @@ public final class Agent implements AutoCloseable {
         this.clock = clock;
         this.trust = new SpiffeServerTrust(config.trustDomain(), anchors(config),
                 config.bootstrap() instanceof AgentConfig.TrustBootstrap.Insecure, clock);
-        this.client = new AgentServerClient(config.serverAddress().host(), config.serverAddress().port(), config.trustDomain(),
+        this.client = new AgentServerClient(config.serverAddresses(), config.trustDomain(),
                 trust, () -> credentials);
         this.cache = new SvidCache(config.trustDomain(), new WorkloadSigner() {
             @Override
@@ -148,7 +148,7 @@ public final class Agent implements AutoCloseable {
             try {
                 attest();
             } catch (AgentServerException e) {
-                String reason = "node attestation with the server at " + config.serverAddress() + " failed: " + e.getMessage()
+                String reason = "node attestation failed: " + e.getMessage()
                         + (e.denied() && singleUse() ? "; a join token is single-use: generate a new one ('sigil token generate') and restart the agent" : "");
                 stop(reason);
                 throw new AgentException(reason, e);

@@ -99,6 +99,48 @@ class AgentTest {
         assertThat(server.lastClientCertificate.get()).isEqualTo(agent.svid().orElseThrow().leaf());
     }
 
+    /** A loopback port where nothing listens (bound, noted, closed). */
+    private static int closedPort() throws Exception {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private Agent startedWithAddresses(FakeAgentServer trusted, NodeAttestorClient attestor, int... ports) throws Exception {
+        AgentConfig one = config(trusted, bundleFile(trusted.caCertificate()));
+        List<AgentConfig.ServerAddress> addresses = java.util.Arrays.stream(ports)
+                .mapToObj(port -> new AgentConfig.ServerAddress("127.0.0.1", port)).toList();
+        Agent agent = new Agent(new AgentConfig(one.dataDir(), one.trustDomain(), addresses, one.bootstrap(), one.nodeAttestor(),
+                one.workloadApiSocket(), one.syncInterval(), one.logLevel(), one.workloadReattestInterval(), one.workloadAttestors()),
+                attestor, clock);
+        closeables.add(agent);
+        agent.start();
+        return agent;
+    }
+
+    @Test
+    void aDeadFirstServerAddressFailsOverToTheNextOne() throws Exception {
+        FakeAgentServer server = server();
+
+        Agent agent = startedWithAddresses(server, FakeAttestor.proofOfPossession("node-1"), closedPort(), server.port());
+
+        assertThat(agent.state()).isInstanceOf(AgentState.Running.class);
+        assertThat(server.attestations).hasValue(1);
+        assertThat(agent.identities().synced()).isTrue();
+    }
+
+    @Test
+    void everyListedAddressIsAuthenticatedAndAnImpostorIsPassedOver() throws Exception {
+        FakeAgentServer impostor = server(FakeAgentServer.start(TD, clock, "spiffe://agent.test/workload/web"));
+        FakeAgentServer server = server();
+
+        Agent agent = startedWithAddresses(server, FakeAttestor.proofOfPossession("node-1"), impostor.port(), server.port());
+
+        assertThat(impostor.attestations).as("the impostor never got the attestation").hasValue(0);
+        assertThat(server.attestations).hasValue(1);
+        assertThat(agent.state()).isInstanceOf(AgentState.Running.class);
+    }
+
     @Test
     void refusesAServerWhoseUriSanIsNotTheServerId() throws Exception {
         FakeAgentServer impostor = server(FakeAgentServer.start(TD, clock, "spiffe://agent.test/workload/web"));

@@ -5,19 +5,34 @@ import dev.sigil.core.plugin.PluginChoice;
 import dev.sigil.core.spiffeid.TrustDomain;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The agent's resolved configuration (docs/agent.md). Always complete and valid; build it with
  * {@link AgentConfigLoader}. {@link #toString()} never shows the join token.
+ *
+ * @param serverAddresses the server's agent API endpoints in the order the agent tries them: one to
+ *                        {@value ServerAddress#MAX_ADDRESSES}, no duplicates ({@link ServerAddress#list})
  */
-public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress serverAddress, TrustBootstrap bootstrap,
+public record AgentConfig(Path dataDir, TrustDomain trustDomain, List<ServerAddress> serverAddresses, TrustBootstrap bootstrap,
                           PluginChoice nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel,
                           Duration workloadReattestInterval, PluginBlocks workloadAttestors) {
     /** How often served workloads are re-attested for drift unless configured ({@code workload_reattest_interval}). */
     public static final Duration DEFAULT_REATTEST_INTERVAL = Duration.ofSeconds(1);
     public static final Duration MIN_REATTEST_INTERVAL = Duration.ofMillis(100);
+
+    /** With one server address. */
+    public AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress serverAddress, TrustBootstrap bootstrap,
+                       PluginChoice nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel,
+                       Duration workloadReattestInterval, PluginBlocks workloadAttestors) {
+        this(dataDir, trustDomain, List.of(Objects.requireNonNull(serverAddress, "serverAddress")), bootstrap, nodeAttestor,
+                workloadApiSocket, syncInterval, logLevel, workloadReattestInterval, workloadAttestors);
+    }
 
     /** With the default re-attestation interval. */
     public AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress serverAddress, TrustBootstrap bootstrap,
@@ -37,7 +52,7 @@ public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress s
     public AgentConfig {
         Objects.requireNonNull(dataDir, "dataDir");
         Objects.requireNonNull(trustDomain, "trustDomain");
-        Objects.requireNonNull(serverAddress, "serverAddress");
+        serverAddresses = ServerAddress.list(serverAddresses);
         Objects.requireNonNull(bootstrap, "bootstrap");
         Objects.requireNonNull(nodeAttestor, "nodeAttestor");
         if (!nodeAttestor.kind().equals(AgentPlugins.NODE_ATTESTOR)) {
@@ -55,11 +70,23 @@ public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress s
         }
     }
 
+    /** The first server address: the one the agent tries first (and the only one unless several are configured). */
+    public ServerAddress serverAddress() {
+        return serverAddresses.getFirst();
+    }
+
     /** The server's agent API endpoint. */
     public record ServerAddress(String host, int port) {
+        /** The most addresses {@code server_address} may list. */
+        public static final int MAX_ADDRESSES = 16;
+
         public ServerAddress {
             if (host == null || host.isBlank()) {
                 throw new IllegalArgumentException("server address has an empty host");
+            }
+            if (host.chars().anyMatch(c -> c == ',' || Character.isWhitespace(c))) {
+                throw new IllegalArgumentException("server address host '" + host + "' holds a comma or a space; "
+                        + "list several addresses as separate entries");
             }
             if (port < 1 || port > 65535) {
                 throw new IllegalArgumentException("server address port " + port + " is not valid; use 1 to 65535");
@@ -68,6 +95,10 @@ public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress s
 
         /** Parses {@code host:port} ({@code [v6]:port} for IPv6 literals). */
         public static ServerAddress parse(String text) {
+            if (text != null && text.contains(",")) {
+                throw new IllegalArgumentException("server address '" + text + "' holds a comma; write several addresses "
+                        + "as a yaml list (or comma-separated in " + AgentConfigLoader.SIGIL_AGENT_SERVER_ADDRESS + ")");
+            }
             int colon = text == null ? -1 : text.lastIndexOf(':');
             if (colon <= 0 || colon == text.length() - 1) {
                 throw new IllegalArgumentException("server address '" + text + "' is not host:port, for example 127.0.0.1:8081");
@@ -81,6 +112,44 @@ public record AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress s
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("server address '" + text + "' has a port that is not a number; use 1 to 65535");
             }
+        }
+
+        /**
+         * Parses a comma-separated list of {@code host:port} (the {@code SIGIL_AGENT_SERVER_ADDRESS} form);
+         * spaces around entries are ignored. Refuses what {@link #list} refuses and empty entries.
+         */
+        public static List<ServerAddress> parseList(String text) {
+            List<ServerAddress> addresses = new ArrayList<>();
+            for (String entry : (text == null ? "" : text).split(",", -1)) {
+                if (entry.isBlank()) {
+                    throw new IllegalArgumentException("server address list '" + text + "' has an empty entry; "
+                            + "separate host:port entries with single commas");
+                }
+                addresses.add(parse(entry.trim()));
+            }
+            return list(addresses);
+        }
+
+        /**
+         * {@code addresses} as an unmodifiable list, in order, after checking it: one to
+         * {@value #MAX_ADDRESSES} addresses and none twice.
+         */
+        public static List<ServerAddress> list(List<ServerAddress> addresses) {
+            if (addresses == null || addresses.isEmpty()) {
+                throw new IllegalArgumentException("server address list is empty; give at least one host:port, for example 127.0.0.1:8081");
+            }
+            if (addresses.size() > MAX_ADDRESSES) {
+                throw new IllegalArgumentException("server address list has " + addresses.size() + " entries; at most "
+                        + MAX_ADDRESSES + " are allowed");
+            }
+            Set<ServerAddress> seen = new HashSet<>();
+            for (ServerAddress address : addresses) {
+                Objects.requireNonNull(address, "server address");
+                if (!seen.add(address)) {
+                    throw new IllegalArgumentException("server address '" + address + "' is listed twice");
+                }
+            }
+            return List.copyOf(addresses);
         }
 
         @Override

@@ -7,6 +7,7 @@ import dev.sigil.core.plugin.PluginChoice;
 import dev.sigil.core.spiffeid.TrustDomain;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -19,7 +20,7 @@ final class AgentConfigFile {
     private AgentConfigFile() {
     }
 
-    record Root(Path dataDir, TrustDomain trustDomain, AgentConfig.ServerAddress serverAddress, Path trustBundlePath,
+    record Root(Path dataDir, TrustDomain trustDomain, ServerAddresses serverAddress, Path trustBundlePath,
                 Boolean insecureBootstrap, PluginChoice nodeAttestor, WorkloadApi workloadApi, Duration syncInterval,
                 AgentConfig.LogLevel logLevel, Duration workloadReattestInterval, PluginBlocks workloadAttestors) {
         static Root empty() {
@@ -30,10 +31,22 @@ final class AgentConfigFile {
     record WorkloadApi(Path socketPath) {
     }
 
+    /**
+     * {@code server_address}: one {@code host:port} or a yaml list of them, checked by
+     * {@link AgentConfig.ServerAddress#list} (one to 16, no duplicates).
+     */
+    record ServerAddresses(List<AgentConfig.ServerAddress> addresses) {
+        ServerAddresses {
+            addresses = AgentConfig.ServerAddress.list(addresses);
+        }
+    }
+
     /** The agent's file format: {@link Root}, its own value types, and the agent's plugin kinds. */
-    static final YamlConfigFile<Root> FORMAT = new YamlConfigFile<>(Root.class, Root.empty(), Set.of(AgentConfig.ServerAddress.class),
+    static final YamlConfigFile<Root> FORMAT = new YamlConfigFile<>(Root.class, Root.empty(), Set.of(AgentConfig.ServerAddress.class, ServerAddresses.class),
             AgentPlugins.ALL, AgentPlugins.CHOICES, values -> {
                 values.addDeserializer(AgentConfig.LogLevel.class, ConfigValues.scalar(AgentConfig.LogLevel::parse));
                 values.addDeserializer(AgentConfig.ServerAddress.class, ConfigValues.scalar(AgentConfig.ServerAddress::parse));
+                values.addDeserializer(ServerAddresses.class,
+                        ConfigValues.scalarOrList(AgentConfig.ServerAddress::parse, ServerAddresses::new));
             }, AgentConfigException::new);
 }

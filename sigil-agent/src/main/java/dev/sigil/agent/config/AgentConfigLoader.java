@@ -8,6 +8,7 @@ import dev.sigil.core.spiffeid.InvalidSpiffeIdException;
 import dev.sigil.core.spiffeid.TrustDomain;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -58,8 +59,8 @@ public final class AgentConfigLoader {
         if (trustDomain == null) {
             throw new AgentConfigException("trust_domain is required (or set " + SIGIL_AGENT_TRUST_DOMAIN + "), for example example.org");
         }
-        AgentConfig.ServerAddress server = pick(env, SIGIL_AGENT_SERVER_ADDRESS, AgentConfig.ServerAddress::parse,
-                raw.serverAddress(), DEFAULT_SERVER);
+        List<AgentConfig.ServerAddress> servers = pick(env, SIGIL_AGENT_SERVER_ADDRESS, AgentConfig.ServerAddress::parseList,
+                raw.serverAddress() == null ? null : raw.serverAddress().addresses(), List.of(DEFAULT_SERVER));
         AgentConfig.LogLevel logLevel = pick(env, SIGIL_AGENT_LOG_LEVEL, AgentConfig.LogLevel::parse, raw.logLevel(), AgentConfig.LogLevel.INFO);
         Path socket = raw.workloadApi() != null && raw.workloadApi().socketPath() != null ? raw.workloadApi().socketPath() : DEFAULT_SOCKET;
         Duration syncInterval = raw.syncInterval() != null ? raw.syncInterval() : DEFAULT_SYNC_INTERVAL;
@@ -71,7 +72,7 @@ public final class AgentConfigLoader {
             throw new AgentConfigException("workload_reattest_interval '" + Durations.format(reattest)
                     + "' is too short; use at least 100ms (PT0.1S)");
         }
-        return new AgentConfig(dataDir, trustDomain, server, bootstrap(raw), nodeAttestor(raw.nodeAttestor(), env), socket, syncInterval,
+        return new AgentConfig(dataDir, trustDomain, servers, bootstrap(raw), nodeAttestor(raw.nodeAttestor(), env), socket, syncInterval,
                 logLevel, reattest, raw.workloadAttestors() == null ? AgentPlugins.defaultWorkloadAttestors() : raw.workloadAttestors());
     }
 

@@ -2,6 +2,7 @@ package dev.sigil.agent.server;
 
 import com.google.protobuf.ByteString;
 import dev.sigil.agent.attestor.NodeAttestorClient;
+import dev.sigil.agent.config.AgentConfig;
 import dev.sigil.agent.workload.WorkloadDrift;
 import dev.sigil.core.bundle.SpiffeBundle;
 import dev.sigil.core.crypto.Pem;
@@ -22,12 +23,22 @@ import dev.sigil.proto.agent.v1.SignX509Request;
 import dev.sigil.proto.agent.v1.SignX509Result;
 import dev.sigil.proto.agent.v1.SyncEntriesRequest;
 import dev.sigil.proto.agent.v1.SyncEntriesResponse;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.handler.ssl.SslContext;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -42,7 +53,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The agent's client of the server's agent API ({@code sigil.agent.v1.Agent}) over TLS.
@@ -52,27 +66,54 @@ import javax.net.ssl.SSLException;
  * current SVID, read at every handshake from {@code credentials}; call {@link #reconnect()} after the
  * SVID changes so that no connection keeps presenting the old one. Every call has a deadline.
  *
+ * <p>Failover: with several server addresses the channel resolves all of them
+ * ({@link ServerAddressResolver}) and uses gRPC's {@code pick_first} policy: it connects to the first
+ * address that accepts a connection, in the configured order, and after a connection failure or loss
+ * tries the addresses again from the first. Every address is authenticated the same way (above). A call
+ * fails only when no address answers; the agent then keeps serving what it has cached.
+ *
  * <p>Failures are {@link AgentServerException}s; {@link AgentServerException#denied()} marks refusals
  * of the agent itself (PERMISSION_DENIED, UNAUTHENTICATED).
  */
 public final class AgentServerClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AgentServerClient.class);
     private static final long DEADLINE_SECONDS = 30;
 
-    private final String host;
-    private final int port;
+    private final List<AgentConfig.ServerAddress> addresses;
+    /** The configured addresses as one line, for messages. */
+    private final String servers;
     private final TrustDomain trustDomain;
     private final SpiffeServerTrust trust;
     private final CurrentSvidKeyManager keyManager;
     private volatile ManagedChannel channel;
+    /** The server address the last call reached, to log when it changes. */
+    private volatile SocketAddress connectedTo;
 
     public AgentServerClient(String host, int port, TrustDomain trustDomain, SpiffeServerTrust trust,
                              Supplier<Optional<AgentCredentials>> credentials) {
-        this.host = host;
-        this.port = port;
+        this(List.of(new AgentConfig.ServerAddress(host, port)), trustDomain, trust, credentials);
+    }
+
+    /** A client of the servers at {@code addresses}, tried in order (one to 16, no duplicates). */
+    public AgentServerClient(List<AgentConfig.ServerAddress> addresses, TrustDomain trustDomain, SpiffeServerTrust trust,
+                             Supplier<Optional<AgentCredentials>> credentials) {
+        this.addresses = AgentConfig.ServerAddress.list(addresses);
+        this.servers = this.addresses.size() == 1 ? this.addresses.getFirst().toString()
+                : this.addresses.stream().map(Object::toString).collect(Collectors.joining(", ", "[", "]"));
         this.trustDomain = trustDomain;
         this.trust = trust;
         this.keyManager = new CurrentSvidKeyManager(credentials);
         this.channel = newChannel();
+        if (this.addresses.size() > 1) {
+            LOG.info("agent api servers, tried in this order (failing over on connection errors): {}", servers);
+        } else {
+            LOG.info("agent api server: {}", servers);
+        }
+    }
+
+    /** The configured server addresses, in the order they are tried. */
+    public List<AgentConfig.ServerAddress> addresses() {
+        return addresses;
     }
 
     private ManagedChannel newChannel() {
@@ -84,9 +125,51 @@ public final class AgentServerClient implements AutoCloseable {
                     .endpointIdentificationAlgorithm(null)
                     .build();
         } catch (SSLException e) {
-            throw new AgentServerException("cannot build the tls context for the server at " + host + ":" + port + ": " + e.getMessage(), false, e);
+            throw new AgentServerException("cannot build the tls context for the server at " + servers + ": " + e.getMessage(), false, e);
         }
-        return NettyChannelBuilder.forAddress(host, port).sslContext(ssl).build();
+        NettyChannelBuilder builder;
+        if (addresses.size() == 1) {
+            // one address: gRPC's own DNS resolution; a name resolving to several addresses is tried in order (pick_first)
+            builder = NettyChannelBuilder.forAddress(addresses.getFirst().host(), addresses.getFirst().port());
+        } else {
+            builder = forAddresses();
+        }
+        return builder.sslContext(ssl).defaultLoadBalancingPolicy("pick_first").intercept(new ConnectedServerLog()).build();
+    }
+
+    @SuppressWarnings("deprecation") // nameResolverFactory: the channel's own resolver, not one registered JVM-wide
+    private NettyChannelBuilder forAddresses() {
+        return NettyChannelBuilder.forTarget(ServerAddressResolver.SCHEME + ":///agent-api")
+                .nameResolverFactory(ServerAddressResolver.provider(addresses));
+    }
+
+    /** Logs the server address calls reach when it changes (a failover, or the first connection). */
+    private final class ConnectedServerLog implements ClientInterceptor {
+        @Override
+        public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+            return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                @Override
+                public void start(Listener<R> listener, Metadata headers) {
+                    ClientCall<Q, R> call = delegate();
+                    super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                        @Override
+                        public void onHeaders(Metadata responseHeaders) {
+                            SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+                            SocketAddress previous = connectedTo;
+                            if (remote != null && !remote.equals(previous)) {
+                                connectedTo = remote;
+                                if (previous == null) {
+                                    LOG.info("connected to the agent api server at {}", remote);
+                                } else {
+                                    LOG.warn("now connected to the agent api server at {} (was {})", remote, previous);
+                                }
+                            }
+                            super.onHeaders(responseHeaders);
+                        }
+                    }, headers);
+                }
+            };
+        }
     }
 
     /** Drops the current connection; the next call handshakes again with the current SVID. */
@@ -112,7 +195,7 @@ public final class AgentServerClient implements AutoCloseable {
         } catch (ExecutionException e) {
             throw failure("attest (" + attestor.type() + ")", e.getCause());
         } catch (TimeoutException e) {
-            throw new AgentServerException("attestation with the server at " + host + ":" + port + " timed out", false, e);
+            throw new AgentServerException("attestation with the server at " + servers + " timed out", false, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AgentServerException("interrupted while attesting", false, e);
@@ -247,7 +330,7 @@ public final class AgentServerClient implements AutoCloseable {
         boolean denied = status.getCode() == Status.Code.PERMISSION_DENIED || status.getCode() == Status.Code.UNAUTHENTICATED;
         String detail = status.getCause() != null ? rootMessage(status.getCause())
                 : status.getDescription() != null ? status.getDescription() : "";
-        return new AgentServerException("server at " + host + ":" + port + " failed '" + call + "': "
+        return new AgentServerException("server at " + servers + " failed '" + call + "': "
                 + status.getCode().name().toLowerCase() + (detail == null || detail.isEmpty() ? "" : " (" + detail + ")"), denied, cause);
     }
 
