@@ -7,6 +7,7 @@ import dev.sigil.server.audit.AuditTrail;
 import dev.sigil.server.audit.SecretHasher;
 import dev.sigil.server.config.ServerConfig;
 import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.jobs.JobLeadership;
 import dev.sigil.server.keys.KeyManager;
 import dev.sigil.server.keys.KeyManagerFactory;
 import dev.sigil.server.keys.KeyManagerPlugin;
@@ -16,7 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** What every subsystem stands on: the data directory, the datastore, the key manager and the audit trail. */
-record Foundation(Datastore datastore, KeyManager keys, AuditCheckpoints checkpoints, AuditTrail audit, SecretHasher hasher) {
+record Foundation(Datastore datastore, KeyManager keys, AuditCheckpoints checkpoints, AuditTrail audit, SecretHasher hasher,
+                  JobLeadership leadership) {
     private static final Logger LOG = LoggerFactory.getLogger(Foundation.class);
 
     static Foundation open(ServerConfig config, Clock clock, Deque<AutoCloseable> resources) {
@@ -30,6 +32,8 @@ record Foundation(Datastore datastore, KeyManager keys, AuditCheckpoints checkpo
                 config.audit().checkpointInterval());
         AuditTrail audit = AuditTrail.create(datastore, clock, checkpoints);
         SecretHasher hasher = SecretHasher.loadOrCreate(config.dataDir().resolve("keys"));
-        return new Foundation(datastore, keys, checkpoints, audit, hasher);
+        // this server among the servers sharing the datastore: its name, the job leadership and heartbeat
+        JobLeadership leadership = new JobLeadership(datastore, JobLeadership.instanceName(), clock);
+        return new Foundation(datastore, keys, checkpoints, audit, hasher, leadership);
     }
 }

@@ -6,6 +6,7 @@ import dev.sigil.server.credential.BrokerPlugin;
 import dev.sigil.server.credential.Brokers;
 import dev.sigil.server.credential.ConfiguredBroker;
 import dev.sigil.server.credential.LeakResponse;
+import dev.sigil.server.credential.ClusterView;
 import dev.sigil.server.credential.LeaseService;
 import dev.sigil.server.credential.LeaseStore;
 import dev.sigil.server.drift.DriftGates;
@@ -70,7 +71,8 @@ record Grants(PolicyStore policyStore, PolicyEngine policy, TaskStore tasks, Iss
         LeaseService leases = new LeaseService(new LeaseService.Dependencies(LeaseStore.create(foundation.datastore()),
                 foundation.datastore(), foundation.audit(), policy, tasks::find, registrations.evidence(),
                 holder -> LeaseWiring.agentOf(registrations.entries(), holder), foundation.hasher()::keyedHash, brokers, clock,
-                holder -> gates.refusesRenewal(holder).map(DriftGates::reason)));
+                holder -> gates.refusesRenewal(holder).map(DriftGates::reason),
+                new ClusterView(foundation.leadership().holder(), foundation.leadership()::leading, foundation.leadership()::live)));
         onTaskEnd.add(leases::revokeForTask);
         // Before any request: interrupted grants and revocations from a previous run are finished first.
         leases.revoker().reconcile();

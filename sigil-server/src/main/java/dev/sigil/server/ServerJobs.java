@@ -3,7 +3,6 @@ package dev.sigil.server;
 import dev.sigil.server.audit.AuditJsonlExporter;
 import dev.sigil.server.config.ServerConfig;
 import dev.sigil.server.jobs.Job;
-import dev.sigil.server.jobs.JobLeadership;
 import dev.sigil.server.jobs.JobRunner;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,6 +20,8 @@ final class ServerJobs {
     private static final Duration PRUNE_INTERVAL = Duration.ofMinutes(1);
     /** Registry and status rows of expired tokens are kept this long (for operators' lookups), then pruned. */
     private static final Duration EXPIRED_TOKEN_RETENTION = Duration.ofHours(1);
+    /** A server that stopped without leaving (killed) stays listed this long, then is forgotten. */
+    private static final Duration SILENT_SERVER_RETENTION = Duration.ofHours(1);
 
     private ServerJobs() {
     }
@@ -28,7 +29,7 @@ final class ServerJobs {
     static JobRunner start(ServerConfig config, Clock clock, Foundation foundation, Identities identities, Registrations registrations,
                            Grants grants, DriftResponses drift) {
         // ONE_SERVER jobs run on the one server that holds the job leadership in the shared datastore
-        JobRunner jobs = new JobRunner(new JobLeadership(foundation.datastore(), JobLeadership.instanceName(), clock));
+        JobRunner jobs = new JobRunner(foundation.leadership());
         jobs.register(new Job("authority-rotation", TICK, Job.Scope.EVERY_SERVER, identities::rotate));
         jobs.register(new Job("drift-gates-reload", TICK, Job.Scope.EVERY_SERVER, grants.gates()::reload));
         // Converge with policies applied through other servers on the same datastore.
@@ -38,6 +39,7 @@ final class ServerJobs {
             Instant expiredBefore = clock.instant().minus(EXPIRED_TOKEN_RETENTION);
             grants.issuedTokens().pruneExpired(expiredBefore);
             identities.statuses().pruneExpired(expiredBefore);
+            foundation.leadership().forgetServersSilentFor(SILENT_SERVER_RETENTION);
         }));
         // Registration changes and bans reach issued credentials within a second (cheap when nothing changed).
         jobs.register(new Job("registration-revocations", REGISTRATION_CHECK, Job.Scope.ONE_SERVER,

@@ -33,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * <p>Also reaps expired active leases (they become revoking) and reconciles at start-up (see
  * {@link #reconcile()}). The work runs on one background thread ({@link #start()}) or, in tests, by
  * calling {@link #reapExpired()} and {@link #runDue()} on a controlled clock.
+ *
+ * <p>With several servers on one datastore ({@link ClusterView}): the server that requests a revocation
+ * attempts it at once; the reaper and the retry worker run on the job leader only; each backend attempt
+ * is claimed first, so two servers never attempt one revocation at the same time; and what a stopped
+ * server had under way (a grant, a claimed attempt) is taken over once its heartbeat lapses.
  */
 public final class LeaseRevoker {
     private static final Logger LOG = LoggerFactory.getLogger(LeaseRevoker.class);
@@ -41,6 +46,8 @@ public final class LeaseRevoker {
     static final int AUDIT_FAILURE_EVERY = 10;
     /** A pending lease older than this, seen while the server runs, is a grant whose finish was lost. */
     static final Duration STALE_PENDING = Duration.ofMinutes(5);
+    /** How long a claimed revocation attempt keeps other servers off it; a stopped claimer's claim is released sooner. */
+    static final Duration CLAIM = Duration.ofSeconds(60);
     private static final int BATCH = 200;
     private static final long TICK_MS = 250;
     private static final String ACTOR = "sigil-server";
@@ -58,14 +65,17 @@ public final class LeaseRevoker {
     private final AuditTrail audit;
     private final Map<String, ConfiguredBroker> brokers;
     private final Clock clock;
+    private final ClusterView cluster;
     private final Object signal = new Object();
 
-    LeaseRevoker(LeaseStore store, Datastore datastore, AuditTrail audit, Map<String, ConfiguredBroker> brokers, Clock clock) {
+    LeaseRevoker(LeaseStore store, Datastore datastore, AuditTrail audit, Map<String, ConfiguredBroker> brokers, Clock clock,
+                 ClusterView cluster) {
         this.store = store;
         this.datastore = datastore;
         this.audit = audit;
         this.brokers = brokers;
         this.clock = clock;
+        this.cluster = cluster;
     }
 
     /** Marks matching leases revoking with one {@code credential.revoke_requested} record each, in the caller's transaction. */
@@ -126,7 +136,12 @@ public final class LeaseRevoker {
         return revoked;
     }
 
-    /** Moves expired active leases, and pending ones whose grant was lost, to revoking. Returns how many. */
+    /**
+     * Moves expired active leases, pending ones whose grant was lost (their server stopped, or they stayed
+     * pending for {@link #STALE_PENDING}), to revoking, and makes revocations a stopped server had claimed
+     * due again. Returns how many leases it moved. The one-server part of the revoker: with several servers
+     * it runs on the job leader only.
+     */
     public int reapExpired() {
         Instant now = clock.instant();
         int reaped = 0;
@@ -140,25 +155,50 @@ public final class LeaseRevoker {
                     markRevoking(transaction, LeaseFilter.all().withId(lease.id()).withState(LeaseState.ACTIVE), "expired", ACTOR)).size();
         }
         for (Lease lease : store.pendingSince(now.minus(STALE_PENDING), BATCH)) {
-            reaped += datastore.transaction(transaction ->
-                    markRevoking(transaction, LeaseFilter.all().withId(lease.id()).withState(LeaseState.PENDING), "grant interrupted",
-                            ACTOR)).size();
+            reaped += interrupted(lease, "grant interrupted");
         }
+        Set<String> live = live();
+        for (Lease lease : store.pendingOfGone(live, BATCH)) {
+            reaped += interrupted(lease, "grant interrupted (its server stopped)");
+        }
+        store.retryClaimsOfGone(now, live, false);
         return reaped;
     }
 
+    private int interrupted(Lease lease, String reason) {
+        return datastore.transaction(transaction ->
+                markRevoking(transaction, LeaseFilter.all().withId(lease.id()).withState(LeaseState.PENDING), reason, ACTOR)).size();
+    }
+
+    /** The live servers, this one always among them. */
+    private Set<String> live() {
+        Set<String> live = new java.util.HashSet<>(cluster.live().get());
+        live.add(cluster.self());
+        return live;
+    }
+
     /**
-     * Start-up reconciliation, run before the server accepts requests: pending leases (grants a crash
-     * interrupted) become revoking; revoking leases are retried at once; and for every broker that
-     * can list its backend, anything granted there that the store does not hold as pending or active
-     * is revoked — an unknown id is recorded as a revoking lease of an unknown holder first, so its
-     * revocation is retried and visible like any other.
+     * Start-up reconciliation, run before the server accepts requests: pending leases whose server is not
+     * alive (grants a crash interrupted) become revoking; revocations not claimed by a live server are
+     * retried at once; and for every broker that can list its backend, anything granted there that the
+     * store does not hold as pending or active is revoked — an unknown id is recorded as a revoking lease
+     * of an unknown holder first, so its revocation is retried and visible like any other. Work another
+     * live server has under way is left to it; a server that died moments ago may still count as alive
+     * here, and its work is taken over by the job leader's {@link #reapExpired()} once its heartbeat lapses.
      */
     public void reconcile() {
         Instant now = clock.instant();
-        int interrupted = datastore.transaction(transaction ->
-                markRevoking(transaction, LeaseFilter.all().withState(LeaseState.PENDING), "grant interrupted", ACTOR)).size();
-        int retried = store.retryAllNow(now);
+        Set<String> live = live();
+        int interrupted = 0;
+        int marked;
+        do { // in batches; stops when a batch marks nothing (what is left changed state meanwhile)
+            marked = 0;
+            for (Lease lease : store.pendingOfGone(live, BATCH)) {
+                marked += interrupted(lease, "grant interrupted");
+            }
+            interrupted += marked;
+        } while (marked > 0);
+        int retried = store.retryClaimsOfGone(now, live, true);
         int orphans = 0;
         for (ConfiguredBroker configured : brokers.values()) {
             Optional<Set<LeaseId>> granted;
@@ -205,8 +245,21 @@ public final class LeaseRevoker {
         });
     }
 
-    /** Calls the broker for one revoking lease; true when it confirmed. Never throws. */
+    /**
+     * Calls the broker for one revoking lease, after claiming the attempt (so no other server attempts it
+     * at the same time); true when it confirmed. False, without a call, when the lease is not due or
+     * another server claimed it. Never throws.
+     */
     boolean attempt(Lease lease) {
+        Instant claimedAt = clock.instant();
+        try {
+            if (!store.claim(lease.id(), cluster.self(), claimedAt, claimedAt.plus(CLAIM))) {
+                return false;
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("cannot claim the revocation of lease {}; it is retried: {}", lease.id(), e.getMessage());
+            return false;
+        }
         ConfiguredBroker configured = brokers.get(lease.broker());
         RuntimeException failure;
         if (configured == null) {
@@ -288,8 +341,11 @@ public final class LeaseRevoker {
         executor.execute(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 try {
-                    reapExpired();
-                    runDue();
+                    // one server reaps and retries; every server attempts the revocations it requests at once
+                    if (cluster.leading().getAsBoolean()) {
+                        reapExpired();
+                        runDue();
+                    }
                 } catch (RuntimeException | LinkageError | AssertionError e) {
                     // Keep the worker alive whatever a broker throws; the lease stays revoking and is retried.
                     LOG.error("lease revocation pass failed; retrying: {}", e.getMessage(), e);

@@ -54,7 +54,16 @@ public final class LeaseService {
     public record Dependencies(LeaseStore store, Datastore datastore, AuditTrail audit, PolicyEngine policy,
                                Function<String, Optional<Task>> tasks, SubjectEvidence evidence,
                                Function<SpiffeId, Optional<SpiffeId>> agentOf, UnaryOperator<String> leakHasher,
-                               List<ConfiguredBroker> brokers, Clock clock, Function<SpiffeId, Optional<String>> renewalRefusal) {
+                               List<ConfiguredBroker> brokers, Clock clock, Function<SpiffeId, Optional<String>> renewalRefusal,
+                               ClusterView cluster) {
+        /** Alone on its datastore. */
+        public Dependencies(LeaseStore store, Datastore datastore, AuditTrail audit, PolicyEngine policy,
+                            Function<String, Optional<Task>> tasks, SubjectEvidence evidence,
+                            Function<SpiffeId, Optional<SpiffeId>> agentOf, UnaryOperator<String> leakHasher,
+                            List<ConfiguredBroker> brokers, Clock clock, Function<SpiffeId, Optional<String>> renewalRefusal) {
+            this(store, datastore, audit, policy, tasks, evidence, agentOf, leakHasher, brokers, clock, renewalRefusal, ClusterView.alone());
+        }
+
         /** Without a renewal gate: every active lease may be renewed within its bounds. */
         public Dependencies(LeaseStore store, Datastore datastore, AuditTrail audit, PolicyEngine policy,
                             Function<String, Optional<Task>> tasks, SubjectEvidence evidence,
@@ -65,6 +74,7 @@ public final class LeaseService {
 
         public Dependencies {
             Objects.requireNonNull(renewalRefusal, "renewalRefusal");
+            Objects.requireNonNull(cluster, "cluster");
             Objects.requireNonNull(store, "store");
             Objects.requireNonNull(datastore, "datastore");
             Objects.requireNonNull(audit, "audit");
@@ -116,7 +126,7 @@ public final class LeaseService {
             }
         }
         this.grants = new GrantPipeline(deps.policy(), deps.tasks(), deps.evidence(), deps.audit(), deps.clock());
-        this.revoker = new LeaseRevoker(deps.store(), deps.datastore(), deps.audit(), brokers, deps.clock());
+        this.revoker = new LeaseRevoker(deps.store(), deps.datastore(), deps.audit(), brokers, deps.clock(), deps.cluster());
     }
 
     /** The background revocation worker, expiry reaper and start-up reconciliation. */
@@ -198,7 +208,7 @@ public final class LeaseService {
         details.put("max_expires_at", maxExpiresAt.toString());
         details.put("reasons", GrantPipeline.reasons(allowed.reasons()));
         deps.datastore().transaction(transaction -> {
-            deps.store().insert(transaction, pending);
+            deps.store().insert(transaction, pending, deps.cluster().self());
             deps.audit().append(transaction, AuditEvent.success(request.holder().toString(), "credential.grant_started",
                     request.holder().toString(), details));
             return null;

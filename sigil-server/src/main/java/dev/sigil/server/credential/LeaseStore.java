@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Durable lease rows. Methods taking a {@link Transaction} run in the caller's open transaction, so the
@@ -26,7 +27,12 @@ public interface LeaseStore {
      * before a broker grant, or {@link LeaseState#ACTIVE} for a credential minted inside the same
      * transaction (the token broker records access tokens this way from token exchange).
      */
-    void insert(Transaction transaction, Lease lease) throws SQLException;
+    default void insert(Transaction transaction, Lease lease) throws SQLException {
+        insert(transaction, lease, null);
+    }
+
+    /** {@link #insert(Transaction, Lease)}, recording {@code server} as the one granting it (null: none). */
+    void insert(Transaction transaction, Lease lease, String server) throws SQLException;
 
     Optional<Lease> find(LeaseId id);
 
@@ -50,8 +56,21 @@ public interface LeaseStore {
     /** Revoked → revoking again (the backend still holds it); false when the lease is not revoked. */
     boolean reopen(Transaction transaction, LeaseId id, String reason, Instant at) throws SQLException;
 
-    /** Makes every revoking lease due now (start-up: retry at once). */
-    int retryAllNow(Instant at);
+    /**
+     * Claims a due revoking lease's next backend attempt for {@code server} until {@code until} (no other
+     * server attempts it meanwhile); false when it is not revoking, not due at {@code now}, or claimed.
+     */
+    boolean claim(LeaseId id, String server, Instant now, Instant until);
+
+    /**
+     * Makes revoking leases due at {@code at} whose attempt is claimed by a server not in {@code live}
+     * (it died mid-attempt), and with {@code unclaimedToo} also those waiting without a claim (start-up:
+     * retry what failed before at once); returns how many.
+     */
+    int retryClaimsOfGone(Instant at, Set<String> live, boolean unclaimedToo);
+
+    /** Pending leases recorded by a server not in {@code live}, or by none: grants whose server stopped. */
+    List<Lease> pendingOfGone(Set<String> live, int limit);
 
     /** Revoking → revoked; false when the lease is not revoking (someone else finished it). */
     boolean markRevoked(Transaction transaction, LeaseId id, Instant at) throws SQLException;

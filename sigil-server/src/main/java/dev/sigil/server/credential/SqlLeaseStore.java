@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /** {@link LeaseStore} on the datastore's {@code leases} table (V8), portable SQL for SQLite and PostgreSQL. */
 final class SqlLeaseStore implements LeaseStore {
@@ -33,11 +34,11 @@ final class SqlLeaseStore implements LeaseStore {
     }
 
     @Override
-    public void insert(Transaction transaction, Lease lease) throws SQLException {
+    public void insert(Transaction transaction, Lease lease, String server) throws SQLException {
         Connection connection = transaction.jdbc();
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO leases (id, broker, holder, task, resource, agent, "
                 + "delegation, issued_at, expires_at, max_expires_at, state, details, leak_hash, revoke_reason, revoke_requested_at, "
-                + "revoked_at, attempts, last_error, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                + "revoked_at, attempts, last_error, next_attempt_at, server) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
             Optional<Lease.Revocation> revocation = lease.revocation();
             insert.setString(1, lease.id().value());
             insert.setString(2, lease.broker());
@@ -58,6 +59,7 @@ final class SqlLeaseStore implements LeaseStore {
             insert.setInt(17, revocation.map(Lease.Revocation::attempts).orElse(0));
             insert.setString(18, revocation.flatMap(Lease.Revocation::lastError).orElse(null));
             setInstant(insert, 19, revocation.flatMap(Lease.Revocation::nextAttemptAt));
+            insert.setString(20, server);
             insert.executeUpdate();
         }
     }
@@ -126,7 +128,7 @@ final class SqlLeaseStore implements LeaseStore {
         List<Lease> marked = new ArrayList<>();
         for (Lease lease : candidates) {
             if (update(connection, "UPDATE leases SET state = 'revoking', revoke_reason = ?, revoke_requested_at = ?, attempts = 0, "
-                    + "last_error = NULL, next_attempt_at = ? WHERE id = ? AND state IN " + LIVE,
+                    + "last_error = NULL, next_attempt_at = ?, server = NULL WHERE id = ? AND state IN " + LIVE,
                     clip(reason), at.toEpochMilli(), at.toEpochMilli(), lease.id().value()) > 0) {
                 marked.add(lease);
             }
@@ -138,20 +140,43 @@ final class SqlLeaseStore implements LeaseStore {
     public boolean reopen(Transaction transaction, LeaseId id, String reason, Instant at) throws SQLException {
         Connection connection = transaction.jdbc();
         return update(connection, "UPDATE leases SET state = 'revoking', revoke_reason = ?, revoke_requested_at = ?, revoked_at = NULL, "
-                + "attempts = 0, last_error = NULL, next_attempt_at = ? WHERE id = ? AND state = 'revoked'",
+                + "attempts = 0, last_error = NULL, next_attempt_at = ?, server = NULL WHERE id = ? AND state = 'revoked'",
                 clip(reason), at.toEpochMilli(), at.toEpochMilli(), id.value()) > 0;
     }
 
     @Override
-    public int retryAllNow(Instant at) {
-        return datastore.inTransaction(connection -> update(connection,
-                "UPDATE leases SET next_attempt_at = ? WHERE state = 'revoking'", at.toEpochMilli()));
+    public boolean claim(LeaseId id, String server, Instant now, Instant until) {
+        return datastore.inTransaction(connection -> update(connection, "UPDATE leases SET server = ?, next_attempt_at = ? "
+                + "WHERE id = ? AND state = 'revoking' AND next_attempt_at <= ?", server, until.toEpochMilli(), id.value(),
+                now.toEpochMilli())) > 0;
+    }
+
+    @Override
+    public int retryClaimsOfGone(Instant at, Set<String> live, boolean unclaimedToo) {
+        List<Object> values = new ArrayList<>(List.of(at.toEpochMilli(), at.toEpochMilli()));
+        values.addAll(live);
+        String gone = live.isEmpty() ? "server IS NOT NULL" : "server NOT IN (" + marks(live.size()) + ")";
+        String who = unclaimedToo ? "(server IS NULL OR " + gone + ")" : "(server IS NOT NULL AND " + gone + ")";
+        return datastore.inTransaction(connection -> update(connection, "UPDATE leases SET next_attempt_at = ?, server = NULL "
+                + "WHERE state = 'revoking' AND next_attempt_at > ? AND " + who, values.toArray()));
+    }
+
+    @Override
+    public List<Lease> pendingOfGone(Set<String> live, int limit) {
+        List<Object> values = new ArrayList<>(live);
+        String gone = live.isEmpty() ? " OR server IS NOT NULL" : " OR server NOT IN (" + marks(live.size()) + ")";
+        return datastore.read(connection -> query(connection, "SELECT * FROM leases WHERE state = 'pending' AND (server IS NULL" + gone
+                + ") ORDER BY issued_at, id LIMIT " + limit, values));
+    }
+
+    private static String marks(int count) {
+        return String.join(", ", java.util.Collections.nCopies(count, "?"));
     }
 
     @Override
     public boolean markRevoked(Transaction transaction, LeaseId id, Instant at) throws SQLException {
         Connection connection = transaction.jdbc();
-        return update(connection, "UPDATE leases SET state = 'revoked', revoked_at = ?, next_attempt_at = NULL "
+        return update(connection, "UPDATE leases SET state = 'revoked', revoked_at = ?, next_attempt_at = NULL, server = NULL "
                 + "WHERE id = ? AND state = 'revoking'", at.toEpochMilli(), id.value()) > 0;
     }
 
@@ -179,8 +204,8 @@ final class SqlLeaseStore implements LeaseStore {
 
     @Override
     public void recordFailure(LeaseId id, int attempts, String error, Instant nextAttemptAt) {
-        datastore.inTransaction(connection -> update(connection, "UPDATE leases SET attempts = ?, last_error = ?, next_attempt_at = ? "
-                + "WHERE id = ? AND state = 'revoking'", attempts, clip(error), nextAttemptAt.toEpochMilli(), id.value()));
+        datastore.inTransaction(connection -> update(connection, "UPDATE leases SET attempts = ?, last_error = ?, next_attempt_at = ?, "
+                + "server = NULL WHERE id = ? AND state = 'revoking'", attempts, clip(error), nextAttemptAt.toEpochMilli(), id.value()));
     }
 
     @Override

@@ -6,8 +6,10 @@ import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Which of the servers sharing a datastore runs the {@link Job.Scope#ONE_SERVER} jobs: the holder of one
@@ -54,6 +56,13 @@ public final class JobLeadership {
     public boolean attempt() {
         Instant now = clock.instant();
         Optional<Long> held = datastore.inTransaction(connection -> {
+            try (PreparedStatement beat = connection.prepareStatement("INSERT INTO server_instances (name, started_at, heartbeat_at) "
+                    + "VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at")) {
+                beat.setString(1, holder);
+                beat.setLong(2, now.toEpochMilli());
+                beat.setLong(3, now.toEpochMilli());
+                beat.executeUpdate();
+            }
             try (PreparedStatement insert = connection.prepareStatement(
                     "INSERT INTO job_leader (name, holder, term, expires_at) VALUES (?, ?, 1, ?) ON CONFLICT (name) DO NOTHING")) {
                 insert.setString(1, NAME);
@@ -91,6 +100,39 @@ public final class JobLeadership {
         return false;
     }
 
+    /**
+     * The servers alive now: those whose heartbeat (renewed with every {@link #attempt()}) is younger than
+     * the {@link #LEASE}, this one included once it has attempted. What a server not in this set had under
+     * way (a grant, a revocation attempt) may be taken over; a server merely paused longer than that finds
+     * its work taken over and its own late writes refused by their guarded state transitions.
+     */
+    public Set<String> live() {
+        long since = clock.instant().minus(LEASE).toEpochMilli();
+        return datastore.read(connection -> {
+            Set<String> live = new HashSet<>();
+            try (PreparedStatement query = connection.prepareStatement("SELECT name FROM server_instances WHERE heartbeat_at >= ?")) {
+                query.setLong(1, since);
+                try (ResultSet rows = query.executeQuery()) {
+                    while (rows.next()) {
+                        live.add(rows.getString(1));
+                    }
+                }
+            }
+            return live;
+        });
+    }
+
+    /** Forgets servers that have not beaten for {@code age} (run by the leader); returns how many. */
+    public int forgetServersSilentFor(Duration age) {
+        long before = clock.instant().minus(age).toEpochMilli();
+        return datastore.inTransaction(connection -> {
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM server_instances WHERE heartbeat_at < ?")) {
+                delete.setLong(1, before);
+                return delete.executeUpdate();
+            }
+        });
+    }
+
     /** Whether this server may run a ONE_SERVER job now: it renewed the lease recently enough. */
     public boolean leading() {
         return clock.instant().isBefore(leadingUntil);
@@ -101,10 +143,17 @@ public final class JobLeadership {
         return term;
     }
 
-    /** Gives the lease up at once (server shutdown), so another server takes over at its next attempt. */
+    /**
+     * Gives the lease up at once and leaves the live servers (server shutdown), so another server takes
+     * the jobs over at its next attempt.
+     */
     public void release() {
         leadingUntil = Instant.MIN;
         datastore.inTransaction(connection -> {
+            try (PreparedStatement leave = connection.prepareStatement("DELETE FROM server_instances WHERE name = ?")) {
+                leave.setString(1, holder);
+                leave.executeUpdate();
+            }
             try (PreparedStatement release = connection.prepareStatement("UPDATE job_leader SET expires_at = 0 WHERE name = ? AND holder = ?")) {
                 release.setString(1, NAME);
                 release.setString(2, holder);

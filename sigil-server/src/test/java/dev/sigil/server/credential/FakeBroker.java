@@ -25,6 +25,9 @@ final class FakeBroker implements Broker {
         volatile boolean crashAfterGrant;
         volatile boolean crashBeforeRevoke;
         final AtomicInteger revokeCalls = new AtomicInteger();
+        /** When set, a grant puts its credential in the backend, counts this down, and waits for {@link #grantGate}. */
+        volatile java.util.concurrent.CountDownLatch grantEntered;
+        volatile java.util.concurrent.CountDownLatch grantGate;
 
         boolean holds(LeaseId id) {
             return granted.containsKey(id);
@@ -71,6 +74,17 @@ final class FakeBroker implements Broker {
         }
         String password = HexFormat.of().formatHex(bytes());
         backend.granted.put(lease.id(), new Credential(password, lease.expiresAt()));
+        if (backend.grantGate != null) {
+            backend.grantEntered.countDown();
+            try {
+                if (!backend.grantGate.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new BrokerException.Unavailable("fake backend: grant gate never opened", null);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BrokerException.Unavailable("fake backend: interrupted", e);
+            }
+        }
         if (backend.crashAfterGrant) {
             throw new Killed("after grant");
         }

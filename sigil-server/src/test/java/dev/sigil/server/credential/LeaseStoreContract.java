@@ -125,7 +125,7 @@ abstract class LeaseStoreContract extends DatastoreContract {
         assertThat(failing.revocation().orElseThrow().attempts()).isEqualTo(1);
         assertThat(failing.revocation().orElseThrow().lastError()).contains("backend down");
         assertThat(store.failingRevocations()).isEqualTo(1);
-        assertThat(store.retryAllNow(now)).isEqualTo(1);
+        assertThat(store.retryClaimsOfGone(now, java.util.Set.of("server-a"), true)).as("unclaimed, waiting: retried at start-up").isEqualTo(1);
         assertThat(store.dueForRevocation(now, 10)).hasSize(1);
 
         assertThat(this.<Boolean>tx(c -> store.markRevoked(c, lease.id(), now))).as("transition").isTrue();
@@ -134,6 +134,40 @@ abstract class LeaseStoreContract extends DatastoreContract {
         assertThat(store.countByState()).containsEntry(LeaseState.REVOKED, 1L).containsEntry(LeaseState.ACTIVE, 0L);
         assertThat(this.<Boolean>tx(c -> store.reopen(c, lease.id(), "still granted", now))).as("transition").isTrue();
         assertThat(store.find(lease.id()).orElseThrow().state()).isEqualTo(LeaseState.REVOKING);
+    }
+
+    @Test
+    void oneServerAtATimeClaimsARevocationAttemptAndAStoppedServersClaimIsReleased() {
+        Lease lease = insert(lease(HOLDER, Optional.empty(), LeaseState.ACTIVE));
+        Instant now = clock.instant();
+        tx(c -> store.markRevoking(c, LeaseFilter.all().withId(lease.id()), "admin", now));
+
+        assertThat(store.claim(lease.id(), "server-a", now, now.plusSeconds(60))).as("first claim").isTrue();
+        assertThat(store.claim(lease.id(), "server-b", now, now.plusSeconds(60))).as("claimed by a").isFalse();
+        assertThat(store.dueForRevocation(now, 10)).as("not due while claimed").isEmpty();
+
+        assertThat(store.retryClaimsOfGone(now, java.util.Set.of("server-a", "server-b"), false)).as("a is alive").isZero();
+        assertThat(store.retryClaimsOfGone(now, java.util.Set.of("server-b"), false)).as("a stopped").isEqualTo(1);
+        assertThat(store.dueForRevocation(now, 10)).extracting(Lease::id).containsExactly(lease.id());
+        assertThat(store.claim(lease.id(), "server-b", now, now.plusSeconds(60))).as("b takes it over").isTrue();
+        assertThat(this.<Boolean>tx(c -> store.markRevoked(c, lease.id(), now))).isTrue();
+        assertThat(store.claim(lease.id(), "server-a", now.plusSeconds(120), now.plusSeconds(180))).as("revoked").isFalse();
+    }
+
+    @Test
+    void pendingGrantsOfStoppedServersAreFoundAndThoseOfLiveServersAreNot() {
+        Lease ofA = lease(HOLDER, Optional.empty(), LeaseState.PENDING);
+        Lease ofB = lease(OTHER, Optional.empty(), LeaseState.PENDING);
+        Lease ofNobody = lease(OTHER, Optional.empty(), LeaseState.PENDING);
+        tx(c -> {
+            store.insert(c, ofA, "server-a");
+            store.insert(c, ofB, "server-b");
+            store.insert(c, ofNobody);
+            return null;
+        });
+        assertThat(store.pendingOfGone(java.util.Set.of("server-a"), 10)).extracting(Lease::id)
+                .containsExactlyInAnyOrder(ofB.id(), ofNobody.id());
+        assertThat(store.pendingOfGone(java.util.Set.of(), 10)).hasSize(3);
     }
 
     @Test
