@@ -31,7 +31,9 @@ record Foundation(Datastore datastore, KeyManager keys, AuditCheckpoints checkpo
         AuditCheckpoints checkpoints = AuditCheckpoints.create(datastore, keys, clock, config.audit().checkpointEvery(),
                 config.audit().checkpointInterval());
         AuditTrail audit = AuditTrail.create(datastore, clock, checkpoints);
-        SecretHasher hasher = SecretHasher.loadOrCreate(config.dataDir().resolve("keys"));
+        SecretHasher hasher = config.audit().hmacKeyFile().map(SecretHasher::loadShared)
+                .orElseGet(() -> SecretHasher.loadOrCreate(config.dataDir().resolve("keys")));
+        hasher.agreeWith(datastore, clock.instant());
         // this server among the servers sharing the datastore: its name, the job leadership and heartbeat
         JobLeadership leadership = new JobLeadership(datastore, JobLeadership.instanceName(), clock);
         return new Foundation(datastore, keys, checkpoints, audit, hasher, leadership);

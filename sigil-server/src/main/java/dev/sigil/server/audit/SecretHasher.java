@@ -26,9 +26,12 @@ import javax.crypto.spec.SecretKeySpec;
  * cannot be computed, nor a guess checked, without the server's 256-bit HMAC key. Equal secrets hash
  * equally under one key, so a responder holding a leaked secret can find its records (the server
  * computes the hash: {@code POST /v1/audit/find-token}). The key lives in
- * {@code <data_dir>/keys/audit-hmac.key} (owner-only, written atomically on first start); the key id
- * names which key made a hash, so a replaced key is visible in the records. {@code toString()} never
- * prints the key.
+ * {@code <data_dir>/keys/audit-hmac.key} (owner-only, written atomically on first start), or in the
+ * operator's {@code audit.hmac_key_file}, which every server sharing a datastore must be given: the
+ * datastore records the key id the first server used and a server with another key refuses to start
+ * ({@link #agreeWith}), since its hashes would not find what the others recorded. The key id names
+ * which key made a hash, so a replaced key is visible in the records. {@code toString()} never prints
+ * the key.
  */
 public final class SecretHasher {
     static final String FILE_NAME = "audit-hmac.key";
@@ -57,6 +60,60 @@ public final class SecretHasher {
             return new SecretHasher(key);
         } catch (IOException e) {
             throw new IllegalStateException("cannot read or create the audit hmac key " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Loads an operator's key file (shared by the servers of one datastore): it must exist, hold exactly
+     * 32 bytes, and be readable by its owner only. Never created here: each server creating its own
+     * would defeat sharing it.
+     */
+    public static SecretHasher loadShared(Path file) {
+        try {
+            if (!Files.isRegularFile(file)) {
+                throw new AuditException("audit.hmac_key_file " + file + " does not exist; create it once (head -c 32 /dev/urandom > "
+                        + file.getFileName() + "; chmod 600) and give the same file to every server sharing the datastore");
+            }
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+            if (mode.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+                throw new AuditException("audit.hmac_key_file " + file + " is accessible to group or others (mode "
+                        + PosixFilePermissions.toString(mode) + "); chmod 600 it");
+            }
+            byte[] key = Files.readAllBytes(file);
+            if (key.length != KEY_BYTES) {
+                throw new AuditException("audit.hmac_key_file " + file + " holds " + key.length + " bytes; it must hold exactly "
+                        + KEY_BYTES + " random bytes");
+            }
+            return new SecretHasher(key);
+        } catch (IOException e) {
+            throw new AuditException("cannot read audit.hmac_key_file " + file + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Records this key's id in the datastore if none is recorded, and refuses to go on with another key
+     * than the recorded one (fail closed: hashes under two keys would leave a leak reported to one server
+     * unable to find what another granted, and {@code find-token} blind to half the trail).
+     *
+     * @throws AuditException when the datastore records another key id
+     */
+    public void agreeWith(dev.sigil.server.datastore.Datastore datastore, java.time.Instant now) {
+        String recorded = datastore.inTransaction(connection -> {
+            try (java.sql.PreparedStatement insert = connection.prepareStatement(
+                    "INSERT INTO audit_hmac_key (name, key_id, recorded_at) VALUES ('current', ?, ?) ON CONFLICT (name) DO NOTHING")) {
+                insert.setString(1, keyId);
+                insert.setLong(2, now.toEpochMilli());
+                insert.executeUpdate();
+            }
+            try (java.sql.PreparedStatement read = connection.prepareStatement("SELECT key_id FROM audit_hmac_key WHERE name = 'current'");
+                 java.sql.ResultSet row = read.executeQuery()) {
+                row.next();
+                return row.getString(1);
+            }
+        });
+        if (!recorded.equals(keyId)) {
+            throw new AuditException("this server's audit hmac key (" + keyId + ") is not the key the servers sharing this datastore use ("
+                    + recorded + "); give every server the same audit.hmac_key_file (docs/configuration.md)");
         }
     }
 

@@ -35,7 +35,7 @@ final class ConfigFile {
         }
     }
 
-    record Audit(Integer checkpointEvery, Duration checkpointInterval, Path jsonlFile) {
+    record Audit(Integer checkpointEvery, Duration checkpointInterval, Path jsonlFile, Path hmacKeyFile) {
     }
 
     record Datastore(DatastoreType type, Path file, String url, String user, String password, Integer maxPoolSize) {

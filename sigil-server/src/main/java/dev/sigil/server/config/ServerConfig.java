@@ -245,12 +245,21 @@ public record ServerConfig(
     /**
      * The audit trail: a signed checkpoint is taken every {@code checkpointEvery} records, or after
      * {@code checkpointInterval} when anything was appended since the last one. {@code jsonlFile}, when
-     * set, receives a copy of every committed record as a JSON line.
+     * set, receives a copy of every committed record as a JSON line. {@code hmacKeyFile}, when set, is the
+     * key for keyed hashes of secrets, shared by every server on one datastore (default: a key of this
+     * server's own in its data directory).
      */
-    public record AuditSettings(int checkpointEvery, Duration checkpointInterval, Optional<Path> jsonlFile) {
+    public record AuditSettings(int checkpointEvery, Duration checkpointInterval, Optional<Path> jsonlFile, Optional<Path> hmacKeyFile) {
+        /** With this server's own hmac key. */
+        public AuditSettings(int checkpointEvery, Duration checkpointInterval, Optional<Path> jsonlFile) {
+            this(checkpointEvery, checkpointInterval, jsonlFile, Optional.empty());
+        }
+
         public AuditSettings {
             Objects.requireNonNull(jsonlFile, "audit.jsonl_file");
             jsonlFile = jsonlFile.map(path -> absolute("audit.jsonl_file", path));
+            Objects.requireNonNull(hmacKeyFile, "audit.hmac_key_file");
+            hmacKeyFile = hmacKeyFile.map(path -> absolute("audit.hmac_key_file", path));
             if (checkpointEvery < 1) {
                 throw new ConfigException("audit.checkpoint_every must be at least 1, got " + checkpointEvery);
             }

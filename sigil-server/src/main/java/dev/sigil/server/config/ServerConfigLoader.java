@@ -209,9 +209,9 @@ public final class ServerConfigLoader {
     }
 
     private static ServerConfig.AuditSettings audit(ConfigFile.Audit file) {
-        ConfigFile.Audit audit = file == null ? new ConfigFile.Audit(null, null, null) : file;
+        ConfigFile.Audit audit = file == null ? new ConfigFile.Audit(null, null, null, null) : file;
         return new ServerConfig.AuditSettings(or(audit.checkpointEvery(), 100), or(audit.checkpointInterval(), Duration.ofSeconds(10)),
-                Optional.ofNullable(audit.jsonlFile()));
+                Optional.ofNullable(audit.jsonlFile()), Optional.ofNullable(audit.hmacKeyFile()));
     }
 
     private static ServerConfig.AgentApiSettings agentApi(ConfigFile.AgentApi file, ConfigEnvironment env) {

@@ -36,18 +36,25 @@ public final class Datastore implements AutoCloseable {
     static final long UNREACHABLE_BACKOFF_NANOS = 1_000_000_000L;
     private volatile long unreachableAt;
     private volatile String unreachableReason = "";
+    /** Whether one caller is trying the database again after an outage (the others fail fast meanwhile). */
+    private final java.util.concurrent.atomic.AtomicBoolean probing = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * A pooled connection, failing fast while the database is known to be unreachable: when the pool could
      * not connect (as opposed to all connections being busy), the next calls for
      * {@link #UNREACHABLE_BACKOFF_NANOS} throw {@link DatastoreException} at once, so an outage answers
      * requests with "unavailable" in milliseconds instead of holding every caller for the connection
-     * timeout; the first call after that tries the database again.
+     * timeout; after that, one caller at a time tries the database again (it may wait up to the
+     * connection timeout) while every other caller still fails at once.
      */
     private Connection connection() throws SQLException {
         long since = unreachableAt;
-        if (since != 0 && System.nanoTime() - since < UNREACHABLE_BACKOFF_NANOS) {
-            throw new DatastoreException("the datastore is unreachable (" + unreachableReason + "); retrying within a second");
+        boolean probe = false;
+        if (since != 0) {
+            if (System.nanoTime() - since < UNREACHABLE_BACKOFF_NANOS || !probing.compareAndSet(false, true)) {
+                throw new DatastoreException("the datastore is unreachable (" + unreachableReason + "); retrying within a second");
+            }
+            probe = true;
         }
         try {
             Connection connection = pool.getConnection();
@@ -60,6 +67,10 @@ public final class Datastore implements AutoCloseable {
                 unreachableAt = System.nanoTime() | 1;
             }
             throw e;
+        } finally {
+            if (probe) {
+                probing.set(false);
+            }
         }
     }
 

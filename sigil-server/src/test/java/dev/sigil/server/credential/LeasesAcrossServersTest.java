@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.SigilServer;
 import dev.sigil.server.policy.Decision;
+import dev.sigil.server.testing.RawHttp;
 import dev.sigil.server.testing.TokenServerConfig;
 import dev.sigil.testkit.Eventually;
 import dev.sigil.testkit.PostgresServer;
@@ -75,6 +76,36 @@ class LeasesAcrossServersTest {
                     .hasCauseInstanceOf(LeaseException.class);
             assertThat(b.leases().store().find(id).orElseThrow().state()).isEqualTo(LeaseState.REVOKED);
             assertThat(backend.holds(id)).isFalse();
+        }
+    }
+
+    @Test
+    void aLeakReportedToAnotherServerFindsAndRevokesWhatTheFirstGranted() throws Exception {
+        PostgresServer.Database database = PostgresServer.shared().createDatabase();
+        try (SigilServer a = start("a", database); SigilServer b = start("b", database)) {
+            LeaseService.Issued issued = a.leases().issue(new LeaseService.IssueRequest(HOLDER, false, List.of(), FakeBroker.TYPE, "db1",
+                    Optional.empty(), Optional.empty(), Map.of()));
+            String password = backend.granted.get(issued.lease().id()).password();
+            RawHttp.Reply reply = RawHttp.unix(b.admin().socketPath(), "POST", "/v1/leaks", "application/json",
+                    ("{\"value\": \"" + password + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(reply.status()).as(reply.body()).isEqualTo(200);
+            assertThat(reply.body()).contains(issued.lease().id().value());
+            Eventually.within(Duration.ofSeconds(10), () -> {
+                assertThat(b.leases().store().find(issued.lease().id()).orElseThrow().state()).isEqualTo(LeaseState.REVOKED);
+                assertThat(backend.holds(issued.lease().id())).as("the leaked credential is gone from the backend").isFalse();
+            });
+        }
+    }
+
+    @Test
+    void aServerWithAnotherAuditKeyThanTheDatastoreRecordsRefusesToStart() throws Exception {
+        PostgresServer.Database database = PostgresServer.shared().createDatabase();
+        try (SigilServer a = start("a", database)) {
+            var ownKey = TokenServerConfig.onPostgresWith(dir, "b", database, "");
+            assertThatThrownBy(() -> SigilServer.start(ownKey, Clock.systemUTC(), SigilServer.Options.defaults()))
+                    .isInstanceOf(dev.sigil.server.audit.AuditException.class)
+                    .hasMessageContaining("audit.hmac_key_file").hasMessageContaining("not the key the servers sharing this datastore use");
+            assertThat(a.leases().store().list(LeaseFilter.all(), 10)).as("the running server is untouched").isEmpty();
         }
     }
 

@@ -46,10 +46,24 @@ public final class TokenServerConfig {
 
     /**
      * The same server on a PostgreSQL database: data under {@code dir/<name>}, the password from
-     * {@code SIGIL_DATASTORE_PASSWORD} as operators pass it, and {@code extra} top-level YAML (such as a
-     * shared {@code key_manager} block) appended.
+     * {@code SIGIL_DATASTORE_PASSWORD} as operators pass it, the audit hmac key every server of {@code dir}
+     * shares ({@code dir/audit-hmac.key}), and {@code extra} top-level YAML (such as a shared
+     * {@code key_manager} block) appended.
      */
     public static ServerConfig onPostgres(Path dir, String name, dev.sigil.testkit.PostgresServer.Database database, String extra)
+            throws IOException {
+        Path key = dir.resolve("audit-hmac.key");
+        if (!Files.exists(key)) {
+            byte[] bytes = new byte[32];
+            new java.security.SecureRandom().nextBytes(bytes);
+            Files.write(key, bytes);
+            Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
+        return onPostgresWith(dir, name, database, "audit:\n  hmac_key_file: " + key + "\n" + extra);
+    }
+
+    /** {@link #onPostgres} with this server's own audit hmac key (in its data directory) unless {@code extra} names one. */
+    public static ServerConfig onPostgresWith(Path dir, String name, dev.sigil.testkit.PostgresServer.Database database, String extra)
             throws IOException {
         Path file = dir.resolve(name + ".yaml");
         Files.writeString(file, """
