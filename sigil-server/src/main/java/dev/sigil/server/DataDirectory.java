@@ -35,4 +35,31 @@ final class DataDirectory {
             throw new SigilException("cannot use data directory " + dir + ": " + e.getMessage(), e);
         }
     }
+
+    /**
+     * This server's stable id among the servers sharing a datastore: read from {@code <dir>/server-id},
+     * created there (random, owner-only) at the first start. It names the authorities this server
+     * creates, so it must survive restarts; a copied data directory must get a new one (delete the file).
+     */
+    static String serverId(Path dir) {
+        Path file = dir.resolve("server-id");
+        try {
+            if (!Files.exists(file)) {
+                byte[] random = new byte[8];
+                new java.security.SecureRandom().nextBytes(random);
+                Path tmp = dir.resolve("server-id.tmp");
+                Files.writeString(tmp, "server-" + java.util.HexFormat.of().formatHex(random) + "\n");
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
+                Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+            String id = Files.readString(file).strip();
+            if (!id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+                throw new SigilException("server id file " + file + " must hold 1 to 128 characters of letters, digits, '.', '_' and '-';"
+                        + " delete it to get a new id");
+            }
+            return id;
+        } catch (IOException e) {
+            throw new SigilException("cannot read or create the server id file " + file + ": " + e.getMessage(), e);
+        }
+    }
 }

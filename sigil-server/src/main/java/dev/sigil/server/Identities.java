@@ -34,7 +34,9 @@ record Identities(Authority authority, TokenStatusRegistry statuses, SvidIssuer 
 
     static Identities start(ServerConfig config, Clock clock, Foundation foundation) {
         AtomicBoolean x509AuthorityChanged = new AtomicBoolean();
-        Authority authority = Authority.start(authorityConfig(config), foundation.datastore(), foundation.keys(), clock, event -> {
+        // this server's own authorities (its stable id names them); the bundle has every server's
+        Authority authority = Authority.start(authorityConfig(config), DataDirectory.serverId(config.dataDir()), config.ca().joinDelay(),
+                foundation.datastore(), foundation.keys(), clock, event -> {
             foundation.audit().append(RotationAudit.of(ACTOR, event));
             if (event instanceof RotationEvent.Activated activated && activated.kind() == AuthorityKind.X509) {
                 x509AuthorityChanged.set(true);

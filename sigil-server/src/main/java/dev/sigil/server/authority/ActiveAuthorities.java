@@ -31,7 +31,8 @@ record ActiveAuthorities(Optional<X509Ca> x509, Optional<JwtKey> jwt, SpiffeBund
         return version.toString();
     }
 
-    static ActiveAuthorities build(List<AuthorityRecord> current, long sequence, KeyManager keys, AuthorityConfig config) {
+    /** The snapshot for server {@code owner}: it signs with its own active authorities; the bundle has everyone's. */
+    static ActiveAuthorities build(List<AuthorityRecord> current, long sequence, KeyManager keys, AuthorityConfig config, String owner) {
         Optional<X509Ca> x509 = Optional.empty();
         Optional<JwtKey> jwt = Optional.empty();
         List<X509Certificate> roots = new ArrayList<>();
@@ -46,7 +47,7 @@ record ActiveAuthorities(Optional<X509Ca> x509, Optional<JwtKey> jwt, SpiffeBund
                 if (roots.stream().noneMatch(root::equals)) {
                     roots.add(root);
                 }
-                if (record.state() == AuthorityState.ACTIVE) {
+                if (record.state() == AuthorityState.ACTIVE && record.owner().equals(owner)) {
                     List<X509Certificate> tail = new ArrayList<>();
                     if (!upstream.isEmpty()) {
                         tail.add(certificate);
@@ -56,7 +57,7 @@ record ActiveAuthorities(Optional<X509Ca> x509, Optional<JwtKey> jwt, SpiffeBund
                 }
             } else {
                 jwtAuthorities.add(new JwtAuthority(record.authorityId(), publicKeyOf(record)));
-                if (record.state() == AuthorityState.ACTIVE) {
+                if (record.state() == AuthorityState.ACTIVE && record.owner().equals(owner)) {
                     jwt = Optional.of(new JwtKey(record.authorityId(), requireKey(record, keys), record.notAfter(), config.jwtIssuer()));
                 }
             }
@@ -67,17 +68,27 @@ record ActiveAuthorities(Optional<X509Ca> x509, Optional<JwtKey> jwt, SpiffeBund
     }
 
     /**
-     * Checks that the key manager holds the key of every authority still valid at {@code now}, and that
-     * each key is the one the journal recorded.
+     * Checks that the key manager holds the key of every authority of {@code owner} still valid at
+     * {@code now}, and that each key is the one the journal recorded.
      *
      * @throws AuthorityException naming the authority, the key and where keys live, when one is missing,
      *                            unreadable or different
      */
-    static void verifyKeys(List<AuthorityRecord> current, KeyManager keys, Instant now) {
+    static void verifyKeys(List<AuthorityRecord> current, KeyManager keys, Instant now, String owner) {
         for (AuthorityRecord record : current) {
-            if (!record.expiredAt(now)) {
+            if (!record.expiredAt(now) && record.owner().equals(owner)) {
                 requireKey(record, keys);
             }
+        }
+    }
+
+    /** Whether the key manager holds {@code record}'s key, the very one the journal recorded. */
+    static boolean holdsKey(AuthorityRecord record, KeyManager keys) {
+        try {
+            requireKey(record, keys);
+            return true;
+        } catch (AuthorityException e) {
+            return false;
         }
     }
 

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +46,10 @@ public final class Authority {
     private final Clock clock;
     private volatile ActiveAuthorities active;
 
-    private Authority(AuthorityConfig config, Journal journal, Rotator rotator, KeyManager keys, Clock clock) {
+    private final String owner;
+
+    private Authority(AuthorityConfig config, Journal journal, Rotator rotator, KeyManager keys, Clock clock, String owner) {
+        this.owner = owner;
         this.config = config;
         this.journal = journal;
         this.rotator = rotator;
@@ -56,24 +60,76 @@ public final class Authority {
     /**
      * Loads the journal, checks that every authority's key is present, performs any rotation that is
      * due (or creates the first authorities when the journal is empty) and returns a ready authority.
+     * The authority of a server alone on its datastore (owner {@code ""}).
      *
      * @throws AuthorityException when the journal references keys the key manager cannot provide
      */
     public static Authority start(AuthorityConfig config, Datastore datastore, KeyManager keys, Clock clock, RotationListener listener) {
+        return start(config, "", Duration.ZERO, datastore, keys, clock, listener);
+    }
+
+    /**
+     * {@link #start(AuthorityConfig, Datastore, KeyManager, Clock, RotationListener)} for server
+     * {@code owner} (its stable id) among the servers sharing the datastore: it adopts the authorities
+     * recorded without an owner whose keys its key manager holds, checks the keys of its own, and signs
+     * only with its own; the bundle holds every server's. Joining a trust domain whose other servers
+     * already sign, it publishes its first authorities and waits {@code joinDelay} before activating them
+     * (this call returns then).
+     *
+     * @throws AuthorityException when the journal references keys of this server the key manager cannot provide
+     */
+    public static Authority start(AuthorityConfig config, String owner, Duration joinDelay, Datastore datastore, KeyManager keys,
+                                  Clock clock, RotationListener listener) {
         Objects.requireNonNull(config, "config");
+        Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(listener, "listener");
         Journal journal = new Journal(datastore, config.trustDomain());
         List<AuthorityRecord> current = journal.current();
-        if (current.isEmpty()) {
-            LOG.info("authority journal for {} is empty: creating the first x509 and jwt authorities in the {}",
-                    config.trustDomain(), keys.describe());
-        } else {
-            ActiveAuthorities.verifyKeys(current, keys, clock.instant());
+        if (!owner.isEmpty()) {
+            for (AuthorityRecord record : current) {
+                if (record.owner().isEmpty() && !record.expiredAt(clock.instant()) && ActiveAuthorities.holdsKey(record, keys)
+                        && journal.adopt(record, owner, clock.instant())) {
+                    LOG.info("{} authority {} (from before servers had their own) is now this server's ({})", record.kind().storedName(),
+                            record.authorityId(), owner);
+                }
+            }
+            current = journal.current();
         }
-        Authority authority = new Authority(config, journal, new Rotator(journal, new AuthorityFactory(config, keys), keys, clock, listener),
-                keys, clock);
+        if (current.stream().noneMatch(record -> record.owner().equals(owner))) {
+            LOG.info("authority journal for {} has no authorities of this server ({}): creating its first x509 and jwt authorities in the {}",
+                    config.trustDomain(), owner.isEmpty() ? "alone" : owner, keys.describe());
+        } else {
+            ActiveAuthorities.verifyKeys(current, keys, clock.instant(), owner);
+        }
+        Rotator rotator = new Rotator(journal, new AuthorityFactory(config, keys), keys, clock, listener, owner, joinDelay);
+        Authority authority = new Authority(config, journal, rotator, keys, clock, owner);
         authority.tick();
+        authority.awaitJoined(joinDelay);
         return authority;
+    }
+
+    /** Joining: ticks until this server's first authorities are active (at most the join delay and a few seconds more). */
+    private void awaitJoined(Duration joinDelay) {
+        long deadline = System.nanoTime() + joinDelay.plusSeconds(5).toNanos();
+        Optional<Instant> until = rotator.joiningUntil(journal.current());
+        if (until.isPresent()) {
+            LOG.info("joining the servers of {}: this server's authorities are published; it starts signing at {}", config.trustDomain(),
+                    until.get());
+        }
+        for (; until.isPresent(); until = rotator.joiningUntil(journal.current())) {
+            if (System.nanoTime() > deadline) {
+                throw new AuthorityException("this server's first authorities were not activated within " + joinDelay.plusSeconds(5)
+                        + " of joining (is this server's clock behind the others'?)");
+            }
+            long millis = Math.max(50, Math.min(1_000, Duration.between(clock.instant(), until.get()).toMillis()));
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AuthorityException("interrupted while joining the servers of " + config.trustDomain());
+            }
+            tick();
+        }
     }
 
     /** Performs every rotation step that is due by the clock and refreshes the active snapshot. */
@@ -83,7 +139,7 @@ public final class Authority {
         long sequence = journal.sequence();
         ActiveAuthorities snapshot = active;
         if (snapshot == null || !snapshot.version().equals(ActiveAuthorities.versionOf(current, sequence))) {
-            active = ActiveAuthorities.build(current, sequence, keys, config);
+            active = ActiveAuthorities.build(current, sequence, keys, config, owner);
         }
     }
 

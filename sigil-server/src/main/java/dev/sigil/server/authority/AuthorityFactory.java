@@ -40,7 +40,7 @@ final class AuthorityFactory {
     }
 
     /** A new authority of {@code kind} in state prepared, valid from {@code now} for the configured TTL. */
-    AuthorityRecord create(AuthorityKind kind, Instant now) {
+    AuthorityRecord create(AuthorityKind kind, Instant now, String owner) {
         String authorityId = newId();
         Instant notBefore = now.truncatedTo(ChronoUnit.SECONDS);
         Instant notAfter = notBefore.plus(config.ttlOf(kind));
@@ -69,7 +69,7 @@ final class AuthorityFactory {
                 jwk = Optional.of(publicJwk(key.publicKey(), authorityId, keyType).toJSONString());
             }
             return new AuthorityRecord(authorityId, kind, AuthorityState.PREPARED, keyId, keyType, certificate, chain, jwk,
-                    notBefore, notAfter, now, Optional.empty(), Optional.empty(), Optional.empty());
+                    notBefore, notAfter, now, Optional.empty(), Optional.empty(), Optional.empty(), owner);
         } catch (RuntimeException e) {
             keys.delete(keyId);
             throw e;

@@ -13,6 +13,8 @@ import java.util.Optional;
  * @param certificatePem   X.509 authorities: this authority's CA certificate
  * @param upstreamChainPem X.509 intermediates: the upstream chain that signed it, issuer first, trust anchor last
  * @param publicKeyJwk     JWT authorities: the public key as a JWK with {@code kid} = {@code authorityId}
+ * @param owner            the stable id of the server that created it and alone holds its key ({@code ""}: a
+ *                         single server's, or one from before servers had their own)
  */
 public record AuthorityRecord(
         String authorityId,
@@ -28,9 +30,11 @@ public record AuthorityRecord(
         Instant createdAt,
         Optional<Instant> activatedAt,
         Optional<Instant> retiredAt,
-        Optional<Instant> prunedAt) {
+        Optional<Instant> prunedAt,
+        String owner) {
 
     public AuthorityRecord {
+        Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(authorityId, "authorityId");
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(state, "state");

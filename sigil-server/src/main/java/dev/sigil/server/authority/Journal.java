@@ -25,7 +25,7 @@ import java.util.Optional;
  */
 final class Journal {
     private static final String COLUMNS = "authority_id, kind, state, key_id, key_type, certificate_pem, upstream_chain_pem,"
-            + " public_key_jwk, not_before, not_after, created_at, activated_at, retired_at, pruned_at";
+            + " public_key_jwk, not_before, not_after, created_at, activated_at, retired_at, pruned_at, owner";
 
     /** The journal changed between reading and writing; re-read and decide again. */
     static final class Conflict extends AuthorityException {
@@ -69,7 +69,7 @@ final class Journal {
     long insertPrepared(AuthorityRecord record, Instant now) {
         return datastore.inTransaction(connection -> {
             try (PreparedStatement statement = connection.prepareStatement("INSERT INTO authority_journal (" + COLUMNS
-                    + ", trust_domain, updated_at) VALUES (?, ?, 'prepared', ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?)")) {
+                    + ", trust_domain, updated_at) VALUES (?, ?, 'prepared', ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, ?, ?, ?)")) {
                 statement.setString(1, record.authorityId());
                 statement.setString(2, record.kind().storedName());
                 statement.setString(3, record.keyId());
@@ -80,12 +80,14 @@ final class Journal {
                 statement.setLong(8, record.notBefore().toEpochMilli());
                 statement.setLong(9, record.notAfter().toEpochMilli());
                 statement.setLong(10, record.createdAt().toEpochMilli());
-                statement.setString(11, trustDomain.name());
-                statement.setLong(12, now.toEpochMilli());
+                statement.setString(11, record.owner());
+                statement.setString(12, trustDomain.name());
+                statement.setLong(13, now.toEpochMilli());
                 statement.executeUpdate();
             } catch (SQLException e) {
                 if (datastore.dialect().isUniqueViolation(e)) {
-                    throw new Conflict("another " + record.kind().storedName() + " authority is already prepared for " + trustDomain);
+                    throw new Conflict("another " + record.kind().storedName() + " authority of this server is already prepared for "
+                            + trustDomain);
                 }
                 throw e;
             }
@@ -109,6 +111,23 @@ final class Journal {
         return datastore.inTransaction(connection -> {
             transition(connection, record, record.state().storedName(), "pruned", "pruned_at", now);
             return bumpSequence(connection, now);
+        });
+    }
+
+    /**
+     * Makes {@code owner} the owner of an authority recorded without one (before servers had their own);
+     * false when it has an owner by now (another server adopted it first).
+     */
+    boolean adopt(AuthorityRecord record, String owner, Instant now) {
+        return datastore.inTransaction(connection -> {
+            try (PreparedStatement statement = connection.prepareStatement("UPDATE authority_journal SET owner = ?, updated_at = ?"
+                    + " WHERE authority_id = ? AND trust_domain = ? AND owner = ''")) {
+                statement.setString(1, owner);
+                statement.setLong(2, now.toEpochMilli());
+                statement.setString(3, record.authorityId());
+                statement.setString(4, trustDomain.name());
+                return statement.executeUpdate() == 1;
+            }
         });
     }
 
@@ -180,7 +199,8 @@ final class Journal {
                 Instant.ofEpochMilli(rows.getLong("created_at")),
                 instant(rows, "activated_at"),
                 instant(rows, "retired_at"),
-                instant(rows, "pruned_at"));
+                instant(rows, "pruned_at"),
+                rows.getString("owner"));
     }
 
     private static Optional<Instant> instant(ResultSet rows, String column) throws SQLException {

@@ -25,6 +25,12 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * When no authority of a kind is active (first start, or every one expired while the server was
  * stopped) the prepared one is activated, or a new one is prepared and activated at once.
+ *
+ * <p>Several servers on one datastore each rotate their own authorities (the {@code owner}) by these
+ * rules, and only theirs: no server ever needs another's private key. Any server prunes any expired
+ * authority (deleting the key only of its own). A server joining a trust domain whose other servers
+ * already sign publishes its first authority and activates it only {@code joinDelay} later, so that
+ * the other servers' bundles and their agents learn it before anything it signs reaches a peer.
  */
 final class Rotator {
     private static final Logger LOG = LoggerFactory.getLogger(Rotator.class);
@@ -44,8 +50,13 @@ final class Rotator {
     private final KeyManager keys;
     private final Clock clock;
     private final RotationListener listener;
+    private final String owner;
+    private final Duration joinDelay;
 
-    Rotator(Journal journal, AuthorityFactory factory, KeyManager keys, Clock clock, RotationListener listener) {
+    Rotator(Journal journal, AuthorityFactory factory, KeyManager keys, Clock clock, RotationListener listener, String owner,
+            Duration joinDelay) {
+        this.owner = owner;
+        this.joinDelay = joinDelay;
         this.journal = journal;
         this.factory = factory;
         this.keys = keys;
@@ -62,19 +73,29 @@ final class Rotator {
         return active.notBefore().plus(lifetime.minus(lifetime.dividedBy(6)));
     }
 
-    /** The next change for {@code kind} given the current (unpruned) journal, if any is due at {@code now}. */
-    static Optional<Step> next(AuthorityKind kind, List<AuthorityRecord> current, Instant now) {
+    /**
+     * The next change for {@code kind} of {@code owner}'s authorities given the current (unpruned) journal,
+     * if any is due at {@code now}; expired authorities of any owner are pruned.
+     */
+    static Optional<Step> next(AuthorityKind kind, List<AuthorityRecord> current, Instant now, String owner, Duration joinDelay) {
         List<AuthorityRecord> ofKind = current.stream().filter(record -> record.kind() == kind).toList();
         for (AuthorityRecord record : ofKind) {
             if (record.expiredAt(now)) {
                 return Optional.of(new Step.Prune(record));
             }
         }
-        Optional<AuthorityRecord> active = inState(ofKind, AuthorityState.ACTIVE);
-        Optional<AuthorityRecord> prepared = inState(ofKind, AuthorityState.PREPARED);
+        List<AuthorityRecord> own = ofKind.stream().filter(record -> record.owner().equals(owner)).toList();
+        Optional<AuthorityRecord> active = inState(own, AuthorityState.ACTIVE);
+        Optional<AuthorityRecord> prepared = inState(own, AuthorityState.PREPARED);
         if (active.isEmpty()) {
-            return Optional.of(prepared.<Step>map(next -> new Step.Activate(next, Optional.empty()))
-                    .orElse(new Step.Prepare(kind)));
+            if (prepared.isEmpty()) {
+                return Optional.of(new Step.Prepare(kind));
+            }
+            boolean othersSign = ofKind.stream().anyMatch(record -> !record.owner().equals(owner) && record.state() == AuthorityState.ACTIVE);
+            if (othersSign && now.isBefore(prepared.get().createdAt().plus(joinDelay))) {
+                return Optional.empty(); // joining: published first, signing once the others have had time to learn it
+            }
+            return Optional.of(new Step.Activate(prepared.get(), Optional.empty()));
         }
         if (prepared.isEmpty() && !now.isBefore(prepareAt(active.get()))) {
             return Optional.of(new Step.Prepare(kind));
@@ -85,13 +106,25 @@ final class Rotator {
         return Optional.empty();
     }
 
+    /** Until when this server waits, joining, before it activates its first authority of a kind (empty: not waiting). */
+    Optional<Instant> joiningUntil(List<AuthorityRecord> current) {
+        for (AuthorityKind kind : AuthorityKind.values()) {
+            List<AuthorityRecord> own = current.stream().filter(r -> r.kind() == kind && r.owner().equals(owner)).toList();
+            Optional<AuthorityRecord> prepared = inState(own, AuthorityState.PREPARED);
+            if (inState(own, AuthorityState.ACTIVE).isEmpty() && prepared.isPresent()) {
+                return Optional.of(prepared.get().createdAt().plus(joinDelay));
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Makes every change that is due now; returns true when the journal changed. */
     boolean tick() {
         boolean changed = false;
         for (AuthorityKind kind : AuthorityKind.values()) {
             int steps = 0;
             Optional<Step> step;
-            while ((step = next(kind, journal.current(), clock.instant())).isPresent()) {
+            while ((step = next(kind, journal.current(), clock.instant(), owner, joinDelay)).isPresent()) {
                 if (++steps > MAX_STEPS_PER_KIND) {
                     LOG.error("{} authority rotation did not settle after {} steps; will retry at the next tick", kind.storedName(), steps - 1);
                     break;
@@ -111,7 +144,7 @@ final class Rotator {
         Instant now = clock.instant();
         switch (step) {
             case Step.Prepare prepare -> {
-                AuthorityRecord record = factory.create(prepare.kind(), now);
+                AuthorityRecord record = factory.create(prepare.kind(), now, owner);
                 long sequence;
                 try {
                     sequence = journal.insertPrepared(record, now);
@@ -130,7 +163,9 @@ final class Rotator {
             }
             case Step.Prune prune -> {
                 long sequence = journal.prune(prune.record(), now);
-                deleteKey(prune.record());
+                if (prune.record().owner().equals(owner)) {
+                    deleteKey(prune.record());
+                }
                 publish(new RotationEvent.Pruned(prune.record().kind(), prune.record().authorityId(), sequence, now));
             }
         }

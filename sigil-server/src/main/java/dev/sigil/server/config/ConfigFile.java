@@ -46,7 +46,7 @@ final class ConfigFile {
     }
 
 
-    record Ca(KeyType keyType, Duration ttl, Upstream upstream) {
+    record Ca(KeyType keyType, Duration ttl, Upstream upstream, Duration joinDelay) {
     }
 
     record Upstream(Path certFile, Path keyFile, Path bundleFile) {

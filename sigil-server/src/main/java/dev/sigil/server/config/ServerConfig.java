@@ -148,12 +148,25 @@ public record ServerConfig(
         }
     }
 
-    /** The X.509 certificate authority. */
-    public record CaSettings(KeyType keyType, Duration ttl, Optional<UpstreamSettings> upstream) {
+    /**
+     * The X.509 certificate authority. {@code joinDelay}: how long a server joining servers that already
+     * sign publishes its own first authorities before signing with them (docs/authority.md).
+     */
+    public record CaSettings(KeyType keyType, Duration ttl, Optional<UpstreamSettings> upstream, Duration joinDelay) {
+        public static final Duration DEFAULT_JOIN_DELAY = Duration.ofSeconds(15);
+
+        public CaSettings(KeyType keyType, Duration ttl, Optional<UpstreamSettings> upstream) {
+            this(keyType, ttl, upstream, DEFAULT_JOIN_DELAY);
+        }
+
         public CaSettings {
             Objects.requireNonNull(keyType, "ca.key_type");
             positive("ca.ttl", ttl);
             Objects.requireNonNull(upstream, "ca.upstream");
+            Objects.requireNonNull(joinDelay, "ca.join_delay");
+            if (joinDelay.isNegative() || joinDelay.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new ConfigException("ca.join_delay is " + joinDelay.toSeconds() + "s; it must be 0s to 10m");
+            }
         }
     }
 

@@ -141,7 +141,7 @@ public final class ServerConfigLoader {
         ServerConfig.LogLevel logLevel = pick(flags.logLevel(), "--log-level", env, SIGIL_LOG_LEVEL, ServerConfig.LogLevel::parse,
                 raw.logLevel(), ServerConfig.LogLevel.INFO);
 
-        ConfigFile.Ca ca = raw.ca() == null ? new ConfigFile.Ca(null, null, null) : raw.ca();
+        ConfigFile.Ca ca = raw.ca() == null ? new ConfigFile.Ca(null, null, null, null) : raw.ca();
         ConfigFile.Jwt jwt = raw.jwt() == null ? new ConfigFile.Jwt(null, null, null) : raw.jwt();
         return new ServerConfig(
                 dataDir,
@@ -150,7 +150,8 @@ public final class ServerConfigLoader {
                 datastore(raw.datastore(), env, dataDir),
                 keyManager(raw.keyManager()),
                 new ServerConfig.CaSettings(or(ca.keyType(), KeyType.EC_P256), or(ca.ttl(), Duration.ofHours(24)),
-                        Optional.ofNullable(ca.upstream()).map(ServerConfigLoader::upstream)),
+                        Optional.ofNullable(ca.upstream()).map(ServerConfigLoader::upstream),
+                        or(ca.joinDelay(), ServerConfig.CaSettings.DEFAULT_JOIN_DELAY)),
                 new ServerConfig.JwtSettings(or(jwt.keyType(), KeyType.EC_P256), or(jwt.keyTtl(), Duration.ofHours(24)),
                         Optional.ofNullable(jwt.issuer())),
                 or(raw.defaultX509SvidTtl(), Duration.ofHours(1)),

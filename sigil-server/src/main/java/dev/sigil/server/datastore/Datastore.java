@@ -158,6 +158,7 @@ public final class Datastore implements AutoCloseable {
                 }
             } catch (SQLException e) {
                 last = e;
+                noteLostConnection(e);
                 if (!dialect.isTransient(e)) {
                     break;
                 }
@@ -186,7 +187,24 @@ public final class Datastore implements AutoCloseable {
         try (Connection connection = connection()) {
             return work.run(connection);
         } catch (SQLException e) {
+            noteLostConnection(e);
             throw new DatastoreException("datastore read failed: " + rootMessage(e), e);
+        }
+    }
+
+    /**
+     * A statement failed because the connection to the database broke (SQLState class 08, or the server
+     * shutting down: 57P01 to 57P03): the database is unreachable as surely as when the pool cannot
+     * connect, so the next calls fail fast too instead of each waiting for the pool's connection timeout.
+     */
+    private void noteLostConnection(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getSQLState() != null
+                    && (sql.getSQLState().startsWith("08") || sql.getSQLState().matches("57P0[123]"))) {
+                unreachableReason = rootMessage(e);
+                unreachableAt = System.nanoTime() | 1;
+                return;
+            }
         }
     }
 

@@ -21,7 +21,7 @@ public final class Exchanges {
 
     /** A client context that trusts the server's X.509 root, without a client certificate. */
     public static SSLContext anonymous(SigilServer server) throws Exception {
-        return TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
+        return TestPki.clientContext(null, server.authority().bundle().x509Authorities());
     }
 
     /** Exchanges {@code subjectToken} for an access token for {@code audience}; the reply as received. */

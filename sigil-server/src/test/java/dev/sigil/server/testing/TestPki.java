@@ -107,6 +107,11 @@ public final class TestPki {
 
     /** A client context presenting {@code identity} (or nothing when null) and trusting {@code serverCa}. */
     public static SSLContext clientContext(TlsIdentity identity, X509Certificate serverCa) {
+        return clientContext(identity, java.util.List.of(serverCa));
+    }
+
+    /** A client context trusting every one of {@code serverCas} (a bundle of several servers' authorities). */
+    public static SSLContext clientContext(TlsIdentity identity, java.util.List<X509Certificate> serverCas) {
         try {
             KeyManagerFactory keyManagers = null;
             if (identity != null) {
@@ -118,7 +123,9 @@ public final class TestPki {
             }
             KeyStore trustStore = KeyStore.getInstance("PKCS12");
             trustStore.load(null, null);
-            trustStore.setCertificateEntry("ca", serverCa);
+            for (int i = 0; i < serverCas.size(); i++) {
+                trustStore.setCertificateEntry("ca" + i, serverCas.get(i));
+            }
             TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             trustManagers.init(trustStore);
             SSLContext context = SSLContext.getInstance("TLS");

@@ -59,7 +59,9 @@ public final class TokenServerConfig {
             Files.write(key, bytes);
             Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         }
-        return onPostgresWith(dir, name, database, "audit:\n  hmac_key_file: " + key + "\n" + extra);
+        // servers of one test join each other quickly (ca.join_delay) unless extra says otherwise
+        String ca = extra.contains("ca:") ? "" : "ca:\n  join_delay: 1s\n";
+        return onPostgresWith(dir, name, database, "audit:\n  hmac_key_file: " + key + "\n" + ca + extra);
     }
 
     /** {@link #onPostgres} with this server's own audit hmac key (in its data directory) unless {@code extra} names one. */

@@ -1,0 +1,125 @@
+package dev.sigil.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.SigilServer;
+import dev.sigil.server.authority.Audience;
+import dev.sigil.server.authority.AuthorityKind;
+import dev.sigil.server.authority.AuthorityRecord;
+import dev.sigil.server.authority.AuthorityState;
+import dev.sigil.server.authority.X509Svid;
+import dev.sigil.server.policy.Decision;
+import dev.sigil.server.testing.Exchanges;
+import dev.sigil.server.testing.RawHttp;
+import dev.sigil.server.testing.TokenServerConfig;
+import dev.sigil.testkit.PostgresServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two servers on one PostgreSQL database, each with a key manager of its own (its own key directory):
+ * each signs with its own authorities only, never holding the other's private keys, and every server's
+ * bundle is the union, so what either signs verifies at the other. (The code before this started the
+ * second server only if its key manager held the first one's keys.)
+ */
+class PerServerAuthoritiesTest {
+    private static final Duration JOIN_DELAY = Duration.ofSeconds(6);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void eachServerSignsWithItsOwnAuthorityAndTheOtherTrustsWhatItSigns() throws Exception {
+        PostgresServer.Database database = PostgresServer.shared().createDatabase();
+        try (SigilServer a = start("a", database)) {
+            long sequenceAlone = a.authority().bundle().sequence();
+            long started = System.nanoTime();
+            try (SigilServer b = start("b", database)) {
+                assertThat(Duration.ofNanos(System.nanoTime() - started)).as("b published its authorities before signing")
+                        .isGreaterThanOrEqualTo(JOIN_DELAY);
+                X509Certificate signedByA = mintX509(a).leaf();
+                X509Certificate signedByB = mintX509(b).leaf();
+                assertThat(signedByB.getIssuerX500Principal()).as("each server signs with its own ca")
+                        .isNotEqualTo(signedByA.getIssuerX500Principal());
+
+                // a learned b's authorities before b signed with them: b's first SVID verifies against a's bundle at once
+                assertThat(verifiesAgainst(signedByB, a.authority().bundle().x509Authorities())).isTrue();
+                assertThat(verifiesAgainst(signedByA, b.authority().bundle().x509Authorities())).isTrue();
+                assertThat(a.authority().bundle().sequence()).as("spiffe_sequence grows with b's authorities").isGreaterThan(sequenceAlone);
+
+                // a JWT-SVID b signed is accepted as a subject token by a's token endpoint, and the other way round
+                String byB = b.authority().mintJwtSvid(SpiffeId.parse("spiffe://example.org/web"), Audience.of(a.tokenAudience()),
+                        Duration.ofMinutes(5)).token();
+                RawHttp.Reply atA = Exchanges.exchange(a, Exchanges.anonymous(a), byB, "https://api.example.com");
+                assertThat(atA.status()).as(atA.body()).isEqualTo(200);
+                RawHttp.Reply atB = Exchanges.exchange(b, Exchanges.anonymous(b), Exchanges.subjectToken(a, "spiffe://example.org/web"),
+                        "https://api.example.com");
+                assertThat(atB.status()).as(atB.body()).isEqualTo(200);
+
+                // the journal: one active authority of each kind per server, and neither key directory holds the other's keys
+                List<AuthorityRecord> journal = a.authority().journal();
+                Set<String> owners = journal.stream().filter(r -> r.state() == AuthorityState.ACTIVE && r.kind() == AuthorityKind.X509)
+                        .map(AuthorityRecord::owner).collect(Collectors.toSet());
+                assertThat(owners).hasSize(2);
+                for (AuthorityRecord record : journal) {
+                    String holder = record.owner().equals(Files.readString(dir.resolve("a/server-id")).strip()) ? "a" : "b";
+                    String other = holder.equals("a") ? "b" : "a";
+                    assertThat(filesMentioning(dir.resolve(holder), record.keyId())).as("key " + record.keyId() + " in its owner " + holder)
+                            .isNotEmpty();
+                    assertThat(filesMentioning(dir.resolve(other), record.keyId())).as("key " + record.keyId() + " of " + holder + " in " + other)
+                            .isEmpty();
+                }
+            }
+        }
+    }
+
+    private static List<Path> filesMentioning(Path root, String keyId) throws Exception {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(f -> f.getFileName().toString().contains(keyId)).toList();
+        }
+    }
+
+    private static boolean verifiesAgainst(X509Certificate leaf, List<X509Certificate> roots) {
+        for (X509Certificate root : roots) {
+            try {
+                leaf.verify(root.getPublicKey());
+                return true;
+            } catch (Exception e) {
+                // another root
+            }
+        }
+        return false;
+    }
+
+    private static X509Svid mintX509(SigilServer server) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair pair = generator.generateKeyPair();
+        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=ignored"), pair.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())).getEncoded();
+        return server.authority().mintX509Svid(SpiffeId.parse("spiffe://example.org/web"), csr, Duration.ofMinutes(10), List.of());
+    }
+
+    private SigilServer start(String name, PostgresServer.Database database) throws Exception {
+        // no shared key_manager block: each server keeps its keys under its own data directory
+        var config = TokenServerConfig.onPostgres(dir, name, database, "ca:\n  join_delay: " + JOIN_DELAY.toSeconds() + "s\n");
+        return SigilServer.start(config, Clock.systemUTC(), SigilServer.Options.defaults()
+                .withPolicy(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none())));
+    }
+}
