@@ -67,6 +67,15 @@ final class ServerProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
+    /** The server's process id (its job leadership names it: host/pid/random). */
+    long pid() {
+        return process.pid();
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
     void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();

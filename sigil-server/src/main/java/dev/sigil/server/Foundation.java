@@ -28,12 +28,13 @@ record Foundation(Datastore datastore, KeyManager keys, AuditCheckpoints checkpo
         resources.push(datastore);
         KeyManager keys = KeyManagerFactory.create(config.keyManager(), PluginRegistry.installed(),
                 new KeyManagerPlugin.Context(config.dataDir()));
-        AuditCheckpoints checkpoints = AuditCheckpoints.create(datastore, keys, clock, config.audit().checkpointEvery(),
-                config.audit().checkpointInterval());
-        AuditTrail audit = AuditTrail.create(datastore, clock, checkpoints);
         SecretHasher hasher = config.audit().hmacKeyFile().map(SecretHasher::loadShared)
                 .orElseGet(() -> SecretHasher.loadOrCreate(config.dataDir().resolve("keys")));
         hasher.agreeWith(datastore, clock.instant());
+        // checkpoints of every server sharing the datastore verify here: their keys are endorsed under the shared hmac key
+        AuditCheckpoints checkpoints = AuditCheckpoints.create(datastore, keys, clock, config.audit().checkpointEvery(),
+                config.audit().checkpointInterval(), hasher);
+        AuditTrail audit = AuditTrail.create(datastore, clock, checkpoints);
         // this server among the servers sharing the datastore: its name, the job leadership and heartbeat
         JobLeadership leadership = new JobLeadership(datastore, JobLeadership.instanceName(), clock);
         return new Foundation(datastore, keys, checkpoints, audit, hasher, leadership);

@@ -41,6 +41,7 @@ public final class AuditCheckpoints {
     public static final int DEFAULT_EVERY = 100;
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
     private static final String DOMAIN = "sigil-audit-checkpoint-v1";
+    private static final String ENDORSEMENT_DOMAIN = "sigil-audit-checkpoint-key-v1:";
     private static final String COLUMNS = "id, seq, head_hash, signed_at, key_id, public_key, signature";
 
     private final Datastore datastore;
@@ -48,8 +49,11 @@ public final class AuditCheckpoints {
     private final Clock clock;
     private final long every;
     private final Duration interval;
+    private final Optional<SecretHasher> endorser;
 
-    private AuditCheckpoints(Datastore datastore, KeyHandle key, Clock clock, long every, Duration interval) {
+    private AuditCheckpoints(Datastore datastore, KeyHandle key, Clock clock, long every, Duration interval,
+                             Optional<SecretHasher> endorser) {
+        this.endorser = endorser;
         this.datastore = datastore;
         this.key = key;
         this.clock = clock;
@@ -59,6 +63,42 @@ public final class AuditCheckpoints {
 
     /** Uses the {@value #KEY_ID} key in {@code keys}, generating it (ECDSA P-256) on first start. */
     public static AuditCheckpoints create(Datastore datastore, KeyManager keys, Clock clock, long every, Duration interval) {
+        return create(datastore, keys, clock, every, interval, Optional.empty());
+    }
+
+    /**
+     * {@link #create(Datastore, KeyManager, Clock, long, Duration)} for one of several servers sharing the
+     * datastore: this server's checkpoint key is recorded endorsed by {@code endorser} (the audit hmac key
+     * every such server shares), and verification trusts the checkpoints of every key so endorsed. Only a
+     * holder of the hmac key can endorse a key, so rewriting the database alone still cannot forge a
+     * checkpoint.
+     */
+    public static AuditCheckpoints create(Datastore datastore, KeyManager keys, Clock clock, long every, Duration interval,
+                                          SecretHasher endorser) {
+        AuditCheckpoints checkpoints = create(datastore, keys, clock, every, interval, Optional.of(endorser));
+        String publicKey = checkpoints.encodedPublicKey();
+        datastore.inTransaction(connection -> {
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO audit_checkpoint_keys (public_key, endorsement, added_at)"
+                    + " VALUES (?, ?, ?) ON CONFLICT (public_key) DO NOTHING")) {
+                insert.setString(1, publicKey);
+                insert.setString(2, endorsement(endorser, publicKey));
+                insert.setLong(3, clock.millis());
+                return insert.executeUpdate();
+            }
+        });
+        return checkpoints;
+    }
+
+    private static String endorsement(SecretHasher endorser, String publicKey) {
+        return endorser.keyedHash(ENDORSEMENT_DOMAIN + publicKey);
+    }
+
+    private String encodedPublicKey() {
+        return Base64.getEncoder().encodeToString(publicKey().getEncoded());
+    }
+
+    private static AuditCheckpoints create(Datastore datastore, KeyManager keys, Clock clock, long every, Duration interval,
+                                           Optional<SecretHasher> endorser) {
         Objects.requireNonNull(datastore, "datastore");
         Objects.requireNonNull(clock, "clock");
         if (every < 1) {
@@ -72,7 +112,7 @@ public final class AuditCheckpoints {
             throw new IllegalStateException("key '" + KEY_ID + "' in " + keys.describe() + " is " + key.type()
                     + "; the audit checkpoint key must be " + KeyType.EC_P256);
         }
-        return new AuditCheckpoints(datastore, key, clock, every, interval);
+        return new AuditCheckpoints(datastore, key, clock, every, interval, endorser);
     }
 
     long every() {
@@ -153,12 +193,13 @@ public final class AuditCheckpoints {
     }
 
     /**
-     * Checks every checkpoint against the trusted key (the key manager's, never the stored copy) and
-     * against the chain, whose records 1 to {@code chainEnd} the caller has already verified intact.
+     * Checks every checkpoint against the trusted keys (the key manager's, never the stored copy, and
+     * with several servers every key endorsed under the shared hmac key) and against the chain, whose
+     * records 1 to {@code chainEnd} the caller has already verified intact.
      * {@code hashAt} reads a record's stored hash. Empty when every checkpoint holds.
      */
     Optional<AuditVerification.Broken> check(Connection connection, long chainEnd, HashLookup hashAt) throws SQLException {
-        String trusted = Base64.getEncoder().encodeToString(publicKey().getEncoded());
+        java.util.Set<String> trusted = trustedKeys(connection);
         long expectedId = 1;
         long previousSeq = 0;
         for (AuditCheckpoint c : all(connection)) {
@@ -166,9 +207,10 @@ public final class AuditCheckpoints {
                 return broken(Math.max(1, previousSeq), "checkpoint " + expectedId + " is missing: the checkpoint after "
                         + (expectedId - 1) + " is " + c.id());
             }
-            if (!c.publicKey().equals(trusted) || !validSignature(c)) {
+            if (!trusted.contains(c.publicKey()) || !validSignature(c)) {
                 return broken(Math.max(1, c.seq()), "checkpoint " + c.id() + " (seq " + c.seq() + ") is forged: its signature "
-                        + "does not verify with the server's audit checkpoint key");
+                        + "does not verify with " + (endorser.isPresent() ? "the audit checkpoint key of any server sharing this datastore"
+                        : "the server's audit checkpoint key"));
             }
             if (c.seq() < previousSeq) {
                 return broken(Math.max(1, c.seq()), "checkpoint " + c.id() + " signs seq " + c.seq() + ", below checkpoint "
@@ -199,10 +241,30 @@ public final class AuditCheckpoints {
         return Optional.of(new AuditVerification.Broken(seq, reason));
     }
 
+    /** This server's key, and with an endorser every recorded key whose endorsement is valid. */
+    private java.util.Set<String> trustedKeys(Connection connection) throws SQLException {
+        java.util.Set<String> trusted = new java.util.HashSet<>();
+        trusted.add(encodedPublicKey());
+        if (endorser.isPresent()) {
+            try (PreparedStatement select = connection.prepareStatement("SELECT public_key, endorsement FROM audit_checkpoint_keys");
+                 ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    String key = rows.getString(1);
+                    if (java.security.MessageDigest.isEqual(endorsement(endorser.get(), key).getBytes(StandardCharsets.US_ASCII),
+                            rows.getString(2).getBytes(StandardCharsets.US_ASCII))) {
+                        trusted.add(key);
+                    }
+                }
+            }
+        }
+        return trusted;
+    }
+
     private boolean validSignature(AuditCheckpoint c) {
         try {
             Signature verifier = Signature.getInstance("SHA256withECDSA");
-            verifier.initVerify(publicKey());
+            verifier.initVerify(java.security.KeyFactory.getInstance("EC").generatePublic(
+                    new java.security.spec.X509EncodedKeySpec(Base64.getDecoder().decode(c.publicKey()))));
             verifier.update(signedBytes(c.id(), c.seq(), c.headHash(), c.time().toEpochMilli(), c.keyId()));
             return verifier.verify(Base64.getDecoder().decode(c.signature()));
         } catch (GeneralSecurityException | IllegalArgumentException e) {

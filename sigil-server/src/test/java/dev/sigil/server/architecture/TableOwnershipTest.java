@@ -22,7 +22,7 @@ class TableOwnershipTest {
     private static final Path SOURCES = Path.of("src/main/java/dev/sigil/server");
     private static final Map<String, String> OWNER = Map.ofEntries(
             Map.entry("agents", "agent"),
-            Map.entry("audit_checkpoints", "audit"), Map.entry("audit_hmac_key", "audit"), Map.entry("audit_head", "audit"), Map.entry("audit_records", "audit"),
+            Map.entry("audit_checkpoints", "audit"), Map.entry("audit_checkpoint_keys", "audit"), Map.entry("audit_hmac_key", "audit"), Map.entry("audit_head", "audit"), Map.entry("audit_records", "audit"),
             Map.entry("authority_bundle", "authority"), Map.entry("authority_journal", "authority"),
             Map.entry("drift_gates", "drift"),
             Map.entry("issued_tokens", "token"),

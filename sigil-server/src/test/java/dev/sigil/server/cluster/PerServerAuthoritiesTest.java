@@ -13,6 +13,7 @@ import dev.sigil.server.policy.Decision;
 import dev.sigil.server.testing.Exchanges;
 import dev.sigil.server.testing.RawHttp;
 import dev.sigil.server.testing.TokenServerConfig;
+import dev.sigil.testkit.Eventually;
 import dev.sigil.testkit.PostgresServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +86,30 @@ class PerServerAuthoritiesTest {
                     assertThat(filesMentioning(dir.resolve(other), record.keyId())).as("key " + record.keyId() + " of " + holder + " in " + other)
                             .isEmpty();
                 }
+
+                // the one audit chain both append to is checkpointed by whichever leads, each with its own key, and verifies at both
+                Eventually.within(Duration.ofSeconds(10), () -> assertThat(checkpointKeys(database)).hasSize(1));
+                a.close(); // b takes the one-server jobs over, checkpoints included
+                Eventually.within(Duration.ofSeconds(10), () -> assertThat(b.runsOneServerJobs()).isTrue());
+                assertThat(Exchanges.exchange(b, Exchanges.anonymous(b), byB, "https://api.example.com").status()).isEqualTo(200);
+                Eventually.within(Duration.ofSeconds(10), () -> assertThat(checkpointKeys(database)).hasSize(2));
+                RawHttp.Reply verify = RawHttp.unix(b.admin().socketPath(), "POST", "/v1/audit/verify", "application/json", new byte[0]);
+                assertThat(verify.status()).as(verify.body()).isEqualTo(200);
+                assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(verify.body()).path("intact").asBoolean())
+                        .as("checkpoints signed by a verify at b: " + verify.body()).isTrue();
             }
+        }
+    }
+
+    private static Set<String> checkpointKeys(PostgresServer.Database database) throws Exception {
+        try (java.sql.Connection connection = java.sql.DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
+             java.sql.Statement statement = connection.createStatement();
+             java.sql.ResultSet rows = statement.executeQuery("SELECT DISTINCT public_key FROM audit_checkpoints")) {
+            Set<String> keys = new java.util.HashSet<>();
+            while (rows.next()) {
+                keys.add(rows.getString(1));
+            }
+            return keys;
         }
     }
 

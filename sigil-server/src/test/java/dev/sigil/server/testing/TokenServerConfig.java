@@ -61,7 +61,7 @@ public final class TokenServerConfig {
         }
         // servers of one test join each other quickly (ca.join_delay) unless extra says otherwise
         String ca = extra.contains("ca:") ? "" : "ca:\n  join_delay: 1s\n";
-        return onPostgresWith(dir, name, database, "audit:\n  hmac_key_file: " + key + "\n" + ca + extra);
+        return onPostgresWith(dir, name, database, "audit:\n  hmac_key_file: " + key + "\n  checkpoint_interval: 1s\n" + ca + extra);
     }
 
     /** {@link #onPostgres} with this server's own audit hmac key (in its data directory) unless {@code extra} names one. */
