@@ -219,7 +219,8 @@ class ClusterKillTest {
     }
 
     private JsonNode leases(CliHarness cli, Path data) throws Exception {
-        CliHarness.Result listed = cli.run("lease", "list", "--data-dir", data.toString(), "--broker", "postgresql", "--output", "json");
+        CliHarness.Result listed = cli.run("lease", "list", "--data-dir", data.toString(), "--broker", "postgresql", "--limit", "10000",
+                "--output", "json");
         assertThat(listed.exitCode()).as(listed.err()).isZero();
         return json.readTree(listed.out()).path("leases");
     }
