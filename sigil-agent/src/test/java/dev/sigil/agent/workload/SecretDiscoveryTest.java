@@ -283,6 +283,18 @@ class SecretDiscoveryTest {
         Eventually.within(Duration.ofSeconds(10), () -> assertThat(fixture.identities.listenerCount()).isZero());
     }
 
+    @Test
+    void closingTheServerEndsOpenSecretStreams() throws Exception {
+        Stream stream = open();
+        stream.send(request("", "", "default"));
+        stream.response();
+
+        fixture.server.close();
+
+        assertThat(stream.next()).isInstanceOf(Throwable.class);
+        Eventually.within(Duration.ofSeconds(5), () -> assertThat(fixture.identities.listenerCount()).isZero());
+    }
+
     // --- a minimal SDS client, as Envoy drives the protocol ---
 
     private Stream open() {
