@@ -81,9 +81,26 @@ final class SdsSecrets {
     record Refused(Status status) implements Resolution {}
 
     /**
-     * Resolves {@code request} for a caller holding {@code svids} (not empty: a caller without identities is
-     * refused before this).
+     * True when {@code request} names only bundles ({@value #OWN_BUNDLE}, {@value #ALL_BUNDLES}, trust domains):
+     * public trust anchors, served to any attested caller as the Workload API serves them, registered or not.
+     * A request naming nothing asks for the caller's SVIDs too.
      */
+    static boolean onlyBundles(DiscoveryRequest request) {
+        boolean any = false;
+        for (String name : request.getResourceNamesList()) {
+            if (name.isEmpty()) {
+                continue;
+            }
+            any = true;
+            boolean trustDomain = name.startsWith("spiffe://") && name.indexOf('/', "spiffe://".length()) < 0;
+            if (!trustDomain && !OWN_BUNDLE.equals(name) && !ALL_BUNDLES.equals(name)) {
+                return false;
+            }
+        }
+        return any;
+    }
+
+    /** Resolves {@code request} for a caller holding {@code svids} (possibly none: then only bundles resolve). */
     static Resolution resolve(DiscoveryRequest request, List<X509Identity> svids, Bundles bundles) {
         if (!request.getTypeUrl().isEmpty() && !SECRET_TYPE_URL.equals(request.getTypeUrl())) {
             return new Refused(Status.INVALID_ARGUMENT.withDescription("type_url '" + Printable.clip(request.getTypeUrl(), 120)
@@ -124,7 +141,7 @@ final class SdsSecrets {
                 served.add(svid.spiffeId());
             }
         }
-        if (names.remove(DEFAULT_SVID)) {
+        if (!svids.isEmpty() && names.remove(DEFAULT_SVID)) {
             X509Identity first = svids.getFirst();
             resources.add(tlsCertificate(DEFAULT_SVID, first));
             if (!served.contains(first.spiffeId())) {

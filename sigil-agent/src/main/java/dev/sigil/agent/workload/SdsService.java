@@ -31,7 +31,10 @@ import java.util.concurrent.Executor;
  * attested at the start of the call, re-checked before every response, tracked by the drift monitor), but
  * without the {@code workload.spiffe.io} header, which Envoy does not send (SPIRE does not ask it of SDS).
  *
- * <p>Status codes: PERMISSION_DENIED when the caller has no identity and the agent has synced, or when its
+ * <p>Bundles are public: a caller with no identity that asks only for bundles gets them.
+ *
+ * <p>Status codes: PERMISSION_DENIED when the caller asks for an SVID (or for everything) but has no identity
+ * and the agent has synced, or when its
  * process exited or is no longer what connected; INVALID_ARGUMENT for names it is not entitled to (the whole
  * request fails, as in SPIRE) and a wrong type URL; UNAVAILABLE (retryable) for FetchSecrets before the
  * agent's first sync and when the caller's /proc state cannot be read. StreamSecrets opened before the
@@ -120,7 +123,7 @@ final class SdsService extends SecretDiscoveryServiceGrpc.SecretDiscoveryService
     private Step<Resolved> secrets(TrackedWorkload workload, DiscoveryRequest request) {
         AttestedCaller caller = workload.current();
         List<X509Identity> svids = identities.x509Svids(caller.selectors());
-        if (svids.isEmpty()) {
+        if (svids.isEmpty() && !SdsSecrets.onlyBundles(request)) {
             return identities.synced() ? new Fail<>(CallerGate.noIdentity(caller)) : new Wait<>();
         }
         return switch (SdsSecrets.resolve(request, svids, identities.bundles())) {

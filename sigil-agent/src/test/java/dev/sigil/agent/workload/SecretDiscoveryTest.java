@@ -122,12 +122,18 @@ class SecretDiscoveryTest {
         DiscoveryResponse first = stream.response();
         X509Certificate before = chain(secrets(first).get("default")).getFirst();
         stream.send(request(first.getVersionInfo(), first.getNonce(), "default")); // ACK
+        // Requests are handled in order and sends are ordered: had the ACK been answered, that answer
+        // would come before the answer to this change of names.
+        stream.send(request(first.getVersionInfo(), first.getNonce(), "default", "ROOTCA"));
+        DiscoveryResponse widened = stream.response();
+        assertThat(secrets(widened)).containsOnlyKeys("default", "ROOTCA");
+        stream.send(request(widened.getVersionInfo(), widened.getNonce(), "default", "ROOTCA")); // ACK
 
         var rotated = fixture.domain.x509("/billing");
         fixture.identities.setEntries(new Entry(Set.of(WorkloadApiFixture.ownUid()), rotated));
 
-        // Sends on a stream are ordered: had the ACK been answered, that answer would come first.
         DiscoveryResponse next = stream.response();
+        assertThat(next.getVersionInfo()).isNotEqualTo(widened.getVersionInfo());
         assertThat(next.getVersionInfo()).isNotEqualTo(first.getVersionInfo());
         assertThat(next.getNonce()).isNotEqualTo(first.getNonce());
         Secret secret = secrets(next).get("default");
@@ -147,14 +153,24 @@ class SecretDiscoveryTest {
                 .setErrorDetail(com.google.rpc.Status.newBuilder().setCode(3).setMessage(evil)).build();
         stream.send(nack);
         stream.send(nack); // the same NACK again: logged once
+        // handled in order: had a NACK been answered, that answer would come before this one's
+        stream.send(request("", first.getNonce(), "default", "ROOTCA"));
+        DiscoveryResponse widened = stream.response();
+        assertThat(secrets(widened)).containsOnlyKeys("default", "ROOTCA");
+        stream.send(request("", widened.getNonce(), "default", "ROOTCA").toBuilder()
+                .setErrorDetail(com.google.rpc.Status.newBuilder().setCode(3).setMessage("still rejected")).build());
+        // a change made before the server read this NACK would make it stale: wait until it was read
+        Eventually.within(Duration.ofSeconds(5), () -> assertThat(logged.list)
+                .anyMatch(event -> event.getFormattedMessage().contains("still rejected")));
 
         var marker = fixture.domain.x509("/billing");
         fixture.identities.setEntries(new Entry(Set.of(WorkloadApiFixture.ownUid()), marker));
         DiscoveryResponse next = stream.response();
         assertThat(chain(secrets(next).get("default")).getFirst()).as("the first message after the NACK is the new state")
                 .isEqualTo(marker.chain().getFirst());
+        assertThat(logged.list).filteredOn(event -> event.getFormattedMessage().contains("still rejected")).hasSize(1);
 
-        assertThat(logged.list).filteredOn(event -> event.getFormattedMessage().contains("rejected")).singleElement()
+        assertThat(logged.list).filteredOn(event -> event.getFormattedMessage().contains("cannot load certificate")).singleElement()
                 .satisfies(event -> assertThat(event.getFormattedMessage())
                         .contains("cannot load certificate").doesNotContain("\n").doesNotContain("\u001b").hasSizeLessThan(600));
         stream.cancel();
@@ -192,17 +208,25 @@ class SecretDiscoveryTest {
     }
 
     @Test
-    void unregisteredCallerIsPermissionDenied() throws Exception {
+    void unregisteredCallerIsPermissionDeniedAnSvidButGetsThePublicBundle() throws Exception {
         fixture.identities.setEntries();
         Stream stream = open();
-        stream.send(request("", "", "default"));
-        assertThat(stream.next()).isInstanceOfSatisfying(StatusRuntimeException.class,
-                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+        stream.send(request("", "", "default", "ROOTCA"));
+        assertThat(stream.next()).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+            assertThat(e.getStatus().getDescription()).contains("no identity issued");
+        });
+        assertThat(stream.events).isEmpty();
 
         var fetch = SecretDiscoveryServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
-        assertThatThrownBy(() -> fetch.fetchSecrets(request("", "", "ROOTCA")))
-                .isInstanceOfSatisfying(StatusRuntimeException.class,
-                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+        for (String everything : List.of("default", "")) {
+            assertThatThrownBy(() -> fetch.fetchSecrets(request("", "", everything)))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+        }
+        // bundles are public trust anchors, as FetchX509Bundles serves them to any attested caller
+        assertThat(secrets(fetch.fetchSecrets(request("", "", "ROOTCA", "spiffe://example.org"))))
+                .containsOnlyKeys("ROOTCA", "spiffe://example.org");
     }
 
     @Test
