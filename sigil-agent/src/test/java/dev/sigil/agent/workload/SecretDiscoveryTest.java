@@ -23,9 +23,15 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.type.v3.SemanticVersion;
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -317,6 +323,36 @@ class SecretDiscoveryTest {
 
         assertThat(stream.next()).isInstanceOf(Throwable.class);
         Eventually.within(Duration.ofSeconds(5), () -> assertThat(fixture.identities.listenerCount()).isZero());
+    }
+
+    @Test
+    void malformedRequestIsInvalidArgumentAndTheHealthServiceNamesSds() {
+        MethodDescriptor.Marshaller<byte[]> bytes = new MethodDescriptor.Marshaller<>() {
+            @Override
+            public java.io.InputStream stream(byte[] value) {
+                return new java.io.ByteArrayInputStream(value);
+            }
+
+            @Override
+            public byte[] parse(java.io.InputStream stream) {
+                try {
+                    return stream.readAllBytes();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        MethodDescriptor<byte[], byte[]> raw = SecretDiscoveryServiceGrpc.getFetchSecretsMethod().toBuilder(bytes, bytes).build();
+        byte[] truncated = {0x0a, 0x7f, 'x'}; // field 1 announcing 127 bytes, then one
+        assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(channel, raw, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), truncated))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+                    assertThat(e.getStatus().getDescription()).contains("DiscoveryRequest");
+                });
+
+        assertThat(HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .check(HealthCheckRequest.newBuilder().setService("envoy.service.secret.v3.SecretDiscoveryService").build())
+                .getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
     }
 
     // --- a minimal SDS client, as Envoy drives the protocol ---
