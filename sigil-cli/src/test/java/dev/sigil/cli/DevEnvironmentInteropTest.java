@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.cli.server.StopSignal;
+import dev.sigil.testkit.Eventually;
 import io.spiffe.bundle.x509bundle.X509Bundle;
 import io.spiffe.spiffeid.TrustDomain;
 import io.spiffe.svid.jwtsvid.JwtSvid;
@@ -157,6 +158,76 @@ class DevEnvironmentInteropTest {
             JwtSvid jwt = client.fetchJwtSvid("https://api.example");
             assertThat(jwt.getSpiffeId()).isEqualTo(svid.getSpiffeId());
             assertThat(client.validateJwtSvid(jwt.getToken(), "https://api.example").getSpiffeId()).isEqualTo(svid.getSpiffeId());
+        }
+    }
+
+    /**
+     * Envoy's Secret Discovery Service from the real agent, with a client built from Envoy's API definitions
+     * (no security header, as Envoy sends none): the caller's default SVID with a key that pairs with it,
+     * and the ROOTCA bundle as a SPIFFE validator configuration that the chain verifies against.
+     */
+    @Test
+    void envoySecretDiscoveryServesTheCurrentUsersSvidAndBundle() throws Exception {
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                io.netty.channel.epoll.EpollIoHandler.newFactory());
+        io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder
+                .forAddress(new io.netty.channel.unix.DomainSocketAddress(socket().toString()))
+                .channelType(io.netty.channel.epoll.EpollDomainSocketChannel.class).eventLoopGroup(group)
+                .withOption(io.netty.channel.ChannelOption.SO_KEEPALIVE, null).usePlaintext().build();
+        try {
+            var request = io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest.newBuilder()
+                    .setTypeUrl("type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret")
+                    .addResourceNames("default").addResourceNames("ROOTCA").build();
+            var fetched = new java.util.concurrent.atomic.AtomicReference<io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse>();
+            // UNAVAILABLE until the agent's first sync: retried, as Envoy retries
+            Eventually.within(java.time.Duration.ofSeconds(30), () -> fetched.set(
+                    io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc.newBlockingStub(channel)
+                            .withDeadlineAfter(5, TimeUnit.SECONDS).fetchSecrets(request)));
+            var secrets = fetched.get();
+            Map<String, io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret> byName = new java.util.HashMap<>();
+            for (com.google.protobuf.Any resource : secrets.getResourcesList()) {
+                var secret = resource.unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.Secret.class);
+                byName.put(secret.getName(), secret);
+            }
+            assertThat(byName).containsOnlyKeys("default", "ROOTCA");
+
+            var certificate = byName.get("default").getTlsCertificate();
+            List<X509Certificate> chain = new ArrayList<>();
+            CertificateFactory factory = CertificateFactory.getInstance("X.509");
+            for (var cert : factory.generateCertificates(certificate.getCertificateChain().getInlineBytes().newInput())) {
+                chain.add((X509Certificate) cert);
+            }
+            String user = System.getProperty("user.name").replaceAll("[^A-Za-z0-9._-]", "_");
+            assertThat(SpiffeTlsPeer.spiffeId(chain.getFirst())).isEqualTo("spiffe://sigil.test/dev/" + user);
+            String keyPem = certificate.getPrivateKey().getInlineBytes().toStringUtf8();
+            java.security.PrivateKey key = java.security.KeyFactory.getInstance(chain.getFirst().getPublicKey().getAlgorithm())
+                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(java.util.Base64.getMimeDecoder().decode(
+                            keyPem.replace("-----BEGIN PRIVATE KEY-----", "").replace("-----END PRIVATE KEY-----", ""))));
+            byte[] data = "proof of possession".getBytes(StandardCharsets.UTF_8);
+            java.security.Signature signer = java.security.Signature.getInstance("SHA256withECDSA");
+            signer.initSign(key);
+            signer.update(data);
+            java.security.Signature verifier = java.security.Signature.getInstance("SHA256withECDSA");
+            verifier.initVerify(chain.getFirst());
+            verifier.update(data);
+            assertThat(verifier.verify(signer.sign())).as("the served key pairs with the served certificate").isTrue();
+
+            var context = byName.get("ROOTCA").getValidationContext();
+            assertThat(context.getCustomValidatorConfig().getName()).isEqualTo("envoy.tls.cert_validator.spiffe");
+            var validator = context.getCustomValidatorConfig().getTypedConfig()
+                    .unpack(io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SPIFFECertValidatorConfig.class);
+            assertThat(validator.getTrustDomainsList()).singleElement()
+                    .satisfies(domain -> assertThat(domain.getName()).isEqualTo("sigil.test"));
+            Set<TrustAnchor> anchors = new HashSet<>();
+            for (var ca : factory.generateCertificates(validator.getTrustDomains(0).getTrustBundle().getInlineBytes().newInput())) {
+                anchors.add(new TrustAnchor((X509Certificate) ca, null));
+            }
+            PKIXParameters parameters = new PKIXParameters(anchors);
+            parameters.setRevocationEnabled(false);
+            CertPathValidator.getInstance("PKIX").validate(factory.generateCertPath(chain), parameters);
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 

@@ -15,15 +15,35 @@ import io.grpc.Status;
  * connections without a recorded peer process (PERMISSION_DENIED): no kernel peer credentials, or a
  * process that was gone or could not be inspected when its connection was accepted. It puts the peer
  * process in the call's {@link Context} under {@link #PEER}.
+ *
+ * <p>Envoy's Secret Discovery Service on the same socket goes through {@link #peerOnly()}: the peer
+ * process rule alike, but no header, because Envoy does not send it (SPIRE's agent requires it of
+ * Workload API methods only). The SDS caller is attested exactly as a Workload API caller.
  */
 final class SecurityHeaderInterceptor implements ServerInterceptor {
     static final Metadata.Key<String> HEADER = Metadata.Key.of("workload.spiffe.io", Metadata.ASCII_STRING_MARSHALLER);
     static final Context.Key<PeerProcess> PEER = Context.key("sigil.peer-process");
 
+    private final boolean requireHeader;
+
+    /** The Workload API's interceptor: security header and peer process. */
+    SecurityHeaderInterceptor() {
+        this(true);
+    }
+
+    private SecurityHeaderInterceptor(boolean requireHeader) {
+        this.requireHeader = requireHeader;
+    }
+
+    /** Records the peer process (and refuses calls without one) but does not ask for the security header. */
+    static SecurityHeaderInterceptor peerOnly() {
+        return new SecurityHeaderInterceptor(false);
+    }
+
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         String value = headers.get(HEADER);
-        if (!"true".equals(value)) {
+        if (requireHeader && !"true".equals(value)) {
             call.close(Status.INVALID_ARGUMENT.withDescription(value == null
                     ? "security header 'workload.spiffe.io' is missing; it must be 'true'"
                     : "security header 'workload.spiffe.io' is '" + value + "'; it must be 'true'"), new Metadata());

@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * connection, the rest from the process's /proc state, which must still show the process that connected
  * (same start time and executable, every id equal to the peer credentials); never from request data. A stale socket file left by a previous run is
  * removed at start; any other kind of file at the path is refused. Every Workload API call must carry
- * the {@code workload.spiffe.io: true} header (the health service does not need it).
+ * the {@code workload.spiffe.io: true} header (the health service does not need it). Envoy's Secret
+ * Discovery Service ({@code envoy.service.secret.v3}) is served on the same socket to callers attested
+ * the same way, without that header (docs/envoy.md).
  *
  * <pre>{@code
  * try (WorkloadApiServer server = WorkloadApiServer.create(WorkloadApiConfig.defaults(), identities,
@@ -66,6 +68,7 @@ public final class WorkloadApiServer implements AutoCloseable {
     private ExecutorService executor;
     private Server server;
     private WorkloadApiService service;
+    private SdsService sds;
     private DriftMonitor monitor;
     private boolean bound;
 
@@ -113,6 +116,7 @@ public final class WorkloadApiServer implements AutoCloseable {
         executor = Executors.newFixedThreadPool(config.handlerThreads(), daemonThreads("sigil-workload-api"));
         monitor = new DriftMonitor(attestor, proc, driftSink, config.reattestInterval(), clock);
         service = new WorkloadApiService(identities, attestor, monitor, clock, executor);
+        sds = new SdsService(identities, attestor, monitor, executor);
         server = NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString()), PeerCredentialsNegotiator.credentials(proc))
                 .channelType(EpollServerDomainSocketChannel.class)
                 // gRPC asks for TCP keep-alive by default; a Unix socket has none (a null value drops the option)
@@ -122,6 +126,8 @@ public final class WorkloadApiServer implements AutoCloseable {
                 .executor(executor)
                 // a request that does not parse is the client's mistake: INVALID_ARGUMENT and one log line
                 .addService(ServerInterceptors.intercept(MalformedRequests.rejected(service.bindService()), new SecurityHeaderInterceptor()))
+                // Envoy SDS: the same caller attestation, without the header Envoy does not send (as SPIRE)
+                .addService(ServerInterceptors.intercept(MalformedRequests.rejected(sds.bindService()), SecurityHeaderInterceptor.peerOnly()))
                 .addService(MalformedRequests.rejected(health.getHealthService().bindService()))
                 // every local process may connect: bound what one connection can make the agent hold
                 .maxInboundMessageSize(64 * 1024)
@@ -139,6 +145,7 @@ public final class WorkloadApiServer implements AutoCloseable {
         }
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus(SERVICE_NAME, ServingStatus.SERVING);
+        health.setStatus(io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
         LOG.info("workload api listening on {}", socket);
         return this;
     }
@@ -219,6 +226,9 @@ public final class WorkloadApiServer implements AutoCloseable {
         if (service != null) {
             // cancel handlers may not have run before the executor stops; no listener may outlive the server
             service.closeStreams();
+        }
+        if (sds != null) {
+            sds.closeStreams();
         }
         if (monitor != null) {
             monitor.close();

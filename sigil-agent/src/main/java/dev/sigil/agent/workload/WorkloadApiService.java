@@ -3,10 +3,6 @@ package dev.sigil.agent.workload;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
 import com.google.protobuf.util.JsonFormat;
-import dev.sigil.agent.workload.CallerAttestor.Attestation;
-import dev.sigil.agent.workload.CallerAttestor.Attested;
-import dev.sigil.agent.workload.CallerAttestor.Changed;
-import dev.sigil.agent.workload.CallerAttestor.Refusal;
 import dev.sigil.agent.workload.StreamPublisher.Fail;
 import dev.sigil.agent.workload.StreamPublisher.Send;
 import dev.sigil.agent.workload.StreamPublisher.Step;
@@ -38,8 +34,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The SPIFFE Workload API over a {@link WorkloadIdentities}. Every call's caller is the process that
@@ -56,10 +50,8 @@ import org.slf4j.LoggerFactory;
  * until the agent has synced.
  */
 final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIImplBase {
-    private static final Logger LOG = LoggerFactory.getLogger(WorkloadApiService.class);
-
     private final WorkloadIdentities identities;
-    private final CallerAttestor attestor;
+    private final CallerGate gate;
     private final JwtSvidValidator validator;
     private final Executor executor;
     private final DriftMonitor monitor;
@@ -67,7 +59,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
 
     WorkloadApiService(WorkloadIdentities identities, CallerAttestor attestor, DriftMonitor monitor, Clock clock, Executor executor) {
         this.identities = identities;
-        this.attestor = attestor;
+        this.gate = new CallerGate(attestor);
         this.monitor = monitor;
         this.validator = new JwtSvidValidator(clock);
         this.executor = executor;
@@ -204,13 +196,9 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
             return;
         }
         StreamPublisher.start((ServerCallStreamObserver<T>) observer, List.of(identities::onChange, workload::onChange), executor, () -> {
-            AttestedCaller caller = workload.current();
-            if (workload.ended()) {
-                return new Fail<>(processGone(caller.peer()));
-            }
-            Optional<Refusal> refusal = attestor.check(caller.peer());
+            Optional<Status> refusal = gate.recheck(workload);
             if (refusal.isPresent()) {
-                return new Fail<>(refused(refusal.get()));
+                return new Fail<>(refusal.get());
             }
             return state.apply(workload);
         }, openStreams, () -> {
@@ -227,49 +215,15 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
     }
 
     private AttestedCaller attest() {
-        PeerProcess peer = SecurityHeaderInterceptor.PEER.get();
-        Attestation attestation;
-        try {
-            attestation = attestor.attest(peer);
-        } catch (RuntimeException e) {
-            // unreadable /proc entries, or process state no selector can hold (for example a control
-            // character in the binary's path): fail closed, without an identity
-            LOG.warn("cannot attest workload pid {}: {}", peer.pid(), e.toString());
-            throw Status.UNAVAILABLE.withDescription("cannot attest caller pid " + peer.pid() + ": " + e.getMessage()).asRuntimeException();
-        }
-        return switch (attestation) {
-            case Attested attested -> {
-                LOG.debug("attested workload pid {} uid {}: {}", peer.pid(), peer.credentials().uid(), attested.caller().selectors());
-                yield attested.caller();
-            }
-            case Refusal refusal -> {
-                if (refusal instanceof Changed changed) {
-                    LOG.warn("{}; no identity issued", changed.reason());
-                }
-                throw refused(refusal).asRuntimeException();
-            }
-        };
+        return gate.attest();
     }
 
     private void requireSameProcess(AttestedCaller caller) {
-        Optional<Refusal> refusal = attestor.check(caller.peer());
-        if (refusal.isPresent()) {
-            throw refused(refusal.get()).asRuntimeException();
-        }
-    }
-
-    private static Status refused(Refusal refusal) {
-        return Status.PERMISSION_DENIED.withDescription(refusal.reason() + "; no identity issued");
-    }
-
-    private static Status processGone(PeerProcess peer) {
-        return Status.PERMISSION_DENIED.withDescription("caller pid " + peer.pid()
-                + " exited or its pid now names another process; no identity issued");
+        gate.requireSameProcess(caller);
     }
 
     private static Status noIdentity(AttestedCaller caller) {
-        return Status.PERMISSION_DENIED.withDescription("no identity issued to caller pid " + caller.pid()
-                + "; no registration entry matches its selectors");
+        return CallerGate.noIdentity(caller);
     }
 
     private static StatusRuntimeException invalid(String message) {

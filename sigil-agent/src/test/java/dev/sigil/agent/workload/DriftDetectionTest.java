@@ -117,6 +117,26 @@ class DriftDetectionTest {
     }
 
     @Test
+    void replacedBinaryEndsTheEnvoySecretStreamAndReportsTheServedSvid() throws Exception {
+        fixture.identities.setEntries(new Entry(Set.of(WorkloadApiFixture.ownUid(), sha256), fixture.domain.x509("/billing")));
+        LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+        io.grpc.stub.StreamObserver<io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest> requests =
+                io.envoyproxy.envoy.service.secret.v3.SecretDiscoveryServiceGrpc.newStub(channel)
+                        .streamSecrets(WorkloadApiSemanticsTest.collect(events));
+        requests.onNext(io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest.newBuilder().addResourceNames("default").build());
+        assertThat(events.poll(5, TimeUnit.SECONDS)).isInstanceOf(io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse.class);
+
+        replaceBinary();
+
+        assertThat(events.poll(TARGET.toMillis(), TimeUnit.MILLISECONDS)).isInstanceOfSatisfying(Throwable.class,
+                e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+        WorkloadDrift drift = drifts.poll(5, TimeUnit.SECONDS);
+        assertThat(drift).isNotNull();
+        assertThat(drift.reason()).isEqualTo(Reason.SELECTORS_CHANGED);
+        assertThat(drift.spiffeIdsBefore()).containsExactly(SpiffeId.parse("spiffe://example.org/billing"));
+    }
+
+    @Test
     void exitedProcessLosesItsStreamAndIsReportedAsExited() throws Exception {
         fixture.identities.setEntries(new Entry(Set.of(WorkloadApiFixture.ownUid(), sha256), fixture.domain.x509("/billing")));
         LinkedBlockingQueue<Object> events = openX509Stream();
