@@ -42,6 +42,7 @@ public final class TestOidcIssuer implements AutoCloseable {
     private final Path caBundle;
     private final Map<String, List<JWK>> keys = new ConcurrentHashMap<>();
     private final AtomicInteger jwksFetches = new AtomicInteger();
+    private final Map<String, String> overrides = new ConcurrentHashMap<>();
 
     private TestOidcIssuer(HttpsServer server, Path caBundle) {
         this.server = server;
@@ -59,8 +60,8 @@ public final class TestOidcIssuer implements AutoCloseable {
         TestOidcIssuer issuer = new TestOidcIssuer(server, caBundle);
         server.createContext("/", exchange -> {
             String path = exchange.getRequestURI().getPath();
-            String body = null;
-            for (String name : issuer.keys.keySet()) {
+            String body = issuer.overrides.get(path);
+            for (String name : body != null ? java.util.Set.<String>of() : issuer.keys.keySet()) {
                 if (path.equals("/" + name + "/.well-known/openid-configuration")) {
                     body = "{\"issuer\":\"" + issuer.url(name) + "\",\"jwks_uri\":\"" + issuer.url(name) + "/jwks\"}";
                 } else if (path.equals("/" + name + "/jwks")) {
@@ -86,6 +87,11 @@ public final class TestOidcIssuer implements AutoCloseable {
 
     public String url(String name) {
         return "https://127.0.0.1:" + server.getAddress().getPort() + "/" + name;
+    }
+
+    /** Serves {@code body} at {@code path} (for example a discovery document that lies) instead of the issuer's own. */
+    public void override(String path, String body) {
+        overrides.put(path, body);
     }
 
     public Path caBundle() {
