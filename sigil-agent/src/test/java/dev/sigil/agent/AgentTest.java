@@ -177,6 +177,18 @@ class AgentTest {
     }
 
     @Test
+    void aMissingJwtTokenFileStopsTheStartNamingTheFileAndSendsNothing() throws Exception {
+        FakeAgentServer server = server();
+        Path missing = dir.resolve("tokens/sigil-agent");
+        Agent agent = agent(server, new dev.sigil.agent.attestor.JwtAttestorClient(missing));
+
+        assertThatThrownBy(agent::start).isInstanceOf(AgentException.class)
+                .hasMessageContaining("jwt token file " + missing + " does not exist");
+        assertThat(server.attestations).hasValue(0);
+        assertThat(agent.state()).isInstanceOf(AgentState.Stopped.class);
+    }
+
+    @Test
     void insecureBootstrapStillRefusesAServerWithTheWrongId() throws Exception {
         FakeAgentServer impostor = server(FakeAgentServer.start(TD, clock, "spiffe://agent.test/not-the-server"));
         Agent agent = new Agent(config(impostor, new AgentConfig.TrustBootstrap.Insecure()), FakeAttestor.proofOfPossession("node-1"), clock);

@@ -69,7 +69,8 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
 
         ServerConfig.AgentApiSettings agentSettings = config.agentApi();
         List<NodeAttestor> attestors = NodeAttestors.create(config.nodeAttestors(), PluginRegistry.installed(),
-                new NodeAttestorPlugin.Context(config.trustDomain(), registrations.joinTokens(), clock));
+                new NodeAttestorPlugin.Context(config.trustDomain(), registrations.joinTokens(), clock,
+                        registrations.usedNodeEvidence()));
         AgentApiServer agentApi = AgentApiServer.start(new InetSocketAddress(agentSettings.address(), agentSettings.port()),
                 agentSettings.agentSvidTtl().orElse(Duration.ZERO),
                 new AgentApiServer.Dependencies(identities.identity(), identities.identity().spiffeId(), identities.authority(),

@@ -3,6 +3,7 @@ package dev.sigil.server;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.agent.AgentStore;
 import dev.sigil.server.agent.AttestedSubjects;
+import dev.sigil.server.agent.attestor.SingleUseEvidence;
 import dev.sigil.server.registration.EntryFilter;
 import dev.sigil.server.registration.EntryStore;
 import dev.sigil.server.registration.JoinTokens;
@@ -10,13 +11,17 @@ import dev.sigil.server.registration.PageRequest;
 import dev.sigil.server.registration.RegistrationEntry;
 import java.time.Clock;
 
-/** Who may have which identity: registration entries, join tokens, the agents registry, and the attestation evidence policy sees. */
-record Registrations(EntryStore entries, JoinTokens joinTokens, AgentStore agents, AttestedSubjects evidence) {
+/**
+ * Who may have which identity: registration entries, join tokens, the agents registry, the attestation evidence policy
+ * sees, and the single-use node evidence (jwt tokens) already accepted.
+ */
+record Registrations(EntryStore entries, JoinTokens joinTokens, AgentStore agents, AttestedSubjects evidence,
+                     SingleUseEvidence usedNodeEvidence) {
     static Registrations open(Clock clock, Foundation foundation) {
         EntryStore entries = EntryStore.create(foundation.datastore(), foundation.audit(), clock);
         AgentStore agents = AgentStore.create(foundation.datastore(), foundation.audit(), clock);
         return new Registrations(entries, JoinTokens.create(foundation.datastore(), foundation.audit(), clock), agents,
-                new AttestedSubjects(entries, agents));
+                new AttestedSubjects(entries, agents), SingleUseEvidence.create(foundation.datastore(), clock));
     }
 
     /** True when a registration entry for {@code id} is marked admin (the admin API over mutual TLS). */

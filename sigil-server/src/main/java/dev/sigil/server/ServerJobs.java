@@ -36,6 +36,7 @@ final class ServerJobs {
         jobs.register(new Job("policy-reload", TICK, Job.Scope.EVERY_SERVER, grants.policyStore()::reload));
         jobs.register(new Job("prune-expired", PRUNE_INTERVAL, Job.Scope.ONE_SERVER, () -> {
             registrations.joinTokens().pruneExpired(Identities.ACTOR);
+            registrations.usedNodeEvidence().pruneExpired();
             Instant expiredBefore = clock.instant().minus(EXPIRED_TOKEN_RETENTION);
             grants.issuedTokens().pruneExpired(expiredBefore);
             identities.statuses().pruneExpired(expiredBefore);

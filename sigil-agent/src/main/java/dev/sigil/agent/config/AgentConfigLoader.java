@@ -106,7 +106,7 @@ public final class AgentConfigLoader {
         }
         return JoinTokenAttestorClientPlugin.withEnvironmentToken(Optional.ofNullable(file), envToken).orElseThrow(() ->
                 new AgentConfigException("node_attestor.type is required: join_token (with node_attestor.join_token or "
-                        + SIGIL_JOIN_TOKEN + ") or x509pop (with cert_file and key_file)"));
+                        + SIGIL_JOIN_TOKEN + "), x509pop (with cert_file and key_file) or jwt (with token_path)"));
     }
 
     private static <T> T pick(AgentEnvironment env, String variable, Function<String, T> parse, T fileValue, T defaultValue) {

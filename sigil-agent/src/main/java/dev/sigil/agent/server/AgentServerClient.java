@@ -188,8 +188,14 @@ public final class AgentServerClient implements AutoCloseable {
      * {@link NodeAttestorClient#respond}, and returns the agent SVID the server issues.
      */
     public AgentSvid attest(NodeAttestorClient attestor, byte[] csr) {
-        CompletableFuture<dev.sigil.proto.agent.v1.AgentSvid> result = AttestExchange.start(attestor, csr,
-                responses -> AgentGrpc.newStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).attest(responses)).result();
+        CompletableFuture<dev.sigil.proto.agent.v1.AgentSvid> result;
+        try {
+            result = AttestExchange.start(attestor, csr,
+                    responses -> AgentGrpc.newStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS).attest(responses)).result();
+        } catch (IllegalStateException | IllegalArgumentException e) {
+            // the node's evidence is not there yet (a token file not yet written): not the server's refusal, retried later
+            throw new AgentServerException("cannot attest with " + attestor.type() + ": " + e.getMessage(), false, e);
+        }
         try {
             return agentSvid(result.get(DEADLINE_SECONDS + 5, TimeUnit.SECONDS));
         } catch (ExecutionException e) {

@@ -29,11 +29,13 @@ final class AttestExchange implements StreamObserver<AttestResponse> {
     static AttestExchange start(NodeAttestorClient attestor, byte[] csr,
                                 Function<StreamObserver<AttestResponse>, StreamObserver<AttestRequest>> open) {
         AttestExchange exchange = new AttestExchange(attestor);
+        // read before the stream opens: evidence that cannot be read (a missing token file) opens nothing
+        byte[] evidence = attestor.evidence();
         synchronized (exchange) {
             exchange.requests = open.apply(exchange);
             exchange.requests.onNext(AttestRequest.newBuilder().setParams(AttestParams.newBuilder()
                     .setAttestor(attestor.type())
-                    .setPayload(ByteString.copyFrom(attestor.evidence()))
+                    .setPayload(ByteString.copyFrom(evidence))
                     .setCsr(ByteString.copyFrom(csr))).build());
         }
         return exchange;

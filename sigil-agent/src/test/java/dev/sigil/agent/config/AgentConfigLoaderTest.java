@@ -206,6 +206,6 @@ class AgentConfigLoaderTest {
                 trust_bundle_path: bundle.pem
                 node_attestor:
                   type: tpm
-                """, Map.of())).isInstanceOf(AgentConfigException.class).hasMessageContaining("'tpm'").hasMessageContaining("join_token or x509pop");
+                """, Map.of())).isInstanceOf(AgentConfigException.class).hasMessageContaining("'tpm'").hasMessageContaining("join_token or jwt or x509pop");
     }
 }

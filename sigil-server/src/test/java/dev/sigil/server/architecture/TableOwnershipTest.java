@@ -26,7 +26,7 @@ class TableOwnershipTest {
             Map.entry("authority_bundle", "authority"), Map.entry("authority_journal", "authority"),
             Map.entry("drift_gates", "drift"),
             Map.entry("issued_tokens", "token"),
-            Map.entry("job_leader", "jobs"), Map.entry("server_instances", "jobs"),
+            Map.entry("job_leader", "jobs"), Map.entry("server_instances", "jobs"), Map.entry("used_node_tokens", "agent"),
             Map.entry("join_tokens", "registration"), Map.entry("registration_entries", "registration"),
             Map.entry("registration_revision", "registration"), Map.entry("registration_selectors", "registration"),
             Map.entry("registration_tombstones", "registration"),

@@ -21,7 +21,11 @@ public interface NodeAttestorPlugin<S extends Record> extends Plugin<S> {
     /** Builds the attestor; may read its files (a CA bundle) and refuses bad ones naming the key. */
     NodeAttestor create(S settings, Context context);
 
-    /** What the server gives every node attestor. */
-    record Context(TrustDomain trustDomain, JoinTokens joinTokens, Clock clock) {
+    /**
+     * What the server gives every node attestor.
+     *
+     * @param singleUse where attestors whose evidence may be used once (jwt) remember what they accepted
+     */
+    record Context(TrustDomain trustDomain, JoinTokens joinTokens, Clock clock, SingleUseEvidence singleUse) {
     }
 }

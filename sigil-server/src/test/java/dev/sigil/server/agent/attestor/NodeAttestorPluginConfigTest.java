@@ -30,7 +30,7 @@ class NodeAttestorPluginConfigTest {
     @Test
     void withoutTheSectionAgentsAttestWithJoinTokensOnly() throws Exception {
         assertThat(load("").nodeAttestors().blocks()).containsOnlyKeys("join_token");
-        assertThat(PluginRegistry.installed().plugins(ServerPlugins.NODE_ATTESTORS)).containsOnlyKeys("join_token", "x509pop");
+        assertThat(PluginRegistry.installed().plugins(ServerPlugins.NODE_ATTESTORS)).containsOnlyKeys("join_token", "jwt", "x509pop");
     }
 
     @Test
@@ -57,10 +57,40 @@ class NodeAttestorPluginConfigTest {
         assertThatThrownBy(() -> load("node_attestors: {}\n")).hasMessageContaining("node_attestors configures no node attestor; "
                 + "at least one is required");
         assertThatThrownBy(() -> load("node_attestors:\n  tpm: {}\n"))
-                .hasMessage(file + " line 2, column 3: unknown key 'tpm' under 'node_attestors'; valid keys: join_token, x509pop");
+                .hasMessage(file + " line 2, column 3: unknown key 'tpm' under 'node_attestors'; valid keys: join_token, jwt, x509pop");
         assertThatThrownBy(() -> load("node_attestors:\n  x509pop: {}\n")).hasMessageStartingWith(file + " line 2")
                 .hasMessageContaining("node_attestors.x509pop needs ca_bundle_file");
         assertThatThrownBy(() -> load("node_attestors:\n  x509pop:\n")).hasMessageStartingWith(file + " line 2")
                 .hasMessageContaining("node_attestors.x509pop needs ca_bundle_file");
+    }
+
+    private static String jwt(String issuer) {
+        return "node_attestors:\n  jwt:\n    issuers:\n      - " + issuer.replace("\n", "\n        ") + "\n";
+    }
+
+    @Test
+    void jwtIssuersAreCheckedWhenLoadedWithMessagesNamingTheIssuerAndKey() throws Exception {
+        ServerConfig config = load(jwt("issuer: https://token.actions.githubusercontent.com\naudience: sigil\npreset: github_actions"));
+        var settings = config.nodeAttestors().settings("jwt", dev.sigil.server.agent.attestor.jwt.JwtAttestorPlugin.Settings.class)
+                .orElseThrow();
+        assertThat(settings.issuers()).singleElement().satisfies(issuer -> assertThat(issuer.preset()).isEqualTo("github_actions"));
+
+        assertThatThrownBy(() -> load("node_attestors:\n  jwt:\n")).hasMessageContaining("node_attestors.jwt needs issuers");
+        assertThatThrownBy(() -> load(jwt("issuer: https://gitlab.example\npreset: gitlab_ci")))
+                .hasMessageContaining("issuer 'https://gitlab.example' needs audience");
+        assertThatThrownBy(() -> load(jwt("issuer: https://k8s.example\naudience: sigil\npreset: k8s_psat")))
+                .hasMessageContaining("preset k8s_psat needs cluster");
+        assertThatThrownBy(() -> load(jwt("issuer: https://k8s.example\naudience: sigil\npreset: eks")))
+                .hasMessageContaining("preset 'eks' is not known; use one of k8s_psat, github_actions, gitlab_ci");
+        assertThatThrownBy(() -> load(jwt("issuer: http://k8s.example\naudience: sigil")))
+                .hasMessageContaining("is not an https url, so its keys cannot be discovered");
+        assertThatThrownBy(() -> load(jwt("issuer: https://gitlab.example\naudience: sigil\nclaims:\n  namespace_path: github:repository")))
+                .hasMessageContaining("selector name 'github:repository' belongs to preset github_actions");
+        assertThatThrownBy(() -> load(jwt("issuer: https://ci.example\naudience: sigil\nclaims:\n  sub: sub")))
+                .hasMessageContaining("selector name 'sub' is reserved");
+        assertThatThrownBy(() -> load(jwt("issuer: https://ci.example\naudience: sigil\nclock_skew: 1h")))
+                .hasMessageContaining("clock_skew is 1h; use 0s to 5m");
+        assertThatThrownBy(() -> load(jwt("issuer: https://ci.example\naudience: sigil\nbogus: 1")))
+                .hasMessageContaining("bogus");
     }
 }
