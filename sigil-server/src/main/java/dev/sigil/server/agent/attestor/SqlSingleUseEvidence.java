@@ -7,7 +7,7 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * {@link SingleUseEvidence} in table used_node_tokens (migration V14). The primary key decides: of two
+ * {@link SingleUseEvidence} in table used_node_tokens (migration V18). The primary key decides: of two
  * servers inserting the same key, the database lets exactly one insert a row ({@code ON CONFLICT DO
  * NOTHING}, the same statement on SQLite and PostgreSQL).
  */
