@@ -66,3 +66,7 @@ echo "== workload drift: binary replaced -> stream withdrawn, drift audited, eve
 echo
 echo "== token exchange latency with and without 200 slow-body connections (server in its own process)"
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.SlowClientsBench
+
+echo
+echo "== token exchange on 1 vs 2 'bin/sigil server run' processes sharing one PostgreSQL"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.ClusterExchangeBench
