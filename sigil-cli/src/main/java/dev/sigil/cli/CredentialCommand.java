@@ -110,6 +110,7 @@ final class CredentialCommand extends GroupCommand {
                 body.put("parameters", parameters);
             }
             JsonNode answer = post(jwt.getSvids(0).getSvid(), bundle, expectedServer, body);
+            TtlCap.warnIfCapped(context.err(), "credential", ttl, answer.get("expires_at"));
             if (json()) {
                 Output.json(out, answer);
                 return 0;
