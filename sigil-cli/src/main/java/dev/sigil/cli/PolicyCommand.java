@@ -125,7 +125,7 @@ final class PolicyCommand extends GroupCommand {
                     policy = CompiledPolicy.parse(policyText(file, fixture.policy()));
                 } catch (IOException | PolicyDocumentException | CliException e) {
                     if (!json) {
-                        out.println("FAIL " + file.getFileName() + ": " + e.getMessage());
+                        out.println("FAIL " + file.getFileName() + ": " + CelCarets.render(e.getMessage()));
                     }
                     results.add(result(file, null, java.util.List.of(e.getMessage())));
                     failed++;

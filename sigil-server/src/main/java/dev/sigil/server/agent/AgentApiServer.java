@@ -125,10 +125,24 @@ public final class AgentApiServer implements AutoCloseable {
             server.start();
         } catch (IOException e) {
             timer.shutdownNow();
-            throw new IllegalStateException("cannot listen for the agent api on " + address.getHostString() + ":" + address.getPort()
-                    + ": " + e.getMessage() + "; set agent_api.address/port to a free address", e);
+            throw new dev.sigil.core.SigilException("cannot listen for the agent api on " + address.getHostString() + ":" + address.getPort()
+                    + ": " + bindFailure(e) + "; set agent_api.address/port (or SIGIL_AGENT_API_PORT, --agent-api-port) to a free address", e);
         }
         return new AgentApiServer(server, timer);
+    }
+
+    /** Why a listener could not bind, in words rather than the network library's errno text. */
+    static String bindFailure(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            if (t instanceof java.net.BindException || message.contains("Address already in use")) {
+                return message.contains("Cannot assign requested address") ? "no interface has this address" : "the address is already in use";
+            }
+            if (message.contains("Permission denied")) {
+                return "permission denied (ports below 1024 need privileges)";
+            }
+        }
+        return "the port cannot be bound";
     }
 
     private static SslContext sslContext(TlsMaterial identity) {
