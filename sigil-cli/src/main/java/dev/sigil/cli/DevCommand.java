@@ -101,14 +101,16 @@ final class DevCommand implements Callable<Integer> {
             Files.createDirectories(agentDir);
             Files.setPosixFilePermissions(agentDir, PosixFilePermissions.fromString("rwx------"));
             // a restart on the same DIR resumes the agent with its stored svid: no new join token, no new entry
-            Optional<SpiffeId> resumed = new AgentSvidStore(agentDir, domain, Clock.systemUTC()).load()
-                    .map(stored -> stored.credentials().svid().spiffeId());
+            AgentSvidStore stored = new AgentSvidStore(agentDir, domain, Clock.systemUTC());
+            Optional<SpiffeId> resumed = stored.load().map(svid -> svid.credentials().svid().spiffeId());
             String joinToken = "";
             try (AdminClient admin = new AdminClient(server.admin().socketPath())) {
                 SpiffeId agentId;
-                if (resumed.isPresent()) {
+                // only an agent the server still knows (and has not banned) can resume; otherwise attest afresh
+                if (resumed.isPresent() && knownAndNotBanned(admin, resumed.get())) {
                     agentId = resumed.get();
                 } else {
+                    stored.delete();
                     JsonNode issued = admin.post("/v1/join-tokens", Map.of("ttl", 600)).json();
                     joinToken = issued.path("token").asText();
                     agentId = SpiffeId.parse("spiffe://" + domain.name() + "/sigil/agent/join_token/" + issued.path("id").asText());
@@ -127,7 +129,7 @@ final class DevCommand implements Callable<Integer> {
                     dev.sigil.agent.attestor.JoinTokenAttestorClientPlugin.choice(joinToken.isEmpty() ? "resumed-without-token" : joinToken),
                     publicDir.resolve("api.sock"), Duration.ofSeconds(1), AgentConfig.LogLevel.WARN);
             agent = AgentRuntime.start(config, Clock.systemUTC());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | IOException e) {
             server.close();
             throw e instanceof SigilException ? new CliException(e.getMessage(), 1, e) : e;
         }
@@ -174,6 +176,14 @@ final class DevCommand implements Callable<Integer> {
             admin.post("/v1/entries", Map.of("spiffe_id", workloadId.toString(), "parent_id", agentId.toString(),
                     "selectors", List.of(Map.of("type", "unix", "value", "uid:" + uid)),
                     "owner", "dev:" + user, "hint", DEV_HINT));
+        }
+    }
+
+    private static boolean knownAndNotBanned(AdminClient admin, SpiffeId agentId) {
+        try {
+            return !admin.get("/v1/agents/show", Map.of("spiffe_id", List.of(agentId.toString()))).json().path("banned").asBoolean(false);
+        } catch (CliException notFound) {
+            return false;
         }
     }
 
