@@ -63,15 +63,23 @@ public final class AgentApiServer implements AutoCloseable {
      */
     public record Dependencies(TlsMaterial identity, SpiffeId serverId, Authority authority, SvidIssuer issuer, EntryStore entries,
                                AgentStore agents, AuditTrail audit, List<NodeAttestor> attestors, Clock clock,
-                               DriftListener driftListener) {
+                               DriftListener driftListener, CredentialHoldings holdings) {
+        /** Every exit recorded ({@link CredentialHoldings#ANY}). */
+        public Dependencies(TlsMaterial identity, SpiffeId serverId, Authority authority, SvidIssuer issuer, EntryStore entries,
+                            AgentStore agents, AuditTrail audit, List<NodeAttestor> attestors, Clock clock, DriftListener driftListener) {
+            this(identity, serverId, authority, issuer, entries, agents, audit, attestors, clock, driftListener, CredentialHoldings.ANY);
+        }
+
         /** Without a drift listener: drift reports are audited only. */
         public Dependencies(TlsMaterial identity, SpiffeId serverId, Authority authority, SvidIssuer issuer, EntryStore entries,
                             AgentStore agents, AuditTrail audit, List<NodeAttestor> attestors, Clock clock) {
-            this(identity, serverId, authority, issuer, entries, agents, audit, attestors, clock, DriftListener.none());
+            this(identity, serverId, authority, issuer, entries, agents, audit, attestors, clock, DriftListener.none(),
+                    CredentialHoldings.ANY);
         }
 
         public Dependencies {
             Objects.requireNonNull(driftListener, "driftListener");
+            Objects.requireNonNull(holdings, "holdings");
             Objects.requireNonNull(identity, "identity");
             Objects.requireNonNull(serverId, "serverId");
             Objects.requireNonNull(authority, "authority");
@@ -107,7 +115,8 @@ public final class AgentApiServer implements AutoCloseable {
             return thread;
         });
         AgentService service = new AgentService(attestors, deps.agents(), deps.entries(), deps.serverId(), deps.issuer(),
-                deps.authority(), deps.audit(), agentSvidTtl, deps.clock(), timer, attestTimeLimit, deps.driftListener());
+                deps.authority(), deps.audit(), agentSvidTtl, deps.clock(), timer, attestTimeLimit, deps.driftListener(),
+                deps.holdings());
         AgentAuthenticator authenticator = new AgentAuthenticator(deps.agents(),
                 () -> deps.authority().bundle().x509Authorities(), deps.clock());
         Server server = NettyServerBuilder.forAddress(address)
