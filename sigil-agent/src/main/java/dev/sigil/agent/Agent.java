@@ -29,6 +29,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -41,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * The agent's composition root: attests the node, keeps the agent SVID renewed, syncs entries and
  * keeps workload SVIDs fresh, and exposes them to the Workload API as {@link #identities()}.
  *
- * <p>Lifecycle: {@link #start()} attests (throwing when the server refuses), runs one {@link #tick()}
+ * <p>Lifecycle: {@link #start()} attests (throwing when the server refuses; retrying with
+ * {@link RetryBackoff} while no server answers, as SPIRE's agent does), runs one {@link #tick()}
  * and then ticks every {@code sync_interval}. A tick renews the agent SVID once about half its lifetime
  * has passed (50% ±10% jitter, by the injected clock), syncs entries, and signs due workload SVIDs.
  *
@@ -69,6 +71,7 @@ public final class Agent implements AutoCloseable {
     private final EntrySync sync;
     private final AgentSvidStore store;
     private final ScheduledExecutorService ticker;
+    private final RetryBackoff backoff;
     private volatile Optional<AgentCredentials> credentials = Optional.empty();
     private volatile AgentState state = new AgentState.Starting();
     private Instant renewAt = Instant.MAX;
@@ -79,6 +82,14 @@ public final class Agent implements AutoCloseable {
      * @param clock    decides renewal, rotation and expiry
      */
     public Agent(AgentConfig config, NodeAttestorClient attestor, Clock clock) {
+        this(config, attestor, clock, RetryBackoff.DEFAULT);
+    }
+
+    /**
+     * @param backoff how long to wait between attestation attempts while no server answers
+     */
+    public Agent(AgentConfig config, NodeAttestorClient attestor, Clock clock, RetryBackoff backoff) {
+        this.backoff = Objects.requireNonNull(backoff, "backoff");
         this.config = config;
         this.attestor = attestor;
         this.nodeEvidence = new NodeEvidenceCheck(attestor.type(), attestor.evidenceNotAfter());
@@ -131,7 +142,12 @@ public final class Agent implements AutoCloseable {
     /**
      * Resumes with the stored agent SVID or attests, syncs once and starts the periodic tick.
      *
-     * @throws AgentException when the agent cannot run: attestation failed or the server refused the
+     * <p>While no server answers (unreachable, overloaded, timed out: {@link AgentServerException#retryable()})
+     * attestation is retried with {@link RetryBackoff}, each failed attempt logged with the addresses and
+     * the reason; this blocks until a server answers. A refusal (bad or used join token, banned agent,
+     * malformed evidence) is not retried.
+     *
+     * @throws AgentException when the agent cannot run: attestation was refused or the server refused the
      *                        stored SVID and re-attestation is impossible (the message says what to do)
      */
     public synchronized void start() {
@@ -146,7 +162,7 @@ public final class Agent implements AutoCloseable {
                     stored.get().credentials().svid().spiffeId(), stored.get().credentials().svid().notAfter());
         } else {
             try {
-                attest();
+                attestRetrying();
             } catch (AgentServerException e) {
                 String reason = "node attestation failed: " + e.getMessage()
                         + (e.denied() && singleUse() ? "; a join token is single-use: generate a new one ('sigil token generate') and restart the agent" : "");
@@ -160,6 +176,33 @@ public final class Agent implements AutoCloseable {
         }
         long period = config.syncInterval().toMillis();
         ticker.scheduleWithFixedDelay(this::tickQuietly, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** Attests, retrying while the failure is {@link AgentServerException#retryable() retryable}. */
+    private void attestRetrying() {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                attest();
+                return;
+            } catch (AgentServerException e) {
+                if (!e.retryable()) {
+                    throw e;
+                }
+                Duration delay = backoff.after(attempt);
+                LOG.warn("node attestation attempt {} failed: {}; retrying in {}", attempt, e.getMessage(), human(delay));
+                try {
+                    Thread.sleep(delay);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new AgentServerException("interrupted while waiting to attest again; last failure: " + e.getMessage(), false, e);
+                }
+                client.resetConnectBackoff();
+            }
+        }
+    }
+
+    private static String human(Duration delay) {
+        return delay.toMillis() % 1000 == 0 ? delay.toSeconds() + "s" : delay.toMillis() + "ms";
     }
 
     private void tickQuietly() {

@@ -121,7 +121,10 @@ public final class AdminClient implements AutoCloseable {
         if (message.isEmpty()) {
             return new CliException("the server answered http " + status + " without an error message");
         }
-        return new CliException(message + (code.isEmpty() ? "" : " (" + code + ")"));
+        // a CEL error's expression and caret go below the message, where the caret points at the column again
+        List<String> lines = CelCarets.lines(message);
+        String rest = lines.stream().skip(1).map(line -> "\n" + line).collect(java.util.stream.Collectors.joining());
+        return new CliException(lines.get(0) + (code.isEmpty() ? "" : " (" + code + ")") + rest);
     }
 
     private CliException unreachable(String reason) {

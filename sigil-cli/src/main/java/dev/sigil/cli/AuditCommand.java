@@ -63,7 +63,7 @@ final class AuditCommand extends GroupCommand {
             put(query, "since", since);
             put(query, "until", until);
             put(query, "limit", Integer.toString(limit));
-            print(client.get("/v1/audit", query).json(), json -> {
+            print(withDetailObjects(client.get("/v1/audit", query).json()), json -> {
                 for (JsonNode record : json.path("results")) {
                     String line = String.join(" ", record.path("seq").asText(), record.path("time").asText(), record.path("actor").asText(),
                             record.path("action").asText(), record.path("subject").asText(), record.path("outcome").asText());
@@ -73,11 +73,29 @@ final class AuditCommand extends GroupCommand {
             return 0;
         }
 
+        /** The answer with each record's {@code details} (a JSON text in the admin API) as a JSON object. */
+        private static JsonNode withDetailObjects(JsonNode answer) {
+            JsonNode copy = answer.deepCopy();
+            com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+            for (JsonNode record : copy.path("results")) {
+                JsonNode details = record.path("details");
+                if (details.isTextual() && record instanceof com.fasterxml.jackson.databind.node.ObjectNode object) {
+                    try {
+                        object.set("details", mapper.readTree(details.asText()));
+                    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                        // not JSON: left as the text it is
+                    }
+                }
+            }
+            return copy;
+        }
+
         /** What changed: the drift id, reason, pid and the selectors removed and added. */
         private static String drift(JsonNode record) {
             JsonNode details;
             try {
-                details = new com.fasterxml.jackson.databind.ObjectMapper().readTree(record.path("details").asText("{}"));
+                details = record.path("details").isObject() ? record.path("details")
+                        : new com.fasterxml.jackson.databind.ObjectMapper().readTree(record.path("details").asText("{}"));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 return "";
             }

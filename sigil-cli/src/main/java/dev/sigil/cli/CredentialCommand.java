@@ -40,6 +40,7 @@ final class CredentialCommand extends GroupCommand {
 
     @Command(name = "get", description = "Gets a credential from a broker (POST /v1/credentials), authenticated by this workload's SVID.")
     static final class Get extends AgentApiCommand.WorkloadApiCommand {
+        static final String DEFAULT_SERVER = "https://127.0.0.1:8444";
         @Option(names = "--broker", required = true, paramLabel = "B", description = "The broker: postgresql, ssh, ...")
         String broker;
 
@@ -56,12 +57,13 @@ final class CredentialCommand extends GroupCommand {
         @Option(names = "--param", paramLabel = "K=V", description = "A broker parameter, e.g. public_key=... (repeatable).")
         Map<String, String> parameters = new LinkedHashMap<>();
 
-        @Option(names = "--server", paramLabel = "URL", defaultValue = "${env:SIGIL_TOKEN_URL:-https://127.0.0.1:8444}",
-                description = "The token service (default: $SIGIL_TOKEN_URL, else ${DEFAULT-VALUE}).")
+        @Option(names = "--server", paramLabel = "URL",
+                description = "The token service (default: $SIGIL_TOKEN_URL, else " + DEFAULT_SERVER + ", the port 'sigil dev' uses).")
         URI server;
 
-        @Option(names = "--audience", paramLabel = "AUD", defaultValue = "${env:SIGIL_TOKEN_AUDIENCE:-https://127.0.0.1:8443/oauth2/token}",
-                description = "The token service's JWT-SVID audience (default: $SIGIL_TOKEN_AUDIENCE, else ${DEFAULT-VALUE}).")
+        @Option(names = "--audience", paramLabel = "AUD",
+                description = "The token service's JWT-SVID audience (default: $SIGIL_TOKEN_AUDIENCE, else what the token service "
+                        + "publishes at /.well-known/oauth-authorization-server).")
         String audience;
 
         Get(CliContext context) {
@@ -70,6 +72,18 @@ final class CredentialCommand extends GroupCommand {
 
         @Override
         int run(WorkloadApiClient client, PrintWriter out) {
+            if (server == null) {
+                String url = context.environment().variable("SIGIL_TOKEN_URL").orElse(DEFAULT_SERVER);
+                try {
+                    server = URI.create(url.trim());
+                } catch (IllegalArgumentException e) {
+                    throw new CliException("SIGIL_TOKEN_URL '" + dev.sigil.core.Printable.clip(url) + "' is not a url; "
+                            + "expected https://host:port of the token service");
+                }
+            }
+            if (audience == null) {
+                audience = context.environment().variable("SIGIL_TOKEN_AUDIENCE").orElse(null);
+            }
             X509SVIDResponse x509 = client.fetchX509Svids();
             if (x509.getSvidsCount() == 0) {
                 throw new CliException("the workload api gave this process no x509-svid; is it registered?");
@@ -77,11 +91,12 @@ final class CredentialCommand extends GroupCommand {
             X509SVID own = x509.getSvids(0);
             List<X509Certificate> bundle = FetchX509Command.certificates(own.getBundle(), "bundle of " + own.getSpiffeId());
             SpiffeId self = SpiffeId.parse(own.getSpiffeId());
-            JWTSVIDResponse jwt = client.fetchJwtSvids(List.of(audience), Optional.of(self.toString()));
-            if (jwt.getSvidsCount() == 0) {
-                throw new CliException("the workload api gave no jwt-svid for audience " + audience);
-            }
             SpiffeId expectedServer = SpiffeId.parse("spiffe://" + self.trustDomain().name() + "/sigil/server");
+            String tokenAudience = audience != null && !audience.isBlank() ? audience : discoverAudience(bundle, expectedServer);
+            JWTSVIDResponse jwt = client.fetchJwtSvids(List.of(tokenAudience), Optional.of(self.toString()));
+            if (jwt.getSvidsCount() == 0) {
+                throw new CliException("the workload api gave no jwt-svid for audience " + tokenAudience);
+            }
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("broker", broker);
             body.put("resource", resource);
@@ -95,6 +110,7 @@ final class CredentialCommand extends GroupCommand {
                 body.put("parameters", parameters);
             }
             JsonNode answer = post(jwt.getSvids(0).getSvid(), bundle, expectedServer, body);
+            TtlCap.warnIfCapped(context.err(), "credential", ttl, answer.get("expires_at"));
             if (json()) {
                 Output.json(out, answer);
                 return 0;
@@ -105,11 +121,38 @@ final class CredentialCommand extends GroupCommand {
             return 0;
         }
 
-        private JsonNode post(String svid, List<X509Certificate> bundle, SpiffeId expectedServer, Map<String, Object> body) {
-            ObjectMapper mapper = new ObjectMapper();
+        /**
+         * The audience the token service wants on JWT-SVIDs, from its RFC 8414 metadata, fetched over
+         * the same authenticated TLS as the request itself (the server proves its SPIFFE ID).
+         */
+        private String discoverAudience(List<X509Certificate> bundle, SpiffeId expectedServer) {
+            HttpsURLConnection connection = open("/.well-known/oauth-authorization-server", bundle, expectedServer);
+            try {
+                int status = connection.getResponseCode();
+                if (status != 200) {
+                    throw new CliException("the token service at " + server + " publishes no metadata (" + status
+                            + "); give its audience with --audience or SIGIL_TOKEN_AUDIENCE");
+                }
+                try (InputStream in = connection.getInputStream()) {
+                    String found = new ObjectMapper().readTree(in).path("sigil_jwt_svid_audience").asText("");
+                    if (found.isBlank()) {
+                        throw new CliException("the token service at " + server + " names no sigil_jwt_svid_audience in its metadata; "
+                                + "give its audience with --audience or SIGIL_TOKEN_AUDIENCE");
+                    }
+                    return found;
+                }
+            } catch (IOException e) {
+                throw new CliException("cannot reach the token service at " + server + ": " + e.getMessage()
+                        + " (set SIGIL_TOKEN_URL or --server to its https url)", 1, e);
+            } finally {
+                connection.disconnect();
+            }
+        }
+
+        private HttpsURLConnection open(String path, List<X509Certificate> bundle, SpiffeId expectedServer) {
             HttpsURLConnection connection;
             try {
-                URL url = server.resolve("/v1/credentials").toURL();
+                URL url = server.resolve(path).toURL();
                 connection = (HttpsURLConnection) url.openConnection();
             } catch (IOException | IllegalArgumentException | ClassCastException e) {
                 throw new CliException("--server " + server + " is not an https url: " + e.getMessage());
@@ -128,6 +171,12 @@ final class CredentialCommand extends GroupCommand {
             int timeoutMs = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
             connection.setConnectTimeout(timeoutMs);
             connection.setReadTimeout(timeoutMs);
+            return connection;
+        }
+
+        private JsonNode post(String svid, List<X509Certificate> bundle, SpiffeId expectedServer, Map<String, Object> body) {
+            ObjectMapper mapper = new ObjectMapper();
+            HttpsURLConnection connection = open("/v1/credentials", bundle, expectedServer);
             try {
                 connection.setRequestMethod("POST");
                 connection.setDoOutput(true);

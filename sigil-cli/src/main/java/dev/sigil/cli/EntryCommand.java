@@ -43,7 +43,7 @@ final class EntryCommand extends GroupCommand {
         @Option(names = "--dns", paramLabel = "NAME", description = "A DNS name for the X.509-SVID (repeatable; the first is also the subject CN).")
         List<String> dnsNames;
 
-        @Option(names = "--owner", paramLabel = "OWNER", description = "The team or person accountable for this identity.")
+        @Option(names = "--owner", required = true, paramLabel = "OWNER", description = "The team or person accountable for this identity.")
         String owner;
 
         @Option(names = "--admin", description = "Holders of this identity may use the admin API over mutual TLS.")

@@ -36,6 +36,7 @@ final class JwtCommand extends GroupCommand {
         int run(AdminClient client, PrintWriter out) {
             AdminClient.Answer answer = client.post("/v1/svids/jwt",
                     new MintBody(spiffeId, audience, ttl == null ? null : ttl.toSeconds()));
+            TtlCap.warnIfCapped(context.err(), "jwt-svid", ttl, answer.json().get("expires_at"));
             print(answer.json(), json -> out.println(json.path("token").asText()));
             return 0;
         }

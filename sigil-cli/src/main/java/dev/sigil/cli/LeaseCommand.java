@@ -49,6 +49,33 @@ final class LeaseCommand extends GroupCommand {
         }
     }
 
+    /** Length of a full lease id (24 characters of base32). */
+    static final int ID_LENGTH = 24;
+    static final int MIN_PREFIX = 4;
+
+    /**
+     * The path of the lease {@code id} names: a full id, or a prefix of at least {@value #MIN_PREFIX}
+     * characters that exactly one lease starts with (as the docs allow for ids).
+     */
+    static String leasePath(AdminClient client, String id) {
+        String path = leasePath(id);
+        if (id.length() >= ID_LENGTH) {
+            return path;
+        }
+        if (id.length() < MIN_PREFIX) {
+            throw new CliException("lease id prefix '" + id + "' is too short; give at least " + MIN_PREFIX + " characters or the full id");
+        }
+        JsonNode found = client.get("/v1/leases", Map.of("prefix", List.of(id), "limit", List.of("2"))).json().path("leases");
+        if (found.isEmpty()) {
+            throw new CliException("no lease id starts with '" + id + "'");
+        }
+        if (found.size() > 1) {
+            throw new CliException("lease id prefix '" + id + "' is ambiguous: " + found.get(0).path("id").asText() + ", "
+                    + found.get(1).path("id").asText() + (found.size() > 2 ? ", ..." : "") + "; give more characters");
+        }
+        return leasePath(found.get(0).path("id").asText());
+    }
+
     static String leasePath(String id) {
         if (!id.matches("[a-z2-7]{1,64}")) {
             throw new CliException("lease id '" + id + "' is malformed; lease ids are lower-case letters and digits 2-7");
@@ -129,7 +156,7 @@ final class LeaseCommand extends GroupCommand {
 
     @Command(name = "show", description = "Shows one lease (GET /v1/leases/{id}).")
     static final class Show extends ClientCommand {
-        @Parameters(index = "0", paramLabel = "ID", description = "The lease to show.")
+        @Parameters(index = "0", paramLabel = "ID", description = "The lease to show: its id, or a prefix of at least 4 characters.")
         String id;
 
         Show(CliContext context) {
@@ -138,14 +165,14 @@ final class LeaseCommand extends GroupCommand {
 
         @Override
         int run(AdminClient client, PrintWriter out) {
-            print(client.get(leasePath(id)).json(), lease -> lease(out, lease));
+            print(client.get(leasePath(client, id)).json(), lease -> lease(out, lease));
             return 0;
         }
     }
 
     @Command(name = "renew", description = "Extends an active lease, never past its maximum (POST /v1/leases/{id}/renew).")
     static final class Renew extends ClientCommand {
-        @Parameters(index = "0", paramLabel = "ID", description = "The lease to renew.")
+        @Parameters(index = "0", paramLabel = "ID", description = "The lease to renew: its id, or a prefix of at least 4 characters.")
         String id;
 
         @Option(names = "--ttl", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
@@ -159,7 +186,9 @@ final class LeaseCommand extends GroupCommand {
         @Override
         int run(AdminClient client, PrintWriter out) {
             Map<String, Object> body = ttl == null ? Map.of() : Map.of("ttl", ttl.toSeconds() + "s");
-            print(client.post(leasePath(id) + "/renew", body).json(), lease -> lease(out, lease));
+            JsonNode renewed = client.post(leasePath(client, id) + "/renew", body).json();
+            TtlCap.warnIfCapped(context.err(), "lease", ttl, renewed.get("expires_at"));
+            print(renewed, lease -> lease(out, lease));
             return 0;
         }
     }

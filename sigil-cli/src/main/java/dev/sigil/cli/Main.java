@@ -5,6 +5,7 @@ import dev.sigil.cli.server.ServerLauncher;
 import dev.sigil.cli.server.StopSignal;
 import dev.sigil.cli.server.SigilServerLauncher;
 import dev.sigil.server.config.ConfigEnvironment;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
 import java.nio.charset.StandardCharsets;
@@ -73,6 +74,8 @@ public final class Main extends GroupCommand {
             PrintWriter err = failed.getErr();
             if (exception instanceof CliException cli) {
                 err.println("sigil: " + cli.getMessage());
+            } else if (exception instanceof IOException || exception instanceof java.io.UncheckedIOException) {
+                err.println("sigil: " + IoProblems.describe(IoProblems.cause(exception).orElseThrow()));
             } else {
                 err.println("sigil: unexpected error: " + exception + (debug ? "" : " (run with --debug for details)"));
             }

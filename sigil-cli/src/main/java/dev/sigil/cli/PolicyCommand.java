@@ -83,6 +83,11 @@ final class PolicyCommand extends GroupCommand {
         @Parameters(paramLabel = "DIR", description = "Directory of *.yaml fixtures.")
         Path dir;
 
+        @picocli.CommandLine.Option(names = "--output", paramLabel = "FORMAT", defaultValue = "text",
+                description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); json is one object with "
+                        + "every result, passed and failed.")
+        OutputFormat output = OutputFormat.text;
+
         private final CliContext context;
 
         Test(CliContext context) {
@@ -110,6 +115,8 @@ final class PolicyCommand extends GroupCommand {
             }
             int passed = 0;
             int failed = 0;
+            java.util.List<java.util.Map<String, Object>> results = new ArrayList<>();
+            boolean json = output == OutputFormat.json;
             for (Path file : files) {
                 Fixture fixture;
                 CompiledPolicy policy;
@@ -117,25 +124,52 @@ final class PolicyCommand extends GroupCommand {
                     fixture = YAML.readValue(file.toFile(), Fixture.class);
                     policy = CompiledPolicy.parse(policyText(file, fixture.policy()));
                 } catch (IOException | PolicyDocumentException | CliException e) {
-                    out.println("FAIL " + file.getFileName() + ": " + e.getMessage());
+                    if (!json) {
+                        out.println("FAIL " + file.getFileName() + ": " + CelCarets.render(e.getMessage()));
+                    }
+                    results.add(result(file, null, java.util.List.of(e.getMessage())));
                     failed++;
                     continue;
                 }
                 for (Case c : fixture.cases() == null ? java.util.List.<Case>of() : fixture.cases()) {
                     String label = file.getFileName() + " / " + c.name();
                     java.util.List<String> problems = check(policy, c);
+                    results.add(result(file, c.name(), problems));
                     if (problems.isEmpty()) {
-                        out.println("PASS " + label);
                         passed++;
+                        if (!json) {
+                            out.println("PASS " + label);
+                        }
                     } else {
-                        out.println("FAIL " + label + ": " + String.join("; ", problems));
                         failed++;
+                        if (!json) {
+                            out.println("FAIL " + label + ": " + String.join("; ", problems));
+                        }
                     }
                 }
             }
-            out.println(passed + " passed, " + failed + " failed");
+            if (json) {
+                java.util.Map<String, Object> summary = new java.util.LinkedHashMap<>();
+                summary.put("passed", passed);
+                summary.put("failed", failed);
+                summary.put("results", results);
+                Output.json(out, new ObjectMapper().valueToTree(summary));
+            } else {
+                out.println(passed + " passed, " + failed + " failed");
+            }
             out.flush();
             return failed == 0 ? 0 : 1;
+        }
+
+        private static java.util.Map<String, Object> result(Path file, String name, java.util.List<String> problems) {
+            java.util.Map<String, Object> result = new java.util.LinkedHashMap<>();
+            result.put("file", file.getFileName().toString());
+            if (name != null) {
+                result.put("case", name);
+            }
+            result.put("passed", problems.isEmpty());
+            result.put("problems", problems);
+            return result;
         }
 
         private static java.util.List<String> check(CompiledPolicy policy, Case c) {

@@ -62,6 +62,7 @@ final class X509Command extends GroupCommand {
             AdminClient.Answer answer = client.post("/v1/svids/x509",
                     new MintBody(spiffeId, csr(keys), ttl == null ? null : ttl.toSeconds(), orEmpty(dnsNames)));
             JsonNode json = answer.json();
+            TtlCap.warnIfCapped(context.err(), "x509-svid", ttl, json.get("expires_at"));
             String chain = json.path("cert_chain_pem").asText();
             String bundle = json.path("bundle_pem").asText();
             String key = pem(pkcs8(keys));

@@ -126,6 +126,35 @@ class LeaseCommandTest {
     }
 
     @Test
+    void showAndRenewTakeAnUnambiguousIdPrefix() {
+        String id = issue().lease().id().value();
+
+        CliHarness.Result shown = sigil("lease", "show", id.substring(0, 6));
+        assertThat(shown.exitCode()).as(shown.err()).isZero();
+        assertThat(shown.out()).contains(id).contains("memory");
+        CliHarness.Result renewed = sigil("lease", "renew", id.substring(0, 6), "--ttl", "30m");
+        assertThat(renewed.exitCode()).as(renewed.err()).isZero();
+        assertThat(renewed.out()).contains(id);
+
+        CliHarness.Result unknown = sigil("lease", "show", id.startsWith("a") ? "bbbb" : "aaaa");
+        assertThat(unknown.exitCode()).isEqualTo(1);
+        assertThat(unknown.err()).contains("no lease id starts with").hasLineCount(1);
+        CliHarness.Result tooShort = sigil("lease", "show", id.substring(0, 2));
+        assertThat(tooShort.exitCode()).isEqualTo(1);
+        assertThat(tooShort.err()).contains("at least 4 characters");
+    }
+
+    @Test
+    void aRenewalAboveTheMaximumSaysOnStderrThatItWasCapped() {
+        String id = issue().lease().id().value();
+
+        CliHarness.Result renewed = sigil("lease", "renew", id, "--ttl", "5h");
+
+        assertThat(renewed.exitCode()).as(renewed.err()).isZero();
+        assertThat(renewed.err()).contains("sigil: warning: the lease ttl was capped: asked for 5h, granted about").hasLineCount(1);
+    }
+
+    @Test
     void leakedValueIsReportedAndRevoked() throws Exception {
         LeaseService.Issued issued = issue();
         Path leaked = dir.resolve("leaked.txt");

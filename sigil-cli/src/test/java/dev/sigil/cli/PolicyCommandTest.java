@@ -30,7 +30,7 @@ class PolicyCommandTest {
 
         assertThat(result.exitCode()).as(result.out() + result.err()).isZero();
         assertThat(result.out()).contains("PASS dev-policy_test.yaml / a dev workload may exchange for the example api")
-                .contains("3 passed, 0 failed");
+                .contains("5 passed, 0 failed");
     }
 
     @Test
@@ -89,7 +89,7 @@ class PolicyCommandTest {
                 CliHarness.Result applied = run("policy", "apply", "../docs/examples/dev-policy.yaml",
                         "--socket", socket.toString());
                 assertThat(applied.exitCode()).as(applied.err()).isZero();
-                assertThat(applied.out()).isEqualTo("policy version 1 applied: 1 rules\n");
+                assertThat(applied.out()).isEqualTo("policy version 1 applied: 2 rules\n");
 
                 Files.writeString(tmp.resolve("bad.yaml"), "rules:\n  - name: x\n    effect: maybe\n");
                 CliHarness.Result refused = run("policy", "apply", tmp.resolve("bad.yaml").toString(),
@@ -98,7 +98,7 @@ class PolicyCommandTest {
                 assertThat(refused.err()).contains("line 3").contains("effect 'maybe' is not valid");
 
                 CliHarness.Result listed = run("policy", "list", "--socket", socket.toString());
-                assertThat(listed.out()).isEqualTo("policy version 1\n  dev-to-example-api (allow, line 6)\n");
+                assertThat(listed.out()).isEqualTo("policy version 1\n  dev-to-example-api (allow, line 7)\n  dev-credentials (allow, line 17)\n");
             } finally {
                 server.close();
             }

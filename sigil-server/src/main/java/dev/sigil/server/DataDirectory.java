@@ -29,8 +29,16 @@ final class DataDirectory {
             if (!Files.isWritable(dir)) {
                 throw new SigilException("data directory " + dir + " is not writable by this user");
             }
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new SigilException("cannot use data directory " + dir + ": " + e.getFile() + " exists and is not a directory", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new SigilException("cannot use data directory " + dir + ": permission denied on " + e.getFile(), e);
+        } catch (java.nio.file.NotDirectoryException e) {
+            throw new SigilException("cannot use data directory " + dir + ": " + e.getFile() + " is not a directory", e);
         } catch (FileSystemException e) {
-            throw new SigilException("cannot use data directory " + dir + ": " + e.getReason(), e);
+            throw new SigilException("cannot use data directory " + dir + ": "
+                    + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName().replace("Exception", "").toLowerCase())
+                    + (e.getFile() != null ? " (" + e.getFile() + ")" : ""), e);
         } catch (IOException e) {
             throw new SigilException("cannot use data directory " + dir + ": " + e.getMessage(), e);
         }

@@ -75,9 +75,20 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
                 agentSettings.agentSvidTtl().orElse(Duration.ZERO),
                 new AgentApiServer.Dependencies(identities.identity(), identities.identity().spiffeId(), identities.authority(),
                         identities.issuer(), registrations.entries(), registrations.agents(), foundation.audit(), attestors, clock,
-                        drift.listener()));
+                        drift.listener(), holder -> liveCredentials(grants, identities, clock, holder)));
         resources.push(agentApi);
         return new Listeners(admin, bundleEndpoint, tokenEndpoint, agentApi);
+    }
+
+    /** Leases not yet revoked, and tokens (JWT-SVIDs, access tokens) valid and unexpired: what an exit could withdraw. */
+    private static boolean liveCredentials(Grants grants, Identities identities, Clock clock, dev.sigil.core.spiffeid.SpiffeId holder) {
+        for (var state : List.of(dev.sigil.server.credential.LeaseState.PENDING, dev.sigil.server.credential.LeaseState.ACTIVE,
+                dev.sigil.server.credential.LeaseState.REVOKING)) {
+            if (!grants.leases().list(dev.sigil.server.credential.LeaseFilter.all().withHolder(holder).withState(state), 1).isEmpty()) {
+                return true;
+            }
+        }
+        return identities.statuses().holdsLive(holder, clock.instant());
     }
 
     private static AdminServer admin(ServerConfig config, Clock clock, Foundation foundation, Identities identities,

@@ -179,6 +179,14 @@ public final class AgentServerClient implements AutoCloseable {
         old.shutdown();
     }
 
+    /**
+     * Lets the next call try every address at once instead of waiting out the channel's own reconnect
+     * backoff (the agent paces its retries itself).
+     */
+    public void resetConnectBackoff() {
+        channel.resetConnectBackoff();
+    }
+
     private AgentGrpc.AgentBlockingStub blocking() {
         return AgentGrpc.newBlockingStub(channel).withDeadlineAfter(DEADLINE_SECONDS, TimeUnit.SECONDS);
     }
@@ -201,7 +209,7 @@ public final class AgentServerClient implements AutoCloseable {
         } catch (ExecutionException e) {
             throw failure("attest (" + attestor.type() + ")", e.getCause());
         } catch (TimeoutException e) {
-            throw new AgentServerException("attestation with the server at " + servers + " timed out", false, e);
+            throw new AgentServerException("attestation with the server at " + servers + " timed out", false, true, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AgentServerException("interrupted while attesting", false, e);
@@ -334,10 +342,24 @@ public final class AgentServerClient implements AutoCloseable {
         }
         Status status = Status.fromThrowable(cause);
         boolean denied = status.getCode() == Status.Code.PERMISSION_DENIED || status.getCode() == Status.Code.UNAUTHENTICATED;
+        // a server that fails authentication (chain, SPIFFE ID) is refused, not waited for
+        boolean retryable = !authenticationFailure(cause) && switch (status.getCode()) {
+            case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED -> true;
+            default -> false;
+        };
         String detail = status.getCause() != null ? rootMessage(status.getCause())
                 : status.getDescription() != null ? status.getDescription() : "";
         return new AgentServerException("server at " + servers + " failed '" + call + "': "
-                + status.getCode().name().toLowerCase() + (detail == null || detail.isEmpty() ? "" : " (" + detail + ")"), denied, cause);
+                + status.getCode().name().toLowerCase() + (detail == null || detail.isEmpty() ? "" : " (" + detail + ")"), denied, retryable, cause);
+    }
+
+    private static boolean authenticationFailure(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.security.cert.CertificateException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The innermost cause's message on one line; for TLS failures, our trust manager's reason. */
@@ -346,7 +368,23 @@ public final class AgentServerClient implements AutoCloseable {
         while (root.getCause() != null && root.getCause() != root && !(root instanceof java.security.cert.CertificateException)) {
             root = root.getCause();
         }
-        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        String message = root.getMessage() == null ? "" : root.getMessage();
+        // transport failures in words, not in the names and errno text of the network library's exceptions
+        if (root instanceof java.nio.channels.ClosedChannelException) {
+            return "the connection was closed before the server answered";
+        }
+        if (root instanceof java.net.ConnectException || message.contains("Connection refused")) {
+            return "connection refused";
+        }
+        if (root instanceof java.net.UnknownHostException) {
+            return "unknown host " + message;
+        }
+        if (message.contains("Connection reset")) {
+            return "connection reset by the server";
+        }
+        if (message.isEmpty()) {
+            return root.getClass().getSimpleName();
+        }
         return message.lines().findFirst().orElse("");
     }
 

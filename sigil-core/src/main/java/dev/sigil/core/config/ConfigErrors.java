@@ -44,7 +44,10 @@ public final class ConfigErrors {
             String key = key(mapping);
             message = (key.isEmpty() ? "" : "key '" + key + "': ") + "value is not valid here";
         } else {
-            String original = String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("");
+            // the parser's problem lines, without its indented echo of the document (which may hold secrets)
+            String original = String.valueOf(e.getOriginalMessage()).lines()
+                    .filter(line -> !line.isBlank() && !Character.isWhitespace(line.charAt(0)))
+                    .collect(java.util.stream.Collectors.joining("; "));
             if (original.startsWith("Duplicate field")) {
                 message = "duplicate key " + original.substring("Duplicate field ".length()).replace('\'', '\'');
             } else {

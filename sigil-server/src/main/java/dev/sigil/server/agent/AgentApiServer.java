@@ -63,15 +63,23 @@ public final class AgentApiServer implements AutoCloseable {
      */
     public record Dependencies(TlsMaterial identity, SpiffeId serverId, Authority authority, SvidIssuer issuer, EntryStore entries,
                                AgentStore agents, AuditTrail audit, List<NodeAttestor> attestors, Clock clock,
-                               DriftListener driftListener) {
+                               DriftListener driftListener, CredentialHoldings holdings) {
+        /** Every exit recorded ({@link CredentialHoldings#ANY}). */
+        public Dependencies(TlsMaterial identity, SpiffeId serverId, Authority authority, SvidIssuer issuer, EntryStore entries,
+                            AgentStore agents, AuditTrail audit, List<NodeAttestor> attestors, Clock clock, DriftListener driftListener) {
+            this(identity, serverId, authority, issuer, entries, agents, audit, attestors, clock, driftListener, CredentialHoldings.ANY);
+        }
+
         /** Without a drift listener: drift reports are audited only. */
         public Dependencies(TlsMaterial identity, SpiffeId serverId, Authority authority, SvidIssuer issuer, EntryStore entries,
                             AgentStore agents, AuditTrail audit, List<NodeAttestor> attestors, Clock clock) {
-            this(identity, serverId, authority, issuer, entries, agents, audit, attestors, clock, DriftListener.none());
+            this(identity, serverId, authority, issuer, entries, agents, audit, attestors, clock, DriftListener.none(),
+                    CredentialHoldings.ANY);
         }
 
         public Dependencies {
             Objects.requireNonNull(driftListener, "driftListener");
+            Objects.requireNonNull(holdings, "holdings");
             Objects.requireNonNull(identity, "identity");
             Objects.requireNonNull(serverId, "serverId");
             Objects.requireNonNull(authority, "authority");
@@ -107,7 +115,8 @@ public final class AgentApiServer implements AutoCloseable {
             return thread;
         });
         AgentService service = new AgentService(attestors, deps.agents(), deps.entries(), deps.serverId(), deps.issuer(),
-                deps.authority(), deps.audit(), agentSvidTtl, deps.clock(), timer, attestTimeLimit, deps.driftListener());
+                deps.authority(), deps.audit(), agentSvidTtl, deps.clock(), timer, attestTimeLimit, deps.driftListener(),
+                deps.holdings());
         AgentAuthenticator authenticator = new AgentAuthenticator(deps.agents(),
                 () -> deps.authority().bundle().x509Authorities(), deps.clock());
         Server server = NettyServerBuilder.forAddress(address)
@@ -125,10 +134,24 @@ public final class AgentApiServer implements AutoCloseable {
             server.start();
         } catch (IOException e) {
             timer.shutdownNow();
-            throw new IllegalStateException("cannot listen for the agent api on " + address.getHostString() + ":" + address.getPort()
-                    + ": " + e.getMessage() + "; set agent_api.address/port to a free address", e);
+            throw new dev.sigil.core.SigilException("cannot listen for the agent api on " + address.getHostString() + ":" + address.getPort()
+                    + ": " + bindFailure(e) + "; set agent_api.address/port (or SIGIL_AGENT_API_PORT, --agent-api-port) to a free address", e);
         }
         return new AgentApiServer(server, timer);
+    }
+
+    /** Why a listener could not bind, in words rather than the network library's errno text. */
+    static String bindFailure(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            if (t instanceof java.net.BindException || message.contains("Address already in use")) {
+                return message.contains("Cannot assign requested address") ? "no interface has this address" : "the address is already in use";
+            }
+            if (message.contains("Permission denied")) {
+                return "permission denied (ports below 1024 need privileges)";
+            }
+        }
+        return "the port cannot be bound";
     }
 
     private static SslContext sslContext(TlsMaterial identity) {

@@ -69,7 +69,8 @@ final class AgentService extends AgentGrpc.AgentImplBase {
 
     AgentService(Map<String, NodeAttestor> attestors, AgentStore agents, EntryStore entries, SpiffeId serverId, SvidIssuer issuer,
                  Authority authority, AuditTrail audit, Duration agentSvidTtl, Clock clock,
-                 java.util.concurrent.ScheduledExecutorService timer, Duration attestTimeLimit, DriftListener driftListener) {
+                 java.util.concurrent.ScheduledExecutorService timer, Duration attestTimeLimit, DriftListener driftListener,
+                 CredentialHoldings holdings) {
         this.timer = timer;
         this.attestTimeLimit = attestTimeLimit;
         this.attestors = Map.copyOf(attestors);
@@ -81,7 +82,7 @@ final class AgentService extends AgentGrpc.AgentImplBase {
         this.audit = audit;
         this.agentSvidTtl = agentSvidTtl;
         this.clock = clock;
-        this.drifts = new DriftReports(authorized, audit, driftListener, clock);
+        this.drifts = new DriftReports(authorized, audit, driftListener, holdings, clock);
     }
 
     @Override

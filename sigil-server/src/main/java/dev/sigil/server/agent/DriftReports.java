@@ -50,6 +50,7 @@ final class DriftReports {
     private final AuthorizedEntries authorized;
     private final AuditTrail audit;
     private final DriftListener listener;
+    private final CredentialHoldings holdings;
     private final Clock clock;
     private final Map<String, String> remembered = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -59,9 +60,14 @@ final class DriftReports {
     };
 
     DriftReports(AuthorizedEntries authorized, AuditTrail audit, DriftListener listener, Clock clock) {
+        this(authorized, audit, listener, CredentialHoldings.ANY, clock);
+    }
+
+    DriftReports(AuthorizedEntries authorized, AuditTrail audit, DriftListener listener, CredentialHoldings holdings, Clock clock) {
         this.authorized = authorized;
         this.audit = audit;
         this.listener = listener;
+        this.holdings = holdings;
         this.clock = clock;
     }
 
@@ -124,6 +130,18 @@ final class DriftReports {
         }
 
         String driftId = "drift-" + UUID.randomUUID();
+        if (reason == DriftEvent.Reason.EXITED) {
+            // an exit matters only where the identity holds something to withdraw; a CLI run that fetched
+            // an svid and ended is not a drift worth a record (a selector change always is)
+            ids.removeIf(id -> !holdings.holdsLiveCredentials(id));
+            if (ids.isEmpty()) {
+                LOG.debug("workload pid {} of {} exited holding no live credentials; not recorded", report.getPid(), agent.spiffeId());
+                synchronized (remembered) {
+                    remembered.put(key, driftId);
+                }
+                return DriftAck.newBuilder().setDriftId(driftId).build();
+            }
+        }
         DriftEvent event = new DriftEvent(driftId, agent.spiffeId(), report.getPid(), ids, before, after, reason, observedAt,
                 clock.instant());
         List<AuditEvent> records = new ArrayList<>();

@@ -28,6 +28,14 @@ public record AuditQuery(
     private static final Pattern DETAIL_KEY = Pattern.compile("[a-z][a-z0-9_]{0,63}");
     /** Named kinds whose action prefix is not simply {@code <kind>.} (see {@link #byKind}). */
     public static final Map<String, String> NAMED_KINDS = Map.of("drift", "workload.drift");
+    /**
+     * The first word of every action the server records (docs/audit.md); a kind must start with one of
+     * them, so a misspelt kind is refused instead of matching nothing. Add the word here with a new
+     * family of actions.
+     */
+    public static final java.util.SortedSet<String> KINDS = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(java.util.List.of(
+            "agent", "authority", "credential", "drift", "entry", "identity", "jointoken", "leak", "policy", "svid", "task",
+            "token", "workload")));
     private static final Pattern KIND = Pattern.compile("[a-z0-9_]+(\\.[a-z0-9_]+)*");
 
     public AuditQuery {
@@ -95,6 +103,11 @@ public record AuditQuery(
     public static String kindPrefix(String kind) {
         if (kind == null || kind.length() > 64 || !KIND.matcher(kind).matches()) {
             throw new AuditException("audit kind '" + kind + "' is invalid; use dotted lower-case words such as drift, entry or agent");
+        }
+        String family = kind.contains(".") ? kind.substring(0, kind.indexOf('.')) : kind;
+        if (!KINDS.contains(family)) {
+            throw new AuditException("audit kind '" + kind + "' is unknown; valid kinds: " + String.join(", ", KINDS)
+                    + " (or one of them followed by more words, such as svid.x509)");
         }
         return NAMED_KINDS.getOrDefault(kind, kind + ".");
     }

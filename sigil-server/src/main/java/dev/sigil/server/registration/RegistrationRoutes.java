@@ -83,10 +83,10 @@ public final class RegistrationRoutes {
     record EntryListJson(List<EntryJson> entries, String nextPageToken) {
     }
 
-    record JoinTokenRequest(Optional<SpiffeId> spiffeId, Optional<Long> ttl) {
+    record JoinTokenRequest(Optional<SpiffeId> spiffeId, Optional<Long> ttl, Optional<String> owner) {
     }
 
-    record JoinTokenJson(String token, String id, SpiffeId spiffeId, Instant expiresAt) {
+    record JoinTokenJson(String token, String id, SpiffeId spiffeId, Instant expiresAt, String aliasEntryId) {
     }
 
     private Reply create(AdminRequest request) {
@@ -191,15 +191,28 @@ public final class RegistrationRoutes {
 
     private Reply generateToken(AdminRequest request) {
         JoinTokenRequest body = request.hasBody() ? request.body(JoinTokenRequest.class)
-                : new JoinTokenRequest(Optional.empty(), Optional.empty());
+                : new JoinTokenRequest(Optional.empty(), Optional.empty(), Optional.empty());
         Duration ttl = body.ttl().map(Duration::ofSeconds).orElse(DEFAULT_JOIN_TOKEN_TTL);
         if (ttl.isNegative() || ttl.isZero()) {
             throw ApiException.invalidArgument("field 'ttl' is " + ttl.toSeconds() + "; a join token needs a positive ttl in seconds");
         }
         body.spiffeId().ifPresent(id -> requireOwnTrustDomain("spiffe_id", id));
-        IssuedJoinToken token = joinTokens.generate(body.spiffeId(), ttl, request.actor().describe());
+        body.spiffeId().ifPresent(id -> {
+            if (id.equals(trustDomain.id("/sigil/server")) || id.path().startsWith("/sigil/")) {
+                throw ApiException.invalidArgument("field 'spiffe_id' is '" + id + "'; the node alias must not be under "
+                        + "spiffe://" + trustDomain.name() + "/sigil/, which names the server and agents");
+            }
+        });
+        String actor = request.actor().describe();
+        String owner = body.owner().filter(o -> !o.isBlank()).orElse(actor);
+        IssuedJoinToken token = joinTokens.generate(body.spiffeId(), ttl, actor);
+        // As SPIRE's 'token generate -spiffeID': a node alias entry, so that entries whose parent is that ID
+        // are served by the node that attests with this token (see docs/agent-api.md, node aliasing).
+        String aliasId = body.spiffeId().map(id -> entries.create(new EntryDraft(id, trustDomain.id("/sigil/server"),
+                List.of(Selector.of("join_token", "id:" + token.id())), Duration.ZERO, Duration.ZERO, List.of(), owner,
+                Optional.empty(), false, "", List.of()), actor).id()).orElse(null);
         return Reply.created(new JoinTokenJson(token.revealSecretValue(), token.id(), token.spiffeId().orElse(null),
-                token.expiresAt()));
+                token.expiresAt(), aliasId));
     }
 
     private EntryDraft draft(EntryRequest json) {

@@ -194,6 +194,20 @@ public final class TokenStatusRegistry {
         });
     }
 
+    /** Whether {@code holder} holds a token (JWT-SVID or access token) here that is valid and not expired at {@code at}. */
+    public boolean holdsLive(SpiffeId holder, Instant at) {
+        return datastore.read(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT 1 FROM token_status WHERE holder = ? AND status = 0 AND expires_at > ? LIMIT 1")) {
+                select.setString(1, holder.toString());
+                select.setLong(2, at.toEpochMilli());
+                try (ResultSet row = select.executeQuery()) {
+                    return row.next();
+                }
+            }
+        });
+    }
+
     /**
      * Marks the token at position {@code idx} of the list at {@code uri} invalid (a leaked JWT-SVID);
      * false when {@code uri} is not one of this server's lists or no valid token holds that position.

@@ -29,6 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The OAuth endpoints over HTTP: {@code POST /oauth2/token}, {@code /oauth2/introspect},
  * {@code /oauth2/revoke}, each with a form-encoded body of at most {@value #MAX_BODY_BYTES} bytes.
+ * {@code GET} {@value #METADATA_PATH} describes them (RFC 8414, public information only: the issuer,
+ * the endpoint URLs and {@code sigil_jwt_svid_audience}, the audience a JWT-SVID presented here must
+ * carry), so that a workload needs only the service's URL.
  * Client mistakes are RFC 6749 error JSON with 400/401/403; only server faults are 5xx, with an
  * incident id and no detail.
  */
@@ -37,6 +40,8 @@ final class TokenHandler extends Handler.Abstract {
     static final int MAX_BODY_BYTES = 16 * 1024;
     private static final String FORM = "application/x-www-form-urlencoded";
     private static final String JSON = "application/json";
+    /** RFC 8414 authorization server metadata: where the endpoints are and which audience JWT-SVIDs need. */
+    static final String METADATA_PATH = "/.well-known/oauth-authorization-server";
 
     private final TokenService service;
     private final TrustBundleSource bundle;
@@ -57,6 +62,10 @@ final class TokenHandler extends Handler.Abstract {
         response.getHeaders().put("X-Content-Type-Options", "nosniff");
         String path = request.getHttpURI().getPath();
         try {
+            if (path.equals(METADATA_PATH)) {
+                metadata(request, response, callback);
+                return true;
+            }
             boolean credential = path.equals(CredentialRoute.PATH) && credentials.isPresent();
             if (!credential && !path.equals("/oauth2/token") && !path.equals("/oauth2/introspect") && !path.equals("/oauth2/revoke")) {
                 JsonResponses.send(response, callback, 404, new OAuthException(404, "invalid_request",
@@ -88,6 +97,30 @@ final class TokenHandler extends Handler.Abstract {
             sendFault(path, e, response, callback);
         }
         return true;
+    }
+
+    private void metadata(Request request, Response response, Callback callback) {
+        if (!request.getMethod().equalsIgnoreCase("GET")) {
+            response.getHeaders().put(HttpHeader.ALLOW, "GET");
+            JsonResponses.send(response, callback, 405, new OAuthException(405, "invalid_request", METADATA_PATH + " accepts only GET").json());
+            return;
+        }
+        // the address this connection reached, not the Host header (which the caller chooses)
+        String host = Request.getLocalAddr(request);
+        String base = "https://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + Request.getLocalPort(request);
+        java.util.Map<String, Object> document = new java.util.LinkedHashMap<>();
+        document.put("issuer", service.settings.issuer());
+        document.put("token_endpoint", base + "/oauth2/token");
+        document.put("introspection_endpoint", base + "/oauth2/introspect");
+        document.put("revocation_endpoint", base + "/oauth2/revoke");
+        credentials.ifPresent(route -> document.put("sigil_credentials_endpoint", base + CredentialRoute.PATH));
+        document.put("grant_types_supported", java.util.List.of("urn:ietf:params:oauth:grant-type:token-exchange"));
+        document.put("sigil_jwt_svid_audience", service.settings.audience());
+        try {
+            JsonResponses.send(response, callback, 200, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(document));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize the token service metadata", e);
+        }
     }
 
     private Caller caller(Request request) {

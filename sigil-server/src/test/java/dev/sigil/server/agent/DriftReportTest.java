@@ -126,6 +126,9 @@ class DriftReportTest {
     void exitIsAuditedAsBenign() throws Exception {
         Node node = attest();
         createEntry("spiffe://example.org/drift/exit", node.id(), "unix:uid:5002");
+        // the identity holds a live credential (a JWT-SVID with a status entry): its exits are recorded
+        admin("POST", "/v1/svids/jwt", """
+                {"spiffe_id": "spiffe://example.org/drift/exit", "audience": ["https://api.example"]}""");
 
         String driftId = node.stub().reportDrift(report(DriftReason.DRIFT_REASON_EXITED, "spiffe://example.org/drift/exit").toBuilder()
                 .clearSelectorsAfter().build()).getDriftId();
@@ -133,6 +136,20 @@ class DriftReportTest {
         JsonNode details = json.readTree(driftRecords(driftId).get(0).path("details").asText());
         assertThat(details.path("reason").asText()).isEqualTo("exited");
         assertThat(details.path("benign").asText()).isEqualTo("true");
+    }
+
+    @Test
+    void anExitOfAnIdentityHoldingNoLiveCredentialIsAcknowledgedButNotRecorded() throws Exception {
+        Node node = attest();
+        createEntry("spiffe://example.org/drift/cli-run", node.id(), "unix:uid:5003");
+        int deliveredBefore = delivered.size();
+
+        String driftId = node.stub().reportDrift(report(DriftReason.DRIFT_REASON_EXITED, "spiffe://example.org/drift/cli-run").toBuilder()
+                .clearSelectorsAfter().build()).getDriftId();
+
+        assertThat(driftId).startsWith("drift-");
+        assertThat(driftRecords(driftId)).isEmpty();
+        assertThat(delivered).hasSize(deliveredBefore);
     }
 
     @Test
