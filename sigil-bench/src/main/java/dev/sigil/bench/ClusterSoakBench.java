@@ -194,7 +194,7 @@ public final class ClusterSoakBench {
                         lost++;
                     }
                 }
-                roles = roles(broker);
+                roles = broker.roles();
                 if (lost == 0 && roles.isEmpty()) {
                     break;
                 }
@@ -273,17 +273,6 @@ public final class ClusterSoakBench {
         } catch (Exception e) {
             return 0;
         }
-    }
-
-    private static Set<String> roles(BrokerDatabase broker) throws Exception {
-        Set<String> roles = new java.util.HashSet<>();
-        try (Connection su = broker.superuser(); Statement statement = su.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT rolname FROM pg_roles WHERE rolname LIKE '" + broker.rolePrefix() + "%'")) {
-            while (rows.next()) {
-                roles.add(rows.getString(1));
-            }
-        }
-        return roles;
     }
 
     private static void start(Path sigil, Path dir, Path config, Server server) throws IOException {

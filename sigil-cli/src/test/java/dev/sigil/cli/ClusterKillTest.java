@@ -7,19 +7,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.testkit.BrokerDatabase;
 import dev.sigil.testkit.Eventually;
 import dev.sigil.testkit.PostgresServer;
-import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.KeyStore;
 import java.security.SecureRandom;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -37,8 +32,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -113,10 +106,10 @@ class ClusterKillTest {
             // every server's authorities in every server's bundle (each re-reads the journal every 5 s)
             Eventually.within(Duration.ofSeconds(20), () -> {
                 for (ServerProcess server : servers) {
-                    assertThat(roots(cli, server.dataDir)).hasSize(3);
+                    assertThat(ServerProcess.bundleRoots(cli, server.dataDir)).hasSize(3);
                 }
             });
-            HttpClient https = https(roots(cli, anyData));
+            HttpClient https = ServerProcess.httpsTrusting(ServerProcess.bundleRoots(cli, anyData));
             String svid = cli.run("jwt", "mint", "--data-dir", anyData.toString(), "--spiffe-id", HOLDER, "--audience",
                     ISSUER + "/oauth2/token", "--ttl", "10m").out().trim();
 
@@ -172,7 +165,7 @@ class ClusterKillTest {
                     }
                 }
                 assertThat(unsettled).as("leases not yet revoked").isEmpty();
-                assertThat(rolesIn(broker.database(), broker.rolePrefix())).as("roles left in the broker's database").isEmpty();
+                assertThat(broker.roles()).as("roles left in the broker's database").isEmpty();
             });
             JsonNode leases = leases(cli, survivorData);
             assertThat(leases.size()).as("leases recorded").isGreaterThanOrEqualTo(served.get());
@@ -223,40 +216,5 @@ class ClusterKillTest {
                 "--output", "json");
         assertThat(listed.exitCode()).as(listed.err()).isZero();
         return json.readTree(listed.out()).path("leases");
-    }
-
-    private static Set<String> rolesIn(PostgresServer.Database database, String prefix) throws Exception {
-        Set<String> roles = new HashSet<>();
-        try (Connection su = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
-             Statement statement = su.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT rolname FROM pg_roles WHERE rolname LIKE '" + prefix + "%'")) {
-            while (rows.next()) {
-                roles.add(rows.getString(1));
-            }
-        }
-        return roles;
-    }
-
-    private static List<X509Certificate> roots(CliHarness cli, Path data) throws Exception {
-        String pem = cli.run("bundle", "show", "--data-dir", data.toString(), "--format", "pem").out();
-        List<X509Certificate> roots = new ArrayList<>();
-        for (var certificate : CertificateFactory.getInstance("X.509")
-                .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
-            roots.add((X509Certificate) certificate);
-        }
-        return roots;
-    }
-
-    private static HttpClient https(List<X509Certificate> roots) throws Exception {
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        store.load(null, null);
-        for (int i = 0; i < roots.size(); i++) {
-            store.setCertificateEntry("root" + i, roots.get(i));
-        }
-        TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
-        factory.init(store);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, factory.getTrustManagers(), null);
-        return HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(5)).build();
     }
 }

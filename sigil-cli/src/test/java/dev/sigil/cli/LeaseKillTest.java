@@ -5,27 +5,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.testkit.BrokerDatabase;
-import dev.sigil.testkit.PostgresServer;
-import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -34,8 +26,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,8 +62,6 @@ class LeaseKillTest {
     @Test
     void killDuringGrantsAndRevocationsLeavesBackendAndLeasesInAgreementAfterRestart() throws Exception {
         BrokerDatabase pg = BrokerDatabase.create();
-        PostgresServer.Database database = pg.database();
-        String prefix = pg.rolePrefix();
         Path config = dir.resolve("sigil.yaml");
         Files.writeString(config, pg.brokersYaml(dir));
         Path data = dir.resolve("data");
@@ -94,7 +82,7 @@ class LeaseKillTest {
             String audience = "https://127.0.0.1:" + bundlePort + "/oauth2/token";
             svid = cli.run("jwt", "mint", "--data-dir", data.toString(), "--spiffe-id", HOLDER, "--audience", audience,
                     "--ttl", "10m").out().trim();
-            HttpClient https = https(cli, data);
+            HttpClient https = ServerProcess.httpsTrusting(ServerProcess.bundleRoots(cli, data));
             String keeperSvid = cli.run("jwt", "mint", "--data-dir", data.toString(), "--spiffe-id", KEEPER, "--audience", audience,
                     "--ttl", "10m").out().trim();
             for (int i = 0; i < KEPT; i++) {
@@ -114,12 +102,12 @@ class LeaseKillTest {
         for (int attempt = 2; unsettledAtKill.isEmpty() && attempt <= 3; attempt++) {
             try (ServerProcess again = ServerProcess.start(data, dir, Optional.of(config), bundlePort, tokenPort)) {
                 again.awaitHealthy(cli, Duration.ofSeconds(60));
-                unsettledAtKill = loadThenKill(again, https(cli, data), tokenPort, svid, cli, data, store, granted);
+                unsettledAtKill = loadThenKill(again, ServerProcess.httpsTrusting(ServerProcess.bundleRoots(cli, data)), tokenPort, svid, cli, data, store, granted);
             }
         }
         assertThat(granted.get()).as("credentials granted before the kill").isGreaterThanOrEqualTo(30);
         assertThat(unsettledAtKill).as("leases pending (grant under way) or revoking in the store at the kill").isNotEmpty();
-        Set<String> rolesAtKill = rolesIn(database, prefix);
+        Set<String> rolesAtKill = pg.roles();
 
         try (ServerProcess restarted = ServerProcess.start(data, dir, Optional.of(config), bundlePort, tokenPort)) {
             restarted.awaitHealthy(cli, Duration.ofSeconds(60));
@@ -151,7 +139,7 @@ class LeaseKillTest {
                 assertThat(states.get(id)).as("lease %s, %s at the kill", id, unsettledAtKill.get(id)).isIn("active", "revoked");
             }
             assertThat(active).as("leases the server holds as active").hasSizeGreaterThanOrEqualTo(KEPT);
-            assertThat(rolesIn(database, prefix)).as("roles in postgresql vs leases the server holds as active")
+            assertThat(pg.roles()).as("roles in postgresql vs leases the server holds as active")
                     .isEqualTo(active);
         }
     }
@@ -255,36 +243,5 @@ class LeaseKillTest {
             }
         }
         return roles;
-    }
-
-    private static Set<String> rolesIn(PostgresServer.Database database, String prefix) throws Exception {
-        Set<String> roles = new HashSet<>();
-        try (Connection su = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
-             Statement statement = su.createStatement();
-             ResultSet rows = statement.executeQuery("SELECT rolname FROM pg_roles WHERE rolname LIKE '" + prefix + "%'")) {
-            while (rows.next()) {
-                roles.add(rows.getString(1));
-            }
-        }
-        return roles;
-    }
-
-    private static HttpClient https(CliHarness cli, Path data) throws Exception {
-        String pem = cli.run("bundle", "show", "--data-dir", data.toString(), "--format", "pem").out();
-        List<X509Certificate> roots = new ArrayList<>();
-        for (var certificate : CertificateFactory.getInstance("X.509")
-                .generateCertificates(new ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII)))) {
-            roots.add((X509Certificate) certificate);
-        }
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        store.load(null, null);
-        for (int i = 0; i < roots.size(); i++) {
-            store.setCertificateEntry("root" + i, roots.get(i));
-        }
-        TrustManagerFactory factory = TrustManagerFactory.getInstance("PKIX");
-        factory.init(store);
-        SSLContext context = SSLContext.getInstance("TLS");
-        context.init(null, factory.getTrustManagers(), null);
-        return HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(5)).build();
     }
 }

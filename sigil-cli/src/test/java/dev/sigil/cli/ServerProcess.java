@@ -89,6 +89,31 @@ final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /** The X.509 roots of the bundle the server at {@code dataDir} serves ({@code sigil bundle show}). */
+    static List<java.security.cert.X509Certificate> bundleRoots(CliHarness cli, Path dataDir) throws Exception {
+        String pem = cli.run("bundle", "show", "--data-dir", dataDir.toString(), "--format", "pem").out();
+        List<java.security.cert.X509Certificate> roots = new ArrayList<>();
+        for (var certificate : java.security.cert.CertificateFactory.getInstance("X.509")
+                .generateCertificates(new java.io.ByteArrayInputStream(pem.getBytes(java.nio.charset.StandardCharsets.US_ASCII)))) {
+            roots.add((java.security.cert.X509Certificate) certificate);
+        }
+        return roots;
+    }
+
+    /** An HTTPS client trusting {@code roots} (servers' SVIDs name {@code localhost}), no client certificate. */
+    static java.net.http.HttpClient httpsTrusting(List<java.security.cert.X509Certificate> roots) throws Exception {
+        java.security.KeyStore store = java.security.KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        for (int i = 0; i < roots.size(); i++) {
+            store.setCertificateEntry("root" + i, roots.get(i));
+        }
+        javax.net.ssl.TrustManagerFactory factory = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        factory.init(store);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, factory.getTrustManagers(), null);
+        return java.net.http.HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();

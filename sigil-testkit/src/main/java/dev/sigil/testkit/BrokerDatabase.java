@@ -35,6 +35,18 @@ public record BrokerDatabase(PostgresServer.Database database, String reader, St
         return created;
     }
 
+    /** The roles the broker has created in the cluster now (those named with {@link #rolePrefix()}): what it has granted. */
+    public java.util.Set<String> roles() throws SQLException {
+        java.util.Set<String> roles = new java.util.HashSet<>();
+        try (Connection su = superuser(); Statement statement = su.createStatement();
+             java.sql.ResultSet rows = statement.executeQuery("SELECT rolname FROM pg_roles WHERE rolname LIKE '" + rolePrefix + "%'")) {
+            while (rows.next()) {
+                roles.add(rows.getString(1));
+            }
+        }
+        return roles;
+    }
+
     /** A connection as the superuser in this database. */
     public Connection superuser() throws SQLException {
         return DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
