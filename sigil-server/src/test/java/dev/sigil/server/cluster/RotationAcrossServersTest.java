@@ -1,0 +1,108 @@
+package dev.sigil.server.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sigil.core.spiffeid.SpiffeId;
+import dev.sigil.server.SigilServer;
+import dev.sigil.server.authority.AuthorityKind;
+import dev.sigil.server.authority.AuthorityRecord;
+import dev.sigil.server.authority.AuthorityState;
+import dev.sigil.server.policy.Decision;
+import dev.sigil.server.testing.TokenServerConfig;
+import dev.sigil.testkit.PostgresServer;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three servers on one PostgreSQL database, each rotating its own X.509 CA on a one-minute lifetime
+ * (next CA prepared at 30 s, activated at 50 s): sampled every half second across every server's
+ * activation, an X.509-SVID freshly signed by any server verifies against the bundle every other
+ * server serves at that moment (the bundle agents receive when they sync), because each CA is in every
+ * bundle well before it signs.
+ */
+@Timeout(value = 3, unit = java.util.concurrent.TimeUnit.MINUTES)
+class RotationAcrossServersTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void everySvidAnyServerSignsVerifiesAgainstEveryServersBundleAcrossActivations() throws Exception {
+        PostgresServer.Database database = PostgresServer.shared().createDatabase();
+        List<SigilServer> servers = new ArrayList<>();
+        try {
+            for (String name : List.of("a", "b", "c")) {
+                servers.add(SigilServer.start(TokenServerConfig.onPostgres(dir, name, database, """
+                        default_x509_svid_ttl: 20s
+                        ca:
+                          ttl: 1m
+                          join_delay: 6s
+                        """), Clock.systemUTC(), SigilServer.Options.defaults()
+                        .withPolicy(request -> new Decision.Allow(List.of("test allows"), Decision.Obligations.none()))));
+            }
+            Set<String> firstCas = activeCas(servers.get(0));
+            assertThat(firstCas).hasSize(3);
+            int samples = 0;
+            long deadline = System.nanoTime() + Duration.ofSeconds(100).toNanos();
+            while (!activeCas(servers.get(0)).stream().noneMatch(firstCas::contains) && System.nanoTime() < deadline) {
+                for (SigilServer signer : servers) {
+                    X509Certificate svid = mint(signer);
+                    for (SigilServer relying : servers) {
+                        assertThat(verifiesAgainst(svid, relying.authority().bundle().x509Authorities()))
+                                .as("an svid signed by %s (issuer %s) against the bundle %s serves, sample %d", signer.spiffeId(),
+                                        svid.getIssuerX500Principal(), relying.spiffeId(), samples).isTrue();
+                    }
+                }
+                samples++;
+                Thread.sleep(500); // sampling cadence, not a wait for a condition
+            }
+            assertThat(activeCas(servers.get(0))).as("every server activated a new ca").doesNotContainAnyElementsOf(firstCas).hasSize(3);
+            assertThat(samples).isGreaterThan(20);
+        } finally {
+            for (SigilServer server : servers) {
+                server.close();
+            }
+        }
+    }
+
+    private static Set<String> activeCas(SigilServer server) {
+        return server.authority().journal().stream()
+                .filter(r -> r.kind() == AuthorityKind.X509 && r.state() == AuthorityState.ACTIVE)
+                .map(AuthorityRecord::authorityId).collect(Collectors.toSet());
+    }
+
+    private static boolean verifiesAgainst(X509Certificate leaf, List<X509Certificate> roots) {
+        for (X509Certificate root : roots) {
+            try {
+                leaf.verify(root.getPublicKey());
+                return true;
+            } catch (Exception e) {
+                // another root
+            }
+        }
+        return false;
+    }
+
+    private static X509Certificate mint(SigilServer server) throws Exception {
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair pair = generator.generateKeyPair();
+        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=ignored"), pair.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())).getEncoded();
+        return server.authority().mintX509Svid(SpiffeId.parse("spiffe://example.org/web"), csr, Duration.ofSeconds(20), List.of()).leaf();
+    }
+}
