@@ -26,7 +26,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -38,8 +40,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three real {@code sigil server run} processes on one real PostgreSQL datastore, each with its own data
- * directory and keys, granting short-lived PostgreSQL credentials to workloads that round-robin over them;
- * the current job leader is killed with kill -9 in the middle of the load. Afterwards: another server leads,
+ * directory and keys, granting short-lived PostgreSQL credentials to workloads that round-robin over them,
+ * and two agents (each listing all three servers) whose workloads keep fetching their X.509-SVIDs; the
+ * current job leader is killed with kill -9 in the middle of the load. Afterwards: another server leads,
+ * every Workload API fetch through the kill returned the workload's own identity,
  * requests keep being served by the survivors (a client retries once on another server), every lease whose
  * TTL lapsed is revoked by the new leader — including those the killed server had granted — so the
  * PostgreSQL roles left are exactly the leases still active (none once all have expired: nothing lost,
@@ -49,6 +53,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterKillTest {
     private static final String HOLDER = "spiffe://sigil.test/cluster/report-job";
     private static final String ISSUER = "https://sigil.test";
+    private static final String WORKLOAD = "spiffe://sigil.test/cluster/workload-";
     private static final String POLICY = """
             rules:
               - name: cluster-jobs-read-reports
@@ -113,13 +118,56 @@ class ClusterKillTest {
             String svid = cli.run("jwt", "mint", "--data-dir", anyData.toString(), "--spiffe-id", HOLDER, "--audience",
                     ISSUER + "/oauth2/token", "--ttl", "10m").out().trim();
 
+            // two agents, each listing all three servers (in different orders), each serving one workload
+            Files.writeString(dir.resolve("bundle.pem"), cli.run("bundle", "show", "--data-dir", anyData.toString(), "--format", "pem").out());
+            CountDownLatch stopAgents = new CountDownLatch(1);
+            List<CompletableFuture<CliHarness.Result>> agents = new ArrayList<>();
+            List<Path> sockets = new ArrayList<>();
+            try (AdminClient admin = new AdminClient(servers.get(0).adminSocket())) {
+                long uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+                for (int a = 0; a < 2; a++) {
+                    JsonNode token = admin.post("/v1/join-tokens", Map.of("ttl", 600)).json();
+                    admin.post("/v1/entries", Map.of("spiffe_id", WORKLOAD + a,
+                            "parent_id", "spiffe://sigil.test/sigil/agent/join_token/" + token.path("id").asText(),
+                            "selectors", List.of(Map.of("type", "unix", "value", "uid:" + uid)), "owner", "team-cluster"));
+                    Path socket = dir.resolve("agent" + a + "/public/api.sock");
+                    sockets.add(socket);
+                    Path agentConfig = agentConfig(a, List.of(servers.get(a), servers.get((a + 1) % 3), servers.get((a + 2) % 3)), socket);
+                    CliHarness agentCli = new CliHarness(Map.of("SIGIL_JOIN_TOKEN", token.path("token").asText()), dir,
+                            Main.defaultLauncher(), shutdown -> {
+                                stopAgents.await();
+                                shutdown.run();
+                            });
+                    agents.add(CompletableFuture.supplyAsync(() -> agentCli.run("agent", "run", "--config", agentConfig.toString())));
+                }
+            }
+            CliHarness workload = new CliHarness(Map.of(), dir);
+            for (int a = 0; a < 2; a++) {
+                int agent = a;
+                Eventually.within(Duration.ofSeconds(60), () -> assertThat(fetchX509(workload, sockets.get(agent))).contains(WORKLOAD + agent));
+            }
+
             ServerProcess leader = leader(datastore, servers);
             AtomicBoolean stop = new AtomicBoolean();
             AtomicInteger served = new AtomicInteger();
             AtomicInteger retried = new AtomicInteger();
             Map<String, Integer> failures = new ConcurrentHashMap<>();
             Map<String, Integer> firstAttempts = new ConcurrentHashMap<>();
-            ExecutorService load = Executors.newFixedThreadPool(3);
+            Map<String, Integer> fetchFailures = new ConcurrentHashMap<>();
+            AtomicInteger fetched = new AtomicInteger();
+            ExecutorService load = Executors.newFixedThreadPool(4);
+            load.execute(() -> { // both workloads keep fetching their X.509-SVIDs through the kill
+                while (!stop.get()) {
+                    for (int a = 0; a < 2; a++) {
+                        String out = fetchX509(workload, sockets.get(a));
+                        if (out.contains(WORKLOAD + a)) {
+                            fetched.incrementAndGet();
+                        } else {
+                            fetchFailures.merge("workload " + a + ": " + out.lines().findFirst().orElse("(nothing)"), 1, Integer::sum);
+                        }
+                    }
+                }
+            });
             for (int t = 0; t < 3; t++) {
                 int offset = t;
                 load.execute(() -> {
@@ -153,6 +201,16 @@ class ClusterKillTest {
             load.shutdown();
             assertThat(load.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
             assertThat(failures).as("requests no server answered, even after the one retry (first attempts: %s)", firstAttempts).isEmpty();
+            assertThat(fetchFailures).as("workload api fetches that did not return the workload's identity").isEmpty();
+            assertThat(fetched.get()).as("workload api fetches").isGreaterThan(10);
+            for (int a = 0; a < 2; a++) { // and after the kill, each agent still serves its workload's identity
+                assertThat(fetchX509(workload, sockets.get(a))).contains(WORKLOAD + a);
+            }
+            stopAgents.countDown();
+            for (CompletableFuture<CliHarness.Result> agent : agents) {
+                CliHarness.Result stopped = agent.get(30, TimeUnit.SECONDS);
+                assertThat(stopped.exitCode()).as(stopped.err()).isZero();
+            }
 
             // every lease had a 2 s ttl: once they lapse, the new leader revokes them all, the dead server's included
             Path survivorData = survivors.get(0).dataDir;
@@ -174,13 +232,41 @@ class ClusterKillTest {
             assertThat(verified.exitCode()).as(verified.out() + verified.err()).isZero();
             assertThat(json.readTree(verified.out()).path("intact").asBoolean()).as(verified.out()).isTrue();
             System.out.printf("cluster kill test: %d credentials served (%d before the kill), %d retried on another server, "
-                    + "leadership taken over within %d ms, %d leases all revoked%n", served.get(), servedBeforeKill, retried.get(),
-                    takeover.toMillis(), leases.size());
+                    + "leadership taken over within %d ms, %d leases all revoked, %d workload api fetches all answered%n", served.get(),
+                    servedBeforeKill, retried.get(), takeover.toMillis(), leases.size(), fetched.get());
         } finally {
             for (ServerProcess server : servers) {
                 server.close();
             }
         }
+    }
+
+    /** What {@code sigil agent api fetch x509} prints for the calling process (its uid's workload), or the error. */
+    private static String fetchX509(CliHarness workload, Path socket) {
+        CliHarness.Result result = workload.run("agent", "api", "fetch", "x509", "--socket", socket.toString());
+        return result.exitCode() == 0 ? result.out() : "exit " + result.exitCode() + ": " + result.err();
+    }
+
+    private Path agentConfig(int index, List<ServerProcess> servers, Path socket) throws Exception {
+        Path data = Files.createDirectories(dir.resolve("agent" + index + "-data"));
+        Path file = dir.resolve("agent" + index + ".yaml");
+        StringBuilder addresses = new StringBuilder();
+        for (ServerProcess server : servers) {
+            addresses.append("  - 127.0.0.1:").append(server.agentApiPort).append('\n');
+        }
+        Files.writeString(file, """
+                data_dir: %s
+                trust_domain: sigil.test
+                server_address:
+                %strust_bundle_path: %s
+                node_attestor:
+                  type: join_token
+                workload_api:
+                  socket_path: %s
+                sync_interval: 1s
+                log_level: warn
+                """.formatted(data, addresses, dir.resolve("bundle.pem"), socket));
+        return file;
     }
 
     private static int issue(HttpClient https, ServerProcess server, String svid) {

@@ -19,8 +19,10 @@ final class ServerProcess implements AutoCloseable {
     final Path dataDir;
     final int bundlePort;
     final int tokenPort;
+    final int agentApiPort;
 
-    private ServerProcess(Process process, Path log, Path dataDir, int bundlePort, int tokenPort) {
+    private ServerProcess(Process process, Path log, Path dataDir, int bundlePort, int tokenPort, int agentApiPort) {
+        this.agentApiPort = agentApiPort;
         this.process = process;
         this.log = log;
         this.dataDir = dataDir;
@@ -43,9 +45,10 @@ final class ServerProcess implements AutoCloseable {
                 "server", "run", "--data-dir", dataDir.toString()));
         config.ifPresent(file -> command.addAll(List.of("--config", file.toString())));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        int agentApiPort = freePort();
         builder.environment().putAll(Map.of("SIGIL_BUNDLE_PORT", Integer.toString(port),
-                "SIGIL_AGENT_API_PORT", Integer.toString(freePort()), "SIGIL_TOKEN_PORT", Integer.toString(tokenPort), "SIGIL_LOG_LEVEL", "info"));
-        return new ServerProcess(builder.start(), log, dataDir, port, tokenPort);
+                "SIGIL_AGENT_API_PORT", Integer.toString(agentApiPort), "SIGIL_TOKEN_PORT", Integer.toString(tokenPort), "SIGIL_LOG_LEVEL", "info"));
+        return new ServerProcess(builder.start(), log, dataDir, port, tokenPort, agentApiPort);
     }
 
     /** Waits until the CLI's healthcheck passes, or fails with the server's log. */
@@ -65,6 +68,11 @@ final class ServerProcess implements AutoCloseable {
 
     String log() throws IOException {
         return Files.readString(log);
+    }
+
+    /** The server's admin socket (the default under its data directory). */
+    Path adminSocket() {
+        return dataDir.resolve("admin/admin.sock");
     }
 
     /** The server's process id (its job leadership names it: host/pid/random). */
