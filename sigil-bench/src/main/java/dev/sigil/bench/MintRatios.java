@@ -12,8 +12,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
  * Runs {@link MintBenchmark} (taking the usual JMH command-line options, e.g. {@code -f 1 -wi 3 -i 5})
- * and prints the two ratios against their targets after JMH's own table. Exits 0 whether or not a
- * target is met: single runs on shared machines are too noisy to gate on.
+ * and prints the two ratios against their targets after JMH's own table. Exits 1 when a target is
+ * missed (or a ratio was not measured), so a run can gate on it; run it on a quiet machine.
  */
 public final class MintRatios {
     private MintRatios() {}
@@ -27,18 +27,22 @@ public final class MintRatios {
         Map<String, Double> scores = results.stream().collect(Collectors.toMap(
                 result -> method(result.getParams().getBenchmark()), result -> result.getPrimaryResult().getScore()));
         System.out.println();
-        ratio(scores, "x509SvidMintFromCsr", "rawVerifyPlusSign", 0.6);
-        ratio(scores, "jwtSvidMint", "rawEs256Sign", 0.7);
+        boolean met = ratio(scores, "x509SvidMintFromCsr", "rawVerifyPlusSign", 0.6);
+        met &= ratio(scores, "jwtSvidMint", "rawEs256Sign", 0.7);
+        if (!met) {
+            System.exit(1);
+        }
     }
 
-    private static void ratio(Map<String, Double> scores, String mint, String raw, double target) {
+    private static boolean ratio(Map<String, Double> scores, String mint, String raw, double target) {
         if (!scores.containsKey(mint) || !scores.containsKey(raw)) {
             System.out.printf("%s / %s: not measured in this run%n", mint, raw);
-            return;
+            return false;
         }
         double ratio = scores.get(mint) / scores.get(raw);
         System.out.printf("%-21s / %-17s = %,9.0f / %,9.0f ops/s = %.2f  (target >= %.1f: %s)%n", mint, raw,
                 scores.get(mint), scores.get(raw), ratio, target, ratio >= target ? "met" : "NOT met");
+        return ratio >= target;
     }
 
     private static String method(String benchmark) {
