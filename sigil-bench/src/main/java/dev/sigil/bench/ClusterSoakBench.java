@@ -148,8 +148,11 @@ public final class ClusterSoakBench {
                     threads, Runtime.getRuntime().availableProcessors());
             long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(minutes);
             int kills = 0;
-            while (System.nanoTime() + TimeUnit.SECONDS.toNanos(killEvery) <= end) {
-                Thread.sleep(killEvery * 1000L);
+            long started = System.nanoTime();
+            // kills at fixed times (every --kill-every seconds from the start), whatever a restart took
+            while (started + TimeUnit.SECONDS.toNanos((long) killEvery * (kills + 1)) < end) {
+                long at = started + TimeUnit.SECONDS.toNanos((long) killEvery * (kills + 1));
+                Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(at - System.nanoTime())));
                 Server victim = servers.get(kills % 2);
                 long victimPid = victim.process.pid();
                 boolean wasLeader = victimPid == leaderPid(datastore);
@@ -179,20 +182,19 @@ public final class ClusterSoakBench {
             load.shutdown();
             load.awaitTermination(60, TimeUnit.SECONDS);
 
-            // every lease had a 5 s ttl: give the leader time to revoke what lapsed, then count what is left
+            // every lease had a 5 s ttl: give the leader time to revoke what lapsed, then count what is left (in the datastore)
             long lost = -1;
             long leases = 0;
             Set<String> roles = Set.of();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (System.nanoTime() < deadline) {
-                JsonNode listed = JSON.readTree(cli(sigil, "lease", "list", "--data-dir", servers.get(0).data.toString(), "--broker",
-                        "postgresql", "--limit", "10000", "--output", "json")).path("leases");
-                leases = listed.size();
-                lost = 0;
-                for (JsonNode lease : listed) {
-                    if (!lease.path("state").asText().equals("revoked")) {
-                        lost++;
-                    }
+                try (Connection connection = DriverManager.getConnection(datastore.jdbcUrl(), datastore.user(), datastore.password());
+                     Statement statement = connection.createStatement();
+                     ResultSet row = statement.executeQuery("SELECT COUNT(*), COUNT(*) FILTER (WHERE state <> 'revoked') FROM leases"
+                             + " WHERE broker = 'postgresql'")) {
+                    row.next();
+                    leases = row.getLong(1);
+                    lost = row.getLong(2);
                 }
                 roles = broker.roles();
                 if (lost == 0 && roles.isEmpty()) {
