@@ -86,12 +86,21 @@ public final class Authority {
         Journal journal = new Journal(datastore, config.trustDomain());
         List<AuthorityRecord> current = journal.current();
         if (!owner.isEmpty()) {
+            boolean adopted = false;
             for (AuthorityRecord record : current) {
                 if (record.owner().isEmpty() && !record.expiredAt(clock.instant()) && ActiveAuthorities.holdsKey(record, keys)
                         && journal.adopt(record, owner, clock.instant())) {
+                    adopted = true;
                     LOG.info("{} authority {} (from before servers had their own) is now this server's ({})", record.kind().storedName(),
                             record.authorityId(), owner);
                 }
+            }
+            List<AuthorityRecord> legacy = current.stream().filter(record -> record.owner().isEmpty()).toList();
+            boolean othersOwn = current.stream().anyMatch(record -> !record.owner().isEmpty() && !record.owner().equals(owner));
+            if (!adopted && !othersOwn && current.stream().noneMatch(record -> record.owner().equals(owner))) {
+                // the single server of before, started with keys that are not its own: refuse, as before, rather than
+                // put a new root beside the one relying parties trust
+                ActiveAuthorities.verifyKeys(legacy, keys, clock.instant(), "");
             }
             current = journal.current();
         }
