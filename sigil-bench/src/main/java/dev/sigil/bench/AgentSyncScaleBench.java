@@ -51,8 +51,7 @@ import java.util.regex.Pattern;
  * (testkit). Each agent attests once with its own join token, holds one gRPC channel to its server
  * (agents alternate between the two servers) and keeps its entries in memory.
  *
- * <p>Setup through each server's admin API over its Unix socket: one join token per agent, then
- * {@code --entries} entries through {@code POST /v1/entries/batch} (500 per request), spread evenly over
+ * <p>Setup through each server's admin API over its Unix socket: one join token per agent, then {@code --entries} entries through {@code POST /v1/entries/batch} (500 per request), spread evenly over
  * the agents as parents, each with one selector ({@code unix:uid:<n>}).
  *
  * <p>Reports: the time from "every agent attested" to "every agent holds all its entries" (first sync,
@@ -82,7 +81,18 @@ public final class AgentSyncScaleBench {
 
     private AgentSyncScaleBench() {}
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] args) {
+        int status;
+        try {
+            status = run(args) ? 0 : 1;
+        } catch (Exception e) {
+            e.printStackTrace();
+            status = 2;
+        }
+        System.exit(status); // the admin and gRPC clients' threads would keep the JVM alive
+    }
+
+    private static boolean run(String[] args) throws Exception {
         Options options = Options.parse(args, Set.of("--agents", "--entries", "--rounds", "--parallel"));
         int agentCount = options.positiveInt("--agents", 1_000);
         int entryCount = options.positiveInt("--entries", 100_000);
@@ -114,7 +124,8 @@ public final class AgentSyncScaleBench {
             long setup = System.nanoTime();
             List<String[]> tokens = parallelMap(pool, agentCount, i -> {
                 JsonNode token = admins.get(i % 2).post("/v1/join-tokens", Map.of("ttl", 3600)).json();
-                return new String[] {token.path("token").asText(), token.path("spiffe_id").asText()};
+                // the ID the join_token attestor gives the agent that presents this token
+                return new String[] {token.path("token").asText(), "spiffe://example.org/sigil/agent/join_token/" + token.path("id").asText()};
             });
             System.out.printf("join tokens: %,d in %.1f s (admin api)%n", agentCount, seconds(setup));
             setup = System.nanoTime();
@@ -218,9 +229,7 @@ public final class AgentSyncScaleBench {
             agents.forEach(SimulatedAgent::close);
             ServerProcesses.stop(servers);
         }
-        if (!ok) {
-            System.exit(1);
-        }
+        return ok;
     }
 
     private static Map<String, Object> entryJson(int n, String parent, String hint) {
