@@ -130,7 +130,9 @@ public final class AgentSyncScaleBench {
             System.out.printf("join tokens: %,d in %.1f s (admin api)%n", agentCount, seconds(setup));
             setup = System.nanoTime();
             int batches = (entryCount + BATCH - 1) / BATCH;
-            parallelMap(pool, batches, b -> {
+            // one import at a time per server, as an operator's import runs: a batch holds a datastore connection throughout
+            ExecutorService importers = Executors.newFixedThreadPool(2);
+            parallelMap(importers, batches, b -> {
                 List<Map<String, Object>> entries = new ArrayList<>();
                 for (int n = b * BATCH; n < Math.min(entryCount, (b + 1) * BATCH); n++) {
                     entries.add(entryJson(n, tokens.get(n % agentCount)[1], null));
@@ -143,6 +145,7 @@ public final class AgentSyncScaleBench {
                 }
                 return b;
             });
+            importers.shutdown();
             System.out.printf("entries: %,d in %.1f s (%d batch requests of %d, admin api)%n", entryCount, seconds(setup), batches, BATCH);
 
             Thread.sleep(6_000); // every server re-reads the cluster's authorities within 5 s
@@ -152,22 +155,27 @@ public final class AgentSyncScaleBench {
             }
             SpiffeServerTrust trust = new SpiffeServerTrust(TRUST_DOMAIN, anchors, false, Clock.systemUTC());
 
+            Stats stats = new Stats(database);
             Memory before = Memory.of(servers);
             for (int i = 0; i < agentCount; i++) {
                 agents.add(new SimulatedAgent(servers.get(i % 2), tokens.get(i)[0], trust));
             }
             long start = System.nanoTime();
+            Sample beforeAttest = Sample.take(servers, stats);
             runAll(pool, agents, SimulatedAgent::attest);
-            System.out.printf("attest: %,d agents in %.1f s (one gRPC channel each, mTLS after attestation)%n", agentCount,
-                    seconds(start));
+            Sample attested = Sample.take(servers, stats).minus(beforeAttest);
+            System.out.printf("attest: %,d agents in %.1f s (one gRPC channel each, mTLS after attestation); server CPU %.1f s, "
+                    + "PostgreSQL CPU %.1f s%n", agentCount, seconds(start), attested.serverCpuMicros / 1e6, attested.postgresCpuMicros / 1e6);
 
-            Stats stats = new Stats(database);
             start = System.nanoTime();
+            Sample beforeSync = Sample.take(servers, stats);
             runAll(pool, agents, SimulatedAgent::sync);
             double firstSync = seconds(start);
+            Sample synced = Sample.take(servers, stats).minus(beforeSync);
             long wrong = agents.stream().filter(a -> a.entries.size() != perAgent).count();
-            System.out.printf("first sync: every agent holds its %d entries %.1f s after all attested (%,d agents with a wrong count)%n",
-                    perAgent, firstSync, wrong);
+            System.out.printf("first sync: every agent holds its %d entries %.1f s after all attested (%,d agents with a wrong count); "
+                            + "server CPU %.1f s, PostgreSQL CPU %.1f s, %,d transactions%n", perAgent, firstSync, wrong,
+                    synced.serverCpuMicros / 1e6, synced.postgresCpuMicros / 1e6, synced.xacts);
             Memory after = Memory.of(servers);
             for (int s = 0; s < 2; s++) {
                 int connected = (agentCount + 1 - s) / 2;
@@ -368,9 +376,18 @@ public final class AgentSyncScaleBench {
     /** PostgreSQL transactions of the bench database (each of these reads counts one). */
     private static final class Stats {
         private final Connection connection;
+        private final long postmaster;
 
-        Stats(PostgresServer.Database database) throws SQLException {
+        Stats(PostgresServer.Database database) throws SQLException, java.io.IOException {
             this.connection = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
+            try (Statement statement = connection.createStatement(); ResultSet row = statement.executeQuery("select pg_backend_pid()")) {
+                row.next();
+                this.postmaster = ServerProcesses.parentPid(row.getLong(1));
+            }
+        }
+
+        long postgresCpuMicros() {
+            return ServerProcesses.postgresTreeCpuMicros(postmaster);
         }
 
         long transactions() {
@@ -389,7 +406,7 @@ public final class AgentSyncScaleBench {
     private record Sample(long nanos, long serverCpuMicros, long postgresCpuMicros, long xacts) {
         static Sample take(List<Server> servers, Stats stats) {
             return new Sample(System.nanoTime(), servers.stream().mapToLong(s -> ServerProcesses.cpuMicros(s.process().pid())).sum(),
-                    ServerProcesses.postgresCpuMicros(), stats.transactions());
+                    stats.postgresCpuMicros(), stats.transactions());
         }
 
         Sample minus(Sample earlier) {

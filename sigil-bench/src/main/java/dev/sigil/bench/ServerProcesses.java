@@ -143,7 +143,33 @@ final class ServerProcesses {
         return 0;
     }
 
-    /** CPU of every process of the PostgreSQL server (the postmaster and its backends), found through /proc. */
+    /**
+     * CPU of one PostgreSQL server: its postmaster (with the CPU of the backends it has reaped) and every live
+     * process under it, so that other PostgreSQL servers on the machine do not count.
+     */
+    static long postgresTreeCpuMicros(long postmaster) {
+        long total = 0;
+        try {
+            String stat = Files.readString(Path.of("/proc/" + postmaster + "/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            total += (Long.parseLong(fields[11]) + Long.parseLong(fields[12]) + Long.parseLong(fields[13])
+                    + Long.parseLong(fields[14])) * 10_000L;
+        } catch (IOException e) {
+            return 0;
+        }
+        for (ProcessHandle child : ProcessHandle.of(postmaster).map(p -> p.descendants().toList()).orElse(List.of())) {
+            total += cpuMicros(child.pid());
+        }
+        return total;
+    }
+
+    /** The parent process id of {@code pid} (from /proc/PID/stat). */
+    static long parentPid(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
+    }
+
+    /** CPU of every PostgreSQL process on the machine (postmasters and their backends), found through /proc. */
     static long postgresCpuMicros() {
         long total = 0;
         try (var processes = Files.list(Path.of("/proc"))) {
