@@ -1,23 +1,18 @@
 package dev.sigil.bench;
 
+import dev.sigil.bench.ServerProcesses.Server;
 import dev.sigil.testkit.PostgresServer;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Token exchange throughput on one vs two {@code bin/sigil server run} processes sharing one PostgreSQL
@@ -49,8 +44,6 @@ public final class ClusterExchangeBench {
 
     private ClusterExchangeBench() {}
 
-    record Server(Process process, Path data, int tokenPort) {}
-
     public static void main(String[] args) throws Exception {
         Options options = Options.parse(args, Set.of("--seconds", "--warmup-seconds", "--connections", "--servers"));
         int seconds = options.positiveInt("--seconds", 15);
@@ -60,10 +53,7 @@ public final class ClusterExchangeBench {
         if (!WrkLoad.available()) {
             throw new IllegalStateException("wrk is needed (apt-get install wrk)");
         }
-        Path sigil = Path.of("bin/sigil").toAbsolutePath();
-        if (!Files.isExecutable(sigil)) {
-            throw new IllegalStateException("run from the repository root: " + sigil + " is not there");
-        }
+        Path sigil = ServerProcesses.sigil();
         Path work = Files.createTempDirectory("sigil-cluster-bench");
         try (PostgresServer postgres = PostgresServer.start()) {
             System.out.printf("ClusterExchangeBench: %d s per run after %d s warm-up, %d wrk connections per server, %d cores%n",
@@ -78,56 +68,34 @@ public final class ClusterExchangeBench {
 
     private static void run(Path sigil, Path dir, PostgresServer postgres, int count, int seconds, int warmup, int connections)
             throws Exception {
-        Files.createDirectories(dir);
-        PostgresServer.Database database = postgres.createDatabase();
-        Path key = dir.resolve("audit-hmac.key");
-        byte[] random = new byte[32];
-        new SecureRandom().nextBytes(random);
-        Files.write(key, random);
-        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
-        Path config = dir.resolve("sigil.yaml");
-        Files.writeString(config, """
-                trust_domain: example.org
-                log_level: warn
-                datastore:
-                  type: postgresql
-                  url: "%s"
-                  user: %s
-                  password: "%s"
-                jwt:
-                  issuer: %s
-                ca:
-                  join_delay: 1s
-                audit:
-                  hmac_key_file: %s
-                """.formatted(database.jdbcUrl(), database.user(), database.password(), ISSUER, key));
+        Path config = ServerProcesses.writeConfig(dir, postgres.createDatabase(), ISSUER);
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, POLICY);
         List<Server> servers = new ArrayList<>();
         try {
             for (int i = 0; i < count; i++) {
-                Server server = start(sigil, dir, config, i);
+                Server server = ServerProcesses.start(sigil, dir, config, i);
                 servers.add(server);
-                awaitHealthy(sigil, server);
+                ServerProcesses.awaitHealthy(sigil, server);
                 if (i == 0) {
-                    cli(sigil, "policy", "apply", "--data-dir", server.data().toString(), policy.toString());
+                    ServerProcesses.cli(sigil, "policy", "apply", "--data-dir", server.data().toString(), policy.toString());
                 }
             }
             String[] bodies = new String[20]; // each minted by a CLI process; wrk cycles through them
             for (int i = 0; i < bodies.length; i++) {
-                String token = cli(sigil, "jwt", "mint", "--data-dir", servers.get(0).data().toString(), "--spiffe-id", SUBJECT,
-                        "--audience", ISSUER + "/oauth2/token", "--ttl", "1h").strip();
+                String token = ServerProcesses.cli(sigil, "jwt", "mint", "--data-dir", servers.get(0).data().toString(),
+                        "--spiffe-id", SUBJECT, "--audience", ISSUER + "/oauth2/token", "--ttl", "1h").strip();
                 bodies[i] = "grant_type=" + enc("urn:ietf:params:oauth:grant-type:token-exchange")
                         + "&subject_token_type=" + enc("urn:ietf:params:oauth:token-type:jwt")
                         + "&subject_token=" + enc(token) + "&audience=" + enc(AUDIENCE);
             }
             Thread.sleep(6_000); // every server re-reads policy and authorities within 5 s
             load(servers, bodies, connections, warmup, dir); // warm-up, not reported
-            long serverCpu = servers.stream().mapToLong(s -> cpuMicros(s.process().pid())).sum();
-            long postgresCpu = postgresCpuMicros(postgres);
+            long serverCpu = servers.stream().mapToLong(s -> ServerProcesses.cpuMicros(s.process().pid())).sum();
+            long postgresCpu = ServerProcesses.postgresCpuMicros();
             List<WrkLoad.Result> results = load(servers, bodies, connections, seconds, dir);
-            long serverUsed = servers.stream().mapToLong(s -> cpuMicros(s.process().pid())).sum() - serverCpu;
-            long postgresUsed = postgresCpuMicros(postgres) - postgresCpu;
+            long serverUsed = servers.stream().mapToLong(s -> ServerProcesses.cpuMicros(s.process().pid())).sum() - serverCpu;
+            long postgresUsed = ServerProcesses.postgresCpuMicros() - postgresCpu;
             long requests = results.stream().mapToLong(WrkLoad.Result::requests).sum();
             long failed = results.stream().mapToLong(r -> r.non2xx() + r.socketErrors()).sum();
             if (failed > 0) {
@@ -139,12 +107,7 @@ public final class ClusterExchangeBench {
                     join(results.stream().map(r -> String.format("%.1f", r.p99Micros() / 1000)).toList()),
                     (double) serverUsed / requests, (double) postgresUsed / requests);
         } finally {
-            for (Server server : servers) {
-                server.process().destroy();
-                if (!server.process().waitFor(10, TimeUnit.SECONDS)) {
-                    server.process().destroyForcibly();
-                }
-            }
+            ServerProcesses.stop(servers);
         }
     }
 
@@ -169,85 +132,11 @@ public final class ClusterExchangeBench {
         }
     }
 
-    private static Server start(Path sigil, Path dir, Path config, int index) throws IOException {
-        Path data = dir.resolve("server" + index);
-        int tokenPort = freePort();
-        ProcessBuilder builder = new ProcessBuilder(sigil.toString(), "server", "run", "--config", config.toString(), "--data-dir",
-                data.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("server" + index + ".log").toFile());
-        builder.environment().putAll(Map.of("SIGIL_BUNDLE_PORT", Integer.toString(freePort()), "SIGIL_AGENT_API_PORT",
-                Integer.toString(freePort()), "SIGIL_TOKEN_PORT", Integer.toString(tokenPort)));
-        return new Server(builder.start(), data, tokenPort);
-    }
-
-    private static void awaitHealthy(Path sigil, Server server) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline) {
-            if (!server.process().isAlive()) {
-                throw new IllegalStateException("server exited; see " + server.data().getParent());
-            }
-            Process check = new ProcessBuilder(sigil.toString(), "healthcheck", "--data-dir", server.data().toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (check.waitFor() == 0) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new IllegalStateException("server did not become healthy within 120 s");
-    }
-
-    private static String cli(Path sigil, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(sigil.toString()));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (process.waitFor() != 0) {
-            throw new IllegalStateException("sigil " + String.join(" ", args) + " failed");
-        }
-        return out;
-    }
-
-    /** User plus system CPU time of a process, in microseconds (from /proc/PID/stat, clock ticks of 10 ms). */
-    static long cpuMicros(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000L;
-        } catch (IOException e) {
-            return 0;
-        }
-    }
-
-    /** CPU of every process of the PostgreSQL server (the postmaster and its backends), found through /proc. */
-    private static long postgresCpuMicros(PostgresServer postgres) {
-        long total = 0;
-        try (var processes = Files.list(Path.of("/proc"))) {
-            for (Path proc : processes.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                try {
-                    String command = Files.readString(proc.resolve("cmdline")).replace('\0', ' ');
-                    if (command.startsWith("postgres") || command.contains("/postgres ")) {
-                        total += cpuMicros(Long.parseLong(proc.getFileName().toString()));
-                    }
-                } catch (IOException e) {
-                    // gone meanwhile
-                }
-            }
-        } catch (IOException e) {
-            return 0;
-        }
-        return total;
-    }
-
     private static String join(List<String> values) {
         return String.join("/", values);
     }
 
     private static String enc(String value) {
         return URLEncoder.encode(value, StandardCharsets.UTF_8);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }
