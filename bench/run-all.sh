@@ -70,3 +70,11 @@ echo "== token exchange latency with and without 200 slow-body connections (serv
 echo
 echo "== token exchange on 1 vs 2 'bin/sigil server run' processes sharing one PostgreSQL"
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.ClusterExchangeBench
+
+echo
+echo "== soak: two server processes on one PostgreSQL, mixed load, kill -9 every 2 minutes"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.ClusterSoakBench
+
+echo
+echo "== 1,000 simulated agents syncing 100,000 entries from two server processes"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.AgentSyncScaleBench

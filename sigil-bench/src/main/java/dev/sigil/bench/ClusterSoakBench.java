@@ -6,7 +6,6 @@ import dev.sigil.testkit.BrokerDatabase;
 import dev.sigil.testkit.PostgresServer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -15,9 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
-import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.sql.Connection;
@@ -25,7 +22,6 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -84,9 +80,9 @@ public final class ClusterSoakBench {
 
         Server(Path data) throws IOException {
             this.data = data;
-            this.tokenPort = freePort();
-            this.agentPort = freePort();
-            this.bundlePort = freePort();
+            this.tokenPort = ServerProcesses.freePort();
+            this.agentPort = ServerProcesses.freePort();
+            this.bundlePort = ServerProcesses.freePort();
         }
     }
 
@@ -95,10 +91,7 @@ public final class ClusterSoakBench {
         int minutes = options.positiveInt("--minutes", 10);
         int killEvery = options.positiveInt("--kill-every", 120);
         int threads = options.positiveInt("--threads", 4);
-        Path sigil = Path.of("bin/sigil").toAbsolutePath();
-        if (!Files.isExecutable(sigil)) {
-            throw new IllegalStateException("run from the repository root: " + sigil + " is not there");
-        }
+        Path sigil = ServerProcesses.sigil();
         Path dir = Files.createTempDirectory("sigil-soak");
         try (PostgresServer postgres = PostgresServer.start()) {
             BrokerDatabase broker = BrokerDatabase.create();
@@ -109,13 +102,13 @@ public final class ClusterSoakBench {
                 start(sigil, dir, config, server);
                 awaitHealthy(sigil, server, Duration.ofSeconds(120));
                 if (server == servers.get(0)) {
-                    cli(sigil, "policy", "apply", "--data-dir", server.data.toString(), dir.resolve("policy.yaml").toString());
+                    ServerProcesses.cli(sigil, "policy", "apply", "--data-dir", server.data.toString(), dir.resolve("policy.yaml").toString());
                 }
             }
             Thread.sleep(6_000); // both servers' bundles hold both authorities
-            String svid = cli(sigil, "jwt", "mint", "--data-dir", servers.get(0).data.toString(), "--spiffe-id", HOLDER, "--audience",
+            String svid = ServerProcesses.cli(sigil, "jwt", "mint", "--data-dir", servers.get(0).data.toString(), "--spiffe-id", HOLDER, "--audience",
                     ISSUER + "/oauth2/token", "--ttl", "2h").strip();
-            HttpClient https = https(cli(sigil, "bundle", "show", "--data-dir", servers.get(0).data.toString(), "--format", "pem"));
+            HttpClient https = https(ServerProcesses.cli(sigil, "bundle", "show", "--data-dir", servers.get(0).data.toString(), "--format", "pem"));
 
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong exchanges = new AtomicLong();
@@ -202,7 +195,7 @@ public final class ClusterSoakBench {
                 }
                 Thread.sleep(1_000);
             }
-            JsonNode verified = JSON.readTree(cli(sigil, "audit", "verify", "--data-dir", servers.get(0).data.toString(), "--output", "json"));
+            JsonNode verified = JSON.readTree(ServerProcesses.cli(sigil, "audit", "verify", "--data-dir", servers.get(0).data.toString(), "--output", "json"));
             System.out.printf("served: %,d token exchanges, %,d credentials; %,d requests retried on the other server; errors after the retry: %s%n",
                     exchanges.get(), credentials.get(), retried.get(), errors.isEmpty() ? "none" : errors);
             System.out.printf("at the end: %,d leases, %d not revoked, %d roles left in the broker database, audit chain %s%n", leases, lost,
@@ -218,28 +211,9 @@ public final class ClusterSoakBench {
     }
 
     private static Path config(Path dir, PostgresServer.Database datastore, BrokerDatabase broker) throws IOException {
-        Path key = dir.resolve("audit-hmac.key");
-        byte[] random = new byte[32];
-        new SecureRandom().nextBytes(random);
-        Files.write(key, random);
-        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
         Files.writeString(dir.resolve("policy.yaml"), POLICY);
-        Path config = dir.resolve("sigil.yaml");
-        Files.writeString(config, """
-                trust_domain: example.org
-                log_level: warn
-                datastore:
-                  type: postgresql
-                  url: "%s"
-                  user: %s
-                  password: "%s"
-                jwt:
-                  issuer: %s
-                ca:
-                  join_delay: 1s
-                audit:
-                  hmac_key_file: %s
-                """.formatted(datastore.jdbcUrl(), datastore.user(), datastore.password(), ISSUER, key) + broker.brokersYaml(dir));
+        Path config = ServerProcesses.writeConfig(dir, datastore, ISSUER);
+        Files.writeString(config, broker.brokersYaml(dir), java.nio.file.StandardOpenOption.APPEND);
         return config;
     }
 
@@ -302,17 +276,6 @@ public final class ClusterSoakBench {
         throw new IllegalStateException("server " + server.data + " did not become healthy within " + limit);
     }
 
-    private static String cli(Path sigil, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(sigil.toString()));
-        command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (process.waitFor() != 0) {
-            throw new IllegalStateException("sigil " + String.join(" ", args) + " failed");
-        }
-        return out;
-    }
-
     private static HttpClient https(String pem) throws Exception {
         KeyStore store = KeyStore.getInstance("PKCS12");
         store.load(null, null);
@@ -330,11 +293,5 @@ public final class ClusterSoakBench {
 
     private static String enc(String value) {
         return URLEncoder.encode(value, StandardCharsets.UTF_8);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }
