@@ -8,7 +8,6 @@ import dev.sigil.server.authority.Audience;
 import dev.sigil.server.authority.AuthorityKind;
 import dev.sigil.server.authority.AuthorityRecord;
 import dev.sigil.server.authority.AuthorityState;
-import dev.sigil.server.authority.X509Svid;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.testing.Exchanges;
 import dev.sigil.server.testing.RawHttp;
@@ -17,19 +16,13 @@ import dev.sigil.testkit.Eventually;
 import dev.sigil.testkit.PostgresServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,14 +47,14 @@ class PerServerAuthoritiesTest {
             try (SigilServer b = start("b", database)) {
                 assertThat(Duration.ofNanos(System.nanoTime() - started)).as("b published its authorities before signing")
                         .isGreaterThanOrEqualTo(JOIN_DELAY);
-                X509Certificate signedByA = mintX509(a).leaf();
-                X509Certificate signedByB = mintX509(b).leaf();
+                X509Certificate signedByA = ClusterSvids.mint(a, Duration.ofMinutes(10));
+                X509Certificate signedByB = ClusterSvids.mint(b, Duration.ofMinutes(10));
                 assertThat(signedByB.getIssuerX500Principal()).as("each server signs with its own ca")
                         .isNotEqualTo(signedByA.getIssuerX500Principal());
 
                 // a learned b's authorities before b signed with them: b's first SVID verifies against a's bundle at once
-                assertThat(verifiesAgainst(signedByB, a.authority().bundle().x509Authorities())).isTrue();
-                assertThat(verifiesAgainst(signedByA, b.authority().bundle().x509Authorities())).isTrue();
+                assertThat(ClusterSvids.verifiesAgainst(signedByB, a.authority().bundle().x509Authorities())).isTrue();
+                assertThat(ClusterSvids.verifiesAgainst(signedByA, b.authority().bundle().x509Authorities())).isTrue();
                 assertThat(a.authority().bundle().sequence()).as("spiffe_sequence grows with b's authorities").isGreaterThan(sequenceAlone);
 
                 // a JWT-SVID b signed is accepted as a subject token by a's token endpoint, and the other way round
@@ -117,27 +110,6 @@ class PerServerAuthoritiesTest {
         try (Stream<Path> files = Files.walk(root)) {
             return files.filter(f -> f.getFileName().toString().contains(keyId)).toList();
         }
-    }
-
-    private static boolean verifiesAgainst(X509Certificate leaf, List<X509Certificate> roots) {
-        for (X509Certificate root : roots) {
-            try {
-                leaf.verify(root.getPublicKey());
-                return true;
-            } catch (Exception e) {
-                // another root
-            }
-        }
-        return false;
-    }
-
-    private static X509Svid mintX509(SigilServer server) throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-        generator.initialize(new ECGenParameterSpec("secp256r1"));
-        KeyPair pair = generator.generateKeyPair();
-        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=ignored"), pair.getPublic())
-                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())).getEncoded();
-        return server.authority().mintX509Svid(SpiffeId.parse("spiffe://example.org/web"), csr, Duration.ofMinutes(10), List.of());
     }
 
     private SigilServer start(String name, PostgresServer.Database database) throws Exception {

@@ -2,7 +2,6 @@ package dev.sigil.server.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.SigilServer;
 import dev.sigil.server.authority.AuthorityKind;
 import dev.sigil.server.authority.AuthorityRecord;
@@ -11,19 +10,13 @@ import dev.sigil.server.policy.Decision;
 import dev.sigil.server.testing.TokenServerConfig;
 import dev.sigil.testkit.PostgresServer;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,9 +53,9 @@ class RotationAcrossServersTest {
             long deadline = System.nanoTime() + Duration.ofSeconds(100).toNanos();
             while (!activeCas(servers.get(0)).stream().noneMatch(firstCas::contains) && System.nanoTime() < deadline) {
                 for (SigilServer signer : servers) {
-                    X509Certificate svid = mint(signer);
+                    X509Certificate svid = ClusterSvids.mint(signer, Duration.ofSeconds(20));
                     for (SigilServer relying : servers) {
-                        assertThat(verifiesAgainst(svid, relying.authority().bundle().x509Authorities()))
+                        assertThat(ClusterSvids.verifiesAgainst(svid, relying.authority().bundle().x509Authorities()))
                                 .as("an svid signed by %s (issuer %s) against the bundle %s serves, sample %d", signer.spiffeId(),
                                         svid.getIssuerX500Principal(), relying.spiffeId(), samples).isTrue();
                     }
@@ -83,26 +76,5 @@ class RotationAcrossServersTest {
         return server.authority().journal().stream()
                 .filter(r -> r.kind() == AuthorityKind.X509 && r.state() == AuthorityState.ACTIVE)
                 .map(AuthorityRecord::authorityId).collect(Collectors.toSet());
-    }
-
-    private static boolean verifiesAgainst(X509Certificate leaf, List<X509Certificate> roots) {
-        for (X509Certificate root : roots) {
-            try {
-                leaf.verify(root.getPublicKey());
-                return true;
-            } catch (Exception e) {
-                // another root
-            }
-        }
-        return false;
-    }
-
-    private static X509Certificate mint(SigilServer server) throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-        generator.initialize(new ECGenParameterSpec("secp256r1"));
-        KeyPair pair = generator.generateKeyPair();
-        byte[] csr = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=ignored"), pair.getPublic())
-                .build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate())).getEncoded();
-        return server.authority().mintX509Svid(SpiffeId.parse("spiffe://example.org/web"), csr, Duration.ofSeconds(20), List.of()).leaf();
     }
 }
