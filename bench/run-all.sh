@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds sigil-bench and runs every benchmark once with the settings in bench/README.md, printing
 # each summary. About 12 minutes; run it on a quiet machine. BENCH_JMH_OPTS overrides the JMH options.
-set -euo pipefail
+set -uo pipefail
+# a benchmark that misses its target exits 1: run-all goes on, and says so at the end
+missed=()
+trap 'missed+=("$BASH_COMMAND")' ERR
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/bin/lib/jdk.sh"
 sigil_select_jdk
@@ -10,7 +13,7 @@ java="$JAVA_HOME/bin/java"
 jar=sigil-bench/target/sigil-bench.jar
 
 echo "== build"
-./mvnw -B -q -ntp -pl sigil-bench -am package -DskipTests
+./mvnw -B -q -ntp -pl sigil-bench -am package -DskipTests || exit 1
 
 echo "== minting throughput (JMH, single thread)"
 # JMH's per-iteration output goes to a log; the table and the ratios are printed
@@ -78,3 +81,11 @@ echo "== soak: two server processes on one PostgreSQL, mixed load, kill -9 every
 echo
 echo "== 1,000 simulated agents syncing 100,000 entries from two server processes"
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.AgentSyncScaleBench
+
+echo
+if ((${#missed[@]})); then
+    echo "== targets missed (or a benchmark failed):"
+    printf '   %s\n' "${missed[@]}"
+    exit 1
+fi
+echo "== every target met"

@@ -82,6 +82,9 @@ public final class SshCertBench {
         double cpuRatio = rawCpu / grantCpu;
         System.out.printf("grant / raw sign: wall-clock %.2f, cpu-time %.2f  (target >= %.1f on cpu time: %s)%n",
                 rawWall / grantWall, cpuRatio, TARGET, cpuRatio >= TARGET ? "met" : "NOT met");
+        if (cpuRatio < TARGET) {
+            System.exit(1);
+        }
     }
 
     private static void run(Runnable raw, Runnable grant, int batch, int seconds, List<long[]> rawBatches,
