@@ -68,7 +68,9 @@ public final class ClusterExchangeBench {
 
     private static void run(Path sigil, Path dir, PostgresServer postgres, int count, int seconds, int warmup, int connections)
             throws Exception {
-        Path config = ServerProcesses.writeConfig(dir, postgres.createDatabase(), ISSUER);
+        PostgresServer.Database database = postgres.createDatabase();
+        long postmaster = ServerProcesses.postmasterOf(database); // only this run's PostgreSQL counts
+        Path config = ServerProcesses.writeConfig(dir, database, ISSUER);
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, POLICY);
         List<Server> servers = new ArrayList<>();
@@ -92,10 +94,10 @@ public final class ClusterExchangeBench {
             Thread.sleep(6_000); // every server re-reads policy and authorities within 5 s
             load(servers, bodies, connections, warmup, dir); // warm-up, not reported
             long serverCpu = servers.stream().mapToLong(s -> ServerProcesses.cpuMicros(s.process().pid())).sum();
-            long postgresCpu = ServerProcesses.postgresCpuMicros();
+            long postgresCpu = ServerProcesses.postgresTreeCpuMicros(postmaster);
             List<WrkLoad.Result> results = load(servers, bodies, connections, seconds, dir);
             long serverUsed = servers.stream().mapToLong(s -> ServerProcesses.cpuMicros(s.process().pid())).sum() - serverCpu;
-            long postgresUsed = ServerProcesses.postgresCpuMicros() - postgresCpu;
+            long postgresUsed = ServerProcesses.postgresTreeCpuMicros(postmaster) - postgresCpu;
             long requests = results.stream().mapToLong(WrkLoad.Result::requests).sum();
             long failed = results.stream().mapToLong(r -> r.non2xx() + r.socketErrors()).sum();
             if (failed > 0) {

@@ -164,29 +164,19 @@ final class ServerProcesses {
     }
 
     /** The parent process id of {@code pid} (from /proc/PID/stat). */
+    /** The pid of the postmaster serving {@code database} (the parent of a backend this call connects to). */
+    static long postmasterOf(PostgresServer.Database database) throws Exception {
+        try (java.sql.Connection connection = java.sql.DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
+             java.sql.Statement statement = connection.createStatement();
+             java.sql.ResultSet row = statement.executeQuery("SELECT pg_backend_pid()")) {
+            row.next();
+            return parentPid(row.getLong(1));
+        }
+    }
+
     static long parentPid(long pid) throws IOException {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
-    }
-
-    /** CPU of every PostgreSQL process on the machine (postmasters and their backends), found through /proc. */
-    static long postgresCpuMicros() {
-        long total = 0;
-        try (var processes = Files.list(Path.of("/proc"))) {
-            for (Path proc : processes.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
-                try {
-                    String command = Files.readString(proc.resolve("cmdline")).replace('\0', ' ');
-                    if (command.startsWith("postgres") || command.contains("/postgres ")) {
-                        total += cpuMicros(Long.parseLong(proc.getFileName().toString()));
-                    }
-                } catch (IOException e) {
-                    // gone meanwhile
-                }
-            }
-        } catch (IOException e) {
-            return 0;
-        }
-        return total;
     }
 
     static int freePort() throws IOException {
