@@ -42,6 +42,14 @@ public final class Main extends GroupCommand {
         if (System.getProperty("picocli.disable.closures") == null) {
             System.setProperty("picocli.disable.closures", "true");
         }
+        // SLF4J would look for its provider in every jar as well; Logback is the one this CLI ships.
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", "ch.qos.logback.classic.spi.LogbackServiceProvider");
+            // (and SLF4J would say, on standard error, that it was told which provider to use)
+            if (System.getProperty("slf4j.internal.verbosity") == null) {
+                System.setProperty("slf4j.internal.verbosity", "WARN");
+            }
+        }
     }
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of failures.")
