@@ -28,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * run from there with {@code bin/sigil}, with HOME and every data directory in temporary space. Runs after
  * the package phase (failsafe), so it tests the tarball this build produced.
  */
-// A quiet machine runs the dev test in about 15 s; on the shared 2-core build machine at a load of 20 it took
-// 45 to 65 s (the JVMs' start-up and the first class-data archive dump), hence the generous limits.
+// On the shared 2-core build machine at a load of 20 to 36, the dev test took 45 to 65 s (two JVMs' start-up
+// and the first class-data archive dump), hence the generous limits.
 @Timeout(150)
 class DistributionTarballIT {
     private static final Path TARBALL = Path.of(System.getProperty("sigil.dist.tarball", "target/sigil-dist.tar.gz"));
