@@ -34,7 +34,8 @@ public final class Main extends GroupCommand {
      */
     static final Map<String, Class<?>> COMMANDS = commands(ServerCommand.class, HealthcheckCommand.class, EntryCommand.class,
             AgentCommand.class, DevCommand.class, TokenCommand.class, BundleCommand.class, X509Command.class, JwtCommand.class,
-            AuditCommand.class, TaskCommand.class, PolicyCommand.class, LeaseCommand.class, LeakCommand.class, CredentialCommand.class);
+            AuditCommand.class, TaskCommand.class, PolicyCommand.class, LeaseCommand.class, LeakCommand.class, CredentialCommand.class,
+            CompletionCommand.class);
 
     static {
         // Picocli's default factory looks for Groovy's Closure class once, by name: on this class path
@@ -86,12 +87,7 @@ public final class Main extends GroupCommand {
     /** Runs one command line in-process and returns its exit code. */
     public static int run(String[] args, CliContext context) {
         boolean debug = Arrays.asList(args).contains("--debug");
-        CommandLine commandLine = new CommandLine(new Main(), new ContextFactory(context));
-        commandsFor(args).forEach(commandLine::addSubcommand);
-        commandLine.setOut(context.out());
-        commandLine.setErr(context.err());
-        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
-        withHelpEverywhere(commandLine);
+        CommandLine commandLine = commandLine(commandsFor(args), context);
         commandLine.setParameterExceptionHandler((exception, parsedArgs) -> {
             PrintWriter err = exception.getCommandLine().getErr();
             err.println("sigil: " + exception.getMessage());
@@ -118,6 +114,17 @@ public final class Main extends GroupCommand {
         context.out().flush();
         context.err().flush();
         return code;
+    }
+
+    /** The {@code sigil} command with the given top-level commands, as it parses a command line. */
+    static CommandLine commandLine(Map<String, Class<?>> commands, CliContext context) {
+        CommandLine commandLine = new CommandLine(new Main(), new ContextFactory(context));
+        commands.forEach(commandLine::addSubcommand);
+        commandLine.setOut(context.out());
+        commandLine.setErr(context.err());
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
+        withHelpEverywhere(commandLine);
+        return commandLine;
     }
 
     /**
