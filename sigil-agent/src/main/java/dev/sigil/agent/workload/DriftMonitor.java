@@ -98,7 +98,26 @@ final class DriftMonitor implements AutoCloseable {
         return workload;
     }
 
-    /** Unpins a record {@link #track} returned. */
+    /**
+     * The live record of {@code peer} (the same pid, start time, executable and peer credentials), pinned,
+     * when the monitor tracks it: its selectors are those of its latest attestation, which the monitor
+     * renews every {@code interval} and on binary changes, exactly what its open streams are served from.
+     * The caller must {@link #release} it, and must first have checked that the pid still names
+     * {@code peer} unchanged ({@link CallerAttestor#check}).
+     */
+    Optional<TrackedWorkload> pinTracked(PeerProcess peer) {
+        TrackedWorkload[] pinned = {null};
+        tracked.computeIfPresent(peer, (k, record) -> {
+            if (!record.ended()) {
+                record.pin();
+                pinned[0] = record;
+            }
+            return record;
+        });
+        return Optional.ofNullable(pinned[0]);
+    }
+
+    /** Unpins a record {@link #track} or {@link #pinTracked} returned. */
     void release(TrackedWorkload workload) {
         workload.unpin();
     }

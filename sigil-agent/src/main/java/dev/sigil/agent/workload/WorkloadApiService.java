@@ -38,7 +38,8 @@ import java.util.function.Function;
 /**
  * The SPIFFE Workload API over a {@link WorkloadIdentities}. Every call's caller is the process that
  * opened the connection ({@link SecurityHeaderInterceptor#PEER}: kernel peer credentials, start time and
- * executable at accept) and is attested once per call; before every response, stream pushes included,
+ * executable at accept), checked on every call and attested unless the drift monitor holds its current
+ * attestation ({@link CallerGate#attestTracked}); before every response, stream pushes included,
  * {@link CallerAttestor#check} confirms that the pid still names that process, unchanged.
  *
  * <p>Status codes: INVALID_ARGUMENT for bad requests (missing audience or token, invalid token);
@@ -113,8 +114,8 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
                     throw invalid("spiffe_id '" + request.getSpiffeId() + "' is not a spiffe id: " + e.getMessage());
                 }
             }
-            AttestedCaller caller = attest();
-            TrackedWorkload workload = monitor.track(caller);
+            TrackedWorkload workload = gate.attestTracked(monitor);
+            AttestedCaller caller = workload.current();
             try {
                 fetchJwtSvids(caller, workload, request, wanted, observer);
             } finally {
@@ -190,7 +191,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
     private <T> void stream(StreamObserver<T> observer, Function<TrackedWorkload, Step<T>> state) {
         TrackedWorkload workload;
         try {
-            workload = monitor.track(attest());
+            workload = gate.attestTracked(monitor);
         } catch (StatusRuntimeException e) {
             observer.onError(e);
             return;
