@@ -131,6 +131,31 @@ final class DriftMonitor implements AutoCloseable {
         }
     }
 
+    /**
+     * Finds out soon, on the monitor's thread, whether {@code workload}'s process exited (its pid no
+     * longer names a process with its start time); for when one of its streams ended, which is what an
+     * exiting streaming workload does. Only liveness is read (one {@code stat} file), not a full
+     * re-attestation: a client that opens and cancels streams in a loop must not cost an attestation
+     * per stream. Drift is the interval's and the binary watcher's concern. Requests for one workload
+     * made while one is queued are coalesced.
+     */
+    void checkExitSoon(TrackedWorkload workload) {
+        if (!workload.queueExitCheck()) {
+            return;
+        }
+        try {
+            checker.execute(() -> {
+                workload.exitCheckStarted();
+                PeerProcess key = workload.key();
+                if (!workload.ended() && !proc.startTime(key.pid()).equals(Optional.of(key.startTime()))) {
+                    apply(workload, Optional.empty());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // closed
+        }
+    }
+
     int trackedCount() {
         return tracked.size();
     }

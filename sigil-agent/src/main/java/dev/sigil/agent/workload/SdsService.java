@@ -79,7 +79,7 @@ final class SdsService extends SecretDiscoveryServiceGrpc.SecretDiscoveryService
                     };
                 }, openStreams, () -> {
                     monitor.release(workload);
-                    monitor.checkSoon(workload); // a stream that ends may mean the process exited
+                    monitor.checkExitSoon(workload); // a stream that ends may mean the process exited
                 }, workload.current().pid());
     }
 

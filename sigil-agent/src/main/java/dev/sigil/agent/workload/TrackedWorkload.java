@@ -73,6 +73,17 @@ final class TrackedWorkload {
         return pins.get() <= 0 && served.isEmpty();
     }
 
+    private final java.util.concurrent.atomic.AtomicBoolean exitCheckQueued = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** True when no exit check is queued for this process yet (and now one is); see {@link DriftMonitor#checkExitSoon}. */
+    boolean queueExitCheck() {
+        return exitCheckQueued.compareAndSet(false, true);
+    }
+
+    void exitCheckStarted() {
+        exitCheckQueued.set(false);
+    }
+
     /** Registers a stream to be told of drift; closing the handle unregisters it. */
     AutoCloseable onChange(Runnable listener) {
         listeners.add(listener);

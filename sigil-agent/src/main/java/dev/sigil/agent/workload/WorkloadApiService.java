@@ -57,6 +57,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
     private final Executor executor;
     private final DriftMonitor monitor;
     private final Set<StreamPublisher<?>> openStreams = ConcurrentHashMap.newKeySet();
+    private volatile X509Answer lastX509;
 
     WorkloadApiService(WorkloadIdentities identities, CallerAttestor attestor, DriftMonitor monitor, Clock clock, Executor executor) {
         this.identities = identities;
@@ -75,8 +76,42 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
                 return identities.synced() ? new Fail<>(noIdentity(caller)) : new Wait<>();
             }
             workload.served(svids.stream().map(X509Identity::spiffeId).toList());
-            return new Send<>(Responses.x509Svids(svids, identities.bundles()));
+            return new Send<>(x509Response(svids));
         });
+    }
+
+    /**
+     * The response for {@code svids} with the current bundles. The last one built is kept and handed to
+     * every stream that needs exactly the same answer (the same identity objects of the cache's snapshot
+     * and the same bundles), so that a rotation pushed to many streams of one workload builds, and holds,
+     * one message rather than one per stream. It is only ever sent to a caller whose own selectors
+     * produced those identities.
+     */
+    private X509SVIDResponse x509Response(List<X509Identity> svids) {
+        WorkloadIdentities.Bundles bundles = identities.bundles();
+        X509Answer last = lastX509;
+        if (last != null && last.answers(svids, bundles)) {
+            return last.response();
+        }
+        X509SVIDResponse response = Responses.x509Svids(svids, bundles);
+        lastX509 = new X509Answer(svids, bundles, response);
+        return response;
+    }
+
+    /** One built X.509-SVID response and what it was built from. */
+    private record X509Answer(List<X509Identity> svids, WorkloadIdentities.Bundles bundles, X509SVIDResponse response) {
+        boolean answers(List<X509Identity> otherSvids, WorkloadIdentities.Bundles otherBundles) {
+            if (otherSvids.size() != svids.size() || otherBundles.own() != bundles.own()
+                    || !otherBundles.federated().equals(bundles.federated())) {
+                return false;
+            }
+            for (int i = 0; i < svids.size(); i++) {
+                if (otherSvids.get(i) != svids.get(i)) { // the very same snapshot object, key included
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     @Override
@@ -204,7 +239,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
             return state.apply(workload);
         }, openStreams, () -> {
             monitor.release(workload);
-            monitor.checkSoon(workload); // a stream that ends may mean the process exited
+            monitor.checkExitSoon(workload); // a stream that ends may mean the process exited
         });
     }
 
