@@ -3,11 +3,9 @@ package dev.sigil.agent.workload;
 import dev.sigil.core.spiffeid.SpiffeId;
 import java.nio.file.Path;
 import java.util.Collection;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One workload process the drift monitor watches (named by the {@link PeerProcess} that connected: pid,
@@ -18,7 +16,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class TrackedWorkload {
     private final PeerProcess key;
-    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    // a set, not a copy-on-write list: one process may hold thousands of streams, each adding and removing one
+    private final Set<Runnable> listeners = ConcurrentHashMap.newKeySet();
     private final Set<SpiffeId> served = ConcurrentHashMap.newKeySet();
     private volatile AttestedCaller current;
     private volatile Optional<Path> binary = Optional.empty();
