@@ -61,7 +61,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ol>
  *   <li>FetchX509SVID first response on one reused channel ({@code --calls} per round after
  *       {@code --warmup} untimed ones), and with a new connection per call ({@code --connect-calls} per
- *       round): open the stream, wait for the first response (checked: exactly our SVID), cancel.</li>
+ *       round): open the stream, wait for the first response (checked: exactly our SVID), cancel. Besides the
+ *       percentiles, the agent process's CPU time per call (from {@code /proc/<agent pid>/stat}), which the
+ *       load of other processes on the machine does not inflate as it does latencies.</li>
  *   <li>{@code --streams} FetchX509SVID streams at once, {@code --per-channel} per connection: time until
  *       every first response arrived and the agent process's VmRSS (from {@code /proc/<agent pid>/status})
  *       before and with them open; then the entry is updated, and timed until every stream received the
@@ -90,6 +92,8 @@ public final class WorkloadApiProcessBench {
         final List<Long> reused = new ArrayList<>();
         final List<Long> connected = new ArrayList<>();
         final List<String> roundP99 = new ArrayList<>();
+        long reusedCpuMicros;
+        long connectedCpuMicros;
         final Map<String, String> figures = new LinkedHashMap<>();
 
         AgentUnderTest(String label, Path jar) {
@@ -167,10 +171,11 @@ public final class WorkloadApiProcessBench {
         }
 
         System.out.printf("%nFetchX509SVID first response, agent in its own process (%d rounds)%n", rounds);
-        System.out.printf("%-10s %-36s %9s %9s %9s %9s%n", "agent", "", "p50 ms", "p90 ms", "p99 ms", "max ms");
+        System.out.printf("%-10s %-36s %9s %9s %9s %9s %13s%n", "agent", "", "p50 ms", "p90 ms", "p99 ms", "max ms", "agent CPU/call");
         for (AgentUnderTest agent : agents) {
-            printRow(agent.label, String.format("reused channel (%,d calls)", agent.reused.size()), agent.reused);
-            printRow(agent.label, String.format("new connection per call (%,d calls)", agent.connected.size()), agent.connected);
+            printRow(agent.label, String.format("reused channel (%,d calls)", agent.reused.size()), agent.reused, agent.reusedCpuMicros);
+            printRow(agent.label, String.format("new connection per call (%,d calls)", agent.connected.size()), agent.connected,
+                    agent.connectedCpuMicros);
             System.out.printf("%-10s %-36s %s%n", agent.label, "reused channel p99 per round", String.join(" ", agent.roundP99));
         }
         System.out.printf("%n%,d streams (%d per connection), agent in its own process%n", streams, perChannel);
@@ -285,10 +290,12 @@ public final class WorkloadApiProcessBench {
                 firstResponse(channel, agent.workloadId);
             }
             long[] nanos = new long[calls];
+            long cpu = ServerProcesses.cpuMicros(agent.process.pid());
             for (int i = 0; i < calls; i++) {
                 nanos[i] = firstResponse(channel, agent.workloadId);
                 agent.reused.add(nanos[i]);
             }
+            agent.reusedCpuMicros += ServerProcesses.cpuMicros(agent.process.pid()) - cpu;
             return nanos;
         } finally {
             shutdown(channel);
@@ -300,10 +307,12 @@ public final class WorkloadApiProcessBench {
             newConnection(agent, group);
         }
         long[] nanos = new long[calls];
+        long cpu = ServerProcesses.cpuMicros(agent.process.pid());
         for (int i = 0; i < calls; i++) {
             nanos[i] = newConnection(agent, group);
             agent.connected.add(nanos[i]);
         }
+        agent.connectedCpuMicros += ServerProcesses.cpuMicros(agent.process.pid()) - cpu;
         return nanos;
     }
 
@@ -509,13 +518,14 @@ public final class WorkloadApiProcessBench {
         }
     }
 
-    private static void printRow(String agent, String label, List<Long> samples) {
+    /** Percentiles of {@code samples} and the agent's CPU time (user + system, 10 ms ticks) per call. */
+    private static void printRow(String agent, String label, List<Long> samples, long cpuMicros) {
         long[] sorted = samples.stream().mapToLong(Long::longValue).sorted().toArray();
         if (sorted.length == 0) {
             return;
         }
-        System.out.printf("%-10s %-36s %9s %9s %9s %9s%n", agent, label, ms(percentile(sorted, 50)), ms(percentile(sorted, 90)),
-                ms(percentile(sorted, 99)), ms(sorted[sorted.length - 1]));
+        System.out.printf("%-10s %-36s %9s %9s %9s %9s %10.0f us%n", agent, label, ms(percentile(sorted, 50)), ms(percentile(sorted, 90)),
+                ms(percentile(sorted, 99)), ms(sorted[sorted.length - 1]), cpuMicros / (double) sorted.length);
     }
 
     private static long percentile(long[] values, int p) {
