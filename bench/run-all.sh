@@ -42,6 +42,10 @@ echo "== workload api: first response, open streams and rotation, entry sync (se
 "$java" --enable-native-access=ALL-UNNAMED -Xms512m -Xmx512m -XX:+AlwaysPreTouch -cp "$jar" dev.sigil.bench.WorkloadApiBench
 
 echo
+echo "== workload api as workloads use it: agent in its own process (sigil agent run), 10,000 streams"
+"$java" --enable-native-access=ALL-UNNAMED -Xms1g -Xmx1g -cp "$jar" dev.sigil.bench.WorkloadApiProcessBench
+
+echo
 echo "== policy decisions: one decide against 1,000 rules (JMH, ns/op)"
 "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" PolicyBenchmark -f 1 -wi 3 -i 5 -w 5s -r 5s
 

@@ -125,8 +125,9 @@ final class CallerAttestor {
         long[] uids;
         long[] gids;
         try {
-            uids = ids(peer.pid(), "Uid:");
-            gids = ids(peer.pid(), "Gid:");
+            List<String> status = proc.lines(peer.pid(), "status"); // one read for both lines
+            uids = ids(peer.pid(), status, "Uid:");
+            gids = ids(peer.pid(), status, "Gid:");
         } catch (WorkloadAttestationException e) {
             return Optional.of(changed(peer.pid(), "cannot be inspected (" + e.getMessage() + ")"));
         }
@@ -160,7 +161,11 @@ final class CallerAttestor {
 
     /** The four ids (real, effective, saved, filesystem) of the status line starting with {@code field}. */
     private long[] ids(int pid, String field) {
-        for (String line : proc.lines(pid, "status")) {
+        return ids(pid, proc.lines(pid, "status"), field);
+    }
+
+    private static long[] ids(int pid, List<String> status, String field) {
+        for (String line : status) {
             if (line.startsWith(field)) {
                 String[] values = line.substring(field.length()).trim().split("\\s+");
                 if (values.length != 4) {

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Attests the caller of a call on the agent's socket, for every service served there (the Workload API
  * and Envoy SDS alike), so that both hand out identities under one rule: the caller is the process that
- * opened the connection ({@link SecurityHeaderInterceptor#PEER}), attested once per call, and before every
+ * opened the connection ({@link SecurityHeaderInterceptor#PEER}), checked on every call and attested in full
+ * unless the drift monitor already holds its attestation ({@link #attestTracked}), and before every
  * response {@link #recheck} confirms that the pid still names that process, unchanged. Refusals are
  * PERMISSION_DENIED (final for SPIFFE clients); a caller whose /proc state cannot be read is UNAVAILABLE.
  */
@@ -50,6 +51,35 @@ final class CallerGate {
                 throw refused(refusal).asRuntimeException();
             }
         };
+    }
+
+    /**
+     * The current call's caller as a record of the drift monitor, pinned (the caller must
+     * {@link DriftMonitor#release} it); throws the status to end the call with otherwise.
+     *
+     * <p>A process the monitor already tracks (same pid, start time, executable and peer credentials as
+     * this connection recorded at accept) is not attested again: its record's selectors are reused after
+     * {@link CallerAttestor#check} confirms, on this call, that the pid still names that process with
+     * all its uids and gids equal to the peer credentials and the same executable (device and inode). The
+     * record is what the process's open streams are served from; the monitor re-attests it every
+     * re-attestation interval and on changes in its binary's directory. Any difference refuses the call,
+     * exactly as a full attestation would; a process the monitor does not track is attested in full.
+     */
+    TrackedWorkload attestTracked(DriftMonitor monitor) {
+        PeerProcess peer = SecurityHeaderInterceptor.PEER.get();
+        Optional<TrackedWorkload> known = monitor.pinTracked(peer);
+        if (known.isPresent()) {
+            Optional<Refusal> refusal = attestor.check(peer);
+            if (refusal.isEmpty()) {
+                return known.get();
+            }
+            monitor.release(known.get());
+            if (refusal.get() instanceof Changed changed) {
+                LOG.warn("{}; no identity issued", changed.reason());
+            }
+            throw refused(refusal.get()).asRuntimeException();
+        }
+        return monitor.track(attest());
     }
 
     /** Why nothing may be sent to {@code workload} now: it exited, or its pid no longer names what connected. */

@@ -98,7 +98,26 @@ final class DriftMonitor implements AutoCloseable {
         return workload;
     }
 
-    /** Unpins a record {@link #track} returned. */
+    /**
+     * The live record of {@code peer} (the same pid, start time, executable and peer credentials), pinned,
+     * when the monitor tracks it: its selectors are those of its latest attestation, which the monitor
+     * renews every {@code interval} and on binary changes, exactly what its open streams are served from.
+     * The caller must {@link #release} it, and must first have checked that the pid still names
+     * {@code peer} unchanged ({@link CallerAttestor#check}).
+     */
+    Optional<TrackedWorkload> pinTracked(PeerProcess peer) {
+        TrackedWorkload[] pinned = {null};
+        tracked.computeIfPresent(peer, (k, record) -> {
+            if (!record.ended()) {
+                record.pin();
+                pinned[0] = record;
+            }
+            return record;
+        });
+        return Optional.ofNullable(pinned[0]);
+    }
+
+    /** Unpins a record {@link #track} or {@link #pinTracked} returned. */
     void release(TrackedWorkload workload) {
         workload.unpin();
     }
@@ -107,6 +126,31 @@ final class DriftMonitor implements AutoCloseable {
     void checkSoon(TrackedWorkload workload) {
         try {
             checker.execute(() -> check(workload));
+        } catch (RejectedExecutionException e) {
+            // closed
+        }
+    }
+
+    /**
+     * Finds out soon, on the monitor's thread, whether {@code workload}'s process exited (its pid no
+     * longer names a process with its start time); for when one of its streams ended, which is what an
+     * exiting streaming workload does. Only liveness is read (one {@code stat} file), not a full
+     * re-attestation: a client that opens and cancels streams in a loop must not cost an attestation
+     * per stream. Drift is the interval's and the binary watcher's concern. Requests for one workload
+     * made while one is queued are coalesced.
+     */
+    void checkExitSoon(TrackedWorkload workload) {
+        if (!workload.queueExitCheck()) {
+            return;
+        }
+        try {
+            checker.execute(() -> {
+                workload.exitCheckStarted();
+                PeerProcess key = workload.key();
+                if (!workload.ended() && !proc.startTime(key.pid()).equals(Optional.of(key.startTime()))) {
+                    apply(workload, Optional.empty());
+                }
+            });
         } catch (RejectedExecutionException e) {
             // closed
         }

@@ -52,17 +52,32 @@ final class ProcFs {
         if (close < 0) {
             throw new WorkloadAttestationException("stat of pid " + pid + " has no ')' after the command name");
         }
-        String[] fields = stat.substring(close + 1).trim().split("\\s+");
-        // fields[0] is field 3 (state), so field 22 is fields[19]
-        if (fields.length < 20) {
-            throw new WorkloadAttestationException("stat of pid " + pid + " has " + (fields.length + 2)
-                    + " fields; at least 22 are expected");
+        // fields after the command name are separated by single spaces; field 3 (state) is the first, so
+        // field 22 is the 20th. Scanned by hand: this runs before every Workload API response.
+        int field = 0;
+        int i = close + 1;
+        int length = stat.length();
+        while (i < length) {
+            while (i < length && Character.isWhitespace(stat.charAt(i))) {
+                i++;
+            }
+            if (i >= length) {
+                break;
+            }
+            int start = i;
+            while (i < length && !Character.isWhitespace(stat.charAt(i))) {
+                i++;
+            }
+            if (++field == 20) {
+                String value = stat.substring(start, i);
+                try {
+                    return Long.parseLong(value);
+                } catch (NumberFormatException e) {
+                    throw new WorkloadAttestationException("stat of pid " + pid + " has start time '" + value + "'; expected a number", e);
+                }
+            }
         }
-        try {
-            return Long.parseLong(fields[19]);
-        } catch (NumberFormatException e) {
-            throw new WorkloadAttestationException("stat of pid " + pid + " has start time '" + fields[19] + "'; expected a number", e);
-        }
+        throw new WorkloadAttestationException("stat of pid " + pid + " has " + (field + 2) + " fields; at least 22 are expected");
     }
 
     /**

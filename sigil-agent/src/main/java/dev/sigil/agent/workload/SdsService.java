@@ -58,7 +58,7 @@ final class SdsService extends SecretDiscoveryServiceGrpc.SecretDiscoveryService
     public StreamObserver<DiscoveryRequest> streamSecrets(StreamObserver<DiscoveryResponse> observer) {
         TrackedWorkload workload;
         try {
-            workload = monitor.track(gate.attest());
+            workload = gate.attestTracked(monitor);
         } catch (StatusRuntimeException e) {
             observer.onError(e);
             return ignored();
@@ -79,15 +79,15 @@ final class SdsService extends SecretDiscoveryServiceGrpc.SecretDiscoveryService
                     };
                 }, openStreams, () -> {
                     monitor.release(workload);
-                    monitor.checkSoon(workload); // a stream that ends may mean the process exited
+                    monitor.checkExitSoon(workload); // a stream that ends may mean the process exited
                 }, workload.current().pid());
     }
 
     @Override
     public void fetchSecrets(DiscoveryRequest request, StreamObserver<DiscoveryResponse> observer) {
         try {
-            AttestedCaller caller = gate.attest();
-            TrackedWorkload workload = monitor.track(caller);
+            TrackedWorkload workload = gate.attestTracked(monitor);
+            AttestedCaller caller = workload.current();
             try {
                 Resolved resolved = switch (secrets(workload, request)) {
                     case Send<Resolved> send -> send.message();

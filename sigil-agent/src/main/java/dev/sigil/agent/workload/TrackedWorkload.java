@@ -3,11 +3,9 @@ package dev.sigil.agent.workload;
 import dev.sigil.core.spiffeid.SpiffeId;
 import java.nio.file.Path;
 import java.util.Collection;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One workload process the drift monitor watches (named by the {@link PeerProcess} that connected: pid,
@@ -18,7 +16,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class TrackedWorkload {
     private final PeerProcess key;
-    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    // a set, not a copy-on-write list: one process may hold thousands of streams, each adding and removing one
+    private final Set<Runnable> listeners = ConcurrentHashMap.newKeySet();
     private final Set<SpiffeId> served = ConcurrentHashMap.newKeySet();
     private volatile AttestedCaller current;
     private volatile Optional<Path> binary = Optional.empty();
@@ -71,6 +70,17 @@ final class TrackedWorkload {
     /** Neither in use by a call or stream nor holding an identity: nothing to withdraw. */
     boolean idle() {
         return pins.get() <= 0 && served.isEmpty();
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean exitCheckQueued = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** True when no exit check is queued for this process yet (and now one is); see {@link DriftMonitor#checkExitSoon}. */
+    boolean queueExitCheck() {
+        return exitCheckQueued.compareAndSet(false, true);
+    }
+
+    void exitCheckStarted() {
+        exitCheckQueued.set(false);
     }
 
     /** Registers a stream to be told of drift; closing the handle unregisters it. */

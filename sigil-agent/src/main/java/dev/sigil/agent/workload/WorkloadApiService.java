@@ -38,7 +38,8 @@ import java.util.function.Function;
 /**
  * The SPIFFE Workload API over a {@link WorkloadIdentities}. Every call's caller is the process that
  * opened the connection ({@link SecurityHeaderInterceptor#PEER}: kernel peer credentials, start time and
- * executable at accept) and is attested once per call; before every response, stream pushes included,
+ * executable at accept), checked on every call and attested unless the drift monitor holds its current
+ * attestation ({@link CallerGate#attestTracked}); before every response, stream pushes included,
  * {@link CallerAttestor#check} confirms that the pid still names that process, unchanged.
  *
  * <p>Status codes: INVALID_ARGUMENT for bad requests (missing audience or token, invalid token);
@@ -56,6 +57,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
     private final Executor executor;
     private final DriftMonitor monitor;
     private final Set<StreamPublisher<?>> openStreams = ConcurrentHashMap.newKeySet();
+    private volatile X509Answer lastX509;
 
     WorkloadApiService(WorkloadIdentities identities, CallerAttestor attestor, DriftMonitor monitor, Clock clock, Executor executor) {
         this.identities = identities;
@@ -74,8 +76,42 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
                 return identities.synced() ? new Fail<>(noIdentity(caller)) : new Wait<>();
             }
             workload.served(svids.stream().map(X509Identity::spiffeId).toList());
-            return new Send<>(Responses.x509Svids(svids, identities.bundles()));
+            return new Send<>(x509Response(svids));
         });
+    }
+
+    /**
+     * The response for {@code svids} with the current bundles. The last one built is kept and handed to
+     * every stream that needs exactly the same answer (the same identity objects of the cache's snapshot
+     * and the same bundles), so that a rotation pushed to many streams of one workload builds, and holds,
+     * one message rather than one per stream. It is only ever sent to a caller whose own selectors
+     * produced those identities.
+     */
+    private X509SVIDResponse x509Response(List<X509Identity> svids) {
+        WorkloadIdentities.Bundles bundles = identities.bundles();
+        X509Answer last = lastX509;
+        if (last != null && last.answers(svids, bundles)) {
+            return last.response();
+        }
+        X509SVIDResponse response = Responses.x509Svids(svids, bundles);
+        lastX509 = new X509Answer(svids, bundles, response);
+        return response;
+    }
+
+    /** One built X.509-SVID response and what it was built from. */
+    private record X509Answer(List<X509Identity> svids, WorkloadIdentities.Bundles bundles, X509SVIDResponse response) {
+        boolean answers(List<X509Identity> otherSvids, WorkloadIdentities.Bundles otherBundles) {
+            if (otherSvids.size() != svids.size() || otherBundles.own() != bundles.own()
+                    || !otherBundles.federated().equals(bundles.federated())) {
+                return false;
+            }
+            for (int i = 0; i < svids.size(); i++) {
+                if (otherSvids.get(i) != svids.get(i)) { // the very same snapshot object, key included
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     @Override
@@ -113,8 +149,8 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
                     throw invalid("spiffe_id '" + request.getSpiffeId() + "' is not a spiffe id: " + e.getMessage());
                 }
             }
-            AttestedCaller caller = attest();
-            TrackedWorkload workload = monitor.track(caller);
+            TrackedWorkload workload = gate.attestTracked(monitor);
+            AttestedCaller caller = workload.current();
             try {
                 fetchJwtSvids(caller, workload, request, wanted, observer);
             } finally {
@@ -190,7 +226,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
     private <T> void stream(StreamObserver<T> observer, Function<TrackedWorkload, Step<T>> state) {
         TrackedWorkload workload;
         try {
-            workload = monitor.track(attest());
+            workload = gate.attestTracked(monitor);
         } catch (StatusRuntimeException e) {
             observer.onError(e);
             return;
@@ -203,7 +239,7 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
             return state.apply(workload);
         }, openStreams, () -> {
             monitor.release(workload);
-            monitor.checkSoon(workload); // a stream that ends may mean the process exited
+            monitor.checkExitSoon(workload); // a stream that ends may mean the process exited
         });
     }
 

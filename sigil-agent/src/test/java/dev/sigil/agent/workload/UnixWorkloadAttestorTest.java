@@ -66,10 +66,11 @@ class UnixWorkloadAttestorTest implements WorkloadAttestorContract {
     }
 
     @Test
-    void accountFileReplacedByRenameIsSeenAtTheNextLookup() throws Exception {
+    void accountFileReplacedByRenameIsSeenOnceTheLookupTtlPassed() throws Exception {
         Path etc = Files.createDirectories(dir.resolve("etc-names"));
         Files.writeString(etc.resolve("passwd"), "alice:x:1000:1000::/home/alice:/bin/sh\n");
-        NameDatabase names = new NameDatabase(etc);
+        dev.sigil.testkit.MutableClock clock = dev.sigil.testkit.MutableClock.atEpochOfTests();
+        NameDatabase names = new NameDatabase(etc, clock, java.time.Duration.ofSeconds(1));
         assertThat(names.userName(1000)).contains("alice");
         assertThat(names.userName(1001)).isEmpty();
 
@@ -77,10 +78,30 @@ class UnixWorkloadAttestorTest implements WorkloadAttestorContract {
         Path staged = Files.writeString(etc.resolve("passwd+"), "bob:x:1000:1000::/home/bob:/bin/sh\ncarol:x:1001:1001::/:/bin/sh\n");
         Files.move(staged, etc.resolve("passwd"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        clock.advance(java.time.Duration.ofMillis(999));
+        assertThat(names.userName(1000)).as("within the ttl the parse is reused without a stat").contains("alice");
 
+        clock.advance(java.time.Duration.ofMillis(1));
         assertThat(names.userName(1000)).contains("bob");
         assertThat(names.userName(1001)).contains("carol");
         assertThat(names.groupName(1000)).isEmpty();
+    }
+
+    @Test
+    void unreadableAccountFileFailsTheLookupInsteadOfAnsweringFromTheOldParse() throws Exception {
+        Path etc = Files.createDirectories(dir.resolve("etc-unreadable"));
+        Files.writeString(etc.resolve("passwd"), "alice:x:1000:1000::/home/alice:/bin/sh\n");
+        dev.sigil.testkit.MutableClock clock = dev.sigil.testkit.MutableClock.atEpochOfTests();
+        NameDatabase names = new NameDatabase(etc, clock, java.time.Duration.ofSeconds(1));
+        assertThat(names.userName(1000)).contains("alice");
+
+        // a directory where the file was: it exists but cannot be read as a passwd file
+        Files.delete(etc.resolve("passwd"));
+        Files.createDirectory(etc.resolve("passwd"));
+        clock.advance(java.time.Duration.ofSeconds(1));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> names.userName(1000))
+                .isInstanceOf(WorkloadAttestationException.class).hasMessageContaining("passwd");
     }
 
     @Test
