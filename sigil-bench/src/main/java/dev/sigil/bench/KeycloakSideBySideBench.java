@@ -95,7 +95,10 @@ public final class KeycloakSideBySideBench {
                             + "connections, %d cores, load average %s, JDK %s%n", version, seconds, warmup, rounds, connections,
                     Runtime.getRuntime().availableProcessors(), loadAverage(), javaHome);
             for (Contender contender : contenders) {
-                load(contender, connections, warmup, dir); // warm-up, not reported
+                WrkLoad.Result result = WrkLoad.run(contender.uri(), contender.path(), contender.bodyArray(), connections, warmup, dir);
+                if (result.non2xx() > 0) { // warm-up, not reported; a cold server may complete nothing yet, but must not refuse
+                    throw new IllegalStateException(contender.name() + ": " + result.non2xx() + " non-2xx answers during the warm-up");
+                }
             }
             System.out.printf("%-6s %-18s %10s %9s %9s %14s%n", "round", "server", "tokens/s", "p50 ms", "p99 ms", "CPU us/token");
             List<Run> runs = new ArrayList<>();
@@ -178,7 +181,7 @@ public final class KeycloakSideBySideBench {
         String line = out.readLine();
         if (!"ready".equals(line)) {
             process.waitFor(5, TimeUnit.SECONDS);
-            throw new IllegalStateException("the raw JDK server did not start; see " + dir.resolve("raw.log"));
+            throw new IllegalStateException("the raw JDK server did not start; its log ends:\n" + ProcessReaper.logTail(dir.resolve("raw.log")));
         }
         List<String> bodies = Files.readAllLines(subjects).stream().map(token -> "grant_type="
                 + enc("urn:ietf:params:oauth:grant-type:token-exchange") + "&subject_token_type=" + enc("urn:ietf:params:oauth:token-type:jwt")

@@ -1,6 +1,8 @@
 package dev.sigil.bench;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +53,16 @@ final class ProcessReaper implements AutoCloseable {
             total += ServerProcesses.cpuMicros(child.pid());
         }
         return total;
+    }
+
+    /** The last lines of a log the run's cleanup is about to delete, for the failure message. */
+    static String logTail(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
     }
 
     @Override

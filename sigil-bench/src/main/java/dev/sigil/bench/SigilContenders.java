@@ -101,17 +101,18 @@ final class SigilContenders {
                 return text;
             }
             if (!process.isAlive()) {
-                throw new IllegalStateException("sigil dev exited with status " + process.exitValue() + "; see " + log);
+                throw new IllegalStateException("sigil dev exited with status " + process.exitValue() + "; its log ends:\n"
+                        + ProcessReaper.logTail(log));
             }
             Thread.sleep(200);
         }
-        throw new IllegalStateException("sigil dev printed no welcome within 180 s; see " + log);
+        throw new IllegalStateException("sigil dev printed no welcome within 180 s; its log ends:\n" + ProcessReaper.logTail(log));
     }
 
     private static String find(Pattern pattern, String text, Path log) {
         Matcher m = pattern.matcher(text);
         if (!m.find()) {
-            throw new IllegalStateException("sigil dev's welcome lacks " + pattern.pattern() + "; see " + log);
+            throw new IllegalStateException("sigil dev's welcome lacks " + pattern.pattern() + "; its log ends:\n" + ProcessReaper.logTail(log));
         }
         return m.group(1);
     }
