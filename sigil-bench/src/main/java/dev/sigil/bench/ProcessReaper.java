@@ -73,8 +73,10 @@ final class ProcessReaper implements AutoCloseable {
         closed = true;
         List<Process> newestFirst = new ArrayList<>(processes).reversed();
         for (Process process : newestFirst) {
-            stop(process);
+            stop(process.toHandle());
         }
+        // and whatever else this JVM started and left running (a wrk or a CLI call cut short by Ctrl-C)
+        ProcessHandle.current().children().forEach(ProcessReaper::stop);
         directory.close();
         if (Thread.currentThread() != hook) {
             try {
@@ -85,9 +87,9 @@ final class ProcessReaper implements AutoCloseable {
         }
     }
 
-    private static void stop(Process process) {
+    private static void stop(ProcessHandle process) {
         List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
-        tree.add(process.toHandle());
+        tree.add(process);
         tree.forEach(ProcessHandle::destroy);
         for (ProcessHandle handle : tree) {
             try {
