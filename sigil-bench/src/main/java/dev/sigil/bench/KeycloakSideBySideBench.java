@@ -43,8 +43,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class KeycloakSideBySideBench {
     private static final double TARGET_RATIO = 3.0;
-    private static final Map<String, String> NAMES = Map.of("keycloak", "keycloak", "dev", "sigil dev", "server", "sigil server run",
-            "raw", "raw jdk");
+    private static final Set<String> SERVERS = Set.of("keycloak", "dev", "server", "raw");
 
     private KeycloakSideBySideBench() {}
 
@@ -64,7 +63,7 @@ public final class KeycloakSideBySideBench {
         Path javaHome = Path.of(options.string("--java-home", System.getProperty("java.home")));
         List<String> only = Arrays.stream(options.string("--only", "keycloak,dev,server,raw").split(",")).map(String::strip).toList();
         for (String name : only) {
-            if (!NAMES.containsKey(name)) {
+            if (!SERVERS.contains(name)) {
                 throw new IllegalArgumentException("--only names '" + name + "'; expected some of keycloak, dev, server, raw");
             }
         }
