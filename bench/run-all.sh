@@ -87,6 +87,10 @@ echo "== 1,000 simulated agents syncing 100,000 entries from two server processe
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.AgentSyncScaleBench
 
 echo
+echo "== side by side: Keycloak client_credentials (ES256), sigil dev, sigil server run, raw JDK verify+sign (downloads Keycloak once)"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.KeycloakSideBySideBench
+
+echo
 if ((${#missed[@]})); then
     echo "== targets missed (or a benchmark failed):"
     printf '   %s\n' "${missed[@]}"
