@@ -59,8 +59,12 @@ echo "== postgresql broker: issuance latency and round-trip share, revoking 1,00
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.PostgresBrokerBench
 
 echo
-echo "== 1,000 postgresql leases issued and revoked through the lease service"
+echo "== 1,000 postgresql leases issued (1 and 16 requesters) and revoked through the lease service"
 "$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.LeaseRevokeBench
+
+echo
+echo "== postgresql credentials over HTTPS (POST /v1/credentials) to a server process, 1 and 16 clients"
+"$java" --enable-native-access=ALL-UNNAMED -cp "$jar" dev.sigil.bench.LeaseHttpsBench
 
 echo
 echo "== ssh certificate issuance vs one raw P-256 signature (alternating batches, one thread)"

@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A real PostgreSQL server for tests, run from the machine's PostgreSQL binaries in a temporary
  * directory: listening on a free 127.0.0.1 port (and a Unix socket in that directory), password
- * authentication over TCP, fsync off. {@link #close()} stops it at once and deletes its files.
+ * authentication over TCP, fsync off ({@link #startDurable()}: on). {@link #close()} stops it at once
+ * and deletes its files.
  *
  * <p>Tests normally share {@link #shared() one server per JVM} and take a
  * {@link #createDatabase() fresh database} each, which costs milliseconds instead of the second or
@@ -43,10 +44,12 @@ public final class PostgresServer implements AutoCloseable {
     private final int port;
     private final String password;
     private final boolean jvmWide;
+    private final boolean durable;
     private Connection admin;
     private boolean closed;
 
-    private PostgresServer(Path dir, Process process, int port, String password, boolean jvmWide) {
+    private PostgresServer(Path dir, Process process, int port, String password, boolean jvmWide, boolean durable) {
+        this.durable = durable;
         this.dir = dir;
         this.process = process;
         this.port = port;
@@ -68,7 +71,7 @@ public final class PostgresServer implements AutoCloseable {
      */
     public static synchronized PostgresServer shared() {
         if (shared == null) {
-            shared = start(true);
+            shared = start(true, false);
             PostgresServer server = shared;
             Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "sigil-postgres-stop"));
         }
@@ -77,10 +80,23 @@ public final class PostgresServer implements AutoCloseable {
 
     /** Starts a server of its own, which the caller must close. */
     public static PostgresServer start() {
-        return start(false);
+        return start(false, false);
     }
 
-    private static PostgresServer start(boolean jvmWide) {
+    /**
+     * Starts a server of its own with PostgreSQL's durable defaults ({@code fsync}, {@code synchronous_commit}
+     * and {@code full_page_writes} on), for benchmarks that measure what a production database costs.
+     */
+    public static PostgresServer startDurable() {
+        return start(false, true);
+    }
+
+    /** Whether this server runs with fsync and synchronous commit on. */
+    public boolean durable() {
+        return durable;
+    }
+
+    private static PostgresServer start(boolean jvmWide, boolean durable) {
         PostgresBinaries binaries = PostgresBinaries.locate();
         StaleServers.removeLeftovers(DIR_PREFIX);
         Path dir = null;
@@ -100,10 +116,10 @@ public final class PostgresServer implements AutoCloseable {
             IOException lastBindFailure = null;
             for (int attempt = 0; attempt < 3; attempt++) {
                 int port = freePort();
-                Process process = launch(binaries, dir, port);
+                Process process = launch(binaries, dir, port, durable);
                 try {
                     awaitReady(process, port, password, dir.resolve("postgres.log"));
-                    return new PostgresServer(dir, process, port, password, jvmWide);
+                    return new PostgresServer(dir, process, port, password, jvmWide, durable);
                 } catch (PortTakenException e) {
                     lastBindFailure = e;
                 }
@@ -178,7 +194,7 @@ public final class PostgresServer implements AutoCloseable {
         return () -> {
             synchronized (PostgresServer.this) {
                 try {
-                    process = launch(PostgresBinaries.locate(), dir, port);
+                    process = launch(PostgresBinaries.locate(), dir, port, durable);
                     awaitReady(process, port, password, dir.resolve("postgres.log"));
                 } catch (IOException e) {
                     throw new UncheckedIOException("cannot restart postgresql on port " + port + ": " + e.getMessage(), e);
@@ -237,14 +253,15 @@ public final class PostgresServer implements AutoCloseable {
         return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
     }
 
-    private static Process launch(PostgresBinaries binaries, Path dir, int port) throws IOException {
+    private static Process launch(PostgresBinaries binaries, Path dir, int port, boolean durable) throws IOException {
+        String onWhenDurable = durable ? "on" : "off";
         ProcessBuilder builder = new ProcessBuilder(binaries.command("postgres", "-D", dir.resolve("data").toString(),
                 "-p", String.valueOf(port),
                 "-c", "listen_addresses=127.0.0.1",
                 "-c", "unix_socket_directories=" + dir,
-                "-c", "fsync=off",
-                "-c", "synchronous_commit=off",
-                "-c", "full_page_writes=off",
+                "-c", "fsync=" + onWhenDurable,
+                "-c", "synchronous_commit=" + onWhenDurable,
+                "-c", "full_page_writes=" + onWhenDurable,
                 "-c", "max_connections=300",
                 "-c", "shared_buffers=64MB",
                 "-c", "dynamic_shared_memory_type=mmap"));

@@ -76,6 +76,15 @@ public interface Broker {
     }
 
     /**
+     * How many backend calls are worth making at once (a pool of connections to the backend): the lease
+     * service runs at most this many revocation attempts of one request in parallel. 1 (the default)
+     * for a broker that gains nothing from concurrency.
+     */
+    default int parallelism() {
+        return 1;
+    }
+
+    /**
      * Public material relying systems need to trust this broker's credentials, by name (the SSH user CA
      * line for sshd's {@code TrustedUserCAKeys} is {@code ssh_user_ca}); served unauthenticated on the
      * bundle endpoint, so never anything secret. Empty (the default) when there is none.

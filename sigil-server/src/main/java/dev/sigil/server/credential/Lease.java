@@ -70,6 +70,12 @@ public record Lease(LeaseId id, String broker, SpiffeId holder, Optional<String>
         return new LeaseGrant(id, broker, holder, task, resource, issuedAt, expiry, delegation, Decision.Obligations.none(), Map.of());
     }
 
+    /** This lease as {@link LeaseStore#markRevoking} leaves it: revoking for {@code reason} since {@code at}, no attempt made. */
+    Lease revokingSince(String reason, Instant at, Instant nextAttemptAt) {
+        return new Lease(id, broker, holder, task, resource, issuedAt, expiresAt, maxExpiresAt, LeaseState.REVOKING, details, leakHash,
+                agent, delegation, Optional.of(new Revocation(reason, at, 0, Optional.empty(), Optional.of(nextAttemptAt), Optional.empty())));
+    }
+
     /** True while something may be granted in the backend for this lease. */
     public boolean mayBeGranted() {
         return state != LeaseState.REVOKED;

@@ -16,7 +16,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -81,14 +84,18 @@ public final class LeaseRevoker {
     /** Marks matching leases revoking with one {@code credential.revoke_requested} record each, in the caller's transaction. */
     List<Lease> markRevoking(Transaction transaction, LeaseFilter filter, String reason, String actor) throws SQLException {
         Instant now = clock.instant();
-        List<Lease> marked = store.markRevoking(transaction, filter, reason, now);
+        List<Lease> marked = store.markRevoking(transaction, filter, reason, now, Optional.empty(), now);
+        audit.appendAll(transaction, requested(marked, reason, actor));
+        return marked;
+    }
+
+    private static List<AuditEvent> requested(List<Lease> marked, String reason, String actor) {
         List<AuditEvent> events = new ArrayList<>();
         for (Lease lease : marked) {
             events.add(AuditEvent.success(actor, "credential.revoke_requested", lease.holder().toString(),
                     details(lease, Map.of("reason", dev.sigil.core.Printable.clip(reason), "previous_state", lease.state().wireName()))));
         }
-        audit.appendAll(transaction, events);
-        return marked;
+        return events;
     }
 
     /** A grant threw or could not be recorded: the lease goes revoking so the backend is cleaned. */
@@ -110,30 +117,74 @@ public final class LeaseRevoker {
         }
     }
 
-    /** Tries the backend once for each freshly marked lease; failures are left to the worker. */
-    Result attemptNow(List<Lease> marked) {
-        int revoked = 0;
-        for (Lease lease : marked) {
-            Optional<Lease> current = store.find(lease.id());
-            if (current.isPresent() && current.get().state() == LeaseState.REVOKING && attempt(current.get())) {
-                revoked++;
-            }
-        }
-        if (revoked < marked.size()) {
-            wake();
-        }
-        return new Result(marked.size(), revoked);
+    /**
+     * Marks matching leases revoking as {@link #markRevoking} does, with their first backend attempt
+     * claimed by this server in the same transaction (so the worker and other servers leave it to
+     * {@link #attemptNow}); returns them as they are now (revoking, no attempt made yet).
+     */
+    List<Lease> markRevokingToAttempt(Transaction transaction, LeaseFilter filter, String reason, String actor) throws SQLException {
+        Instant now = clock.instant();
+        Instant claimedUntil = now.plus(CLAIM);
+        List<Lease> marked = store.markRevoking(transaction, filter, reason, now, Optional.of(cluster.self()), claimedUntil);
+        audit.appendAll(transaction, requested(marked, reason, actor));
+        String stored = SqlLeaseStore.clip(reason);
+        return marked.stream().map(lease -> lease.revokingSince(stored, now, claimedUntil)).toList();
     }
 
-    /** One pass of the worker: attempts every revocation due now. Returns how many succeeded. */
+    /**
+     * Tries the backend once for each lease {@link #markRevokingToAttempt} marked (its attempt already claimed
+     * by this server), up to each broker's {@link Broker#parallelism()} at once; failures are left to the worker.
+     */
+    Result attemptNow(List<Lease> claimed) {
+        int revoked = attemptAll(claimed, false);
+        if (revoked < claimed.size()) {
+            wake();
+        }
+        return new Result(claimed.size(), revoked);
+    }
+
+    /** One pass of the worker: attempts every revocation due now, in parallel per broker. Returns how many succeeded. */
     public int runDue() {
-        int revoked = 0;
-        for (Lease lease : store.dueForRevocation(clock.instant(), BATCH)) {
-            if (attempt(lease)) {
-                revoked++;
+        return attemptAll(store.dueForRevocation(clock.instant(), BATCH), true);
+    }
+
+    /** Attempts each lease (claiming it first when {@code claim}), per broker at most its parallelism at once. */
+    private int attemptAll(List<Lease> leases, boolean claim) {
+        if (leases.isEmpty()) {
+            return 0;
+        }
+        Map<String, List<Lease>> byBroker = new LinkedHashMap<>();
+        leases.forEach(lease -> byBroker.computeIfAbsent(lease.broker(), b -> new ArrayList<>()).add(lease));
+        AtomicInteger revoked = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        for (Map.Entry<String, List<Lease>> entry : byBroker.entrySet()) {
+            ConfiguredBroker configured = brokers.get(entry.getKey());
+            int parallelism = Math.min(entry.getValue().size(), Math.max(1, configured == null ? 1 : configured.broker().parallelism()));
+            Queue<Lease> queue = new ConcurrentLinkedQueue<>(entry.getValue());
+            for (int i = 0; i < parallelism; i++) {
+                Runnable drain = () -> {
+                    for (Lease lease = queue.poll(); lease != null; lease = queue.poll()) {
+                        if (claim ? attempt(lease) : attemptClaimed(lease)) {
+                            revoked.incrementAndGet();
+                        }
+                    }
+                };
+                if (byBroker.size() == 1 && parallelism == 1) {
+                    drain.run();
+                } else {
+                    threads.add(Thread.ofPlatform().name("sigil-lease-revoke-" + entry.getKey() + "-" + i).daemon().start(drain));
+                }
             }
         }
-        return revoked;
+        for (Thread thread : threads) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break; // the attempts finish on their own; what they leave is retried by the worker
+            }
+        }
+        return revoked.get();
     }
 
     /**
@@ -260,6 +311,11 @@ public final class LeaseRevoker {
             LOG.warn("cannot claim the revocation of lease {}; it is retried: {}", lease.id(), e.getMessage());
             return false;
         }
+        return attemptClaimed(lease);
+    }
+
+    /** {@link #attempt} for a lease whose attempt this server has already claimed. Never throws. */
+    private boolean attemptClaimed(Lease lease) {
         ConfiguredBroker configured = brokers.get(lease.broker());
         RuntimeException failure;
         if (configured == null) {
@@ -275,14 +331,18 @@ public final class LeaseRevoker {
         Instant now = clock.instant();
         try {
             if (failure == null) {
-                datastore.transaction(transaction -> {
-                    if (store.markRevoked(transaction, lease.id(), now)) {
-                        audit.append(transaction, AuditEvent.success(ACTOR, "credential.revoke", lease.holder().toString(),
-                                details(lease, Map.of("reason", lease.revocation().map(Lease.Revocation::reason).orElse("requested"),
-                                        "attempts", Integer.toString(attempts(lease) + 1)))));
-                    }
-                    return null;
-                });
+                try {
+                    // group-committed with concurrent attempts; no record when someone else finished it first
+                    audit.append(AuditEvent.success(ACTOR, "credential.revoke", lease.holder().toString(),
+                            details(lease, Map.of("reason", lease.revocation().map(Lease.Revocation::reason).orElse("requested"),
+                                    "attempts", Integer.toString(attempts(lease) + 1)))), transaction -> {
+                                        if (!store.markRevoked(transaction, lease.id(), now)) {
+                                            throw new NotRevoking();
+                                        }
+                                    });
+                } catch (NotRevoking e) {
+                    // already revoked by another attempt: nothing to record
+                }
                 return true;
             }
             int attempts = attempts(lease) + 1;
@@ -298,6 +358,13 @@ public final class LeaseRevoker {
         } catch (RuntimeException e) {
             LOG.error("cannot record the revocation outcome of lease {}; it is retried: {}", lease.id(), e.getMessage(), e);
             return false;
+        }
+    }
+
+    /** Thrown inside a transaction to roll it back: the lease is no longer revoking. */
+    private static final class NotRevoking extends RuntimeException {
+        NotRevoking() {
+            super("lease is no longer revoking", null, false, false);
         }
     }
 

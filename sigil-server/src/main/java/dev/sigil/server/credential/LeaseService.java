@@ -207,12 +207,10 @@ public final class LeaseService {
         details.put("expires_at", expiresAt.toString());
         details.put("max_expires_at", maxExpiresAt.toString());
         details.put("reasons", GrantPipeline.reasons(allowed.reasons()));
-        deps.datastore().transaction(transaction -> {
-            deps.store().insert(transaction, pending, deps.cluster().self());
-            deps.audit().append(transaction, AuditEvent.success(request.holder().toString(), "credential.grant_started",
-                    request.holder().toString(), details));
-            return null;
-        });
+        // Durable before the broker is called (group-committed with concurrent grants: append returns only
+        // once this record and the pending row are committed), so a crash never leaves an untracked credential.
+        deps.audit().append(AuditEvent.success(request.holder().toString(), "credential.grant_started", request.holder().toString(),
+                details), transaction -> deps.store().insert(transaction, pending, deps.cluster().self()));
 
         LeaseGrant grant = new LeaseGrant(id, broker.type(), request.holder(), pending.task(), request.resource(), now, expiresAt,
                 request.delegation(), allowed.holder().obligations(), request.parameters());
@@ -230,16 +228,17 @@ public final class LeaseService {
         Map<String, String> grantDetails = new LinkedHashMap<>(details);
         granted.details().forEach((k, v) -> grantDetails.putIfAbsent(detailKey(k), clip(v)));
         grantDetails.put("leak_hmac", leakHash);
-        boolean activated;
+        boolean activated = true;
         try {
-            activated = deps.datastore().transaction(transaction -> {
-                if (!deps.store().activate(transaction, id, granted.details(), leakHash)) {
-                    return false;
-                }
-                deps.audit().append(transaction, AuditEvent.success(request.holder().toString(), "credential.grant",
-                        request.holder().toString(), trim(grantDetails)));
-                return true;
-            });
+            // group-committed; a lease revoked meanwhile fails only its own write (and writes no grant record)
+            deps.audit().append(AuditEvent.success(request.holder().toString(), "credential.grant", request.holder().toString(),
+                    trim(grantDetails)), transaction -> {
+                        if (!deps.store().activate(transaction, id, granted.details(), leakHash)) {
+                            throw new NoLongerPending();
+                        }
+                    });
+        } catch (NoLongerPending e) {
+            activated = false;
         } catch (RuntimeException e) {
             revoker.grantFailed(pending, e);
             throw new LeaseException.Unavailable("lease " + id + " was granted but could not be recorded; it is being revoked", e);
@@ -362,7 +361,7 @@ public final class LeaseService {
         if (filter.isEmpty()) {
             throw new LeaseException.Invalid("name which leases to revoke: id, holder, task, agent, broker or prefix");
         }
-        List<Lease> marked = deps.datastore().transaction(transaction -> revoker.markRevoking(transaction, filter, reason, actor));
+        List<Lease> marked = deps.datastore().transaction(transaction -> revoker.markRevokingToAttempt(transaction, filter, reason, actor));
         return revoker.attemptNow(marked);
     }
 
@@ -387,6 +386,13 @@ public final class LeaseService {
     static String detailKey(String name) {
         String key = "detail_" + name.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
         return key.length() <= 64 ? key : key.substring(0, 64);
+    }
+
+    /** Thrown inside an activation's transaction to roll it back: the lease was revoked while its grant ran. */
+    private static final class NoLongerPending extends RuntimeException {
+        NoLongerPending() {
+            super("lease is no longer pending", null, false, false);
+        }
     }
 
     private static Map<String, String> trim(Map<String, String> details) {

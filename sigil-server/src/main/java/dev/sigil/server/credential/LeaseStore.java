@@ -51,7 +51,17 @@ public interface LeaseStore {
      * Marks every pending or active lease matching {@code filter} revoking (next attempt due
      * {@code at}) and returns them as they were before; leases already revoking or revoked are left.
      */
-    List<Lease> markRevoking(Transaction transaction, LeaseFilter filter, String reason, Instant at) throws SQLException;
+    default List<Lease> markRevoking(Transaction transaction, LeaseFilter filter, String reason, Instant at) throws SQLException {
+        return markRevoking(transaction, filter, reason, at, Optional.empty(), at);
+    }
+
+    /**
+     * {@link #markRevoking(Transaction, LeaseFilter, String, Instant)}, with the first backend attempt of
+     * every marked lease claimed by {@code server} until {@code nextAttemptAt} (as {@link #claim} would)
+     * when {@code server} is present, or due at {@code nextAttemptAt} and unclaimed when it is empty.
+     */
+    List<Lease> markRevoking(Transaction transaction, LeaseFilter filter, String reason, Instant at, Optional<String> server,
+                             Instant nextAttemptAt) throws SQLException;
 
     /** Revoked → revoking again (the backend still holds it); false when the lease is not revoked. */
     boolean reopen(Transaction transaction, LeaseId id, String reason, Instant at) throws SQLException;

@@ -122,15 +122,20 @@ final class SqlLeaseStore implements LeaseStore {
     }
 
     @Override
-    public List<Lease> markRevoking(Transaction transaction, LeaseFilter filter, String reason, Instant at) throws SQLException {
+    public List<Lease> markRevoking(Transaction transaction, LeaseFilter filter, String reason, Instant at, Optional<String> server,
+                                    Instant nextAttemptAt) throws SQLException {
         Connection connection = transaction.jdbc();
         List<Lease> candidates = select(connection, filter, Optional.of(" AND state IN " + LIVE), 100_000);
         List<Lease> marked = new ArrayList<>();
-        for (Lease lease : candidates) {
-            if (update(connection, "UPDATE leases SET state = 'revoking', revoke_reason = ?, revoke_requested_at = ?, attempts = 0, "
-                    + "last_error = NULL, next_attempt_at = ?, server = NULL WHERE id = ? AND state IN " + LIVE,
-                    clip(reason), at.toEpochMilli(), at.toEpochMilli(), lease.id().value()) > 0) {
-                marked.add(lease);
+        try (PreparedStatement update = connection.prepareStatement("UPDATE leases SET state = 'revoking', revoke_reason = ?, "
+                + "revoke_requested_at = ?, attempts = 0, last_error = NULL, next_attempt_at = ?, server = ? WHERE id = ? AND state IN "
+                + LIVE)) {
+            for (Lease lease : candidates) {
+                bind(update, Arrays.asList(clip(reason), at.toEpochMilli(), nextAttemptAt.toEpochMilli(), server.orElse(null),
+                        lease.id().value()));
+                if (update.executeUpdate() > 0) {
+                    marked.add(lease);
+                }
             }
         }
         return marked;
@@ -351,7 +356,8 @@ final class SqlLeaseStore implements LeaseStore {
         }
     }
 
-    private static String clip(String text) {
+    /** A revocation reason or error as stored: clipped to {@value #MAX_ERROR} characters. */
+    static String clip(String text) {
         return dev.sigil.core.Printable.clip(text, MAX_ERROR);
     }
 }

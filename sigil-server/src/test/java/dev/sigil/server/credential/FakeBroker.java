@@ -28,6 +28,12 @@ final class FakeBroker implements Broker {
         /** When set, a grant puts its credential in the backend, counts this down, and waits for {@link #grantGate}. */
         volatile java.util.concurrent.CountDownLatch grantEntered;
         volatile java.util.concurrent.CountDownLatch grantGate;
+        /** What {@link FakeBroker#parallelism()} reports. */
+        volatile int parallelism = 1;
+        /** When set, each revoke waits (1 s at most, then fails) until this many revokes are in flight at once. */
+        volatile java.util.concurrent.CyclicBarrier revokeTogether;
+        final AtomicInteger revoking = new AtomicInteger();
+        final AtomicInteger mostRevokingAtOnce = new AtomicInteger();
 
         boolean holds(LeaseId id) {
             return granted.containsKey(id);
@@ -109,7 +115,25 @@ final class FakeBroker implements Broker {
         if (backend.failing) {
             throw new BrokerException.Unavailable("fake backend is down", null);
         }
+        backend.mostRevokingAtOnce.accumulateAndGet(backend.revoking.incrementAndGet(), Math::max);
+        try {
+            if (backend.revokeTogether != null) {
+                backend.revokeTogether.await(1, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.BrokenBarrierException e) {
+            throw new BrokerException.Unavailable("fake backend: revocations did not overlap", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BrokerException.Unavailable("fake backend: interrupted", e);
+        } finally {
+            backend.revoking.decrementAndGet();
+        }
         backend.granted.remove(lease.id());
+    }
+
+    @Override
+    public int parallelism() {
+        return backend.parallelism;
     }
 
     @Override

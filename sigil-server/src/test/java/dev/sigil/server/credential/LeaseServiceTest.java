@@ -126,6 +126,44 @@ class LeaseServiceTest {
     }
 
     @Test
+    void revocationsOfOneRequestRunInParallelUpToTheBrokersPool() {
+        List<Lease> issued = java.util.stream.IntStream.range(0, 8).mapToObj(i -> issue().lease()).toList();
+        backend.parallelism = 4;
+        backend.revokeTogether = new java.util.concurrent.CyclicBarrier(4);
+
+        LeaseRevoker.Result result = leases.revoke(LeaseFilter.all().withHolder(LeaseFixture.HOLDER), "admin", "alice");
+
+        assertThat(result).isEqualTo(new LeaseRevoker.Result(8, 8));
+        assertThat(backend.mostRevokingAtOnce.get()).isEqualTo(4);
+        assertThat(backend.granted).isEmpty();
+        assertThat(issued).allSatisfy(lease -> assertThat(leases.find(lease.id()).orElseThrow().state()).isEqualTo(LeaseState.REVOKED));
+        assertThat(fixture.actions().stream().filter("credential.revoke"::equals)).hasSize(8);
+        assertThat(fixture.audit.verify()).isInstanceOf(dev.sigil.server.audit.AuditVerification.Intact.class);
+    }
+
+    @Test
+    void concurrentGrantsAreEachRecordedPendingThenActiveWithTheirOwnRecords() throws Exception {
+        int count = 32;
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(8);
+        List<java.util.concurrent.Future<LeaseService.Issued>> grants = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < count; i++) {
+                grants.add(threads.submit(this::issue));
+            }
+            for (java.util.concurrent.Future<LeaseService.Issued> grant : grants) {
+                Lease lease = grant.get(30, java.util.concurrent.TimeUnit.SECONDS).lease();
+                assertThat(leases.find(lease.id()).orElseThrow().state()).isEqualTo(LeaseState.ACTIVE);
+                assertThat(backend.holds(lease.id())).isTrue();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        assertThat(fixture.actions().stream().filter("credential.grant_started"::equals)).hasSize(count);
+        assertThat(fixture.actions().stream().filter("credential.grant"::equals)).hasSize(count);
+        assertThat(fixture.audit.verify()).isInstanceOf(dev.sigil.server.audit.AuditVerification.Intact.class);
+    }
+
+    @Test
     void failingRevocationIsRetriedWithBackoffAndStaysVisible() {
         Lease lease = issue().lease();
         backend.failing = true;

@@ -30,7 +30,7 @@ import org.postgresql.util.PasswordUtil;
 
 /**
  * The {@code postgresql} broker: one login role per lease in the configured database, created,
- * extended and dropped over a small pool of admin connections.
+ * extended and dropped over a small pool of admin connections ({@link PostgresBrokerSettings#poolSize()}).
  *
  * <p>Guarantees, on top of the {@link Broker} contract:
  * <ul>
@@ -52,8 +52,6 @@ import org.postgresql.util.PasswordUtil;
 public final class PostgresBroker implements Broker, AutoCloseable {
     /** The type in configuration and requests. */
     public static final String TYPE = "postgresql";
-    /** Admin connections; revocation workers beyond this wait for one. */
-    static final int POOL_SIZE = 4;
     private static final int PASSWORD_BYTES = 32;
     /**
      * PBKDF2 iterations of the SCRAM-SHA-256 verifier. Key stretching protects guessable passwords;
@@ -74,7 +72,7 @@ public final class PostgresBroker implements Broker, AutoCloseable {
     public interface RoundTripListener {
         RoundTripListener NONE = (step, nanos) -> { };
 
-        /** @param step what the round trip did ({@code grant}, {@code grant-commit}, {@code revoke-drop}, …) */
+        /** @param step what the round trip did ({@code grant}, {@code revoke-find}, {@code revoke-disarm}, {@code revoke-drop}, …) */
         void roundTrip(String step, long nanos);
     }
 
@@ -108,7 +106,7 @@ public final class PostgresBroker implements Broker, AutoCloseable {
         hikari.setJdbcUrl(settings.url());
         hikari.setUsername(settings.adminUser());
         hikari.setPassword(settings.adminPassword());
-        hikari.setMaximumPoolSize(POOL_SIZE);
+        hikari.setMaximumPoolSize(settings.poolSize());
         hikari.setMinimumIdle(1);
         hikari.setAutoCommit(true);
         hikari.setInitializationFailTimeout(-1);
@@ -138,15 +136,9 @@ public final class PostgresBroker implements Broker, AutoCloseable {
         String password = newPassword();
         String verifier = scramVerifier(password);
         try (Connection connection = pool.getConnection()) {
-            connection.setAutoCommit(false);
-            try {
-                statements.create(connection, role, verifier, lease.expiresAt(), resource.connectionLimit(), resource.memberOf(),
-                        comment(lease));
-                statements.commit(connection, "grant");
-            } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(connection, e);
-                throw e;
-            }
+            // one round trip: the statements go out together and commit together, or not at all
+            statements.create(connection, role, verifier, lease.expiresAt(), resource.connectionLimit(), resource.memberOf(),
+                    comment(lease));
         } catch (SQLException e) {
             throw unavailable("cannot create role " + role + " for lease " + lease.id(), e);
         }
@@ -193,19 +185,10 @@ public final class PostgresBroker implements Broker, AutoCloseable {
         }
     }
 
+    /** Two round trips, each its own transaction: the disarm is committed before any session is terminated. */
     private void revoke(Connection connection, RoleStatements.Found role) throws SQLException {
-        connection.setAutoCommit(false);
-        try {
-            statements.disarm(connection, role);
-            statements.commit(connection, "revoke-disarm");
-            statements.drop(connection, role.name());
-            statements.commit(connection, "revoke-drop");
-        } catch (SQLException | RuntimeException e) {
-            rollbackQuietly(connection, e);
-            throw e;
-        } finally {
-            connection.setAutoCommit(true);
-        }
+        statements.disarm(connection, role);
+        statements.drop(connection, role.name());
     }
 
     /** True when a revocation that failed did so because another one removed the role first. */
@@ -215,6 +198,12 @@ public final class PostgresBroker implements Broker, AutoCloseable {
         } catch (SQLException e) {
             return false;
         }
+    }
+
+    /** At most this many backend calls run at once; callers beyond it wait for an admin connection. */
+    @Override
+    public int parallelism() {
+        return settings.poolSize();
     }
 
     @Override
@@ -290,14 +279,6 @@ public final class PostgresBroker implements Broker, AutoCloseable {
     private static BrokerException.Unavailable unavailable(String what, SQLException e) {
         String state = e.getSQLState() == null ? "" : " (sql state " + e.getSQLState() + ")";
         return new BrokerException.Unavailable(what + ": " + e.getMessage() + state, e);
-    }
-
-    private static void rollbackQuietly(Connection connection, Exception failure) {
-        try {
-            connection.rollback();
-        } catch (SQLException e) {
-            failure.addSuppressed(e);
-        }
     }
 
     @Override

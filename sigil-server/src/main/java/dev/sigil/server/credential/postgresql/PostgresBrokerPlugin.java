@@ -25,8 +25,13 @@ public final class PostgresBrokerPlugin extends NamedPlugin<PostgresBrokerPlugin
      * so the settings hold no secret).
      */
     public record Settings(Duration defaultTtl, Duration maxTtl, String url, String adminUser, Path adminPasswordFile,
-                           String rolePrefix, Map<String, Resource> resources) {
+                           String rolePrefix, Map<String, Resource> resources, Integer poolSize) {
         public Settings {
+            poolSize = poolSize == null ? PostgresBrokerSettings.DEFAULT_POOL_SIZE : poolSize;
+            if (poolSize < 1 || poolSize > PostgresBrokerSettings.MAX_POOL_SIZE) {
+                throw new ConfigException("brokers.postgresql.pool_size is " + poolSize + "; it must be 1 to "
+                        + PostgresBrokerSettings.MAX_POOL_SIZE);
+            }
             LeaseTtls ttls = LeaseTtls.of(TYPE, defaultTtl, maxTtl);
             defaultTtl = ttls.defaultTtl();
             maxTtl = ttls.maxTtl();
@@ -83,6 +88,6 @@ public final class PostgresBrokerPlugin extends NamedPlugin<PostgresBrokerPlugin
         settings.resources().forEach((name, r) -> resources.put(name, new PostgresBrokerSettings.Resource(r.memberOf(),
                 r.connectionLimit())));
         return PostgresBroker.create(new PostgresBrokerSettings(settings.url(), settings.adminUser(), adminPassword,
-                settings.rolePrefix(), resources), context.clock());
+                settings.rolePrefix(), resources, settings.poolSize()), context.clock());
     }
 }

@@ -24,10 +24,15 @@ import org.postgresql.Driver;
  * @param rolePrefix    the prefix of every role the broker creates, {@code [a-z_][a-z0-9_]{0,15}};
  *                      the broker never touches a role without it
  * @param resources     resource name to what a lease on it grants
+ * @param poolSize      admin connections the broker keeps at most, 1 to {@value #MAX_POOL_SIZE}: how many
+ *                      grants and revocations run in the database at once (others wait for a connection)
  */
 public record PostgresBrokerSettings(String url, String adminUser, String adminPassword, String rolePrefix,
-                                     Map<String, Resource> resources) {
+                                     Map<String, Resource> resources, int poolSize) {
     static final int MAX_IDENTIFIER_BYTES = 63;
+    /** Admin connections by default: enough for concurrent grants to overlap their round trips on a small server. */
+    public static final int DEFAULT_POOL_SIZE = 8;
+    static final int MAX_POOL_SIZE = 64;
     private static final String URL_SCHEME = "jdbc:postgresql:";
     private static final Pattern PREFIX = Pattern.compile("[a-z_][a-z0-9_]{0,15}");
     private static final Pattern ROLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_$]*");
@@ -55,7 +60,15 @@ public record PostgresBrokerSettings(String url, String adminUser, String adminP
         }
     }
 
+    /** With {@value #DEFAULT_POOL_SIZE} admin connections. */
+    public PostgresBrokerSettings(String url, String adminUser, String adminPassword, String rolePrefix, Map<String, Resource> resources) {
+        this(url, adminUser, adminPassword, rolePrefix, resources, DEFAULT_POOL_SIZE);
+    }
+
     public PostgresBrokerSettings {
+        if (poolSize < 1 || poolSize > MAX_POOL_SIZE) {
+            throw new IllegalArgumentException("postgresql broker pool_size " + poolSize + " is invalid; expected 1 to " + MAX_POOL_SIZE);
+        }
         Objects.requireNonNull(url, "url");
         if (!url.startsWith(URL_SCHEME)) {
             throw new IllegalArgumentException("postgresql broker url '" + url + "' is invalid; expected a jdbc url starting with "
@@ -115,6 +128,6 @@ public record PostgresBrokerSettings(String url, String adminUser, String adminP
     @Override
     public String toString() {
         return "PostgresBrokerSettings[url=" + url + ", adminUser=" + adminUser + ", adminPassword=<redacted>, rolePrefix="
-                + rolePrefix + ", resources=" + resources + "]";
+                + rolePrefix + ", resources=" + resources + ", poolSize=" + poolSize + "]";
     }
 }

@@ -17,7 +17,10 @@ import org.postgresql.core.Utils;
 
 /**
  * The SQL the broker runs, one method per step, each costing as few round trips as the step allows
- * (several statements go out as one batch). Nothing here commits: callers own the transactions.
+ * (several statements go out as one batch). Every method expects a connection in auto-commit mode:
+ * the statements of one call then run as one implicit transaction that PostgreSQL commits at the end
+ * of the batch (the extended protocol's {@code Sync}), or rolls back entirely when one of them fails,
+ * without a separate {@code COMMIT} round trip.
  *
  * <p>Injection safety: identifiers and literals that cannot be bind parameters (role names, the
  * password verifier, {@code VALID UNTIL}, the comment) are quoted by the driver's own
@@ -143,15 +146,6 @@ final class RoleStatements {
             return roles;
         } finally {
             timing.roundTrip("list", System.nanoTime() - start);
-        }
-    }
-
-    void commit(Connection connection, String step) throws SQLException {
-        long start = System.nanoTime();
-        try {
-            connection.commit();
-        } finally {
-            timing.roundTrip(step + "-commit", System.nanoTime() - start);
         }
     }
 

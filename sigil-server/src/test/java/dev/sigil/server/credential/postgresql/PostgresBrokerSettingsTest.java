@@ -69,4 +69,14 @@ class PostgresBrokerSettingsTest {
         assertThatThrownBy(() -> new PostgresBrokerSettings.Resource(List.of("r"), 0))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("connection_limit 0");
     }
+
+    @Test
+    void poolSizeDefaultsToEightAndMustBeOneToSixtyFour() {
+        assertThat(new PostgresBrokerSettings(URL, "a", "p", "sigil_", RESOURCES).poolSize()).isEqualTo(8);
+        assertThat(new PostgresBrokerSettings(URL, "a", "p", "sigil_", RESOURCES, 64).poolSize()).isEqualTo(64);
+        for (int size : new int[] {0, 65}) {
+            assertThatThrownBy(() -> new PostgresBrokerSettings(URL, "a", "p", "sigil_", RESOURCES, size))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pool_size " + size).hasMessageContaining("1 to 64");
+        }
+    }
 }
