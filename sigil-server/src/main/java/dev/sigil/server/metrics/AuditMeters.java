@@ -32,6 +32,26 @@ final class AuditMeters {
     AuditMeters(MeterRegistry registry, Set<String> attestorTypes) {
         this.registry = registry;
         this.attestorTypes = Set.copyOf(attestorTypes);
+        // every series of a fixed set exists from the start, at zero: a rate over it is 0, not absent
+        for (String type : List.of("x509", "jwt")) {
+            count(0, "sigil.svids.issued", "SVIDs issued", "type", type);
+        }
+        for (String frontDoor : List.of("token_exchange", "credentials")) {
+            count(0, "sigil.exchanges", "Grants decided for a verified subject", "front_door", frontDoor, "outcome", "allowed", "reason", "none");
+            count(0, "sigil.exchanges", "Grants decided for a verified subject", "front_door", frontDoor, "outcome", "denied",
+                    "reason", "access_denied");
+        }
+        for (String attestor : this.attestorTypes) {
+            for (AuditOutcome outcome : AuditOutcome.values()) {
+                count(0, "sigil.attestations", "Node attestations by attestor and outcome", "attestor", attestor, "outcome", outcome.wireName());
+            }
+        }
+        for (String reason : DRIFT_REASONS) {
+            count(0, "sigil.drift.events", "Workload drift reports accepted", "reason", reason);
+        }
+        for (String outcome : List.of("revoked", "failed")) {
+            count(0, "sigil.lease.revocations", "Lease revocations by outcome", "outcome", outcome);
+        }
     }
 
     void recorded(AuditEvent event) {
@@ -76,10 +96,14 @@ final class AuditMeters {
     }
 
     private void count(String name, String description, String... tags) {
+        count(1, name, description, tags);
+    }
+
+    private void count(double amount, String name, String description, String... tags) {
         String[] key = new String[tags.length + 1];
         key[0] = name;
         System.arraycopy(tags, 0, key, 1, tags.length);
         counters.computeIfAbsent(List.of(key), k -> Counter.builder(name).description(description).tags(tags).register(registry))
-                .increment();
+                .increment(amount);
     }
 }

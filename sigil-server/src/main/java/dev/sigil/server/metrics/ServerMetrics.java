@@ -41,6 +41,11 @@ public final class ServerMetrics implements AutoCloseable {
     /** How stale a gauge read from the datastore (leases by state) may be. */
     public static final Duration GAUGE_REFRESH = Duration.ofSeconds(5);
 
+    /** Latency histogram buckets of HTTP requests ({@code _bucket{le}}), for quantiles across servers. */
+    private static final Duration[] LATENCY_BUCKETS = {Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+        Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+        Duration.ofMillis(2500), Duration.ofSeconds(5)};
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final Clock clock;
@@ -65,8 +70,8 @@ public final class ServerMetrics implements AutoCloseable {
     }
 
     /**
-     * Requests of one HTTP listener as {@code sigil_http_server_requests_seconds} (a timer: count, sum
-     * and max) labelled {@code listener}, {@code method}, {@code route} (a template from the listener's
+     * Requests of one HTTP listener as {@code sigil_http_server_requests_seconds} (a timer: count, sum,
+     * max and latency buckets) labelled {@code listener}, {@code method}, {@code route} (a template from the listener's
      * fixed set) and {@code status}.
      */
     public RequestObserver http(String listener) {
@@ -75,6 +80,7 @@ public final class ServerMetrics implements AutoCloseable {
                         key -> Timer.builder("sigil.http.server.requests")
                                 .description("HTTP requests by listener, route template and status")
                                 .tags("listener", listener, "method", method, "route", route, "status", Integer.toString(status))
+                                .serviceLevelObjectives(LATENCY_BUCKETS)
                                 .register(registry))
                 .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
