@@ -44,7 +44,7 @@ public final class ObservedHandler extends Handler.Wrapper {
 
     /** A new request id: 16 hex digits, unique enough to find one request's lines in a log. */
     public static String newRequestId() {
-        return String.format("%016x", ThreadLocalRandom.current().nextLong());
+        return java.util.HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
     }
 
     @Override
