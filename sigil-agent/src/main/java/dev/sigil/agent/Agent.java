@@ -81,6 +81,8 @@ public final class Agent implements AutoCloseable {
      * @param attestor the agent side of the configured node attestation method
      * @param clock    decides renewal, rotation and expiry
      */
+    private volatile Optional<Instant> lastServerContact = Optional.empty();
+
     public Agent(AgentConfig config, NodeAttestorClient attestor, Clock clock) {
         this(config, attestor, clock, RetryBackoff.DEFAULT);
     }
@@ -255,8 +257,14 @@ public final class Agent implements AutoCloseable {
 
     private void syncAndSign() {
         sync.syncOnce();
+        lastServerContact = Optional.of(clock.instant());
         trust.updateAnchors(cache.bundles().own().x509Authorities());
         cache.rotateDue();
+    }
+
+    /** When a sync with the server last succeeded (for readiness: the server was reachable recently). */
+    public Optional<Instant> lastServerContact() {
+        return lastServerContact;
     }
 
     /** Attests again unless the attestor is single-use; true when the agent holds a fresh SVID. */

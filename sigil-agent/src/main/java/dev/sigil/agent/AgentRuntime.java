@@ -4,6 +4,7 @@ import dev.sigil.agent.attestor.NodeAttestorClients;
 import dev.sigil.agent.attestor.NodeAttestorClient;
 import dev.sigil.agent.config.AgentConfig;
 import dev.sigil.agent.drift.DriftReporter;
+import dev.sigil.agent.metrics.AgentMetrics;
 import dev.sigil.agent.workload.WorkloadApiConfig;
 import dev.sigil.agent.workload.WorkloadApiServer;
 import dev.sigil.agent.workload.WorkloadAttestorPlugin;
@@ -35,8 +36,11 @@ public final class AgentRuntime implements AutoCloseable {
     private final ScheduledExecutorService watcher;
     private final CompletableFuture<String> stopped = new CompletableFuture<>();
 
-    private AgentRuntime(Agent agent, WorkloadApiServer workloadApi, DriftReporter drifts) {
+    private final java.util.Optional<AgentMetrics> metrics;
+
+    private AgentRuntime(Agent agent, WorkloadApiServer workloadApi, DriftReporter drifts, java.util.Optional<AgentMetrics> metrics) {
         this.agent = agent;
+        this.metrics = metrics;
         this.workloadApi = workloadApi;
         this.drifts = drifts;
         this.watcher = Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -51,15 +55,19 @@ public final class AgentRuntime implements AutoCloseable {
     public static AgentRuntime start(AgentConfig config, Clock clock) {
         Agent agent = new Agent(config, attestor(config), clock);
         DriftReporter drifts = DriftReporter.create(agent::reportDrift);
+        java.util.Optional<AgentMetrics> metrics = java.util.Optional.empty();
         try {
             agent.start();
+            metrics = config.metrics().map(settings -> AgentMetrics.start(agent, drifts, settings, clock));
             WorkloadApiConfig api = WorkloadApiConfig.defaults().withSocketPath(config.workloadApiSocket())
                     .withReattestInterval(config.workloadReattestInterval());
             WorkloadApiServer server = WorkloadApiServer.create(api, agent.identities(),
                     WorkloadAttestors.create(config.workloadAttestors(), PluginRegistry.installed(),
-                            new WorkloadAttestorPlugin.Context(PROC, ETC)), drifts, clock).start();
-            return new AgentRuntime(agent, server, drifts);
+                            new WorkloadAttestorPlugin.Context(PROC, ETC)), drifts, clock)
+                    .observedBy(metrics.map(m -> java.util.List.of(m.grpc())).orElse(java.util.List.of())).start();
+            return new AgentRuntime(agent, server, drifts, metrics);
         } catch (RuntimeException e) {
+            metrics.ifPresent(AgentMetrics::close);
             drifts.close();
             agent.close();
             throw e;
@@ -77,6 +85,11 @@ public final class AgentRuntime implements AutoCloseable {
     /** The drift reports waiting for the server, delivered and dropped. */
     public DriftReporter driftReporter() {
         return drifts;
+    }
+
+    /** Where the metrics and health listener is bound, when {@code metrics} is configured (docs/observability.md). */
+    public java.util.Optional<java.net.InetSocketAddress> metricsAddress() {
+        return metrics.map(AgentMetrics::address);
     }
 
     public Path workloadApiSocket() {
@@ -103,6 +116,7 @@ public final class AgentRuntime implements AutoCloseable {
         try {
             workloadApi.close();
         } finally {
+            metrics.ifPresent(AgentMetrics::close);
             drifts.close();
             agent.close();
             watcher.shutdownNow();

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "agent", description = "Runs the agent; lists, shows, bans and evicts attested agents; calls the local "
         + "agent's Workload API.",
         subcommands = {AgentRunCommand.class, AgentCommand.ListAgents.class, AgentCommand.Show.class, AgentCommand.Ban.class,
-            AgentCommand.Evict.class, AgentApiCommand.class})
+            AgentCommand.Evict.class, AgentApiCommand.class, AgentHealthcheckCommand.class})
 final class AgentCommand extends GroupCommand {
 
     /** The request body of POST /v1/agents/ban and /v1/agents/evict. */

@@ -56,6 +56,7 @@ final class AgentRunCommand implements Callable<Integer> {
             agentConfig = AgentConfigLoader.load(Optional.ofNullable(config),
                     new AgentEnvironment(variables, context.environment().userHome(), context.environment().root()));
             Logging.apply(agentConfig.logLevel().lowerCase());
+            Logging.format(agentConfig.logFormat());
             runtime = AgentRuntime.start(agentConfig, Clock.systemUTC());
         } catch (SigilException | IllegalArgumentException e) {
             throw new CliException(e.getMessage(), 1, e);

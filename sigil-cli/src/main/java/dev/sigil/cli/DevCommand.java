@@ -240,6 +240,7 @@ final class DevCommand implements Callable<Integer> {
         try {
             ServerConfig serverConfig = ServerConfigLoader.load(Optional.ofNullable(config), environment, overrides);
             Logging.apply(serverConfig.logLevel());
+            Logging.format(serverConfig.logFormat());
             return SigilServer.start(serverConfig);
         } catch (SigilException e) {
             throw new CliException(e.getMessage(), 1, e);

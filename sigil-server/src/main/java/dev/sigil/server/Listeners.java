@@ -14,6 +14,8 @@ import dev.sigil.server.audit.AuditRoutes;
 import dev.sigil.server.config.ServerConfig;
 import dev.sigil.server.credential.LeaseRoutes;
 import dev.sigil.server.endpoint.BundleEndpoint;
+import dev.sigil.server.http.RequestObserver;
+import dev.sigil.server.metrics.ServerMetrics;
 import dev.sigil.server.policy.PolicyRoutes;
 import dev.sigil.server.registration.RegistrationRoutes;
 import dev.sigil.server.svid.SvidRoutes;
@@ -39,7 +41,15 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
     static Listeners start(ServerConfig config, Clock clock, Foundation foundation, Identities identities, Registrations registrations,
                            Grants grants, DriftResponses drift, Optional<ServerSocketChannel> bundleChannel,
                            Deque<AutoCloseable> resources) {
-        AdminServer admin = admin(config, clock, foundation, identities, registrations, grants);
+        return start(config, clock, foundation, identities, registrations, grants, drift, bundleChannel, resources, Optional.empty());
+    }
+
+    /** With {@code metrics}: every listener tells it of its requests. */
+    static Listeners start(ServerConfig config, Clock clock, Foundation foundation, Identities identities, Registrations registrations,
+                           Grants grants, DriftResponses drift, Optional<ServerSocketChannel> bundleChannel,
+                           Deque<AutoCloseable> resources, Optional<ServerMetrics> metrics) {
+        AdminServer admin = admin(config, clock, foundation, identities, registrations, grants,
+                metrics.map(m -> m.http("admin")).orElse(RequestObserver.NONE));
         resources.push(admin);
 
         Optional<BundleEndpoint> bundleEndpoint = Optional.empty();
@@ -51,7 +61,8 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
             BundleEndpoint endpoint = BundleEndpoint.create(
                     BundleEndpoint.Options.of(new InetSocketAddress(settings.address(), settings.port()), settings.refreshHint(),
                             config.jwtIssuer()),
-                    tls, new AuthorityPublicMaterial(identities.authority(), identities.statuses(), grants.sshUserCa()), bundleChannel);
+                    tls, new AuthorityPublicMaterial(identities.authority(), identities.statuses(), grants.sshUserCa()), bundleChannel,
+                    metrics.map(m -> m.http("bundle")).orElse(RequestObserver.NONE));
             endpoint.start();
             resources.push(endpoint);
             bundleEndpoint = Optional.of(endpoint);
@@ -62,7 +73,8 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
         if (tokenConfig.enabled()) {
             TokenEndpoint endpoint = TokenEndpoint.start(new InetSocketAddress(tokenConfig.address(), tokenConfig.port()),
                     identities.identity(), () -> identities.authority().bundle().x509Authorities(), grants.tokens(),
-                    Optional.of(grants.leases()), tokenConfig.limits(), clock);
+                    Optional.of(grants.leases()), tokenConfig.limits(), metrics.map(m -> m.http("token")).orElse(RequestObserver.NONE),
+                    clock);
             resources.push(endpoint);
             tokenEndpoint = Optional.of(endpoint);
         }
@@ -75,7 +87,8 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
                 agentSettings.agentSvidTtl().orElse(Duration.ZERO),
                 new AgentApiServer.Dependencies(identities.identity(), identities.identity().spiffeId(), identities.authority(),
                         identities.issuer(), registrations.entries(), registrations.agents(), foundation.audit(), attestors, clock,
-                        drift.listener(), holder -> liveCredentials(grants, identities, clock, holder)));
+                        drift.listener(), holder -> liveCredentials(grants, identities, clock, holder)),
+                metrics.map(m -> List.of(m.grpc())).orElse(List.of()));
         resources.push(agentApi);
         return new Listeners(admin, bundleEndpoint, tokenEndpoint, agentApi);
     }
@@ -92,7 +105,7 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
     }
 
     private static AdminServer admin(ServerConfig config, Clock clock, Foundation foundation, Identities identities,
-                                     Registrations registrations, Grants grants) {
+                                     Registrations registrations, Grants grants, RequestObserver observer) {
         Routes routes = Routes.builder()
                 .addAll(new RegistrationRoutes(registrations.entries(), registrations.joinTokens(), config.trustDomain()).routes())
                 .addAll(new SvidRoutes(identities.issuer(), identities.authority()).routes())
@@ -112,7 +125,7 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
             options = options.withTcp(new AdminServer.MutualTlsListener(new InetSocketAddress(tcp.address(), tcp.port()),
                     identities.identity(), () -> identities.authority().bundle().x509Authorities(), registrations::isAdmin));
         }
-        AdminServer admin = AdminServer.create(options, new AdminApi(routes, readiness, new ServerExceptionMapper()), clock);
+        AdminServer admin = AdminServer.create(options, new AdminApi(routes, readiness, new ServerExceptionMapper()), clock, observer);
         admin.start();
         return admin;
     }

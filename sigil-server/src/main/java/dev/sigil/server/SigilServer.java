@@ -8,7 +8,9 @@ import dev.sigil.server.authority.Authority;
 import dev.sigil.server.config.ServerConfig;
 import dev.sigil.server.credential.ConfiguredBroker;
 import dev.sigil.server.credential.LeaseService;
+import dev.sigil.core.observability.MetricsListener;
 import dev.sigil.server.endpoint.BundleEndpoint;
+import dev.sigil.server.metrics.ServerMetrics;
 import dev.sigil.server.drift.DriftResponder;
 import dev.sigil.server.token.TokenEndpoint;
 import dev.sigil.server.token.TokenSettings;
@@ -48,12 +50,14 @@ public final class SigilServer implements AutoCloseable {
     private final PolicyEngine policyEngine;
     private final LeaseService leases;
     private final dev.sigil.server.jobs.JobRunner jobs;
+    private final Optional<MetricsListener> metricsListener;
 
     private SigilServer(Deque<AutoCloseable> resources, Authority authority, AdminServer admin,
                         Optional<BundleEndpoint> bundleEndpoint, ServerIdentity identity, AgentApiServer agentApi,
                         Optional<TokenEndpoint> tokenEndpoint, TokenSettings tokenSettings, PolicyEngine policyEngine,
-                        LeaseService leases, dev.sigil.server.jobs.JobRunner jobs) {
+                        LeaseService leases, dev.sigil.server.jobs.JobRunner jobs, Optional<MetricsListener> metricsListener) {
         this.jobs = jobs;
+        this.metricsListener = metricsListener;
         this.policyEngine = policyEngine;
         this.leases = leases;
         this.agentApi = agentApi;
@@ -127,15 +131,19 @@ public final class SigilServer implements AutoCloseable {
         bundleChannel.ifPresent(resources::push);
         ServerConfig config = bundleChannel.map(channel -> configured.withBundleEndpointPort(channel.socket().getLocalPort()))
                 .orElse(configured);
-        Foundation foundation = Foundation.open(config, clock, resources);
+        Optional<ServerMetrics> metrics = config.metrics().map(settings -> ServerMetrics.create(clock));
+        metrics.ifPresent(resources::push);
+        Foundation foundation = Foundation.open(config, clock, resources, metrics);
         Identities identities = Identities.start(config, clock, foundation);
         Registrations registrations = Registrations.open(clock, foundation);
         Grants grants = Grants.start(config, clock, options, foundation, identities, registrations, resources);
         DriftResponses drift = DriftResponses.start(config, clock, options, foundation, registrations, grants);
         Listeners listeners = Listeners.start(config, clock, foundation, identities, registrations, grants, drift, bundleChannel,
-                resources);
+                resources, metrics);
         dev.sigil.server.jobs.JobRunner jobs = ServerJobs.start(config, clock, foundation, identities, registrations, grants, drift);
         resources.push(jobs);
+        Optional<MetricsListener> metricsListener = metrics.map(m -> Observability.start(config, clock, m, foundation, identities, grants));
+        metricsListener.ifPresent(resources::push);
 
         LOG.info("sigil server for trust domain '{}' is running: admin socket {}, agent api {}{}{}{}", config.trustDomain(),
                 listeners.admin().socketPath(), hostPort(listeners.agentApi().address()),
@@ -143,7 +151,8 @@ public final class SigilServer implements AutoCloseable {
                 listeners.admin().tcpAddress().map(a -> ", admin mtls " + hostPort(a)).orElse(""),
                 listeners.bundleEndpoint().map(b -> ", bundle endpoint https://" + hostPort(b.address())).orElse(""));
         return new SigilServer(resources, identities.authority(), listeners.admin(), listeners.bundleEndpoint(), identities.identity(),
-                listeners.agentApi(), listeners.tokenEndpoint(), grants.tokenSettings(), grants.policy(), grants.leases(), jobs);
+                listeners.agentApi(), listeners.tokenEndpoint(), grants.tokenSettings(), grants.policy(), grants.leases(), jobs,
+                metricsListener);
     }
 
     private static Optional<ServerSocketChannel> bindBundlePort(ServerConfig config) {
@@ -202,6 +211,11 @@ public final class SigilServer implements AutoCloseable {
     /** Where the agent API listens (the bound port when the configuration asked for port 0). */
     public InetSocketAddress agentApiAddress() {
         return agentApi.address();
+    }
+
+    /** Where the metrics and health listener listens, when {@code metrics} is configured (docs/observability.md). */
+    public Optional<InetSocketAddress> metricsAddress() {
+        return metricsListener.map(MetricsListener::address);
     }
 
     /** Where the token service listens (the bound port when the configuration asked for port 0). */

@@ -1,5 +1,7 @@
 package dev.sigil.agent.config;
 
+import dev.sigil.core.observability.LogFormat;
+import dev.sigil.core.observability.MetricsListenerSettings;
 import dev.sigil.core.plugin.PluginBlocks;
 import dev.sigil.core.plugin.PluginChoice;
 import dev.sigil.core.spiffeid.TrustDomain;
@@ -10,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -21,10 +24,25 @@ import java.util.Set;
  */
 public record AgentConfig(Path dataDir, TrustDomain trustDomain, List<ServerAddress> serverAddresses, TrustBootstrap bootstrap,
                           PluginChoice nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel,
-                          Duration workloadReattestInterval, PluginBlocks workloadAttestors) {
+                          Duration workloadReattestInterval, PluginBlocks workloadAttestors, LogFormat logFormat,
+                          Optional<MetricsListenerSettings> metrics) {
     /** How often served workloads are re-attested for drift unless configured ({@code workload_reattest_interval}). */
     public static final Duration DEFAULT_REATTEST_INTERVAL = Duration.ofSeconds(1);
     public static final Duration MIN_REATTEST_INTERVAL = Duration.ofMillis(100);
+
+    /** With text logs and no metrics listener. */
+    public AgentConfig(Path dataDir, TrustDomain trustDomain, List<ServerAddress> serverAddresses, TrustBootstrap bootstrap,
+                       PluginChoice nodeAttestor, Path workloadApiSocket, Duration syncInterval, LogLevel logLevel,
+                       Duration workloadReattestInterval, PluginBlocks workloadAttestors) {
+        this(dataDir, trustDomain, serverAddresses, bootstrap, nodeAttestor, workloadApiSocket, syncInterval, logLevel,
+                workloadReattestInterval, workloadAttestors, LogFormat.TEXT, Optional.empty());
+    }
+
+    /** This configuration with the metrics and health listener of {@code settings} (docs/observability.md). */
+    public AgentConfig withMetrics(MetricsListenerSettings settings) {
+        return new AgentConfig(dataDir, trustDomain, serverAddresses, bootstrap, nodeAttestor, workloadApiSocket, syncInterval, logLevel,
+                workloadReattestInterval, workloadAttestors, logFormat, Optional.of(settings));
+    }
 
     /** With one server address. */
     public AgentConfig(Path dataDir, TrustDomain trustDomain, ServerAddress serverAddress, TrustBootstrap bootstrap,
@@ -61,6 +79,8 @@ public record AgentConfig(Path dataDir, TrustDomain trustDomain, List<ServerAddr
         Objects.requireNonNull(workloadApiSocket, "workloadApiSocket");
         Objects.requireNonNull(logLevel, "logLevel");
         Objects.requireNonNull(workloadAttestors, "workloadAttestors");
+        Objects.requireNonNull(logFormat, "logFormat");
+        Objects.requireNonNull(metrics, "metrics");
         AgentPlugins.WORKLOAD_ATTESTORS.cardinality().check(AgentPlugins.WORKLOAD_ATTESTORS, workloadAttestors.blocks().keySet());
         if (syncInterval == null || syncInterval.toMillis() < 100) {
             throw new IllegalArgumentException("sync_interval is " + syncInterval + "; it must be at least 100ms");

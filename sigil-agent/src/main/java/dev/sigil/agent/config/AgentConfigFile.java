@@ -22,9 +22,10 @@ final class AgentConfigFile {
 
     record Root(Path dataDir, TrustDomain trustDomain, ServerAddresses serverAddress, Path trustBundlePath,
                 Boolean insecureBootstrap, PluginChoice nodeAttestor, WorkloadApi workloadApi, Duration syncInterval,
-                AgentConfig.LogLevel logLevel, Duration workloadReattestInterval, PluginBlocks workloadAttestors) {
+                AgentConfig.LogLevel logLevel, Duration workloadReattestInterval, PluginBlocks workloadAttestors,
+                dev.sigil.core.observability.LogFormat logFormat, dev.sigil.core.observability.MetricsListenerSettings.Block metrics) {
         static Root empty() {
-            return new Root(null, null, null, null, null, null, null, null, null, null, null);
+            return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 
@@ -45,6 +46,8 @@ final class AgentConfigFile {
     static final YamlConfigFile<Root> FORMAT = new YamlConfigFile<>(Root.class, Root.empty(), Set.of(AgentConfig.ServerAddress.class, ServerAddresses.class),
             AgentPlugins.ALL, AgentPlugins.CHOICES, values -> {
                 values.addDeserializer(AgentConfig.LogLevel.class, ConfigValues.scalar(AgentConfig.LogLevel::parse));
+                values.addDeserializer(dev.sigil.core.observability.LogFormat.class,
+                        ConfigValues.scalar(dev.sigil.core.observability.LogFormat::parse));
                 values.addDeserializer(AgentConfig.ServerAddress.class, ConfigValues.scalar(AgentConfig.ServerAddress::parse));
                 values.addDeserializer(ServerAddresses.class,
                         ConfigValues.scalarOrList(AgentConfig.ServerAddress::parse, ServerAddresses::new));

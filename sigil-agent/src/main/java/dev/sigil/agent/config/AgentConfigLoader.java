@@ -52,6 +52,9 @@ public final class AgentConfigLoader {
         return AgentConfigFile.FORMAT.read(file, Path.of(System.getProperty("user.home")));
     }
 
+    /** The metrics listener's port when {@code metrics} names none (docs/observability.md). */
+    static final int DEFAULT_METRICS_PORT = 9465;
+
     private static AgentConfig resolve(AgentConfigFile.Root raw, AgentEnvironment env) {
         Path dataDir = env.variable(SIGIL_AGENT_DATA_DIR).map(text -> fromEnv(SIGIL_AGENT_DATA_DIR, text, AgentConfigLoader::cwdPath))
                 .orElseGet(() -> raw.dataDir() != null ? raw.dataDir() : env.defaultDataDir());
@@ -73,7 +76,9 @@ public final class AgentConfigLoader {
                     + "' is too short; use at least 100ms (PT0.1S)");
         }
         return new AgentConfig(dataDir, trustDomain, servers, bootstrap(raw), nodeAttestor(raw.nodeAttestor(), env), socket, syncInterval,
-                logLevel, reattest, raw.workloadAttestors() == null ? AgentPlugins.defaultWorkloadAttestors() : raw.workloadAttestors());
+                logLevel, reattest, raw.workloadAttestors() == null ? AgentPlugins.defaultWorkloadAttestors() : raw.workloadAttestors(),
+                raw.logFormat() == null ? dev.sigil.core.observability.LogFormat.TEXT : raw.logFormat(),
+                dev.sigil.core.observability.MetricsListenerSettings.from(raw.metrics(), DEFAULT_METRICS_PORT));
     }
 
     private static AgentConfig.TrustBootstrap bootstrap(AgentConfigFile.Root raw) {

@@ -63,6 +63,7 @@ public final class WorkloadApiServer implements AutoCloseable {
     private final DriftSink driftSink;
     private final Clock clock;
     private final HealthStatusManager health = new HealthStatusManager();
+    private volatile List<io.grpc.ServerInterceptor> observers = List.of();
     private EventLoopGroup boss;
     private EventLoopGroup workers;
     private ExecutorService executor;
@@ -101,6 +102,12 @@ public final class WorkloadApiServer implements AutoCloseable {
         return new WorkloadApiServer(config, identities, attestors, driftSink, clock);
     }
 
+    /** Runs {@code interceptors} (metrics) around every Workload API call, outermost; call before {@link #start()}. */
+    public WorkloadApiServer observedBy(List<io.grpc.ServerInterceptor> interceptors) {
+        this.observers = List.copyOf(interceptors);
+        return this;
+    }
+
     /** Binds the socket and starts serving. */
     public synchronized WorkloadApiServer start() {
         if (server != null) {
@@ -125,7 +132,8 @@ public final class WorkloadApiServer implements AutoCloseable {
                 .workerEventLoopGroup(workers)
                 .executor(executor)
                 // a request that does not parse is the client's mistake: INVALID_ARGUMENT and one log line
-                .addService(ServerInterceptors.intercept(MalformedRequests.rejected(service.bindService()), new SecurityHeaderInterceptor()))
+                .addService(ServerInterceptors.intercept(
+                        ServerInterceptors.intercept(MalformedRequests.rejected(service.bindService()), new SecurityHeaderInterceptor()), observers))
                 // Envoy SDS: the same caller attestation, without the header Envoy does not send (as SPIRE)
                 .addService(ServerInterceptors.intercept(MalformedRequests.rejected(sds.bindService()), SecurityHeaderInterceptor.peerOnly()))
                 .addService(MalformedRequests.rejected(health.getHealthService().bindService()))

@@ -67,6 +67,7 @@ public final class ServerCommand implements Runnable {
         public Integer call() throws InterruptedException {
             ServerConfig serverConfig = loadConfig();
             Logging.apply(serverConfig.logLevel());
+            Logging.format(serverConfig.logFormat());
             RunningServer server;
             try {
                 server = context.launcher().launch(serverConfig);

@@ -89,6 +89,11 @@ public final class AdminServer implements AutoCloseable {
 
     /** Builds the server; nothing listens until {@link #start()}. */
     public static AdminServer create(Options options, AdminApi api, Clock clock) {
+        return create(options, api, clock, dev.sigil.server.http.RequestObserver.NONE);
+    }
+
+    /** Also telling {@code observer} of every request, by route pattern (such as {@code /v1/entries/{id}}). */
+    public static AdminServer create(Options options, AdminApi api, Clock clock, dev.sigil.server.http.RequestObserver observer) {
         Objects.requireNonNull(clock, "clock");
         Routes routes = HealthRoutes.with(api.routes(), api.readiness());
         AdminAuthorizer authorizer = options.tcp().map(MutualTlsListener::authorizer).orElse(AdminAuthorizer.denyAll());
@@ -119,7 +124,7 @@ public final class AdminServer implements AutoCloseable {
             server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(
                     dev.sigil.server.http.ListenerLimits.DEFAULTS.maxConnections(), tcp));
         }
-        server.setHandler(handler);
+        server.setHandler(dev.sigil.server.http.ObservedHandler.wrap(handler, observer, routes::template));
         return new AdminServer(options, server, tcp, handler);
     }
 

@@ -44,6 +44,20 @@ public final class Routes {
         }
     }
 
+    /**
+     * The pattern of the most specific route matching {@code path} under any method, or {@code other}:
+     * a bounded label for metrics (the patterns are fixed when the server is built).
+     */
+    String template(String path) {
+        PathPattern best = null;
+        for (Route route : routes) {
+            if ((best == null || route.pattern().specificity() > best.specificity()) && route.pattern().match(path).isPresent()) {
+                best = route.pattern();
+            }
+        }
+        return best == null ? "other" : best.text();
+    }
+
     Match match(String method, String path) {
         Optional<Route> best = Optional.empty();
         Map<String, String> bestParameters = Map.of();

@@ -102,7 +102,18 @@ public final class AgentApiServer implements AutoCloseable {
         return start(address, agentSvidTtl, ATTEST_TIME_LIMIT, deps);
     }
 
+    /** Also running {@code observers} (metrics) around every call, outermost, so they see refused calls too. */
+    public static AgentApiServer start(InetSocketAddress address, Duration agentSvidTtl, Dependencies deps,
+                                       List<io.grpc.ServerInterceptor> observers) {
+        return start(address, agentSvidTtl, ATTEST_TIME_LIMIT, deps, observers);
+    }
+
     static AgentApiServer start(InetSocketAddress address, Duration agentSvidTtl, Duration attestTimeLimit, Dependencies deps) {
+        return start(address, agentSvidTtl, attestTimeLimit, deps, List.of());
+    }
+
+    static AgentApiServer start(InetSocketAddress address, Duration agentSvidTtl, Duration attestTimeLimit, Dependencies deps,
+                                List<io.grpc.ServerInterceptor> observers) {
         Map<String, NodeAttestor> attestors = new LinkedHashMap<>();
         for (NodeAttestor attestor : deps.attestors()) {
             if (attestors.putIfAbsent(attestor.type(), attestor) != null) {
@@ -121,7 +132,7 @@ public final class AgentApiServer implements AutoCloseable {
                 () -> deps.authority().bundle().x509Authorities(), deps.clock());
         Server server = NettyServerBuilder.forAddress(address)
                 .sslContext(sslContext(deps.identity()))
-                .addService(ServerInterceptors.intercept(service, authenticator))
+                .addService(ServerInterceptors.intercept(ServerInterceptors.intercept(service, authenticator), observers))
                 .maxInboundMessageSize(4 * 1024 * 1024)
                 // a peer that connects and never finishes the TLS handshake, or holds an idle connection,
                 // is dropped; a connection cannot carry unbounded concurrent calls or metadata

@@ -3,6 +3,8 @@ package dev.sigil.server.config;
 import dev.sigil.core.config.ConfigValues;
 import dev.sigil.core.config.YamlConfigFile;
 import dev.sigil.core.crypto.KeyType;
+import dev.sigil.core.observability.LogFormat;
+import dev.sigil.core.observability.MetricsListenerSettings;
 import dev.sigil.core.plugin.PluginBlocks;
 import dev.sigil.core.plugin.PluginChoice;
 import dev.sigil.core.spiffeid.TrustDomain;
@@ -29,9 +31,9 @@ final class ConfigFile {
     record Root(Path dataDir, TrustDomain trustDomain, ServerConfig.LogLevel logLevel, Datastore datastore,
                 PluginChoice keyManager, Ca ca, Jwt jwt, Duration defaultX509SvidTtl, Duration defaultJwtSvidTtl,
                 Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi, TokenEndpoint tokenEndpoint, Audit audit,
-                PluginBlocks brokers, PluginBlocks nodeAttestors) {
+                PluginBlocks brokers, PluginBlocks nodeAttestors, LogFormat logFormat, MetricsListenerSettings.Block metrics) {
         static Root empty() {
-            return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
     }
 
@@ -81,6 +83,7 @@ final class ConfigFile {
     static final YamlConfigFile<Root> FORMAT = new YamlConfigFile<>(Root.class, Root.empty(), Set.of(), ServerPlugins.ALL,
             ServerPlugins.CHOICES, values -> {
                 values.addDeserializer(KeyType.class, ConfigValues.scalar(KeyType::parse));
+                values.addDeserializer(LogFormat.class, ConfigValues.scalar(LogFormat::parse));
                 values.addDeserializer(ServerConfig.LogLevel.class, ConfigValues.scalar(ServerConfig.LogLevel::parse));
                 values.addDeserializer(DatastoreType.class, ConfigValues.scalar(text -> oneOf(DatastoreType.class, "datastore type", text)));
                 values.addDeserializer(URI.class, ConfigValues.scalar(ConfigFile::uri));

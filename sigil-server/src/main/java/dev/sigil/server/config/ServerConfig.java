@@ -32,9 +32,13 @@ public record ServerConfig(
         TokenEndpointSettings tokenEndpoint,
         AuditSettings audit,
         dev.sigil.core.plugin.PluginBlocks brokers,
-        dev.sigil.core.plugin.PluginBlocks nodeAttestors) {
+        dev.sigil.core.plugin.PluginBlocks nodeAttestors,
+        dev.sigil.core.observability.LogFormat logFormat,
+        Optional<dev.sigil.core.observability.MetricsListenerSettings> metrics) {
 
     public ServerConfig {
+        Objects.requireNonNull(logFormat, "log_format");
+        Objects.requireNonNull(metrics, "metrics");
         dataDir = absolute("data_dir", dataDir);
         Objects.requireNonNull(trustDomain, "trust_domain");
         Objects.requireNonNull(logLevel, "log_level");
@@ -76,7 +80,7 @@ public record ServerConfig(
         BundleEndpointSettings bundle = new BundleEndpointSettings(bundleEndpoint.enabled(), bundleEndpoint.address(), port,
                 bundleEndpoint.refreshHint(), bundleEndpoint.webTls());
         return new ServerConfig(dataDir, trustDomain, logLevel, datastore, keyManager, ca, jwt, defaultX509SvidTtl, defaultJwtSvidTtl,
-                admin, bundle, agentApi, tokenEndpoint, audit, brokers, nodeAttestors);
+                admin, bundle, agentApi, tokenEndpoint, audit, brokers, nodeAttestors, logFormat, metrics);
     }
 
     public URI jwtIssuer() {

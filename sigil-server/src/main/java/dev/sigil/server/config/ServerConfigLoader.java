@@ -162,8 +162,13 @@ public final class ServerConfigLoader {
                 tokenEndpoint(raw.tokenEndpoint(), env),
                 audit(raw.audit()),
                 brokers(raw.brokers()),
-                nodeAttestors(raw.nodeAttestors(), raw.agentApi()));
+                nodeAttestors(raw.nodeAttestors(), raw.agentApi()),
+                raw.logFormat() == null ? dev.sigil.core.observability.LogFormat.TEXT : raw.logFormat(),
+                dev.sigil.core.observability.MetricsListenerSettings.from(raw.metrics(), DEFAULT_METRICS_PORT));
     }
+
+    /** The metrics listener's port when {@code metrics} names none (docs/observability.md). */
+    static final int DEFAULT_METRICS_PORT = 9464;
 
     static final int DEFAULT_TOKEN_ENDPOINT_PORT = 8444;
 

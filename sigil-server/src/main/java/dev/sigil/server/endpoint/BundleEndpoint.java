@@ -67,6 +67,13 @@ public final class BundleEndpoint implements AutoCloseable {
      */
     public static BundleEndpoint create(Options options, TlsMaterial tls, PublicMaterial material,
                                         java.util.Optional<java.nio.channels.ServerSocketChannel> bound) {
+        return create(options, tls, material, bound, dev.sigil.server.http.RequestObserver.NONE);
+    }
+
+    /** Also telling {@code observer} of every request, by route template ({@link #route}). */
+    public static BundleEndpoint create(Options options, TlsMaterial tls, PublicMaterial material,
+                                        java.util.Optional<java.nio.channels.ServerSocketChannel> bound,
+                                        dev.sigil.server.http.RequestObserver observer) {
         Objects.requireNonNull(tls, "tls");
         Objects.requireNonNull(material, "material");
         Server server = HttpServers.newServer("sigil-bundle", options.maxThreads());
@@ -84,7 +91,8 @@ public final class BundleEndpoint implements AutoCloseable {
         // number of connections, so slow clients cannot hold the listener (ListenerLimits)
         server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(
                 dev.sigil.server.http.ListenerLimits.DEFAULTS.maxConnections(), connector));
-        server.setHandler(new BundleEndpointHandler(material, options.refreshHint(), options.issuer()));
+        server.setHandler(dev.sigil.server.http.ObservedHandler.wrap(
+                new BundleEndpointHandler(material, options.refreshHint(), options.issuer()), observer, BundleEndpoint::route));
         if (bound.isPresent()) {
             try {
                 connector.open(bound.get());
@@ -109,6 +117,17 @@ public final class BundleEndpoint implements AutoCloseable {
                     + " (set bundle_endpoint.port or SIGIL_BUNDLE_PORT to another port)", e);
         }
         LOG.info("bundle endpoint listening on https://{}:{}", options.address().getHostString(), connector.getLocalPort());
+    }
+
+    /** The route template of a request path, for metrics: one of the endpoint's paths, or {@code other}. */
+    static String route(String path) {
+        if (path.startsWith("/statuslists/")) {
+            return "/statuslists/{index}";
+        }
+        return switch (path) {
+            case "/", "/bundle", "/keys", BundleEndpointHandler.DISCOVERY_PATH, BundleEndpointHandler.SSH_USER_CA_PATH -> path;
+            default -> "other";
+        };
     }
 
     /** The bound address, with the real port when 0 was asked for. */

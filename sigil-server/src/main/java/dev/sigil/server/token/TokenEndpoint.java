@@ -54,6 +54,14 @@ public final class TokenEndpoint implements AutoCloseable {
     public static TokenEndpoint start(InetSocketAddress address, TlsMaterial tls, TrustBundleSource bundle, TokenService service,
                                       java.util.Optional<dev.sigil.server.credential.LeaseService> leases,
                                       dev.sigil.server.http.ListenerLimits limits, Clock clock) {
+        return start(address, tls, bundle, service, leases, limits, dev.sigil.server.http.RequestObserver.NONE, clock);
+    }
+
+    /** Also telling {@code observer} of every request, by route template ({@link #route}). */
+    public static TokenEndpoint start(InetSocketAddress address, TlsMaterial tls, TrustBundleSource bundle, TokenService service,
+                                      java.util.Optional<dev.sigil.server.credential.LeaseService> leases,
+                                      dev.sigil.server.http.ListenerLimits limits, dev.sigil.server.http.RequestObserver observer,
+                                      Clock clock) {
         Server server = HttpServers.newServer("sigil-token", MAX_THREADS);
         HttpConfiguration https = HttpServers.httpConfiguration();
         SecureRequestCustomizer secure = new SecureRequestCustomizer(false);
@@ -68,8 +76,9 @@ public final class TokenEndpoint implements AutoCloseable {
         server.addConnector(connector);
         // past the limit, the connector stops accepting; further clients wait in the accept queue
         server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(limits.maxConnections(), connector));
-        server.setHandler(new TokenHandler(service, bundle,
-                leases.map(l -> new CredentialRoute(l, service.verifier, service.settings, service.gate)), limits.requestTimeout()));
+        server.setHandler(dev.sigil.server.http.ObservedHandler.wrap(new TokenHandler(service, bundle,
+                leases.map(l -> new CredentialRoute(l, service.verifier, service.settings, service.gate)), limits.requestTimeout()),
+                observer, TokenEndpoint::route));
         TokenEndpoint endpoint = new TokenEndpoint(address, server, connector);
         try {
             server.start();
@@ -80,6 +89,14 @@ public final class TokenEndpoint implements AutoCloseable {
         }
         LOG.info("token endpoint listening on https://{}:{}", address.getHostString(), connector.getLocalPort());
         return endpoint;
+    }
+
+    /** The route template of a request path, for metrics: one of the endpoint's paths, or {@code other}. */
+    static String route(String path) {
+        return switch (path) {
+            case "/oauth2/token", "/oauth2/introspect", "/oauth2/revoke", CredentialRoute.PATH, TokenHandler.METADATA_PATH -> path;
+            default -> "other";
+        };
     }
 
     /** The bound address, with the real port when 0 was asked for. */

@@ -28,6 +28,15 @@ class LayeringTest {
     }
 
     @Test
+    void onlyTheCompositionRootSeesMetrics() {
+        // components tell narrow observers (http.RequestObserver, the audit trail they already use) what
+        // happened; how it is measured is wired in by the composition root alone
+        noClasses().that().resideInAPackage("dev.sigil.server..").and().resideOutsideOfPackages("dev.sigil.server", "dev.sigil.server.metrics..")
+                .should().dependOnClassesThat().resideInAPackage("dev.sigil.server.metrics..")
+                .check(classes);
+    }
+
+    @Test
     void coreKnowsNothingOfServerAgentOrCli() {
         noClasses().that().resideInAPackage("dev.sigil.core..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.sigil.server..", "dev.sigil.agent..", "dev.sigil.cli..")
