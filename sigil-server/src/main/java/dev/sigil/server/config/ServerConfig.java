@@ -32,7 +32,8 @@ public record ServerConfig(
         TokenEndpointSettings tokenEndpoint,
         AuditSettings audit,
         dev.sigil.core.plugin.PluginBlocks brokers,
-        dev.sigil.core.plugin.PluginBlocks nodeAttestors) {
+        dev.sigil.core.plugin.PluginBlocks nodeAttestors,
+        GovernanceSettings governance) {
 
     public ServerConfig {
         dataDir = absolute("data_dir", dataDir);
@@ -49,6 +50,7 @@ public record ServerConfig(
         Objects.requireNonNull(audit, "audit");
         Objects.requireNonNull(brokers, "brokers");
         Objects.requireNonNull(nodeAttestors, "node_attestors");
+        Objects.requireNonNull(governance, "governance");
         agentApi.agentSvidTtl().ifPresent(ttl -> {
             if (ttl.compareTo(ca.ttl()) >= 0) {
                 throw new ConfigException("agent_api.agent_svid_ttl (" + Durations.format(ttl) + ") must be shorter than ca.ttl ("
@@ -76,7 +78,7 @@ public record ServerConfig(
         BundleEndpointSettings bundle = new BundleEndpointSettings(bundleEndpoint.enabled(), bundleEndpoint.address(), port,
                 bundleEndpoint.refreshHint(), bundleEndpoint.webTls());
         return new ServerConfig(dataDir, trustDomain, logLevel, datastore, keyManager, ca, jwt, defaultX509SvidTtl, defaultJwtSvidTtl,
-                admin, bundle, agentApi, tokenEndpoint, audit, brokers, nodeAttestors);
+                admin, bundle, agentApi, tokenEndpoint, audit, brokers, nodeAttestors, governance);
     }
 
     public URI jwtIssuer() {

@@ -162,7 +162,20 @@ public final class ServerConfigLoader {
                 tokenEndpoint(raw.tokenEndpoint(), env),
                 audit(raw.audit()),
                 brokers(raw.brokers()),
-                nodeAttestors(raw.nodeAttestors(), raw.agentApi()));
+                nodeAttestors(raw.nodeAttestors(), raw.agentApi()),
+                governance(raw.governance(), trustDomain));
+    }
+
+    private static GovernanceSettings governance(ConfigFile.Governance file, TrustDomain trustDomain) {
+        GovernanceSettings defaults = GovernanceSettings.defaults(trustDomain.name());
+        if (file == null) {
+            return defaults;
+        }
+        return new GovernanceSettings(or(file.owners(), defaults.owners()), or(file.staleAfter(), defaults.staleAfter()),
+                or(file.maxCredentialTtl(), defaults.maxCredentialTtl()), or(file.maxSvidTtl(), defaults.maxSvidTtl()),
+                or(file.renewalHeadroomPercent(), defaults.renewalHeadroomPercent()), or(file.reuseMaxNodes(), defaults.reuseMaxNodes()),
+                or(file.reuseMaxBinaries(), defaults.reuseMaxBinaries()), or(file.productionIds(), defaults.productionIds()),
+                or(file.environments(), defaults.environments()), or(file.maxAuditRecords(), defaults.maxAuditRecords()));
     }
 
     static final int DEFAULT_TOKEN_ENDPOINT_PORT = 8444;
