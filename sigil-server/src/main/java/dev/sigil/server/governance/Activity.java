@@ -83,8 +83,9 @@ record Activity(Instant since, boolean complete, long recordsRead, Map<String, I
                     }
                     String task = details.get("task");
                     if (task != null) {
+                        // as tasks name them: an audience, or a brokered resource qualified by its broker (postgresql:reports)
                         String resource = action.equals("token.exchange") ? details.getOrDefault("audience", "")
-                                : details.getOrDefault("resource", "");
+                                : details.getOrDefault("broker", "") + ":" + details.getOrDefault("resource", "");
                         usedTaskResources.computeIfAbsent(task, t -> new HashSet<>()).add(resource);
                     }
                 } else if (action.equals("credential.renew")) {

@@ -169,7 +169,8 @@ final class CredentialChecks {
         Map<String, Map<String, Set<String>>> byHolder = new TreeMap<>();
         for (Lease lease : snapshot.liveLeases()) {
             for (Map.Entry<String, List<String>> environment : settings.environments().entrySet()) {
-                if (environment.getValue().stream().anyMatch(pattern -> matches(pattern, lease.resource()))) {
+                String qualified = lease.broker() + ":" + lease.resource();
+                if (environment.getValue().stream().anyMatch(p -> matches(p, lease.resource()) || matches(p, qualified))) {
                     byHolder.computeIfAbsent(lease.holder().toString(), h -> new TreeMap<>())
                             .computeIfAbsent(environment.getKey(), e -> new TreeSet<>()).add(lease.resource());
                 }
