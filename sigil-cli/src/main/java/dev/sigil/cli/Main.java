@@ -34,7 +34,8 @@ public final class Main extends GroupCommand {
      */
     static final Map<String, Class<?>> COMMANDS = commands(ServerCommand.class, HealthcheckCommand.class, EntryCommand.class,
             AgentCommand.class, DevCommand.class, TokenCommand.class, BundleCommand.class, X509Command.class, JwtCommand.class,
-            AuditCommand.class, TaskCommand.class, PolicyCommand.class, LeaseCommand.class, LeakCommand.class, CredentialCommand.class);
+            AuditCommand.class, TaskCommand.class, PolicyCommand.class, LeaseCommand.class, LeakCommand.class, CredentialCommand.class,
+            InventoryCommand.class, ReportCommand.class, OwnerCommand.class);
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces of failures.")
     boolean debug;
