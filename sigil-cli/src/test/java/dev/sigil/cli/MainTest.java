@@ -29,7 +29,7 @@ class MainTest {
         assertThat(Main.commandsFor(new String[] {"--help"})).isEqualTo(Main.COMMANDS);
         assertThat(Main.commandsFor(new String[] {"--version", "--help"})).isEqualTo(Main.COMMANDS);
         assertThat(Main.commandsFor(new String[] {"enrty", "list"})).isEqualTo(Main.COMMANDS);
-        assertThat(Main.COMMANDS).hasSize(15).containsKeys("server", "agent", "dev", "entry", "credential");
+        assertThat(Main.COMMANDS).hasSize(18).containsKeys("server", "agent", "dev", "entry", "credential", "inventory", "report", "owner");
     }
 
     @Test
