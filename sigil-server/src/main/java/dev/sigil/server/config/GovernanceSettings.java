@@ -4,7 +4,6 @@ import dev.sigil.core.time.Durations;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -103,10 +102,5 @@ public record GovernanceSettings(List<String> owners, Duration staleAfter, Durat
         values.put("environments", environments);
         values.put("max_audit_records", maxAuditRecords);
         return values;
-    }
-
-    public GovernanceSettings withStaleAfter(Duration value) {
-        return new GovernanceSettings(owners, Objects.requireNonNull(value), maxCredentialTtl, maxSvidTtl, renewalHeadroomPercent,
-                reuseMaxNodes, reuseMaxBinaries, productionIds, environments, maxAuditRecords);
     }
 }
