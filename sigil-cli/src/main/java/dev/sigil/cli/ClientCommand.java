@@ -26,9 +26,18 @@ abstract class ClientCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() {
+        if (!outputs().contains(options.output())) {
+            throw usage("--output " + options.output() + " is not offered by this command; use one of "
+                    + outputs().stream().map(Enum::name).sorted().toList());
+        }
         try (AdminClient client = options.connect(context.environment())) {
             return run(client, context.out());
         }
+    }
+
+    /** The output formats this command prints ({@code text} and {@code json} unless it says otherwise). */
+    java.util.Set<OutputFormat> outputs() {
+        return OutputFormat.TEXT_AND_JSON;
     }
 
     /** Does the work and returns the exit code. */

@@ -134,7 +134,7 @@ class DistributionTarballIT {
     private void userEnvironment(ProcessBuilder builder) {
         builder.environment().remove("XDG_CACHE_HOME");
         builder.environment().remove("SIGIL_JAVA_OPTS");
-        builder.environment().putIfAbsent("HOME", home.toString());
+        builder.environment().put("HOME", home.toString());
         builder.environment().putIfAbsent("JAVA_HOME", System.getProperty("java.home"));
     }
 

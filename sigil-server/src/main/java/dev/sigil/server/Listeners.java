@@ -13,9 +13,12 @@ import dev.sigil.server.agent.attestor.NodeAttestors;
 import dev.sigil.server.audit.AuditRoutes;
 import dev.sigil.server.config.ServerConfig;
 import dev.sigil.server.credential.LeaseRoutes;
+import dev.sigil.server.drift.Withdrawals;
 import dev.sigil.server.endpoint.BundleEndpoint;
 import dev.sigil.server.http.RequestObserver;
 import dev.sigil.server.metrics.ServerMetrics;
+import dev.sigil.server.governance.Governance;
+import dev.sigil.server.governance.GovernanceRoutes;
 import dev.sigil.server.policy.PolicyRoutes;
 import dev.sigil.server.registration.RegistrationRoutes;
 import dev.sigil.server.svid.SvidRoutes;
@@ -104,6 +107,27 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
         return identities.statuses().holdsLive(holder, clock.instant());
     }
 
+    private static Governance governance(ServerConfig config, Clock clock, Foundation foundation, Identities identities,
+                                         Registrations registrations, Grants grants) {
+        Withdrawals withdrawals = new Withdrawals(Optional.of(grants.leases()), grants.issuedTokens(), grants.gates(),
+                foundation.datastore(), foundation.audit(), clock);
+        Governance.PolicyView policy = new Governance.PolicyView() {
+            @Override
+            public List<dev.sigil.server.policy.RuleView> rules() {
+                return grants.policyStore().current().policy().rules();
+            }
+
+            @Override
+            public java.util.Map<String, java.time.Instant> rulesInForceSince() {
+                return grants.policyStore().rulesInForceSince(1_000);
+            }
+        };
+        // a gate set by an offboarding must outlive every SVID issued before it, as drift's do
+        return new Governance(new Governance.Dependencies(registrations.entries(), registrations.agents(), grants.leases(), grants.tasks(),
+                foundation.audit(), policy, withdrawals, config.governance(), config.trustDomain().name(),
+                identities.identity().spiffeId().toString(), config.ca().ttl(), clock));
+    }
+
     private static AdminServer admin(ServerConfig config, Clock clock, Foundation foundation, Identities identities,
                                      Registrations registrations, Grants grants, RequestObserver observer) {
         Routes routes = Routes.builder()
@@ -115,6 +139,7 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
                 .addAll(new TokenRoutes(grants.tokens()).routes())
                 .addAll(new PolicyRoutes(grants.policyStore(), clock).routes())
                 .addAll(new LeaseRoutes(grants.leases(), grants.leaks()).routes())
+                .addAll(new GovernanceRoutes(governance(config, clock, foundation, identities, registrations, grants)).routes())
                 .build();
         ReadinessCheck readiness = () -> foundation.datastore().healthy()
                 ? new ReadinessCheck.Readiness.Ready()

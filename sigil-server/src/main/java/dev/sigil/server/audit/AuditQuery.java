@@ -34,7 +34,7 @@ public record AuditQuery(
      * family of actions.
      */
     public static final java.util.SortedSet<String> KINDS = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(java.util.List.of(
-            "agent", "authority", "credential", "drift", "entry", "identity", "jointoken", "leak", "policy", "svid", "task",
+            "agent", "authority", "credential", "drift", "entry", "identity", "jointoken", "leak", "owner", "policy", "svid", "task",
             "token", "workload")));
     private static final Pattern KIND = Pattern.compile("[a-z0-9_]+(\\.[a-z0-9_]+)*");
 

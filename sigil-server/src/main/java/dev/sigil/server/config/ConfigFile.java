@@ -31,10 +31,17 @@ final class ConfigFile {
     record Root(Path dataDir, TrustDomain trustDomain, ServerConfig.LogLevel logLevel, Datastore datastore,
                 PluginChoice keyManager, Ca ca, Jwt jwt, Duration defaultX509SvidTtl, Duration defaultJwtSvidTtl,
                 Admin admin, BundleEndpoint bundleEndpoint, AgentApi agentApi, TokenEndpoint tokenEndpoint, Audit audit,
-                PluginBlocks brokers, PluginBlocks nodeAttestors, LogFormat logFormat, MetricsListenerSettings.Block metrics) {
+                PluginBlocks brokers, PluginBlocks nodeAttestors, LogFormat logFormat, MetricsListenerSettings.Block metrics,
+                Governance governance) {
         static Root empty() {
-            return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+            return new Root(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
         }
+    }
+
+    record Governance(java.util.List<String> owners, Duration staleAfter, Duration maxCredentialTtl, Duration maxSvidTtl,
+                      Integer renewalHeadroomPercent, Integer reuseMaxNodes, Integer reuseMaxBinaries,
+                      java.util.List<String> productionIds, java.util.Map<String, java.util.List<String>> environments,
+                      Integer maxAuditRecords) {
     }
 
     record Audit(Integer checkpointEvery, Duration checkpointInterval, Path jsonlFile, Path hmacKeyFile) {

@@ -34,7 +34,8 @@ public record ServerConfig(
         dev.sigil.core.plugin.PluginBlocks brokers,
         dev.sigil.core.plugin.PluginBlocks nodeAttestors,
         dev.sigil.core.observability.LogFormat logFormat,
-        Optional<dev.sigil.core.observability.MetricsListenerSettings> metrics) {
+        Optional<dev.sigil.core.observability.MetricsListenerSettings> metrics,
+        GovernanceSettings governance) {
 
     public ServerConfig {
         Objects.requireNonNull(logFormat, "log_format");
@@ -53,6 +54,7 @@ public record ServerConfig(
         Objects.requireNonNull(audit, "audit");
         Objects.requireNonNull(brokers, "brokers");
         Objects.requireNonNull(nodeAttestors, "node_attestors");
+        Objects.requireNonNull(governance, "governance");
         agentApi.agentSvidTtl().ifPresent(ttl -> {
             if (ttl.compareTo(ca.ttl()) >= 0) {
                 throw new ConfigException("agent_api.agent_svid_ttl (" + Durations.format(ttl) + ") must be shorter than ca.ttl ("
@@ -80,7 +82,7 @@ public record ServerConfig(
         BundleEndpointSettings bundle = new BundleEndpointSettings(bundleEndpoint.enabled(), bundleEndpoint.address(), port,
                 bundleEndpoint.refreshHint(), bundleEndpoint.webTls());
         return new ServerConfig(dataDir, trustDomain, logLevel, datastore, keyManager, ca, jwt, defaultX509SvidTtl, defaultJwtSvidTtl,
-                admin, bundle, agentApi, tokenEndpoint, audit, brokers, nodeAttestors, logFormat, metrics);
+                admin, bundle, agentApi, tokenEndpoint, audit, brokers, nodeAttestors, logFormat, metrics, governance);
     }
 
     public URI jwtIssuer() {

@@ -164,7 +164,20 @@ public final class ServerConfigLoader {
                 brokers(raw.brokers()),
                 nodeAttestors(raw.nodeAttestors(), raw.agentApi()),
                 raw.logFormat() == null ? dev.sigil.core.observability.LogFormat.TEXT : raw.logFormat(),
-                dev.sigil.core.observability.MetricsListenerSettings.from(raw.metrics(), DEFAULT_METRICS_PORT));
+                dev.sigil.core.observability.MetricsListenerSettings.from(raw.metrics(), DEFAULT_METRICS_PORT),
+                governance(raw.governance(), trustDomain));
+    }
+
+    private static GovernanceSettings governance(ConfigFile.Governance file, TrustDomain trustDomain) {
+        GovernanceSettings defaults = GovernanceSettings.defaults(trustDomain.name());
+        if (file == null) {
+            return defaults;
+        }
+        return new GovernanceSettings(or(file.owners(), defaults.owners()), or(file.staleAfter(), defaults.staleAfter()),
+                or(file.maxCredentialTtl(), defaults.maxCredentialTtl()), or(file.maxSvidTtl(), defaults.maxSvidTtl()),
+                or(file.renewalHeadroomPercent(), defaults.renewalHeadroomPercent()), or(file.reuseMaxNodes(), defaults.reuseMaxNodes()),
+                or(file.reuseMaxBinaries(), defaults.reuseMaxBinaries()), or(file.productionIds(), defaults.productionIds()),
+                or(file.environments(), defaults.environments()), or(file.maxAuditRecords(), defaults.maxAuditRecords()));
     }
 
     /** The metrics listener's port when {@code metrics} names none (docs/observability.md). */

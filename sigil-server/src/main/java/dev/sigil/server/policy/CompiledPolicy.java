@@ -66,6 +66,11 @@ public final class CompiledPolicy implements PolicyEngine {
         return rules.size();
     }
 
+    /** The rules in document order, as read-only views (for reports over the policy). */
+    public List<RuleView> rules() {
+        return rules.stream().map(RuleView::of).toList();
+    }
+
     /** Names of the rules in document order with their effect, for listings. */
     public List<String> describeRules() {
         return rules.stream().map(r -> r.name() + " (" + r.effect().name().toLowerCase(java.util.Locale.ROOT)

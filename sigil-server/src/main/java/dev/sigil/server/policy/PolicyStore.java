@@ -9,6 +9,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
@@ -115,6 +116,52 @@ public final class PolicyStore implements PolicyEngine {
         ActivePolicy stored = latest.get();
         ActivePolicy compiled = new ActivePolicy(stored.version(), stored.yaml(), CompiledPolicy.parse(stored.yaml()));
         return active.accumulateAndGet(compiled, (old, fresh) -> fresh.version() > old.version() ? fresh : old);
+    }
+
+    /**
+     * Since when each rule of the policy in force has been in force without a break: the time the earliest
+     * version of the unbroken run of stored versions that all contain a rule of that name was applied. Reads
+     * at most {@code maxVersions} versions back; a rule present in all of them reads as in force since the
+     * oldest one read. Rules of the policy in force only; empty when no policy was applied.
+     */
+    public Map<String, java.time.Instant> rulesInForceSince(int maxVersions) {
+        java.util.Set<String> current = new java.util.HashSet<>(active.get().policy().rules().stream().map(RuleView::name).toList());
+        Map<String, java.time.Instant> since = new java.util.HashMap<>();
+        if (current.isEmpty()) {
+            return since;
+        }
+        record Version(String yaml, long appliedAt) {
+        }
+        List<Version> versions = datastore.read(connection -> {
+            List<Version> read = new java.util.ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT yaml, applied_at FROM policy_versions ORDER BY version DESC LIMIT ?")) {
+                select.setInt(1, maxVersions);
+                try (ResultSet rows = select.executeQuery()) {
+                    while (rows.next()) {
+                        read.add(new Version(rows.getString(1), rows.getLong(2)));
+                    }
+                }
+            }
+            return read;
+        });
+        java.util.Set<String> running = new java.util.HashSet<>(current);
+        for (Version version : versions) {
+            java.util.Set<String> names;
+            try {
+                names = new java.util.HashSet<>(CompiledPolicy.parse(version.yaml()).rules().stream().map(RuleView::name).toList());
+            } catch (RuntimeException e) {
+                break;
+            }
+            running.retainAll(names);
+            if (running.isEmpty()) {
+                break;
+            }
+            for (String name : running) {
+                since.put(name, java.time.Instant.ofEpochMilli(version.appliedAt()));
+            }
+        }
+        return since;
     }
 
     private static long latestVersion(Connection connection) throws SQLException {

@@ -28,10 +28,10 @@ import javax.net.ssl.SSLContext;
  * credential from {@code POST /v1/credentials}, both obtained with a JWT-SVID minted before the drift;
  * and the checks a relying party or the database would make of them.
  */
-record Credentials(String accessToken, String pgUrl, String pgUser, String pgPassword, String statusUri, long statusIdx) {
+public record Credentials(String accessToken, String pgUrl, String pgUser, String pgPassword, String statusUri, long statusIdx) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    static Credentials obtain(SigilServer server, String holder) throws Exception {
+    public static Credentials obtain(SigilServer server, String holder) throws Exception {
         SSLContext tls = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
         String svid = server.authority().mintJwtSvid(SpiffeId.parse(holder), Audience.of(server.tokenAudience()), Duration.ofMinutes(5))
                 .token();
@@ -54,7 +54,7 @@ record Credentials(String accessToken, String pgUrl, String pgUser, String pgPas
                 credential.path("password").asText(), status.path("uri").asText(), status.path("idx").asLong());
     }
 
-    boolean reads(Connection session) {
+    public boolean reads(Connection session) {
         try (Statement statement = session.createStatement(); ResultSet rows = statement.executeQuery("SELECT x FROM visible")) {
             return rows.next() && rows.getInt(1) == 42;
         } catch (SQLException e) {
@@ -62,7 +62,7 @@ record Credentials(String accessToken, String pgUrl, String pgUser, String pgPas
         }
     }
 
-    boolean roleExists(PostgresServer.Database database) throws SQLException {
+    public boolean roleExists(PostgresServer.Database database) throws SQLException {
         try (Connection su = DriverManager.getConnection(database.jdbcUrl(), database.user(), database.password());
              Statement statement = su.createStatement();
              ResultSet rows = statement.executeQuery("SELECT count(*) FROM pg_roles WHERE rolname = '" + pgUser + "'")) {
@@ -71,7 +71,7 @@ record Credentials(String accessToken, String pgUrl, String pgUser, String pgPas
         }
     }
 
-    boolean tokenActive(SigilServer server) throws Exception {
+    public boolean tokenActive(SigilServer server) throws Exception {
         SSLContext tls = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
         // introspected by the token's holder, who may always introspect its own token
         String caller = server.authority().mintJwtSvid(SpiffeId.parse(SignedJWT.parse(accessToken).getJWTClaimsSet().getSubject()),
@@ -83,7 +83,7 @@ record Credentials(String accessToken, String pgUrl, String pgUser, String pgPas
     }
 
     /** Reads the token's bit from its status list as an offline relying party would (signature checked elsewhere). */
-    boolean tokenMarked(SigilServer server) throws Exception {
+    public boolean tokenMarked(SigilServer server) throws Exception {
         SSLContext tls = TestPki.clientContext(null, server.authority().bundle().x509Authorities().get(0));
         RawHttp.Reply reply = RawHttp.tls(tls, server.bundleEndpointAddress().orElseThrow(), "GET",
                 statusUri.substring(statusUri.indexOf("/statuslists/")));
