@@ -19,8 +19,9 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class LogbackDefaults extends ContextAwareBase implements Configurator {
-    static final String APPENDER = "STDERR";
-    static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{24} - %msg%n";
+    /** The appender's name, which {@code dev.sigil.cli.server.Logging} replaces by. */
+    public static final String APPENDER = "STDERR";
+    public static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{24} - %msg%n";
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {

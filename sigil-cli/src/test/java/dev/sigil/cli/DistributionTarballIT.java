@@ -57,7 +57,10 @@ class DistributionTarballIT {
         assertThat(install.resolve("bin/sigil")).isExecutable();
         assertThat(install.resolve("bin/lib/jdk.sh")).isRegularFile();
         assertThat(install.resolve("sigil.jar")).isRegularFile();
-        assertThat(install.resolve("lib")).isDirectoryContaining("glob:**/picocli-*.jar").isDirectoryContaining("glob:**/sigil-server-*.jar");
+        assertThat(install.resolve("lib")).isDirectoryContaining("glob:**/sigil-server-*.jar");
+        try (java.util.jar.JarFile jar = new java.util.jar.JarFile(install.resolve("sigil.jar").toFile())) {
+            assertThat(jar.getEntry("picocli/CommandLine.class")).as("picocli, compiled into sigil.jar").isNotNull();
+        }
         assertThat(install.resolve("docs/examples/dev-policy.yaml")).isRegularFile();
         assertThat(install.resolve("systemd/sigil-server.service")).isRegularFile();
         assertThat(install.resolve("systemd/sigil-agent.service")).isRegularFile();
@@ -125,6 +128,35 @@ class DistributionTarballIT {
         Result version = run(builder, Duration.ofSeconds(40));
         assertThat(version.output()).startsWith("sigil 0.");
         assertThat(marker).exists();
+    }
+
+    @Test
+    void shortCommandsStartFromAClassDataArchiveRecordedOnceForEveryCommand() throws Exception {
+        String sigil = install.resolve("bin/sigil").toString();
+        Path archive = home.resolve(".cache/sigil/sigil-cli.jsa");
+        run(List.of(sigil, "--version"), Map.of(), temp, Duration.ofSeconds(90));
+        assertThat(archive).as("recorded by the first command").isRegularFile();
+        java.nio.file.attribute.FileTime recorded = Files.getLastModifiedTime(archive);
+
+        // another command than the one that recorded it: its classes come from the archive too
+        Path classes = temp.resolve("classes.log");
+        ProcessBuilder healthcheck = new ProcessBuilder(sigil, "healthcheck", "--socket", temp.resolve("nobody.sock").toString())
+                .directory(temp.toFile()).redirectErrorStream(true);
+        userEnvironment(healthcheck);
+        healthcheck.environment().put("SIGIL_JAVA_OPTS", "-Xlog:class+load=info:file=" + classes);
+        Process process = healthcheck.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(40, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(output).isEqualTo(1);
+        assertThat(output).contains("cannot reach the server's admin socket");
+
+        List<String> loaded = Files.readAllLines(classes);
+        for (String name : List.of("picocli.CommandLine", "dev.sigil.cli.HealthcheckCommand", "org.eclipse.jetty.client.HttpClient",
+                "com.fasterxml.jackson.databind.ObjectMapper")) {
+            assertThat(loaded).as(name).anyMatch(line -> line.contains(" " + name + " source: shared objects file"));
+        }
+        assertThat(loaded).as("no logging configuration parsed from XML").noneMatch(line -> line.contains("joran"));
+        assertThat(Files.getLastModifiedTime(archive)).as("not recorded again").isEqualTo(recorded);
     }
 
     private record Result(int exitCode, String output) {

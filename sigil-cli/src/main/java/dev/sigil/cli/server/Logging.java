@@ -10,8 +10,8 @@ import org.slf4j.LoggerFactory;
  * logging stay at WARN unless debugging.
  */
 public final class Logging {
-    private static final String APPENDER = "STDERR";
-    private static final String TEXT_PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{24} - %msg%n";
+    private static final String APPENDER = dev.sigil.cli.LogbackDefaults.APPENDER;
+    private static final String TEXT_PATTERN = dev.sigil.cli.LogbackDefaults.PATTERN;
 
     private Logging() {
     }
