@@ -69,6 +69,22 @@ final class ServerProcesses {
         return config;
     }
 
+    /**
+     * Writes {@code dir/sigil.yaml} for one server on its embedded SQLite datastore (the default: a file in
+     * its data directory, WAL, {@code synchronous=FULL}), with {@code issuer}.
+     */
+    static Path writeSqliteConfig(Path dir, String issuer) throws IOException {
+        Files.createDirectories(dir);
+        Path config = dir.resolve("sigil.yaml");
+        Files.writeString(config, """
+                trust_domain: example.org
+                log_level: warn
+                jwt:
+                  issuer: %s
+                """.formatted(issuer));
+        return config;
+    }
+
     /** Starts server {@code index} with its own data directory and free ports; its output goes to {@code dir/server<index>.log}. */
     static Server start(Path sigil, Path dir, Path config, int index) throws IOException {
         Path data = dir.resolve("server" + index);
