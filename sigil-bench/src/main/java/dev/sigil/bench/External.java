@@ -1,23 +1,23 @@
 package dev.sigil.bench;
 
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.OptionalInt;
 
 /**
  * {@link TokenExchangeBench} against a {@code bin/sigil server run} process ({@code --server sqlite|postgresql}),
  * as users run the server: the saturation point from {@code wrk}'s closed loop (its rate, latency, and the
- * server process's own CPU per exchange from /proc), then the bench's open loop in this process at 80 % of
- * that rate (or {@code --rate}), latency measured from the scheduled send time.
+ * server process's own CPU per exchange from /proc), then the bench's open loop ({@link RawOpenLoop}) in this
+ * process at 80 % of that rate (or {@code --rate}), latency measured from the scheduled send time.
  *
  * <p>Targets: p99 <= 100 ms at saturation and <= 50 ms at 80 % of it.
  */
 final class External {
     static final double TARGET_P99_SATURATION_MS = 100;
     static final double TARGET_P99_80_MS = 50;
+    /** Open loop: connections (one per client thread), as many as wrk's default here. */
+    static final int OPEN_CONNECTIONS = 32;
 
     private External() {}
 
@@ -60,12 +60,10 @@ final class External {
             }
 
             int rate = fixedRate.orElse((int) Math.max(1, Math.round(wrk.perSecond() * 0.8)));
-            HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .sslContext(TokenExchangeBench.trusting(server.roots())).connectTimeout(Duration.ofSeconds(10)).build();
-            TokenExchangeBench.Exchanger exchanger = new TokenExchangeBench.Exchanger(client, server.tokenUri(), server.bodies());
-            // warms this JVM's client (and its connections) before the timed open loop
-            TokenExchangeBench.closedLoop(exchanger, 8, Duration.ofSeconds(Math.min(warmupSeconds, 5)));
-            TokenExchangeBench.Open open = TokenExchangeBench.openLoop(exchanger, rate, seconds);
+            javax.net.ssl.SSLContext tls = TokenExchangeBench.trusting(server.roots());
+            // warms this JVM's client and the server's connections before the timed open loop
+            RawOpenLoop.run(server.tokenUri(), server.bodies(), tls, OPEN_CONNECTIONS, rate, Math.min(warmupSeconds, 5));
+            TokenExchangeBench.Open open = RawOpenLoop.run(server.tokenUri(), server.bodies(), tls, OPEN_CONNECTIONS, rate, seconds);
             int offered = rate * seconds;
             long[] withFailures = Arrays.copyOf(open.sorted(), offered);
             Arrays.fill(withFailures, open.sorted().length, offered, Long.MAX_VALUE);
@@ -74,7 +72,7 @@ final class External {
             if (fixedRate.isEmpty()) {
                 missed |= !rateMet;
             }
-            TokenExchangeBench.row(String.format("2. open loop (JDK client, this process), %,d/s offered%s for %d s: answered/s", rate,
+            TokenExchangeBench.row(String.format("2. open loop (raw TLS client, this process), %,d/s offered%s for %d s: answered/s", rate,
                     fixedRate.isEmpty() ? " (80 %)" : "", seconds), String.format("%,.0f", open.sorted().length / open.seconds()), "");
             TokenExchangeBench.row("   requests failed or not sent", String.format("%,d", open.failed()), open.failed() == 0 ? ""
                     : "of " + String.format("%,d", offered) + " (first: " + open.firstFailure() + ")");
