@@ -103,8 +103,10 @@ final class ServerProcesses {
             if (!server.process().isAlive()) {
                 throw new IllegalStateException("server exited; see " + server.data().getParent());
             }
-            Process check = new ProcessBuilder(sigil.toString(), "healthcheck", "--data-dir", server.data().toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            ProcessBuilder builder = new ProcessBuilder(sigil.toString(), "healthcheck", "--data-dir", server.data().toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            builder.environment().remove("SIGIL_JAVA_OPTS"); // meant for the server (a recording, a GC log), not the CLI
+            Process check = builder.start();
             if (check.waitFor() == 0) {
                 return;
             }
@@ -126,7 +128,9 @@ final class ServerProcesses {
     static String cli(Path sigil, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(sigil.toString()));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        builder.environment().remove("SIGIL_JAVA_OPTS"); // meant for the server (a recording, a GC log), not the CLI
+        Process process = builder.start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (process.waitFor() != 0) {
             throw new IllegalStateException("sigil " + String.join(" ", args) + " failed");
