@@ -67,7 +67,10 @@ import javax.net.ssl.TrustManagerFactory;
  * driven by {@link WrkLoad}, a C load generator in its own process, so the server's own throughput and
  * CPU per exchange are visible apart from the JVM client's cost.
  *
- * <p>Usage: {@code TokenExchangeBench [--seconds 20] [--concurrency 16] [--rate 1000] [--pool 1000] [--warmup-seconds 5] [--client wrk|jdk]}
+ * <p>With {@code --server sqlite|postgresql} it measures a {@code bin/sigil server run} process instead ({@link External}).
+ *
+ * <p>Usage: {@code TokenExchangeBench [--seconds 20] [--concurrency 16] [--rate 1000] [--pool 1000] [--warmup-seconds 5] [--client wrk|jdk]
+ *     [--server in-process|sqlite|postgresql] [--sigil bin/sigil]}
  */
 public final class TokenExchangeBench {
     static final String SUBJECT = "spiffe://example.org/web";
