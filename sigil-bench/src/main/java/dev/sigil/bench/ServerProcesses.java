@@ -69,6 +69,22 @@ final class ServerProcesses {
         return config;
     }
 
+    /**
+     * Writes {@code dir/sigil.yaml} for one server on its embedded SQLite datastore (the default: a file in
+     * its data directory, WAL, {@code synchronous=FULL}), with {@code issuer}.
+     */
+    static Path writeSqliteConfig(Path dir, String issuer) throws IOException {
+        Files.createDirectories(dir);
+        Path config = dir.resolve("sigil.yaml");
+        Files.writeString(config, """
+                trust_domain: example.org
+                log_level: warn
+                jwt:
+                  issuer: %s
+                """.formatted(issuer));
+        return config;
+    }
+
     /** Starts server {@code index} with its own data directory and free ports; its output goes to {@code dir/server<index>.log}. */
     static Server start(Path sigil, Path dir, Path config, int index) throws IOException {
         Path data = dir.resolve("server" + index);
@@ -87,8 +103,10 @@ final class ServerProcesses {
             if (!server.process().isAlive()) {
                 throw new IllegalStateException("server exited; see " + server.data().getParent());
             }
-            Process check = new ProcessBuilder(sigil.toString(), "healthcheck", "--data-dir", server.data().toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            ProcessBuilder builder = new ProcessBuilder(sigil.toString(), "healthcheck", "--data-dir", server.data().toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            builder.environment().remove("SIGIL_JAVA_OPTS"); // meant for the server (a recording, a GC log), not the CLI
+            Process check = builder.start();
             if (check.waitFor() == 0) {
                 return;
             }
@@ -110,7 +128,9 @@ final class ServerProcesses {
     static String cli(Path sigil, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(sigil.toString()));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        builder.environment().remove("SIGIL_JAVA_OPTS"); // meant for the server (a recording, a GC log), not the CLI
+        Process process = builder.start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (process.waitFor() != 0) {
             throw new IllegalStateException("sigil " + String.join(" ", args) + " failed");

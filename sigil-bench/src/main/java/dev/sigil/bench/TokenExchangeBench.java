@@ -30,6 +30,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -66,11 +67,14 @@ import javax.net.ssl.TrustManagerFactory;
  * driven by {@link WrkLoad}, a C load generator in its own process, so the server's own throughput and
  * CPU per exchange are visible apart from the JVM client's cost.
  *
- * <p>Usage: {@code TokenExchangeBench [--seconds 20] [--concurrency 16] [--rate 1000] [--pool 1000] [--warmup-seconds 5] [--client wrk|jdk]}
+ * <p>With {@code --server sqlite|postgresql} it measures a {@code bin/sigil server run} process instead ({@link External}).
+ *
+ * <p>Usage: {@code TokenExchangeBench [--seconds 20] [--concurrency 16] [--rate 1000] [--pool 1000] [--warmup-seconds 5] [--client wrk|jdk]
+ *     [--server in-process|sqlite|postgresql] [--sigil bin/sigil]}
  */
 public final class TokenExchangeBench {
-    private static final String SUBJECT = "spiffe://example.org/web";
-    private static final String AUDIENCE = "https://api";
+    static final String SUBJECT = "spiffe://example.org/web";
+    static final String AUDIENCE = "https://api";
     private static final double TARGET_THROUGHPUT = 3_000;
     private static final double TARGET_P99_MS = 20;
     private static final int TARGET_RATE = 1_000;
@@ -78,7 +82,7 @@ public final class TokenExchangeBench {
     private static final int MAX_IN_FLIGHT = 2_000;
     /** Open loop: requests on the wire at once (HTTP/1.1 keep-alive connections in the client's pool). */
     private static final int OPEN_CONNECTIONS = 32;
-    private static final String POLICY = """
+    static final String POLICY = """
             rules:
               - name: web-to-api
                 effect: allow
@@ -91,7 +95,8 @@ public final class TokenExchangeBench {
     private TokenExchangeBench() {}
 
     public static void main(String[] args) throws Exception {
-        Options options = Options.parse(args, Set.of("--seconds", "--concurrency", "--rate", "--pool", "--warmup-seconds", "--client"));
+        Options options = Options.parse(args, Set.of("--seconds", "--concurrency", "--rate", "--pool", "--warmup-seconds", "--client",
+                "--server", "--sigil"));
         int seconds = options.positiveInt("--seconds", 20);
         int concurrency = options.positiveInt("--concurrency", 16);
         int rate = options.positiveInt("--rate", 1_000);
@@ -105,6 +110,20 @@ public final class TokenExchangeBench {
         // the server's X.509-SVID names a SPIFFE ID, not a host; the chain is still verified against the bundle root
         System.setProperty("jdk.internal.httpclient.disableHostnameVerification", "true");
         Logging.apply("warn");
+        String serverKind = options.string("--server", "in-process");
+        if (!serverKind.equals("in-process")) {
+            Path sigil = Path.of(options.string("--sigil", "bin/sigil")).toAbsolutePath();
+            if (!Files.isExecutable(sigil)) {
+                throw new IllegalArgumentException("--sigil is '" + sigil + "'; expected bin/sigil of a built checkout");
+            }
+            OptionalInt fixedRate = options.string("--rate", "").isEmpty() ? OptionalInt.empty()
+                    : OptionalInt.of(options.positiveInt("--rate", 1));
+            if (External.run(sigil, serverKind, concurrency, seconds, warmupSeconds, poolSize, fixedRate)) {
+                System.out.println("a target was missed");
+                System.exit(1);
+            }
+            return;
+        }
 
         try (TempDirectory root = TempDirectory.create("sigil-token");
              SigilServer server = startServer(root.path())) {
@@ -220,7 +239,7 @@ public final class TokenExchangeBench {
         }
     }
 
-    private static String msOrFailed(long nanos) {
+    static String msOrFailed(long nanos) {
         return nanos == Long.MAX_VALUE ? "failed" : String.format("%.3f", nanos / 1e6);
     }
 
@@ -258,7 +277,7 @@ public final class TokenExchangeBench {
     }
 
     /** Sends one exchange at a time per caller, round-robin over the pre-minted subject tokens, and checks the answer. */
-    private record Exchanger(HttpClient client, URI uri, String[] bodies, AtomicLong next) {
+    record Exchanger(HttpClient client, URI uri, String[] bodies, AtomicLong next) {
         Exchanger(HttpClient client, URI uri, String[] bodies) {
             this(client, uri, bodies, new AtomicLong());
         }
@@ -275,9 +294,9 @@ public final class TokenExchangeBench {
         }
     }
 
-    private record Closed(long count, double seconds, long[] sorted) {}
+    record Closed(long count, double seconds, long[] sorted) {}
 
-    private static Closed closedLoop(Exchanger exchanger, int threads, Duration duration) throws InterruptedException {
+    static Closed closedLoop(Exchanger exchanger, int threads, Duration duration) throws InterruptedException {
         long start = System.nanoTime();
         long end = start + duration.toNanos();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -314,9 +333,9 @@ public final class TokenExchangeBench {
     }
 
     /** Latencies of the answered requests (sorted), failures (including requests not sent because too many were in flight). */
-    private record Open(double seconds, long[] sorted, long maxLagNanos, int failed, String firstFailure) {}
+    record Open(double seconds, long[] sorted, long maxLagNanos, int failed, String firstFailure) {}
 
-    private static Open openLoop(Exchanger exchanger, int rate, int seconds) {
+    static Open openLoop(Exchanger exchanger, int rate, int seconds) {
         int total = rate * seconds;
         long interval = 1_000_000_000L / rate;
         long[] latencies = new long[total];
@@ -420,7 +439,7 @@ public final class TokenExchangeBench {
         return (now - start) / (double) ops;
     }
 
-    private static long percentile(long[] sorted, int p) {
+    static long percentile(long[] sorted, int p) {
         return EntryScaleBench.percentile(sorted, p);
     }
 
@@ -428,7 +447,7 @@ public final class TokenExchangeBench {
         return String.format("%.3f", percentile(sorted, p) / 1e6);
     }
 
-    private static void row(String label, String value, String unit) {
+    static void row(String label, String value, String unit) {
         System.out.printf("%-62s %12s %s%n", label, value, unit);
     }
 

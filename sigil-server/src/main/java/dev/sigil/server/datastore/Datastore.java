@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Optional;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -16,7 +17,8 @@ import org.sqlite.SQLiteDataSource;
  *
  * <p>Durability: SQLite runs in WAL mode with {@code synchronous=FULL}, so a committed transaction
  * survives a kill -9 or power loss; write transactions begin IMMEDIATE so two writers never deadlock
- * on a lock upgrade. PostgreSQL uses READ COMMITTED; components that need a serial order (the audit
+ * on a lock upgrade. No commit checkpoints the WAL: a {@link WalCheckpointer} does, from a thread of its
+ * own, so a request never waits for the database file to be written and fsynced. PostgreSQL uses READ COMMITTED; components that need a serial order (the audit
  * chain, revision checks) lock the rows they depend on.
  */
 public final class Datastore implements AutoCloseable {
@@ -24,11 +26,16 @@ public final class Datastore implements AutoCloseable {
 
     private final Dialect dialect;
     private final HikariDataSource pool;
+    private final Optional<WalCheckpointer> checkpointer;
 
-    private Datastore(Dialect dialect, HikariDataSource pool) {
+    private Datastore(Dialect dialect, HikariDataSource pool, Optional<WalCheckpointer> checkpointer) {
         this.dialect = dialect;
         this.pool = pool;
+        this.checkpointer = checkpointer;
     }
+
+    /** The WAL is at most this large after it starts over (SQLite's journal_size_limit). */
+    static final long JOURNAL_SIZE_LIMIT = 64L << 20;
 
     /** How long a caller waits for a pooled connection (all in use, or the database unreachable). */
     static final long CONNECTION_TIMEOUT_MILLIS = 5_000;
@@ -83,6 +90,7 @@ public final class Datastore implements AutoCloseable {
         hikari.setAutoCommit(true);
         hikari.setInitializationFailTimeout(10_000);
         hikari.setConnectionTimeout(CONNECTION_TIMEOUT_MILLIS);
+        SQLiteDataSource sqliteSource = null;
         if (config.dialect() == Dialect.SQLITE) {
             SQLiteConfig sqlite = new SQLiteConfig();
             sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
@@ -90,9 +98,13 @@ public final class Datastore implements AutoCloseable {
             sqlite.setBusyTimeout(10_000);
             sqlite.enforceForeignKeys(true);
             sqlite.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+            sqlite.setJournalSizeLimit((int) JOURNAL_SIZE_LIMIT);
             SQLiteDataSource source = new SQLiteDataSource(sqlite);
             source.setUrl(config.jdbcUrl());
             hikari.setDataSource(source);
+            // commits never checkpoint: the WalCheckpointer does, on its own connection
+            hikari.setConnectionInitSql("PRAGMA wal_autocheckpoint=0");
+            sqliteSource = source;
         } else {
             hikari.setJdbcUrl(config.jdbcUrl());
             hikari.setUsername(config.user());
@@ -116,7 +128,16 @@ public final class Datastore implements AutoCloseable {
             pool.close();
             throw new DatastoreException("cannot migrate the datastore schema at " + redact(config.jdbcUrl()) + ": " + rootMessage(e), e);
         }
-        return new Datastore(config.dialect(), pool);
+        Optional<WalCheckpointer> checkpointer = Optional.empty();
+        if (sqliteSource != null) {
+            try {
+                checkpointer = Optional.of(WalCheckpointer.start(sqliteSource));
+            } catch (RuntimeException e) {
+                pool.close();
+                throw e;
+            }
+        }
+        return new Datastore(config.dialect(), pool, checkpointer);
     }
 
     public Dialect dialect() {
@@ -219,7 +240,13 @@ public final class Datastore implements AutoCloseable {
 
     @Override
     public void close() {
+        checkpointer.ifPresent(WalCheckpointer::close);
         pool.close();
+    }
+
+    /** Checkpoints the background checkpointer has run (0 on PostgreSQL), for tests. */
+    long walCheckpoints() {
+        return checkpointer.map(WalCheckpointer::checkpoints).orElse(0L);
     }
 
     private static void rollbackQuietly(Connection connection, Throwable cause) {
