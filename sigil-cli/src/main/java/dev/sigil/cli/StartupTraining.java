@@ -1,5 +1,6 @@
 package dev.sigil.cli;
 
+import dev.sigil.cli.server.StopSignal;
 import dev.sigil.server.config.ConfigEnvironment;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -47,10 +48,9 @@ public final class StartupTraining {
 
     private static void train(Path dir) throws IOException, InterruptedException {
         PrintWriter sink = new PrintWriter(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
-        CliContext context = new CliContext(ConfigEnvironment.of(Map.of(), dir), sink, sink,
-                config -> {
-                    throw new IllegalStateException("the training starts no server");
-                }, stop -> { });
+        // what Main.main builds (the launcher and the stop signal are never used: no command here runs long)
+        CliContext context = new CliContext(ConfigEnvironment.of(Map.of(), dir), sink, sink, Main.defaultLauncher(),
+                StopSignal.jvmShutdown());
         List<String[]> lines = new ArrayList<>();
         lines.add(new String[] {"--help"});
         lines.add(new String[] {"--version"});

@@ -138,25 +138,51 @@ class DistributionTarballIT {
         assertThat(archive).as("recorded by the first command").isRegularFile();
         java.nio.file.attribute.FileTime recorded = Files.getLastModifiedTime(archive);
 
-        // another command than the one that recorded it: its classes come from the archive too
+        // another command than the one that recorded it, answered by an admin socket of this test's: its
+        // classes come from the archive too
+        Path socket = temp.resolve("admin.sock");
         Path classes = temp.resolve("classes.log");
-        ProcessBuilder healthcheck = new ProcessBuilder(sigil, "healthcheck", "--socket", temp.resolve("nobody.sock").toString())
-                .directory(temp.toFile()).redirectErrorStream(true);
-        userEnvironment(healthcheck);
-        healthcheck.environment().put("SIGIL_JAVA_OPTS", "-Xlog:class+load=info:file=" + classes);
-        Process process = healthcheck.start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(40, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(output).isEqualTo(1);
-        assertThat(output).contains("cannot reach the server's admin socket");
+        String output;
+        try (java.nio.channels.ServerSocketChannel admin = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            admin.bind(java.net.UnixDomainSocketAddress.of(socket));
+            Thread answering = Thread.ofPlatform().daemon().start(() -> answerOnce(admin, "{\"status\":\"ok\"}"));
+            ProcessBuilder healthcheck = new ProcessBuilder(sigil, "healthcheck", "--socket", socket.toString())
+                    .directory(temp.toFile()).redirectErrorStream(true);
+            userEnvironment(healthcheck);
+            healthcheck.environment().put("SIGIL_JAVA_OPTS", "-Xlog:class+load=info:file=" + classes);
+            Process process = healthcheck.start();
+            output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(process.waitFor(40, TimeUnit.SECONDS)).isTrue();
+            assertThat(process.exitValue()).as(output).isZero();
+            answering.join(5_000);
+        }
+        assertThat(output).contains("server is healthy");
 
         List<String> loaded = Files.readAllLines(classes);
         for (String name : List.of("picocli.CommandLine", "dev.sigil.cli.HealthcheckCommand", "org.eclipse.jetty.client.HttpClient",
                 "com.fasterxml.jackson.databind.ObjectMapper")) {
             assertThat(loaded).as(name).anyMatch(line -> line.contains(" " + name + " source: shared objects file"));
         }
-        assertThat(loaded).as("no logging configuration parsed from XML").noneMatch(line -> line.contains("joran"));
+        assertThat(loaded).as("no logging configuration parsed from XML")
+                .noneMatch(line -> line.contains(" ch.qos.logback.classic.joran.JoranConfigurator ") || line.contains(" javax.xml.parsers.SAXParserFactory "));
         assertThat(Files.getLastModifiedTime(archive)).as("not recorded again").isEqualTo(recorded);
+    }
+
+    /** Answers one HTTP request on {@code server} with 200 and {@code json}. */
+    private static void answerOnce(java.nio.channels.ServerSocketChannel server, String json) {
+        try (java.nio.channels.SocketChannel client = server.accept()) {
+            java.nio.ByteBuffer request = java.nio.ByteBuffer.allocate(16 * 1024);
+            while (client.read(request) > 0
+                    && !new String(request.array(), 0, request.position(), StandardCharsets.US_ASCII).contains("\r\n\r\n")) {
+                // until the end of the request head
+            }
+            byte[] body = json.getBytes(StandardCharsets.UTF_8);
+            client.write(java.nio.ByteBuffer.wrap(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
+            client.write(java.nio.ByteBuffer.wrap(body));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private record Result(int exitCode, String output) {
