@@ -39,46 +39,68 @@ public final class Datastore implements AutoCloseable {
 
     /** How long a caller waits for a pooled connection (all in use, or the database unreachable). */
     static final long CONNECTION_TIMEOUT_MILLIS = 5_000;
-    /** After the database was found unreachable, calls fail at once for this long instead of each waiting. */
+    /** How often the background probe tries the database again while it is unreachable. */
     static final long UNREACHABLE_BACKOFF_NANOS = 1_000_000_000L;
     private volatile long unreachableAt;
     private volatile String unreachableReason = "";
-    /** Whether one caller is trying the database again after an outage (the others fail fast meanwhile). */
+    /** Whether the background probe is running (at most one at a time). */
     private final java.util.concurrent.atomic.AtomicBoolean probing = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
-     * A pooled connection, failing fast while the database is known to be unreachable: when the pool could
-     * not connect (as opposed to all connections being busy), the next calls for
-     * {@link #UNREACHABLE_BACKOFF_NANOS} throw {@link DatastoreException} at once, so an outage answers
-     * requests with "unavailable" in milliseconds instead of holding every caller for the connection
-     * timeout; after that, one caller at a time tries the database again (it may wait up to the
-     * connection timeout) while every other caller still fails at once.
+     * A pooled connection, failing fast while the database is known to be unreachable: once the pool could
+     * not connect (as opposed to all connections being busy), or a connection was lost, every call throws
+     * {@link DatastoreException} at once, so an outage answers requests with "unavailable" in milliseconds
+     * instead of holding each caller for the connection timeout. Only a background probe, one at a time,
+     * tries the database again (every {@link #UNREACHABLE_BACKOFF_NANOS}); no request ever waits for it,
+     * and the first call after it succeeded gets a connection again.
      */
     private Connection connection() throws SQLException {
-        long since = unreachableAt;
-        boolean probe = false;
-        if (since != 0) {
-            if (System.nanoTime() - since < UNREACHABLE_BACKOFF_NANOS || !probing.compareAndSet(false, true)) {
-                throw new DatastoreException("the datastore is unreachable (" + unreachableReason + "); retrying within a second");
-            }
-            probe = true;
+        if (unreachableAt != 0) {
+            probeInBackground();
+            throw new DatastoreException("the datastore is unreachable (" + unreachableReason + "); retrying within a second");
         }
         try {
-            Connection connection = pool.getConnection();
-            unreachableAt = 0;
-            return connection;
+            return pool.getConnection();
         } catch (java.sql.SQLTransientConnectionException e) {
             if (e.getCause() != null) {
                 // the pool could not open a connection: the database is down or unreachable (not merely busy)
-                unreachableReason = rootMessage(e);
-                unreachableAt = System.nanoTime() | 1;
+                markUnreachable(rootMessage(e));
             }
             throw e;
-        } finally {
-            if (probe) {
+        }
+    }
+
+    private void markUnreachable(String reason) {
+        unreachableReason = reason;
+        unreachableAt = System.nanoTime() | 1;
+        probeInBackground();
+    }
+
+    /** Starts the probe unless one runs: it ends when the database answers again or the pool is closed. */
+    private void probeInBackground() {
+        if (!probing.compareAndSet(false, true)) {
+            return;
+        }
+        Thread.ofVirtual().name("sigil-datastore-probe").start(() -> {
+            try {
+                while (unreachableAt != 0 && !pool.isClosed()) {
+                    Thread.sleep(java.time.Duration.ofNanos(UNREACHABLE_BACKOFF_NANOS));
+                    try (Connection probe = pool.getConnection()) {
+                        unreachableAt = 0;
+                    } catch (SQLException e) {
+                        unreachableReason = rootMessage(e);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
                 probing.set(false);
             }
-        }
+            // marked again between the loop's last check and the flag's reset: that caller found a probe running
+            if (unreachableAt != 0 && !pool.isClosed()) {
+                probeInBackground();
+            }
+        });
     }
 
     /** Opens the pool and applies pending migrations; fails with a clear message when the database is unusable. */
@@ -222,8 +244,7 @@ public final class Datastore implements AutoCloseable {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SQLException sql && sql.getSQLState() != null
                     && (sql.getSQLState().startsWith("08") || sql.getSQLState().matches("57P0[123]"))) {
-                unreachableReason = rootMessage(e);
-                unreachableAt = System.nanoTime() | 1;
+                markUnreachable(rootMessage(e));
                 return;
             }
         }
