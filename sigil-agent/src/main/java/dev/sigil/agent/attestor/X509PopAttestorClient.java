@@ -1,9 +1,9 @@
 package dev.sigil.agent.attestor;
 
+import dev.sigil.core.crypto.PemPrivateKeys;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +16,6 @@ import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 /**
  * Agent side of {@code x509pop}: presents the node's certificate chain and proves possession of its
@@ -55,17 +51,9 @@ public final class X509PopAttestorClient implements NodeAttestorClient {
             throw new IllegalArgumentException("cannot read x509pop certificate file " + certFile + ": " + e.getMessage(), e);
         }
         PrivateKey key;
-        try (Reader reader = Files.newBufferedReader(keyFile, StandardCharsets.US_ASCII); PEMParser parser = new PEMParser(reader)) {
-            Object object = parser.readObject();
-            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-            if (object instanceof PEMKeyPair pair) {
-                key = converter.getPrivateKey(pair.getPrivateKeyInfo());
-            } else if (object instanceof PrivateKeyInfo info) {
-                key = converter.getPrivateKey(info);
-            } else {
-                throw new IllegalArgumentException("x509pop key file " + keyFile
-                        + " holds no unencrypted pem private key; expected PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY");
-            }
+        try {
+            key = PemPrivateKeys.read(keyFile).orElseThrow(() -> new IllegalArgumentException("x509pop key file " + keyFile
+                    + " holds no unencrypted pem private key; expected PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY"));
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read x509pop key file " + keyFile + ": " + e.getClass().getSimpleName(), e);
         }

@@ -1,8 +1,8 @@
 package dev.sigil.core.observability;
 
 import dev.sigil.core.crypto.Pem;
+import dev.sigil.core.crypto.PemPrivateKeys;
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,10 +14,6 @@ import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
@@ -71,16 +67,6 @@ final class ListenerTls {
     }
 
     private static PrivateKey readKey(Path file) throws IOException {
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser parser = new PEMParser(reader)) {
-            Object object = parser.readObject();
-            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-            if (object instanceof PEMKeyPair pair) {
-                return converter.getPrivateKey(pair.getPrivateKeyInfo());
-            }
-            if (object instanceof PrivateKeyInfo info) {
-                return converter.getPrivateKey(info);
-            }
-            throw new IOException(file + " holds no unencrypted pem private key");
-        }
+        return PemPrivateKeys.read(file).orElseThrow(() -> new IOException(file + " holds no unencrypted pem private key"));
     }
 }

@@ -1,8 +1,8 @@
 package dev.sigil.server.tls;
 
+import dev.sigil.core.crypto.PemPrivateKeys;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,10 +15,6 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,18 +88,8 @@ final class PemFileTlsMaterial implements TlsMaterial {
     }
 
     static PrivateKey readKey(Path file) throws IOException {
-        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser parser = new PEMParser(reader)) {
-            Object object = parser.readObject();
-            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-            if (object instanceof PEMKeyPair pair) {
-                return converter.getPrivateKey(pair.getPrivateKeyInfo());
-            }
-            if (object instanceof PrivateKeyInfo info) {
-                return converter.getPrivateKey(info);
-            }
-            throw new IllegalArgumentException("key_file " + file
-                    + " holds no unencrypted pem private key; expected PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY");
-        }
+        return PemPrivateKeys.read(file).orElseThrow(() -> new IllegalArgumentException("key_file " + file
+                + " holds no unencrypted pem private key; expected PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY"));
     }
 
     private void checkKeyMatches(TlsIdentity identity) {
