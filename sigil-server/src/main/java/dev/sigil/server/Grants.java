@@ -15,6 +15,7 @@ import dev.sigil.server.policy.PolicyStore;
 import dev.sigil.server.task.TaskStore;
 import dev.sigil.server.token.IssuedTokens;
 import dev.sigil.server.token.TokenBroker;
+import dev.sigil.server.token.TxnTokenBroker;
 import dev.sigil.server.token.TokenService;
 import dev.sigil.server.token.TokenSettings;
 import java.time.Clock;
@@ -58,6 +59,9 @@ record Grants(PolicyStore policyStore, PolicyEngine policy, TaskStore tasks, Iss
         // access tokens: minted locally, requested only through token exchange (their front door)
         brokers.add(new ConfiguredBroker(new TokenBroker(issuerUrl, identities.authority(), identities.statuses(), issuedTokens,
                 foundation.datastore(), clock), tokenConfig.defaultTtl(), tokenConfig.defaultTtl(), false));
+        // transaction tokens: minted locally, requested only through token exchange (requested_token_type txn_token)
+        brokers.add(new ConfiguredBroker(new TxnTokenBroker(issuerUrl, identities.authority(), identities.statuses(), issuedTokens,
+                foundation.datastore(), clock), TxnTokenBroker.ttl(tokenConfig.defaultTtl()), TxnTokenBroker.ttl(tokenConfig.defaultTtl()), false));
         for (ConfiguredBroker configured : brokers) {
             if (configured.broker() instanceof AutoCloseable closeable) {
                 resources.push(closeable);

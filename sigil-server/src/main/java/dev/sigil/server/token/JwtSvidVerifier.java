@@ -103,7 +103,8 @@ final class JwtSvidVerifier {
         JOSEObjectType typ = jwt.getHeader().getType();
         if (typ != null && !typ.getType().equalsIgnoreCase("JWT") && !typ.getType().equalsIgnoreCase("JOSE")) {
             throw OAuthException.invalidRequest(what + " has header typ '" + clip(typ.getType()) + "'; a jwt-svid has typ JWT"
-                    + (isAccessTokenType(typ) ? " (this is an access token: present the workload's jwt-svid instead)" : ""));
+                    + (isAccessTokenType(typ) ? " (this is an access token: present the workload's jwt-svid instead)"
+                    : typ.getType().equalsIgnoreCase(TxnTokenBroker.TYP) ? " (this is a transaction token, which authenticates nobody)" : ""));
         }
         Verified verified = verifySigned(jwt, what);
         for (String claim : ACCESS_TOKEN_CLAIMS) {
@@ -128,6 +129,19 @@ final class JwtSvidVerifier {
         SignedJWT jwt = parse(token, what);
         if (!isAccessTokenType(jwt.getHeader().getType())) {
             throw OAuthException.invalidRequest(what + " is not an access token of this server (header typ is not at+jwt)");
+        }
+        return verifySigned(jwt, what);
+    }
+
+    /**
+     * A transaction token of this server (header {@code typ} {@value TxnTokenBroker#TYP}): its signature,
+     * times and subject as for a JWT-SVID. Its audience and registry state are the caller's to check.
+     */
+    Verified verifyTxnToken(String token, String what) {
+        SignedJWT jwt = parse(token, what);
+        JOSEObjectType typ = jwt.getHeader().getType();
+        if (typ == null || !typ.getType().equalsIgnoreCase(TxnTokenBroker.TYP)) {
+            throw OAuthException.invalidRequest(what + " is not a txn_token of this server (header typ is not " + TxnTokenBroker.TYP + ")");
         }
         return verifySigned(jwt, what);
     }

@@ -62,10 +62,11 @@ final class TokenExchange {
     private final BrokeredExchange brokered;
     private final GrantGate gate;
     private final AuditTrail audit;
+    private final TransactionTokens transactions;
     private final ObjectMapper json = new ObjectMapper();
 
     TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
-                  LeaseService leases, GrantGate gate, AuditTrail audit, Clock clock, SubjectEvidence evidence) {
+                  LeaseService leases, GrantGate gate, AuditTrail audit, Clock clock, SubjectEvidence evidence, IssuedTokens issued) {
         this.settings = settings;
         this.authority = authority;
         this.verifier = verifier;
@@ -74,6 +75,7 @@ final class TokenExchange {
         this.brokered = new BrokeredExchange(leases, clock);
         this.gate = gate;
         this.audit = audit;
+        this.transactions = new TransactionTokens(settings, authority, verifier, issued, grants, leases, gate, clock);
     }
 
     /** When the JWT-SVID was minted ({@code iat}); without {@code iat}, the epoch, so any gate refuses it (fail closed). */
@@ -84,15 +86,16 @@ final class TokenExchange {
 
     /** Returns the JSON success response, or throws {@link OAuthException} for a refusal. */
     String exchange(Form form, Caller caller) {
+        boolean transaction = TransactionTokens.requested(form);
         try {
-            return exchangeAudited(form, caller);
+            return transaction ? transactions.issue(form, caller) : exchangeAudited(form, caller);
         } catch (OAuthException e) {
             // A refusal once the caller is known (a genuine but revoked or wrong-typed token, a certificate
             // that is neither subject nor actor, a malformed scope or target from a verified caller) is
             // audited like a policy denial; only refusals of callers nobody could identify are not.
             if (!e.isAudited()) {
                 Optional<SpiffeId> who = e.presentedBy().or(() -> identify(form, caller));
-                who.ifPresent(subject -> refuse(e, subject, Map.of(), List.of(e.error())));
+                who.ifPresent(subject -> refuse(e, subject, Map.of(), List.of(e.error()), transaction ? "token.txn" : "token.exchange"));
             }
             throw e;
         }
@@ -159,7 +162,7 @@ final class TokenExchange {
             gated = gate.refusal(actor.get(), actorIssuedAt);
         }
         if (gated.isPresent()) {
-            throw refuse(OAuthException.accessDenied(gated.get()), subject, details, List.of("drift gate"));
+            throw refuse(OAuthException.accessDenied(gated.get()), subject, details, List.of("drift gate"), "token.exchange");
         }
         if (request.brokered()) {
             return brokered.issue(request.requestedTokenType().orElseThrow(), subject, caller.mtlsId().map(subject::equals).orElse(false), chain, audience, taskId);
@@ -211,7 +214,7 @@ final class TokenExchange {
     }
 
     /** The token endpoint's answer to a refusal the grant pipeline has already audited. */
-    private static OAuthException refusal(GrantRefused refused) {
+    static OAuthException refusal(GrantRefused refused) {
         OAuthException refusal = switch (refused.kind()) {
             case ACCESS_DENIED -> OAuthException.accessDenied(refused.getMessage());
             case INVALID_TARGET -> OAuthException.invalidTarget(refused.getMessage());
@@ -221,14 +224,14 @@ final class TokenExchange {
     }
 
     /** Audits a refusal of a verified subject and returns the exception to throw. */
-    private OAuthException refuse(OAuthException refusal, SpiffeId subject, Map<String, String> details, List<String> reasons) {
+    private OAuthException refuse(OAuthException refusal, SpiffeId subject, Map<String, String> details, List<String> reasons, String action) {
         Map<String, String> denied = new HashMap<>(details);
         denied.put("error", refusal.error());
         denied.put("reasons", GrantPipeline.reasons(reasons));
         denied.put("description", clip(refusal.getMessage()));
         refusal.audited();
         try {
-            audit.append(AuditEvent.denied(subject.toString(), "token.exchange", subject.toString(), denied));
+            audit.append(AuditEvent.denied(subject.toString(), action, subject.toString(), denied));
         } catch (RuntimeException e) {
             LOG.error("cannot audit a refused token exchange for {}: {}", subject, e.getMessage(), e);
         }

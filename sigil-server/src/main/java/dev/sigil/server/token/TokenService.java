@@ -37,7 +37,7 @@ public final class TokenService {
         this.gate = gate;
         this.statuses = statuses;
         this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, leases, gate, audit, clock,
-                SubjectEvidence.cached(evidence, clock, EVIDENCE_MAX_AGE));
+                SubjectEvidence.cached(evidence, clock, EVIDENCE_MAX_AGE), issued);
         this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock, gate);
     }
 
