@@ -18,9 +18,17 @@ import java.util.regex.Pattern;
  * @param subjectToken absent when the client authenticates with its x509-svid instead
  * @param scopes       deduplicated, in request order; empty when none were asked for
  */
-record ExchangeRequest(Optional<String> requestedTokenType, Optional<String> subjectToken, Optional<String> actorToken,
-                       String audience, List<String> scopes, Optional<String> task) {
+record ExchangeRequest(String grantType, Optional<String> requestedTokenType, Optional<String> subjectToken, String subjectName,
+                       Optional<String> actorToken, String audience, List<String> scopes, Optional<String> task, Optional<String> clientId) {
     static final String GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
+    /** RFC 7523 section 2.1: a JWT (here a JWT-SVID) as the authorization grant; the MCP workload identity federation shape. */
+    static final String JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+    /** RFC 6749 section 4.4, the client authenticated by its JWT-SVID ({@code client_assertion}) or its X.509-SVID (mutual TLS). */
+    static final String CLIENT_CREDENTIALS = "client_credentials";
+    /** draft-ietf-oauth-spiffe-client-auth: a JWT-SVID as client assertion. */
+    static final String JWT_SPIFFE_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-spiffe";
+    /** RFC 7523 section 2.2: a JWT as client assertion (accepted when it is a JWT-SVID). */
+    static final String JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
     static final String JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt";
     static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
     private static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}");
@@ -39,8 +47,19 @@ record ExchangeRequest(Optional<String> requestedTokenType, Optional<String> sub
     /** @throws OAuthException naming the first parameter that is missing, repeated or malformed */
     static ExchangeRequest parse(Form form) {
         String grantType = form.get("grant_type").orElseThrow(() -> OAuthException.invalidRequest("grant_type is required"));
-        if (!grantType.equals(GRANT_TYPE)) {
-            throw new OAuthException(400, "unsupported_grant_type", "grant_type '" + clip(grantType) + "' is not supported; use " + GRANT_TYPE);
+        return switch (grantType) {
+            case GRANT_TYPE -> tokenExchange(form);
+            case JWT_BEARER -> jwtBearer(form);
+            case CLIENT_CREDENTIALS -> clientCredentials(form);
+            default -> throw new OAuthException(400, "unsupported_grant_type", "grant_type '" + clip(grantType) + "' is not supported; use "
+                    + GRANT_TYPE + ", " + JWT_BEARER + " or " + CLIENT_CREDENTIALS);
+        };
+    }
+
+    private static ExchangeRequest tokenExchange(Form form) {
+        if (form.get("client_assertion").isPresent() || form.get("assertion").isPresent()) {
+            throw OAuthException.invalidRequest("token exchange takes subject_token (and actor_token), not an assertion; "
+                    + "authenticate the client with its x509-svid over mutual tls");
         }
         Optional<String> requested = form.get("requested_token_type");
         requested.ifPresent(type -> {
@@ -51,7 +70,54 @@ record ExchangeRequest(Optional<String> requestedTokenType, Optional<String> sub
         });
         Optional<String> subjectToken = token(form, "subject_token");
         Optional<String> actorToken = token(form, "actor_token");
-        return new ExchangeRequest(requested, subjectToken, actorToken, target(form), scopes(form), form.get("task"));
+        return new ExchangeRequest(GRANT_TYPE, requested, subjectToken, "subject_token", actorToken, target(form), scopes(form),
+                form.get("task"), form.get("client_id"));
+    }
+
+    /** RFC 7523 section 2.1: {@code assertion} is the workload's JWT-SVID; it asks for an access token for one resource. */
+    private static ExchangeRequest jwtBearer(Form form) {
+        onlyAccessTokens(form, JWT_BEARER);
+        for (String name : List.of("subject_token", "actor_token", "client_assertion")) {
+            if (form.get(name).isPresent()) {
+                throw OAuthException.invalidRequest(name + " is not a parameter of the jwt-bearer grant; send the jwt-svid as assertion");
+            }
+        }
+        String assertion = form.get("assertion").orElseThrow(() -> OAuthException.invalidRequest(
+                "assertion is required for the jwt-bearer grant: the workload's jwt-svid"));
+        return new ExchangeRequest(JWT_BEARER, Optional.empty(), Optional.of(assertion), "assertion", Optional.empty(), target(form),
+                scopes(form), form.get("task"), form.get("client_id"));
+    }
+
+    /**
+     * RFC 6749 section 4.4 with a SPIFFE client: {@code client_assertion} (type {@value #JWT_SPIFFE_ASSERTION} or
+     * {@value #JWT_BEARER_ASSERTION}) is its JWT-SVID; without one, the client's X.509-SVID from mutual TLS.
+     */
+    private static ExchangeRequest clientCredentials(Form form) {
+        onlyAccessTokens(form, CLIENT_CREDENTIALS);
+        for (String name : List.of("subject_token", "actor_token", "assertion")) {
+            if (form.get(name).isPresent()) {
+                throw OAuthException.invalidRequest(name + " is not a parameter of the client_credentials grant; the client is the subject");
+            }
+        }
+        Optional<String> assertion = form.get("client_assertion");
+        Optional<String> type = form.get("client_assertion_type");
+        if (assertion.isPresent() != type.isPresent()) {
+            throw OAuthException.invalidRequest(assertion.isPresent() ? "client_assertion_type is required with client_assertion"
+                    : "client_assertion_type is given without client_assertion");
+        }
+        if (type.isPresent() && !type.get().equals(JWT_SPIFFE_ASSERTION) && !type.get().equals(JWT_BEARER_ASSERTION)) {
+            throw OAuthException.invalidClient("client_assertion_type '" + clip(type.get()) + "' is not supported; use "
+                    + JWT_SPIFFE_ASSERTION + " (a jwt-svid) or " + JWT_BEARER_ASSERTION);
+        }
+        return new ExchangeRequest(CLIENT_CREDENTIALS, Optional.empty(), assertion, "client_assertion", Optional.empty(), target(form),
+                scopes(form), form.get("task"), form.get("client_id"));
+    }
+
+    private static void onlyAccessTokens(Form form, String grantType) {
+        form.get("requested_token_type").filter(type -> !type.equals(ACCESS_TOKEN_TYPE)).ifPresent(type -> {
+            throw OAuthException.invalidRequest("the " + grantType + " grant issues access tokens only; requested_token_type '" + clip(type)
+                    + "' needs token exchange (" + GRANT_TYPE + ")");
+        });
     }
 
     /** A presented token, which must come with its type: a jwt-svid. */

@@ -103,10 +103,10 @@ final class TokenExchange {
 
     /** The caller of a refused request, when it can be told: its verified subject token, else its certificate. */
     private Optional<SpiffeId> identify(Form form, Caller caller) {
-        Optional<String> token = form.get("subject_token");
+        Optional<String> token = form.get("subject_token").or(() -> form.get("assertion")).or(() -> form.get("client_assertion"));
         if (token.isPresent()) {
             try {
-                return Optional.of(verifier.verify(token.get(), "subject_token", Set.of(settings.audience())).subject());
+                return Optional.of(verifier.verify(token.get(), "subject_token", clientAssertionAudiences()).subject());
             } catch (OAuthException e) {
                 return Optional.empty();
             }
@@ -120,12 +120,21 @@ final class TokenExchange {
         Instant subjectIssuedAt;
         Optional<String> subjectToken = request.subjectToken();
         if (subjectToken.isPresent()) {
-            JwtSvidVerifier.Verified verified = verifier.verify(subjectToken.get(), "subject_token", Set.of(settings.audience()));
+            JwtSvidVerifier.Verified verified = verifyGrant(request, subjectToken.get());
             subject = verified.subject();
             subjectIssuedAt = issuedAt(verified);
+            if (request.clientId().isPresent() && !request.clientId().get().equals(subject.toString())) {
+                throw OAuthException.invalidClient("client_id " + clip(request.clientId().get()) + " is not the " + request.subjectName()
+                        + "'s spiffe id " + subject).presentedBy(subject);
+            }
+        } else if (request.grantType().equals(ExchangeRequest.JWT_BEARER)) {
+            throw OAuthException.invalidRequest("assertion is required for the jwt-bearer grant");
         } else if (caller.mtlsId().isPresent()) {
             subject = caller.mtlsId().get();
             subjectIssuedAt = caller.clientCertificate().orElseThrow().getNotBefore().toInstant().plus(Authority.X509_BACKDATE);
+        } else if (request.grantType().equals(ExchangeRequest.CLIENT_CREDENTIALS)) {
+            throw OAuthException.invalidClient("the client_credentials grant needs an authenticated client: send its jwt-svid as "
+                    + "client_assertion, or connect with its x509-svid over mutual tls");
         } else {
             throw OAuthException.invalidRequest("subject_token is required unless the client authenticates with an x509-svid over mutual tls");
         }
@@ -146,6 +155,10 @@ final class TokenExchange {
                 && !caller.mtlsId().get().equals(subject) && !actor.map(caller.mtlsId().get()::equals).orElse(false)) {
             throw OAuthException.invalidRequest("the client certificate's spiffe id " + caller.mtlsId().get()
                     + " is neither the subject nor the actor of this exchange");
+        }
+        if (request.subjectToken().isEmpty() && request.clientId().isPresent() && !request.clientId().get().equals(subject.toString())) {
+            throw OAuthException.invalidClient("client_id " + clip(request.clientId().get()) + " is not the client certificate's spiffe id "
+                    + subject).presentedBy(subject);
         }
 
         String audience = request.audience();
@@ -211,6 +224,36 @@ final class TokenExchange {
             response.put("scope", scope);
         }
         return write(response);
+    }
+
+    /**
+     * The subject's JWT-SVID, verified; named as the request names it. A bad {@code assertion} is
+     * {@code invalid_grant} (RFC 7523 section 3.1) and a bad {@code client_assertion} {@code invalid_client}
+     * (section 3.2); a client assertion may also carry the issuer as its audience (draft-ietf-oauth-rfc7523bis).
+     */
+    private JwtSvidVerifier.Verified verifyGrant(ExchangeRequest request, String token) {
+        Set<String> audiences = request.subjectName().equals("client_assertion") ? clientAssertionAudiences() : Set.of(settings.audience());
+        try {
+            return verifier.verify(token, request.subjectName(), audiences);
+        } catch (OAuthException e) {
+            if (e.error().equals("invalid_request") && request.subjectName().equals("assertion")) {
+                throw rethrown(OAuthException.invalidGrant(e.getMessage()), e);
+            }
+            if (e.error().equals("invalid_request") && request.subjectName().equals("client_assertion")) {
+                throw rethrown(OAuthException.invalidClient(e.getMessage()), e);
+            }
+            throw e;
+        }
+    }
+
+    /** The token service's JWT-SVID audience, and its issuer identifier (the audience draft-ietf-oauth-rfc7523bis asks of client assertions). */
+    private Set<String> clientAssertionAudiences() {
+        return new java.util.LinkedHashSet<>(List.of(settings.audience(), settings.issuer()));
+    }
+
+    private static OAuthException rethrown(OAuthException replacement, OAuthException original) {
+        original.presentedBy().ifPresent(replacement::presentedBy);
+        return replacement;
     }
 
     /** The token endpoint's answer to a refusal the grant pipeline has already audited. */

@@ -114,7 +114,15 @@ final class TokenHandler extends Handler.Abstract {
         document.put("introspection_endpoint", base + "/oauth2/introspect");
         document.put("revocation_endpoint", base + "/oauth2/revoke");
         credentials.ifPresent(route -> document.put("sigil_credentials_endpoint", base + CredentialRoute.PATH));
-        document.put("grant_types_supported", java.util.List.of("urn:ietf:params:oauth:grant-type:token-exchange"));
+        document.put("grant_types_supported", java.util.List.of(ExchangeRequest.GRANT_TYPE, ExchangeRequest.JWT_BEARER,
+                ExchangeRequest.CLIENT_CREDENTIALS));
+        // clients authenticate with their SVIDs: the x509-svid over mutual tls (RFC 8705), or a jwt-svid as client assertion
+        // (RFC 7523 section 2.2; draft-ietf-oauth-spiffe-client-auth)
+        document.put("token_endpoint_auth_methods_supported", java.util.List.of("tls_client_auth", "private_key_jwt"));
+        document.put("token_endpoint_auth_signing_alg_values_supported", java.util.List.of("RS256", "RS384", "RS512", "ES256", "ES384",
+                "ES512", "PS256", "PS384", "PS512"));
+        document.put("tls_client_certificate_bound_access_tokens", true);
+        document.put("sigil_token_types_supported", java.util.List.of(ExchangeRequest.ACCESS_TOKEN_TYPE, TransactionTokens.TXN_TOKEN_TYPE));
         document.put("sigil_jwt_svid_audience", service.settings.audience());
         try {
             JsonResponses.send(response, callback, 200, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(document));

@@ -191,8 +191,8 @@ class TokenServiceTest {
         Map<String, String> base = form("subject_token", good, "audience", API);
 
         Map<String, String> wrongGrant = new LinkedHashMap<>(base);
-        wrongGrant.put("grant_type", "client_credentials");
-        expectError(token(anonymous, wrongGrant), 400, "unsupported_grant_type", "client_credentials");
+        wrongGrant.put("grant_type", "password");
+        expectError(token(anonymous, wrongGrant), 400, "unsupported_grant_type", "password");
         Map<String, String> noGrant = new LinkedHashMap<>(base);
         noGrant.remove("grant_type");
         expectError(token(anonymous, noGrant), 400, "invalid_request", "grant_type");
