@@ -14,6 +14,7 @@ import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.policy.PolicyStore;
 import dev.sigil.server.task.TaskStore;
 import dev.sigil.server.token.IssuedTokens;
+import dev.sigil.server.resource.ResourceStore;
 import dev.sigil.server.token.TokenBroker;
 import dev.sigil.server.token.TxnTokenBroker;
 import dev.sigil.server.token.TokenService;
@@ -32,7 +33,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * the token service, the drift gates that refuse grants on stale credentials, and the leak response.
  */
 record Grants(PolicyStore policyStore, PolicyEngine policy, TaskStore tasks, IssuedTokens issuedTokens, DriftGates gates,
-              LeaseService leases, TokenSettings tokenSettings, TokenService tokens, LeakResponse leaks, Optional<String> sshUserCa) {
+              LeaseService leases, TokenSettings tokenSettings, TokenService tokens, LeakResponse leaks, Optional<String> sshUserCa,
+              ResourceStore resources) {
 
     static Grants start(ServerConfig config, Clock clock, SigilServer.Options options, Foundation foundation, Identities identities,
                         Registrations registrations, Deque<AutoCloseable> resources) {
@@ -82,11 +84,12 @@ record Grants(PolicyStore policyStore, PolicyEngine policy, TaskStore tasks, Iss
         leases.revoker().reconcile();
         resources.push(leases.revoker().start());
 
+        ResourceStore protectedResources = new ResourceStore(foundation.datastore(), foundation.audit(), clock);
         TokenService tokens = new TokenService(tokenSettings, identities.authority(), policy, tasks, issuedTokens, identities.statuses(),
                 leases, (holder, issuedAt) -> gates.refusesGrant(holder, issuedAt).map(DriftGates::reason), foundation.datastore(),
-                foundation.audit(), clock, registrations.evidence());
+                foundation.audit(), clock, registrations.evidence(), protectedResources);
         LeakResponse leaks = new LeakResponse(leases, foundation.audit(), foundation.hasher()::keyedHash,
                 LeaseWiring.banning(registrations.entries()), LeaseWiring.tokenLeaks(tokens));
-        return new Grants(policyStore, policy, tasks, issuedTokens, gates, leases, tokenSettings, tokens, leaks, sshUserCa);
+        return new Grants(policyStore, policy, tasks, issuedTokens, gates, leases, tokenSettings, tokens, leaks, sshUserCa, protectedResources);
     }
 }

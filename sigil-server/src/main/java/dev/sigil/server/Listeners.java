@@ -140,6 +140,7 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
                 .addAll(new PolicyRoutes(grants.policyStore(), clock).routes())
                 .addAll(new LeaseRoutes(grants.leases(), grants.leaks()).routes())
                 .addAll(new GovernanceRoutes(governance(config, clock, foundation, identities, registrations, grants)).routes())
+                .addAll(new dev.sigil.server.resource.ResourceRoutes(grants.resources(), config.jwtIssuer().toString()).routes())
                 .build();
         ReadinessCheck readiness = () -> foundation.datastore().healthy()
                 ? new ReadinessCheck.Readiness.Ready()

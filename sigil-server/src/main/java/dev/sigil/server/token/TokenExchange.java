@@ -17,6 +17,8 @@ import dev.sigil.server.credential.LeaseId;
 import dev.sigil.server.credential.LeaseService;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.policy.PolicyEngine;
+import dev.sigil.server.resource.ProtectedResource;
+import dev.sigil.server.resource.ResourceCatalog;
 import dev.sigil.server.task.Task;
 import dev.sigil.server.task.TaskStore;
 import java.security.MessageDigest;
@@ -63,10 +65,12 @@ final class TokenExchange {
     private final GrantGate gate;
     private final AuditTrail audit;
     private final TransactionTokens transactions;
+    private final ResourceCatalog resources;
     private final ObjectMapper json = new ObjectMapper();
 
     TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
-                  LeaseService leases, GrantGate gate, AuditTrail audit, Clock clock, SubjectEvidence evidence, IssuedTokens issued) {
+                  LeaseService leases, GrantGate gate, AuditTrail audit, Clock clock, SubjectEvidence evidence, IssuedTokens issued,
+                  ResourceCatalog resources) {
         this.settings = settings;
         this.authority = authority;
         this.verifier = verifier;
@@ -75,6 +79,7 @@ final class TokenExchange {
         this.brokered = new BrokeredExchange(leases, clock);
         this.gate = gate;
         this.audit = audit;
+        this.resources = resources;
         this.transactions = new TransactionTokens(settings, authority, verifier, issued, grants, leases, gate, clock);
     }
 
@@ -181,6 +186,7 @@ final class TokenExchange {
             return brokered.issue(request.requestedTokenType().orElseThrow(), subject, caller.mtlsId().map(subject::equals).orElse(false), chain, audience, taskId);
         }
 
+        checkRegisteredScopes(audience, scopes, subject);
         Authorization allowed;
         try {
             allowed = grants.authorize(new GrantRequest(subject, actor, chain, caller.mutualTls(), ACTION, GrantRequest.Target.audience(audience),
@@ -254,6 +260,22 @@ final class TokenExchange {
     private static OAuthException rethrown(OAuthException replacement, OAuthException original) {
         original.presentedBy().ifPresent(replacement::presentedBy);
         return replacement;
+    }
+
+    /**
+     * RFC 8707 with RFC 9728: a token for a registered resource may carry only the scopes that resource
+     * defines (its {@code scopes_supported}); an unregistered audience is left to policy alone.
+     */
+    private void checkRegisteredScopes(String audience, List<String> scopes, SpiffeId subject) {
+        Optional<ProtectedResource> resource = resources.find(audience);
+        if (resource.isEmpty()) {
+            return;
+        }
+        List<String> unknown = scopes.stream().filter(scope -> !resource.get().scopes().contains(scope)).toList();
+        if (!unknown.isEmpty()) {
+            throw OAuthException.invalidScope("scope " + clip(String.join(" ", unknown)) + " is not defined by resource " + resource.get().uri()
+                    + "; it defines " + String.join(" ", resource.get().scopes())).presentedBy(subject);
+        }
     }
 
     /** The token endpoint's answer to a refusal the grant pipeline has already audited. */

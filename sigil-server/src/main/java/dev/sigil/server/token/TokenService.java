@@ -27,7 +27,8 @@ public final class TokenService {
 
     public TokenService(TokenSettings settings, Authority authority, PolicyEngine policy, TaskStore tasks, IssuedTokens issued,
                         dev.sigil.server.status.TokenStatusRegistry statuses, dev.sigil.server.credential.LeaseService leases, GrantGate gate,
-                        Datastore datastore, AuditTrail audit, Clock clock, SubjectEvidence evidence) {
+                        Datastore datastore, AuditTrail audit, Clock clock, SubjectEvidence evidence,
+                        dev.sigil.server.resource.ResourceCatalog resources) {
         Objects.requireNonNull(policy, "policy");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -37,7 +38,7 @@ public final class TokenService {
         this.gate = gate;
         this.statuses = statuses;
         this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, leases, gate, audit, clock,
-                SubjectEvidence.cached(evidence, clock, EVIDENCE_MAX_AGE), issued);
+                SubjectEvidence.cached(evidence, clock, EVIDENCE_MAX_AGE), issued, resources);
         this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock, gate);
     }
 
