@@ -166,7 +166,7 @@ final class TokenExchange {
                     + subject).presentedBy(subject);
         }
 
-        String audience = request.audience();
+        String audience = request.brokered() ? request.audience() : registered(request.audience(), request.scopes(), subject);
         List<String> scopes = request.scopes();
         Optional<String> taskId = request.task();
         Map<String, String> details = new HashMap<>();
@@ -186,7 +186,6 @@ final class TokenExchange {
             return brokered.issue(request.requestedTokenType().orElseThrow(), subject, caller.mtlsId().map(subject::equals).orElse(false), chain, audience, taskId);
         }
 
-        checkRegisteredScopes(audience, scopes, subject);
         Authorization allowed;
         try {
             allowed = grants.authorize(new GrantRequest(subject, actor, chain, caller.mutualTls(), ACTION, GrantRequest.Target.audience(audience),
@@ -263,19 +262,21 @@ final class TokenExchange {
     }
 
     /**
-     * RFC 8707 with RFC 9728: a token for a registered resource may carry only the scopes that resource
-     * defines (its {@code scopes_supported}); an unregistered audience is left to policy alone.
+     * RFC 8707 with RFC 9728: a token for a registered resource is for its canonical URI (what policy and
+     * {@code aud} see) and may carry only the scopes that resource defines (its {@code scopes_supported});
+     * an unregistered audience is left to policy alone, as sent.
      */
-    private void checkRegisteredScopes(String audience, List<String> scopes, SpiffeId subject) {
+    private String registered(String audience, List<String> scopes, SpiffeId subject) {
         Optional<ProtectedResource> resource = resources.find(audience);
         if (resource.isEmpty()) {
-            return;
+            return audience;
         }
         List<String> unknown = scopes.stream().filter(scope -> !resource.get().scopes().contains(scope)).toList();
         if (!unknown.isEmpty()) {
             throw OAuthException.invalidScope("scope " + clip(String.join(" ", unknown)) + " is not defined by resource " + resource.get().uri()
                     + "; it defines " + String.join(" ", resource.get().scopes())).presentedBy(subject);
         }
+        return resource.get().uri();
     }
 
     /** The token endpoint's answer to a refusal the grant pipeline has already audited. */

@@ -48,8 +48,9 @@ class ResourceIndicatorTest {
         assertThat(created.status()).as(created.body()).isEqualTo(201);
         assertThat(JSON.readTree(created.body()).path("uri").asText()).isEqualTo("https://notes.example.com/mcp");
 
+        // the client may spell the host in capitals: the token is for the canonical uri
         RawHttp.Reply reply = h.token(h.anonymous, Map.of("grant_type", JWT_BEARER, "assertion", h.jwtSvid(AGENT),
-                "resource", "https://notes.example.com/mcp", "scope", "notes.read"));
+                "resource", "https://NOTES.example.com/mcp", "scope", "notes.read"));
         assertThat(reply.status()).as(reply.body()).isEqualTo(200);
         assertThat(SignedJWT.parse(JSON.readTree(reply.body()).path("access_token").asText()).getJWTClaimsSet().getAudience())
                 .containsExactly("https://notes.example.com/mcp");
