@@ -1,0 +1,33 @@
+package dev.sigil.agent.attestor;
+
+import dev.sigil.agent.config.AgentConfigException;
+import dev.sigil.core.plugin.NamedPlugin;
+
+/**
+ * {@code node_attestor.type: tpm}: the node's TPM 2.0 through tpm2-tools; {@code tcti} names it
+ * (default {@code device:/dev/tpmrm0}, the kernel's resource manager).
+ */
+public final class TpmAttestorClientPlugin extends NamedPlugin<TpmAttestorClientPlugin.Settings>
+        implements NodeAttestorClientPlugin<TpmAttestorClientPlugin.Settings> {
+    public static final String TYPE = TpmAttestorClient.TYPE;
+    static final String DEFAULT_TCTI = "device:/dev/tpmrm0";
+
+    public record Settings(String tcti) {
+        public Settings {
+            tcti = tcti == null || tcti.isBlank() ? DEFAULT_TCTI : tcti.strip();
+        }
+    }
+
+    public TpmAttestorClientPlugin() {
+        super(TYPE, Settings.class);
+    }
+
+    @Override
+    public NodeAttestorClient create(Settings settings) {
+        try {
+            return new TpmAttestorClient(new TpmTools(settings.tcti()));
+        } catch (IllegalArgumentException e) {
+            throw new AgentConfigException("node_attestor type tpm: " + e.getMessage());
+        }
+    }
+}
