@@ -18,6 +18,11 @@ public final class TpmAttestorClientPlugin extends NamedPlugin<TpmAttestorClient
         }
     }
 
+    /** {@code node_attestor} choosing the tpm named by {@code tcti}. */
+    public static dev.sigil.core.plugin.PluginChoice choice(String tcti) {
+        return new dev.sigil.core.plugin.PluginChoice(dev.sigil.agent.config.AgentPlugins.NODE_ATTESTOR, TYPE, new Settings(tcti));
+    }
+
     public TpmAttestorClientPlugin() {
         super(TYPE, Settings.class);
     }
