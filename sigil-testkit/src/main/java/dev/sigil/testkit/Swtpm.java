@@ -64,7 +64,7 @@ public final class Swtpm implements AutoCloseable {
         Files.writeString(setup, "create_certs_tool = swtpm_localca\ncreate_certs_tool_config = " + localca
                 + "\ncreate_certs_tool_options = " + options + "\nactive_pcr_banks = sha256\n");
         synchronized (Swtpm.class) { // swtpm_localca creates the CA on first use; one at a time
-            run(dir, "swtpm_setup", "--tpm2", "--tpmstate", state.toString(), "--create-ek-cert", "--create-platform-cert",
+            run(dir, "swtpm_setup", "--tpm2", "--tpmstate", state.toString(), "--create-ek-cert",
                     "--config", setup.toString(), "--overwrite");
         }
         for (int attempt = 0; ; attempt++) {

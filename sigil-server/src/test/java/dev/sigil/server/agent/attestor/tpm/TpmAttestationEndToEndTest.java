@@ -47,9 +47,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,6 +60,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TpmAttestationEndToEndTest {
     private static final String ZERO = "0".repeat(64);
     private static final String WORKLOAD = "spiffe://example.org/billing";
+    private static final String REPORTS = "spiffe://example.org/reports";
     private final ObjectMapper json = new ObjectMapper();
 
     @TempDir
@@ -72,20 +71,24 @@ class TpmAttestationEndToEndTest {
 
     @TempDir
     Path dir;
-    private SigilServer server;
-    private final LinkedBlockingQueue<DriftEvent> drifts = new LinkedBlockingQueue<>();
-    private final AtomicInteger lastTrustLevel = new AtomicInteger(-1);
+    private static SigilServer server;
+    private static final LinkedBlockingQueue<DriftEvent> drifts = new LinkedBlockingQueue<>();
+    private static final AtomicInteger lastTrustLevel = new AtomicInteger(-1);
 
     @BeforeAll
-    static void manufacture() throws Exception {
+    static void manufactureAndStart() throws Exception {
         Swtpm.assumeAvailable();
         node = Swtpm.start(Files.createDirectories(shared.resolve("node")), shared.resolve("vendor-ca"));
         sameVendor = Swtpm.start(Files.createDirectories(shared.resolve("same")), shared.resolve("vendor-ca"));
         otherVendor = Swtpm.start(Files.createDirectories(shared.resolve("other")), shared.resolve("untrusted-ca"));
+        startServer(Files.createDirectories(shared.resolve("server")));
     }
 
     @AfterAll
     static void scrap() {
+        if (server != null) {
+            server.close();
+        }
         for (Swtpm tpm : new Swtpm[] {node, sameVendor, otherVendor}) {
             if (tpm != null) {
                 tpm.close();
@@ -93,8 +96,7 @@ class TpmAttestationEndToEndTest {
         }
     }
 
-    @BeforeEach
-    void startServer() throws Exception {
+    private static void startServer(Path dir) throws Exception {
         Path bundle = dir.resolve("ek-cas.pem");
         Files.writeString(bundle, node.caBundlePem());
         Path file = dir.resolve("sigil.yaml");
@@ -133,13 +135,6 @@ class TpmAttestationEndToEndTest {
         };
         server = SigilServer.start(ServerConfigLoader.load(Optional.of(file), ConfigEnvironment.of(Map.of(), dir), ConfigOverrides.none()),
                 Clock.systemUTC(), new SigilServer.Options(Optional.of(policy), List.of(), drifts::add));
-    }
-
-    @AfterEach
-    void stopServer() {
-        if (server != null) {
-            server.close();
-        }
     }
 
     @Test
@@ -212,13 +207,13 @@ class TpmAttestationEndToEndTest {
             agentId = agent.svid().orElseThrow().spiffeId().toString();
             admin("POST", "/v1/entries", """
                     {"spiffe_id": "%s", "parent_id": "%s", "owner": "team-a", "selectors": [{"type": "unix", "value": "uid:1000"}]}"""
-                    .formatted(WORKLOAD, agentId));
-            exchange(WORKLOAD);
+                    .formatted(REPORTS, agentId));
+            exchange(REPORTS);
             assertThat(lastTrustLevel.get()).isEqualTo(3);
         }
         // the agent is gone: no quote comes; after twice the interval policy sees trust level 0
         Eventually.within(Duration.ofSeconds(10), () -> {
-            exchange(WORKLOAD);
+            exchange(REPORTS);
             assertThat(lastTrustLevel.get()).isZero();
         });
         assertThat(agentRecord(agentId).path("trust_level").asInt()).as("the attested level on record").isEqualTo(3);
