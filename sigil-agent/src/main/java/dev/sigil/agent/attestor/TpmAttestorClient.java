@@ -17,6 +17,7 @@ import java.util.Optional;
  * at attestation and then every quote interval the server asked for. Keys never leave the TPM.
  */
 public final class TpmAttestorClient implements NodeAttestorClient, ContinuousEvidence {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TpmAttestorClient.class);
     public static final String TYPE = "tpm";
     private static final int MIN_NONCE_BYTES = 16;
     private static final int MAX_NONCE_BYTES = 64;
@@ -50,7 +51,15 @@ public final class TpmAttestorClient implements NodeAttestorClient, ContinuousEv
         } catch (InvalidProtocolBufferException e) {
             throw new IllegalArgumentException("tpm challenge is not a TpmChallenge message: " + e.getMessage(), e);
         }
-        byte[] secret = tpm.activate(parsed.getCredentialBlob().toByteArray(), parsed.getEncryptedSecret().toByteArray());
+        byte[] secret;
+        try {
+            secret = tpm.activate(parsed.getCredentialBlob().toByteArray(), parsed.getEncryptedSecret().toByteArray());
+        } catch (TpmTools.TpmException e) {
+            // the tpm refuses credentials not made for its ek and this ak: answer without the secret, so the
+            // server refuses the attestation with its reason (the ak is not proven resident)
+            LOG.warn("the tpm could not activate the server's credential: {}", e.getMessage());
+            secret = new byte[0];
+        }
         TpmQuote quote = quote(parsed.getQuote());
         Duration asked = Duration.ofMillis(parsed.getQuoteIntervalMillis());
         interval = asked.compareTo(MIN_INTERVAL) < 0 ? MIN_INTERVAL : asked;

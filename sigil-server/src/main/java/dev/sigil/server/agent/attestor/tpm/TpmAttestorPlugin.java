@@ -133,6 +133,12 @@ public final class TpmAttestorPlugin extends NamedPlugin<TpmAttestorPlugin.Setti
         return attestor;
     }
 
+    /** The attestor for {@code settings} with a chosen random source (benches that replay one quote need a fixed nonce). */
+    public static TpmAttestor attestor(Settings settings, dev.sigil.core.spiffeid.TrustDomain trustDomain, java.time.Clock clock,
+                                       SecureRandom random) {
+        return new TpmAttestor(trustDomain, trust(settings), clock, random);
+    }
+
     static TpmAttestor.Trust trust(Settings settings) {
         List<X509Certificate> cas = List.of();
         if (settings.ekCaBundleFile() != null) {

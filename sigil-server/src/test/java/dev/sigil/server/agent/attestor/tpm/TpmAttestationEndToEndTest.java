@@ -253,9 +253,9 @@ class TpmAttestationEndToEndTest {
                 }
             }, challenge -> {
                 // the node's tpm cannot activate a credential bound to another tpm's ak: it answers without the secret
-                assertThatThrownBy(() -> real.respond(challenge)).isInstanceOf(TpmTools.TpmException.class)
-                        .hasMessageContaining("tpm2_activatecredential");
-                return TpmAnswer.newBuilder().setQuote(TpmQuote.getDefaultInstance()).build().toByteArray();
+                byte[] answer = real.respond(challenge);
+                assertThat(TpmAnswer.parseFrom(answer).getActivatedSecret().isEmpty()).isTrue();
+                return answer;
             }), "credential activation failed");
         }
     }
