@@ -8,7 +8,6 @@ import java.security.Signature;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
@@ -129,10 +128,5 @@ final class QuoteVerifier {
     private static String abbreviated(byte[] value) {
         String hex = HexFormat.of().formatHex(value);
         return hex.length() > 16 ? hex.substring(0, 16) + "..." : hex.isEmpty() ? "(empty)" : hex;
-    }
-
-    /** The verified values as {@code Map}, for callers that only read. */
-    static Map<Integer, String> copy(SortedMap<Integer, String> values) {
-        return Map.copyOf(values);
     }
 }

@@ -189,7 +189,7 @@ public final class TpmAttestor implements ContinuousAttestor {
         }
         List<Selector> selectors = new ArrayList<>();
         selectors.add(Selector.of(TYPE, "ek_pubhash:" + ekHash));
-        certificate.ifPresent(c -> selectors.add(Selector.of(TYPE, "ekcert_subject:" + c.getSubjectX500Principal().getName())));
+        certificate.flatMap(TpmAttestor::subjectSelector).ifPresent(selectors::add);
         selectors.addAll(pcrSelectors(pcrs, met));
         SpiffeId agentId = trustDomain.id("/sigil/agent/" + TYPE + "/" + ekHash);
         nodes.put(agentId, new Node(ak, selectors, clock.instant()));
@@ -201,6 +201,16 @@ public final class TpmAttestor implements ContinuousAttestor {
         pcrs.forEach((pcr, value) -> selectors.add(Selector.of(TYPE, "pcr:" + pcr + ":" + value)));
         policies.forEach(name -> selectors.add(Selector.of(TYPE, "policy:" + name)));
         return selectors;
+    }
+
+    /** {@code tpm:ekcert_subject:<dn>}; none for a subject no selector can hold (empty, or longer than a selector value). */
+    private static Optional<Selector> subjectSelector(X509Certificate certificate) {
+        String subject = certificate.getSubjectX500Principal().getName();
+        try {
+            return subject.isEmpty() ? Optional.empty() : Optional.of(Selector.of(TYPE, "ekcert_subject:" + subject));
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     /** The EK certificate, when it chained to a manufacturer CA; empty when the EK is trusted by the allow list. */
