@@ -56,6 +56,11 @@ import org.slf4j.LoggerFactory;
  * {@link AgentSvidStore}): a restarted agent resumes with them until the SVID expires, so a join_token
  * agent survives restarts; once the stored SVID has expired it must attest again (with a new token).
  * The file is deleted when the agent stops because the server refused it.
+ *
+ * <p>With an attestor whose evidence is continuous (tpm), the agent also renews the evidence every
+ * interval the server asked for (a fresh quote); a refusal (node drift: the server has revoked what the
+ * node's workloads hold and evicted the agent) makes the agent attest again, which a drifted node cannot,
+ * so it stops.
  */
 public final class Agent implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
@@ -76,6 +81,7 @@ public final class Agent implements AutoCloseable {
     private volatile AgentState state = new AgentState.Starting();
     private Instant renewAt = Instant.MAX;
     private boolean started;
+    private java.util.concurrent.ScheduledFuture<?> evidenceRenewal;
 
     /**
      * @param attestor the agent side of the configured node attestation method
@@ -157,7 +163,8 @@ public final class Agent implements AutoCloseable {
             throw new IllegalStateException("agent already started");
         }
         started = true;
-        Optional<AgentSvidStore.Stored> stored = store.load();
+        // an attestor whose evidence is renewed (tpm) attests at every start: the server must hold this run's keys
+        Optional<AgentSvidStore.Stored> stored = attestor.renewsEvidence() ? Optional.empty() : store.load();
         if (stored.isPresent()) {
             install(stored.get().credentials().keys(), stored.get().credentials().svid());
             LOG.info("resuming with the stored agent svid {} (valid until {}); not attesting again",
@@ -178,6 +185,43 @@ public final class Agent implements AutoCloseable {
         }
         long period = config.syncInterval().toMillis();
         ticker.scheduleWithFixedDelay(this::tickQuietly, period, period, TimeUnit.MILLISECONDS);
+        scheduleEvidenceRenewal();
+    }
+
+    private synchronized void scheduleEvidenceRenewal() {
+        if (evidenceRenewal != null || ticker.isShutdown()) {
+            return;
+        }
+        attestor.continuous().ifPresent(continuous -> {
+            long interval = continuous.interval().toMillis();
+            evidenceRenewal = ticker.scheduleWithFixedDelay(this::renewEvidenceQuietly, interval, interval, TimeUnit.MILLISECONDS);
+        });
+    }
+
+    private void renewEvidenceQuietly() {
+        try {
+            renewEvidence();
+        } catch (RuntimeException e) {
+            LOG.warn("renewing the node's {} evidence failed; retrying in {}", attestor.type(),
+                    attestor.continuous().map(c -> human(c.interval())).orElse("?"), e);
+        }
+    }
+
+    /** One round of continuous node attestation (a fresh tpm quote); a refusal leads to re-attestation. */
+    public synchronized void renewEvidence() {
+        if (!(state instanceof AgentState.Running) || attestor.continuous().isEmpty()) {
+            return;
+        }
+        try {
+            String quoteId = client.renewEvidence(attestor.continuous().get());
+            LOG.debug("node {} evidence accepted ({})", attestor.type(), quoteId);
+        } catch (AgentServerException e) {
+            if (!e.denied()) {
+                LOG.warn("renewing the node's {} evidence failed, retrying at the next interval: {}", attestor.type(), e.getMessage());
+                return;
+            }
+            reattest("the server refused the node's " + attestor.type() + " evidence: " + e.getMessage());
+        }
     }
 
     /** Attests, retrying while the failure is {@link AgentServerException#retryable() retryable}. */

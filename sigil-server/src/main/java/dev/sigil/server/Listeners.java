@@ -85,7 +85,7 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
         ServerConfig.AgentApiSettings agentSettings = config.agentApi();
         List<NodeAttestor> attestors = NodeAttestors.create(config.nodeAttestors(), PluginRegistry.installed(),
                 new NodeAttestorPlugin.Context(config.trustDomain(), registrations.joinTokens(), clock,
-                        registrations.usedNodeEvidence()));
+                        registrations.usedNodeEvidence(), registrations.continuousAttestors()));
         AgentApiServer agentApi = AgentApiServer.start(new InetSocketAddress(agentSettings.address(), agentSettings.port()),
                 agentSettings.agentSvidTtl().orElse(Duration.ZERO),
                 new AgentApiServer.Dependencies(identities.identity(), identities.identity().spiffeId(), identities.authority(),

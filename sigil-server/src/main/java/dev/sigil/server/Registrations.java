@@ -3,6 +3,7 @@ package dev.sigil.server;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.agent.AgentStore;
 import dev.sigil.server.agent.AttestedSubjects;
+import dev.sigil.server.agent.attestor.ContinuousAttestors;
 import dev.sigil.server.agent.attestor.SingleUseEvidence;
 import dev.sigil.server.registration.EntryFilter;
 import dev.sigil.server.registration.EntryStore;
@@ -13,15 +14,17 @@ import java.time.Clock;
 
 /**
  * Who may have which identity: registration entries, join tokens, the agents registry, the attestation evidence policy
- * sees, and the single-use node evidence (jwt tokens) already accepted.
+ * sees, the single-use node evidence (jwt tokens) already accepted, and the continuous node attestors (tpm)
+ * whose overdue evidence lowers a node's trust level.
  */
 record Registrations(EntryStore entries, JoinTokens joinTokens, AgentStore agents, AttestedSubjects evidence,
-                     SingleUseEvidence usedNodeEvidence) {
+                     SingleUseEvidence usedNodeEvidence, ContinuousAttestors continuousAttestors) {
     static Registrations open(Clock clock, Foundation foundation) {
         EntryStore entries = EntryStore.create(foundation.datastore(), foundation.audit(), clock);
         AgentStore agents = AgentStore.create(foundation.datastore(), foundation.audit(), clock);
+        ContinuousAttestors continuous = new ContinuousAttestors();
         return new Registrations(entries, JoinTokens.create(foundation.datastore(), foundation.audit(), clock), agents,
-                new AttestedSubjects(entries, agents), SingleUseEvidence.create(foundation.datastore(), clock));
+                new AttestedSubjects(entries, agents, continuous), SingleUseEvidence.create(foundation.datastore(), clock), continuous);
     }
 
     /** True when a registration entry for {@code id} is marked admin (the admin API over mutual TLS). */

@@ -35,4 +35,17 @@ public interface NodeAttestorClient {
     default java.util.Optional<java.time.Instant> evidenceNotAfter() {
         return java.util.Optional.empty();
     }
+
+    /**
+     * True when the evidence is renewed while the agent runs (tpm): the agent then attests at every start
+     * rather than resuming with a stored SVID, so the server holds this run's keys.
+     */
+    default boolean renewsEvidence() {
+        return false;
+    }
+
+    /** For methods whose evidence is renewed while the agent runs (tpm), after a successful attestation. */
+    default java.util.Optional<ContinuousEvidence> continuous() {
+        return java.util.Optional.empty();
+    }
 }

@@ -284,6 +284,28 @@ public final class AgentServerClient implements AutoCloseable {
         }
     }
 
+    /**
+     * One round of continuous node attestation: asks for a quote challenge, answers it with
+     * {@code evidence} and returns the server's quote id. A refusal (node drift, lost attestation) is an
+     * {@link AgentServerException} that is {@link AgentServerException#denied() denied}.
+     */
+    public String renewEvidence(dev.sigil.agent.attestor.ContinuousEvidence evidence) {
+        byte[] challenge;
+        try {
+            challenge = blocking().quoteChallenge(dev.sigil.proto.agent.v1.QuoteChallengeRequest.getDefaultInstance())
+                    .getChallenge().toByteArray();
+        } catch (StatusRuntimeException e) {
+            throw failure("get a quote challenge", e);
+        }
+        byte[] answer = evidence.answer(challenge);
+        try {
+            return blocking().submitQuote(dev.sigil.proto.agent.v1.SubmitQuoteRequest.newBuilder()
+                    .setAnswer(com.google.protobuf.ByteString.copyFrom(answer)).build()).getQuoteId();
+        } catch (StatusRuntimeException e) {
+            throw failure("submit a quote", e);
+        }
+    }
+
     /** A JWT-SVID for {@code entryId} and {@code audience} (at least one). */
     public MintedJwt mintJwt(String entryId, List<String> audience) {
         if (audience.isEmpty()) {

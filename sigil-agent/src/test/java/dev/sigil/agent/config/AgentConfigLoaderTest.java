@@ -205,7 +205,7 @@ class AgentConfigLoaderTest {
                 trust_domain: example.org
                 trust_bundle_path: bundle.pem
                 node_attestor:
-                  type: tpm
-                """, Map.of())).isInstanceOf(AgentConfigException.class).hasMessageContaining("'tpm'").hasMessageContaining("join_token or jwt or x509pop");
+                  type: sev
+                """, Map.of())).isInstanceOf(AgentConfigException.class).hasMessageContaining("'sev'").hasMessageContaining("join_token or jwt or tpm or x509pop");
     }
 }

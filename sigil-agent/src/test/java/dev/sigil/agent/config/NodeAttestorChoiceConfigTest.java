@@ -27,7 +27,7 @@ class NodeAttestorChoiceConfigTest {
 
     @Test
     void theTypeChoosesTheClientThatAttests() throws Exception {
-        assertThat(PluginRegistry.installed().plugins(AgentPlugins.NODE_ATTESTOR)).containsOnlyKeys("join_token", "jwt", "x509pop");
+        assertThat(PluginRegistry.installed().plugins(AgentPlugins.NODE_ATTESTOR)).containsOnlyKeys("join_token", "jwt", "tpm", "x509pop");
         AgentConfig config = load("node_attestor:\n  type: join_token\n  join_token: abc\n", Map.of());
         assertThat(NodeAttestorClients.create(config.nodeAttestor(), PluginRegistry.installed()).singleUse()).isTrue();
         assertThat(config.toString()).doesNotContain("abc");
@@ -39,13 +39,21 @@ class NodeAttestorChoiceConfigTest {
         Path file = dir.resolve("agent.yaml");
         assertThatThrownBy(() -> load("node_attestor:\n  join_token: abc\n  type: x509pop\n  cert_file: a\n  key_file: b\n", Map.of()))
                 .hasMessage(file + " line 4, column 3: unknown key 'join_token' under 'node_attestor'; valid keys: cert_file, key_file, type");
-        assertThatThrownBy(() -> load("node_attestor:\n  type: tpm\n", Map.of())).hasMessageContaining("node_attestor.type 'tpm' is not valid; "
-                + "use join_token or jwt or x509pop");
+        assertThatThrownBy(() -> load("node_attestor:\n  type: sev\n", Map.of())).hasMessageContaining("node_attestor.type 'sev' is not valid; "
+                + "use join_token or jwt or tpm or x509pop");
         assertThatThrownBy(() -> load("node_attestor:\n  type: x509pop\n  cert_file: a\n", Map.of()))
                 .hasMessageContaining("node_attestor type x509pop needs both cert_file and key_file");
         assertThatThrownBy(() -> load("node_attestor:\n  type: join_token\n", Map.of()))
                 .hasMessageContaining("node_attestor type join_token needs node_attestor.join_token or SIGIL_JOIN_TOKEN");
         assertThatThrownBy(() -> load("", Map.of())).hasMessageContaining("node_attestor.type is required");
+    }
+
+    @Test
+    void tpmTalksToTheKernelsResourceManagerUnlessATctiIsGiven() throws Exception {
+        assertThat(load("node_attestor:\n  type: tpm\n", Map.of()).nodeAttestor().settings(dev.sigil.agent.attestor.TpmAttestorClientPlugin.Settings.class))
+                .isEqualTo(new dev.sigil.agent.attestor.TpmAttestorClientPlugin.Settings("device:/dev/tpmrm0"));
+        assertThat(load("node_attestor:\n  type: tpm\n  tcti: swtpm:host=127.0.0.1,port=2321\n", Map.of()).nodeAttestor().settings(dev.sigil.agent.attestor.TpmAttestorClientPlugin.Settings.class))
+                .isEqualTo(new dev.sigil.agent.attestor.TpmAttestorClientPlugin.Settings("swtpm:host=127.0.0.1,port=2321"));
     }
 
     @Test

@@ -66,6 +66,7 @@ final class AgentService extends AgentGrpc.AgentImplBase {
     private final java.util.concurrent.ScheduledExecutorService timer;
     private final Duration attestTimeLimit;
     private final DriftReports drifts;
+    private final NodeQuotes quotes;
 
     AgentService(Map<String, NodeAttestor> attestors, AgentStore agents, EntryStore entries, SpiffeId serverId, SvidIssuer issuer,
                  Authority authority, AuditTrail audit, Duration agentSvidTtl, Clock clock,
@@ -83,6 +84,7 @@ final class AgentService extends AgentGrpc.AgentImplBase {
         this.agentSvidTtl = agentSvidTtl;
         this.clock = clock;
         this.drifts = new DriftReports(authorized, audit, driftListener, holdings, clock);
+        this.quotes = new NodeQuotes(this.attestors, agents, authorized, audit, driftListener, clock);
     }
 
     @Override
@@ -224,6 +226,20 @@ final class AgentService extends AgentGrpc.AgentImplBase {
     @Override
     public void reportDrift(DriftReport request, StreamObserver<DriftAck> responses) {
         unary(responses, () -> drifts.report(AgentAuthenticator.AGENT.get(), request));
+    }
+
+    /** A fresh quote challenge for the calling agent's continuous attestor (tpm). */
+    @Override
+    public void quoteChallenge(dev.sigil.proto.agent.v1.QuoteChallengeRequest request,
+                               StreamObserver<dev.sigil.proto.agent.v1.QuoteChallengeResponse> responses) {
+        unary(responses, () -> quotes.challenge(AgentAuthenticator.AGENT.get()));
+    }
+
+    /** The calling agent's answer to its quote challenge; node drift is answered PERMISSION_DENIED (see {@link NodeQuotes}). */
+    @Override
+    public void submitQuote(dev.sigil.proto.agent.v1.SubmitQuoteRequest request,
+                            StreamObserver<dev.sigil.proto.agent.v1.SubmitQuoteResponse> responses) {
+        unary(responses, () -> quotes.submit(AgentAuthenticator.AGENT.get(), request));
     }
 
     private RegistrationEntry authorizedEntry(String id, Set<SpiffeId> parents, Agent agent) {

@@ -5,6 +5,7 @@ import dev.sigil.server.registration.EntryFilter;
 import dev.sigil.server.registration.EntryStore;
 import dev.sigil.server.registration.PageRequest;
 import dev.sigil.server.registration.RegistrationEntry;
+import dev.sigil.server.agent.attestor.ContinuousAttestors;
 import dev.sigil.server.evidence.SubjectEvidence;
 import dev.sigil.core.spiffeid.SpiffeId;
 import java.time.Instant;
@@ -18,15 +19,23 @@ import java.util.Set;
  * they are parented to. Conservative when several entries could have issued the identity: the trust
  * level is the lowest of their (unbanned) agents', and the selectors are only those every candidate
  * shares (each candidate contributes its entry's workload selectors plus its agent's node selectors),
- * so an identity reachable from a weak node is never credited with a strong node's evidence.
+ * so an identity reachable from a weak node is never credited with a strong node's evidence. A node
+ * attested by a {@link ContinuousAttestors continuous attestor} (tpm) whose evidence is overdue counts
+ * with trust level 0.
  */
 public final class AttestedSubjects implements SubjectEvidence {
     private final EntryStore entries;
     private final AgentStore agents;
+    private final ContinuousAttestors continuous;
 
     public AttestedSubjects(EntryStore entries, AgentStore agents) {
+        this(entries, agents, new ContinuousAttestors());
+    }
+
+    public AttestedSubjects(EntryStore entries, AgentStore agents, ContinuousAttestors continuous) {
         this.entries = entries;
         this.agents = agents;
+        this.continuous = continuous;
     }
 
     @Override
@@ -48,7 +57,8 @@ public final class AttestedSubjects implements SubjectEvidence {
             } else {
                 shared.retainAll(candidate);
             }
-            level = Math.min(level, parent.get().trustLevel());
+            Agent node = parent.get();
+            level = Math.min(level, continuous.trustLevel(node.spiffeId(), node.attestorType(), node.trustLevel()));
             Instant attested = parent.get().lastAttestedAt();
             oldest = oldest == null || attested.isBefore(oldest) ? attested : oldest;
         }

@@ -24,8 +24,13 @@ public interface NodeAttestorPlugin<S extends Record> extends Plugin<S> {
     /**
      * What the server gives every node attestor.
      *
-     * @param singleUse where attestors whose evidence may be used once (jwt) remember what they accepted
+     * @param singleUse  where attestors whose evidence may be used once (jwt) remember what they accepted
+     * @param continuous where attestors whose evidence is renewed while the agent runs (tpm) register
      */
-    record Context(TrustDomain trustDomain, JoinTokens joinTokens, Clock clock, SingleUseEvidence singleUse) {
+    record Context(TrustDomain trustDomain, JoinTokens joinTokens, Clock clock, SingleUseEvidence singleUse,
+                   ContinuousAttestors continuous) {
+        public Context(TrustDomain trustDomain, JoinTokens joinTokens, Clock clock, SingleUseEvidence singleUse) {
+            this(trustDomain, joinTokens, clock, singleUse, new ContinuousAttestors());
+        }
     }
 }

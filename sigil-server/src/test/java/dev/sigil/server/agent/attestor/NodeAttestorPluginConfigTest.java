@@ -30,7 +30,7 @@ class NodeAttestorPluginConfigTest {
     @Test
     void withoutTheSectionAgentsAttestWithJoinTokensOnly() throws Exception {
         assertThat(load("").nodeAttestors().blocks()).containsOnlyKeys("join_token");
-        assertThat(PluginRegistry.installed().plugins(ServerPlugins.NODE_ATTESTORS)).containsOnlyKeys("join_token", "jwt", "x509pop");
+        assertThat(PluginRegistry.installed().plugins(ServerPlugins.NODE_ATTESTORS)).containsOnlyKeys("join_token", "jwt", "tpm", "x509pop");
     }
 
     @Test
@@ -56,8 +56,15 @@ class NodeAttestorPluginConfigTest {
         Path file = dir.resolve("server.yaml");
         assertThatThrownBy(() -> load("node_attestors: {}\n")).hasMessageContaining("node_attestors configures no node attestor; "
                 + "at least one is required");
-        assertThatThrownBy(() -> load("node_attestors:\n  tpm: {}\n"))
-                .hasMessage(file + " line 2, column 3: unknown key 'tpm' under 'node_attestors'; valid keys: join_token, jwt, x509pop");
+        assertThatThrownBy(() -> load("node_attestors:\n  sev: {}\n"))
+                .hasMessage(file + " line 2, column 3: unknown key 'sev' under 'node_attestors'; valid keys: join_token, jwt, tpm, x509pop");
+        assertThatThrownBy(() -> load("node_attestors:\n  tpm: {}\n")).hasMessageStartingWith(file + " line 2")
+                .hasMessageContaining("node_attestors.tpm needs ek_ca_bundle_file (pem manufacturer ca certificates) or ek_allow_list");
+        assertThatThrownBy(() -> load("node_attestors:\n  tpm:\n    ek_allow_list: [abc]\n")).hasMessageStartingWith(file + " line ")
+                .hasMessageContaining("ek_allow_list holds 'abc'; each entry is the sha-256 of an ek public key, 64 hex digits");
+        assertThatThrownBy(() -> load("node_attestors:\n  tpm:\n    ek_allow_list: [" + "a".repeat(64) + "]\n    pcr_selection: [0]\n"
+                + "    pcr_policies:\n      - name: golden\n        pcrs:\n          16: [\"" + "0".repeat(64) + "\"]\n"))
+                .hasMessageContaining("pcr_policies 'golden' constrains pcr 16, which pcr_selection [0] does not quote");
         assertThatThrownBy(() -> load("node_attestors:\n  x509pop: {}\n")).hasMessageStartingWith(file + " line 2")
                 .hasMessageContaining("node_attestors.x509pop needs ca_bundle_file");
         assertThatThrownBy(() -> load("node_attestors:\n  x509pop:\n")).hasMessageStartingWith(file + " line 2")
