@@ -230,7 +230,7 @@ final class ConsolePages {
         return List.of(chain,
                 new Page.Form("search", "Search", "/console/audit", "get", List.of(
                         new Page.Field("workload", "Workload (SPIFFE ID)", workload, "spiffe://example.org/billing"),
-                        new Page.Field("action", "Action or prefix", action, "lease.revoke")), "Search"),
+                        new Page.Field("action", "Action or prefix", action, "credential.revoke")), "Search"),
                 new Page.Table("records", "Newest " + AUDIT_ROWS + " matching records, newest first", List.of("Seq", "Time", "Actor", "Action",
                         "Subject", "Outcome", "Details"), rows, "No records match."));
     }
