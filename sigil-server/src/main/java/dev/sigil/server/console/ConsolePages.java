@@ -207,7 +207,7 @@ final class ConsolePages {
         boolean intact = verify.path("intact").asBoolean();
         Page.Text chain = intact
                 ? new Page.Text("chain", "Hash chain", "Verified: all " + verify.path("records").asText() + " records chain up to head "
-                        + Printable.clip(verify.path("head").asText(), 16) + ".", false, "ok")
+                        + Printable.clip(verify.path("head").asText(), 16), false, "ok")
                 : new Page.Text("chain", "Hash chain", "BROKEN at record " + verify.path("first_bad_sequence").asText() + ": "
                         + verify.path("reason").asText(), false, "bad");
         String workload = form.getOrDefault("workload", "").trim();

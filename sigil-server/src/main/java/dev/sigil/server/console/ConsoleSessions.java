@@ -29,7 +29,10 @@ public final class ConsoleSessions {
     public static final Duration CODE_TTL = Duration.ofSeconds(60);
     public static final Duration IDLE_TIMEOUT = Duration.ofMinutes(15);
     public static final Duration ABSOLUTE_TIMEOUT = Duration.ofHours(8);
-    /** Pending codes and live sessions each stay below this, so minting cannot grow the heap without bound. */
+    /**
+     * Pending codes and live sessions each stay at most this many, so minting cannot grow the heap without
+     * bound: past it, the oldest code (or the longest idle session) is dropped. Only admins mint codes.
+     */
     static final int MAX_ENTRIES = 1_000;
 
     private final Clock clock;
@@ -73,8 +76,9 @@ public final class ConsoleSessions {
         }
         Instant now = clock.instant();
         codes.values().removeIf(pending -> !now.isBefore(pending.expiresAt()));
-        if (codes.size() >= MAX_ENTRIES) {
-            throw new IllegalStateException("too many unused console login codes (" + codes.size() + "); wait a minute and try again");
+        while (codes.size() >= MAX_ENTRIES) {
+            codes.entrySet().stream().min(Map.Entry.comparingByValue(java.util.Comparator.comparing(Pending::expiresAt)))
+                    .ifPresent(oldest -> codes.remove(oldest.getKey()));
         }
         String code = secret();
         Instant expiresAt = now.plus(CODE_TTL);
@@ -93,8 +97,9 @@ public final class ConsoleSessions {
             return Optional.empty();
         }
         sessions.values().removeIf(session -> expired(session, now));
-        if (sessions.size() >= MAX_ENTRIES) {
-            return Optional.empty();
+        while (sessions.size() >= MAX_ENTRIES) {
+            sessions.entrySet().stream().min(Map.Entry.comparingByValue(java.util.Comparator.comparing(Session::lastSeen)))
+                    .ifPresent(idlest -> sessions.remove(idlest.getKey()));
         }
         String secret = secret();
         Session session = new Session(pending.operator(), secret(), now, now);
