@@ -135,6 +135,7 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
                                      Registrations registrations, Grants grants, RequestObserver observer) {
         ConsoleSessions consoleSessions = new ConsoleSessions(clock);
         Routes routes = Routes.builder()
+                .addAll(new ConsoleRoutes(consoleSessions).routes())
                 .addAll(new RegistrationRoutes(registrations.entries(), registrations.joinTokens(), config.trustDomain()).routes())
                 .addAll(new SvidRoutes(identities.issuer(), identities.authority()).routes())
                 .addAll(new AuditRoutes(foundation.audit(), foundation.checkpoints(), foundation.hasher()).routes())
@@ -144,7 +145,6 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
                 .addAll(new PolicyRoutes(grants.policyStore(), clock).routes())
                 .addAll(new LeaseRoutes(grants.leases(), grants.leaks()).routes())
                 .addAll(new GovernanceRoutes(governance(config, clock, foundation, identities, registrations, grants)).routes())
-                .addAll(new ConsoleRoutes(consoleSessions).routes())
                 .build();
         ReadinessCheck readiness = () -> foundation.datastore().healthy()
                 ? new ReadinessCheck.Readiness.Ready()
