@@ -33,7 +33,7 @@ public final class Main extends GroupCommand {
      * Bouncy Castle from signed jars), so a command line that names one of them gets only that one.
      */
     static final Map<String, Class<?>> COMMANDS = commands(ServerCommand.class, HealthcheckCommand.class, EntryCommand.class,
-            AgentCommand.class, DevCommand.class, TokenCommand.class, BundleCommand.class, X509Command.class, JwtCommand.class,
+            AgentCommand.class, DevCommand.class, ConsoleCommand.class, TokenCommand.class, BundleCommand.class, X509Command.class, JwtCommand.class,
             AuditCommand.class, TaskCommand.class, PolicyCommand.class, LeaseCommand.class, LeakCommand.class, CredentialCommand.class,
             CompletionCommand.class, InventoryCommand.class, ReportCommand.class, OwnerCommand.class, ResourceCommand.class);
 

@@ -12,6 +12,9 @@ import dev.sigil.server.agent.attestor.NodeAttestorPlugin;
 import dev.sigil.server.agent.attestor.NodeAttestors;
 import dev.sigil.server.audit.AuditRoutes;
 import dev.sigil.server.config.ServerConfig;
+import dev.sigil.server.console.Console;
+import dev.sigil.server.console.ConsoleRoutes;
+import dev.sigil.server.console.ConsoleSessions;
 import dev.sigil.server.credential.LeaseRoutes;
 import dev.sigil.server.drift.Withdrawals;
 import dev.sigil.server.endpoint.BundleEndpoint;
@@ -130,7 +133,9 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
 
     private static AdminServer admin(ServerConfig config, Clock clock, Foundation foundation, Identities identities,
                                      Registrations registrations, Grants grants, RequestObserver observer) {
+        ConsoleSessions consoleSessions = new ConsoleSessions(clock);
         Routes routes = Routes.builder()
+                .addAll(new ConsoleRoutes(consoleSessions).routes())
                 .addAll(new RegistrationRoutes(registrations.entries(), registrations.joinTokens(), config.trustDomain()).routes())
                 .addAll(new SvidRoutes(identities.issuer(), identities.authority()).routes())
                 .addAll(new AuditRoutes(foundation.audit(), foundation.checkpoints(), foundation.hasher()).routes())
@@ -151,7 +156,8 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
             options = options.withTcp(new AdminServer.MutualTlsListener(new InetSocketAddress(tcp.address(), tcp.port()),
                     identities.identity(), () -> identities.authority().bundle().x509Authorities(), registrations::isAdmin));
         }
-        AdminServer admin = AdminServer.create(options, new AdminApi(routes, readiness, new ServerExceptionMapper()), clock, observer);
+        AdminServer admin = AdminServer.create(options, new AdminApi(routes, readiness, new ServerExceptionMapper())
+                .withConsole(new Console(consoleSessions)), clock, observer);
         admin.start();
         return admin;
     }

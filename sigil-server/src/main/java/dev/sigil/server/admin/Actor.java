@@ -47,4 +47,23 @@ public sealed interface Actor {
             return spiffeId.toString();
         }
     }
+
+    /**
+     * An admin acting through the web console: {@code operator} is who redeemed the one-time login code
+     * (never itself a console actor). Audit records name it {@code console:<operator>}, so every change
+     * made in a browser is told apart from the same change made with the CLI.
+     */
+    record Console(Actor operator) implements Actor {
+        public Console {
+            Objects.requireNonNull(operator, "operator");
+            if (operator instanceof Console) {
+                throw new IllegalArgumentException("a console actor acts for an operator, not for another console actor");
+            }
+        }
+
+        @Override
+        public String describe() {
+            return "console:" + operator.describe();
+        }
+    }
 }

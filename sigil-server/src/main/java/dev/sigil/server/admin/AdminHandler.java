@@ -46,9 +46,16 @@ final class AdminHandler extends Handler.Abstract {
     private final AdminAuthorizer authorizer;
     private final long maxBodyBytes;
     private final Clock clock;
+    private final Optional<BrowserFrontEnd> console;
     private volatile Connector unixConnector;
 
     AdminHandler(Routes routes, ExceptionMapper mapper, AdminAuthorizer authorizer, long maxBodyBytes, Clock clock) {
+        this(routes, mapper, authorizer, maxBodyBytes, clock, Optional.empty());
+    }
+
+    AdminHandler(Routes routes, ExceptionMapper mapper, AdminAuthorizer authorizer, long maxBodyBytes, Clock clock,
+                 Optional<BrowserFrontEnd> console) {
+        this.console = console;
         this.routes = routes;
         this.mapper = mapper;
         this.authorizer = authorizer;
@@ -69,6 +76,11 @@ final class AdminHandler extends Handler.Abstract {
         Actor actor = null;
         try {
             actor = authenticate(request);
+            if (console.isPresent() && BrowserFrontEnd.owns(path)) {
+                // the transport's authentication above holds for the console too; it adds a session on top
+                console.get().serve(request, response, callback, actor, this::call);
+                return true;
+            }
             Routed routed = route(request, response, method, path, actor);
             Reply reply = dispatch(routed.handler(), routed.request(), mapper);
             send(response, callback, reply);

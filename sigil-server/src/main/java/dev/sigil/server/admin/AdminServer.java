@@ -97,7 +97,7 @@ public final class AdminServer implements AutoCloseable {
         Objects.requireNonNull(clock, "clock");
         Routes routes = HealthRoutes.with(api.routes(), api.readiness());
         AdminAuthorizer authorizer = options.tcp().map(MutualTlsListener::authorizer).orElse(AdminAuthorizer.denyAll());
-        AdminHandler handler = new AdminHandler(routes, api.exceptionMapper(), authorizer, options.maxBodyBytes(), clock);
+        AdminHandler handler = new AdminHandler(routes, api.exceptionMapper(), authorizer, options.maxBodyBytes(), clock, api.console());
 
         Server server = HttpServers.newServer("sigil-admin", options.maxThreads());
         Path socket = options.socketPath();

@@ -98,6 +98,17 @@ class LayeringTest {
     }
 
     @Test
+    void theConsoleActsOnlyThroughTheAdminApi() {
+        // the web console reads and changes nothing itself: every page and action is an admin API call,
+        // so it cannot become a second business path with its own checks (or without them)
+        noClasses().that().resideInAPackage("dev.sigil.server.console..")
+                .should().dependOnClassesThat(com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage("dev.sigil.server..")
+                        .and(com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackages(
+                                "dev.sigil.server.console..", "dev.sigil.server.admin..", "dev.sigil.server.http..")))
+                .check(classes);
+    }
+
+    @Test
     void pluginsAreNamedOnlyInTheirOwnPackage() {
         // a broker is found through the plugin registry, never by its class
         for (String plugin : java.util.List.of("dev.sigil.server.credential.postgresql..", "dev.sigil.server.credential.ssh..")) {

@@ -37,9 +37,15 @@ public final class RawHttp {
     }
 
     public static Reply unix(Path socket, String method, String path, String contentType, byte[] body) throws IOException {
+        return unix(socket, method, path, contentType, body, Map.of());
+    }
+
+    /** A request with extra headers (a cookie, an origin) over the Unix socket. */
+    public static Reply unix(Path socket, String method, String path, String contentType, byte[] body, Map<String, String> headers)
+            throws IOException {
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             channel.connect(UnixDomainSocketAddress.of(socket));
-            channel.write(ByteBuffer.wrap(request(method, path, contentType, body)));
+            channel.write(ByteBuffer.wrap(request(method, path, contentType, body, headers)));
             return parse(Channels.newInputStream(channel).readAllBytes());
         }
     }
