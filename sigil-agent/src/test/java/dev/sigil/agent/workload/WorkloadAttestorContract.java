@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What every {@link WorkloadAttestor} guarantees; each implementation's test implements this. */
-interface WorkloadAttestorContract {
+public interface WorkloadAttestorContract {
 
     /** The attestor under test reading procfs at {@code procRoot}. */
     WorkloadAttestor attestor(Path procRoot);
