@@ -21,6 +21,12 @@ public interface WorkloadAttestorContract {
                 .allMatch(selector -> selector.type().equals(attestor.type()));
     }
 
+    /** The server rates workloads by the attestor behind their selectors: every attestor has a level there. */
+    @Test
+    default void theAttestorsSelectorTypeHasATrustLevel(@TempDir Path emptyProc) {
+        assertThat(dev.sigil.core.selector.WorkloadTrust.graded(attestor(emptyProc).type())).isPresent();
+    }
+
     @Test
     default void processMissingFromProcIsAnAttestationFailure(@TempDir Path emptyProc) {
         assertThatThrownBy(() -> attestor(emptyProc).attest(new PeerCredentials(4242, 1000, 1000)))
