@@ -26,7 +26,8 @@ public final class K8sWorkloadAttestorPlugin extends NamedPlugin<K8sWorkloadAtte
      * @param kubeletSecurePort   its authenticated HTTPS port (default 10250)
      * @param kubeletReadOnlyPort when set, the unauthenticated plain-HTTP port is used instead (weaker; off by default)
      * @param kubeletCaFile       the CA that signed the kubelet's serving certificate (default the service-account {@code ca.crt})
-     * @param kubeletServerName   the DNS name or IP address the kubelet's certificate must carry (default {@code kubelet_host})
+     * @param kubeletServerName   the DNS name or IP address the kubelet's certificate must carry (default the
+     *                            {@code SIGIL_NODE_NAME} environment variable when set, else {@code kubelet_host})
      * @param tokenFile           the bearer token to present (default the service-account {@code token}); re-read at every request
      * @param clientCertFile      a PEM client certificate to present instead of the token (with {@code client_key_file})
      * @param podListCacheTtl     how long one pod list answers attestations (default 5s)
@@ -48,7 +49,6 @@ public final class K8sWorkloadAttestorPlugin extends NamedPlugin<K8sWorkloadAtte
                 port("kubelet_read_only_port", kubeletReadOnlyPort);
             }
             kubeletCaFile = kubeletCaFile == null ? SERVICE_ACCOUNT.resolve("ca.crt") : kubeletCaFile;
-            kubeletServerName = kubeletServerName == null ? kubeletHost : kubeletServerName;
             tokenFile = tokenFile == null ? SERVICE_ACCOUNT.resolve("token") : tokenFile;
             if ((clientCertFile == null) != (clientKeyFile == null)) {
                 throw new AgentConfigException("workload_attestors.k8s needs both client_cert_file and client_key_file, or neither");
@@ -91,13 +91,21 @@ public final class K8sWorkloadAttestorPlugin extends NamedPlugin<K8sWorkloadAtte
                 settings.maxPollAttempts(), settings.pollRetryInterval());
     }
 
+    /** Set from the pod's {@code spec.nodeName} in a DaemonSet: the name the node's kubelet certificate carries. */
+    static final String NODE_NAME_VARIABLE = "SIGIL_NODE_NAME";
+
     static KubeletClient kubelet(Settings settings) {
+        return kubelet(settings, Optional.ofNullable(System.getenv(NODE_NAME_VARIABLE)).filter(name -> !name.isBlank()));
+    }
+
+    static KubeletClient kubelet(Settings settings, Optional<String> nodeName) {
+        String serverName = settings.kubeletServerName() != null ? settings.kubeletServerName() : nodeName.orElse(settings.kubeletHost());
         if (settings.kubeletReadOnlyPort() != null) {
             return KubeletClient.readOnly(settings.kubeletHost(), settings.kubeletReadOnlyPort(), settings.maxPodListBytes());
         }
         Optional<KubeletTrust.ClientCertificate> certificate = settings.clientCertFile() == null ? Optional.empty()
                 : Optional.of(new KubeletTrust.ClientCertificate(settings.clientCertFile(), settings.clientKeyFile()));
         return KubeletClient.secure(settings.kubeletHost(), settings.kubeletSecurePort(), settings.kubeletCaFile(),
-                settings.kubeletServerName(), Optional.of(settings.tokenFile()), certificate, settings.maxPodListBytes());
+                serverName, Optional.of(settings.tokenFile()), certificate, settings.maxPodListBytes());
     }
 }

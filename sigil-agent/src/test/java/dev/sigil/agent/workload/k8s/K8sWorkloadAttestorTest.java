@@ -81,7 +81,7 @@ class K8sWorkloadAttestorTest implements WorkloadAttestorContract {
     }
 
     private static KubeletClient client(K8sWorkloadAttestorPlugin.Settings settings) {
-        return K8sWorkloadAttestorPlugin.kubelet(settings);
+        return K8sWorkloadAttestorPlugin.kubelet(settings, Optional.empty());
     }
 
     private WorkloadAttestor attestor(K8sWorkloadAttestorPlugin.Settings settings, Clock clock) {
@@ -180,6 +180,19 @@ class K8sWorkloadAttestorTest implements WorkloadAttestorContract {
         assertThatThrownBy(() -> attestor.attest(PEER)).isInstanceOf(WorkloadAttestationException.class)
                 .hasMessageContaining("does not name 'node-2'").hasMessageContaining("node-1");
         assertThat(attestor(settings("kubelet_server_name: node-1\n"), Clock.systemUTC()).attest(PEER)).isNotEmpty();
+    }
+
+    @Test
+    void theNodeNameFromTheEnvironmentIsTheDefaultServerName() {
+        inContainer("containerd-v2-systemd");
+        K8sWorkloadAttestorPlugin.Settings settings = settings("");
+        WorkloadAttestor named = new K8sWorkloadAttestor(proc, K8sWorkloadAttestorPlugin.kubelet(settings, Optional.of("node-1")),
+                Clock.systemUTC(), Duration.ZERO, 1, Duration.ofMillis(10));
+        WorkloadAttestor misnamed = new K8sWorkloadAttestor(proc, K8sWorkloadAttestorPlugin.kubelet(settings, Optional.of("node-9")),
+                Clock.systemUTC(), Duration.ZERO, 1, Duration.ofMillis(10));
+
+        assertThat(named.attest(PEER)).contains(k8s("node-name:node-1"));
+        assertThatThrownBy(() -> misnamed.attest(PEER)).hasMessageContaining("does not name 'node-9'");
     }
 
     @Test
