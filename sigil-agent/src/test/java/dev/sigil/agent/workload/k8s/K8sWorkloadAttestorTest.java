@@ -229,6 +229,33 @@ class K8sWorkloadAttestorTest implements WorkloadAttestorContract {
     }
 
     @Test
+    void theReadOnlyPortIsUsedOnlyWhenConfiguredAndGetsNoToken() throws Exception {
+        inContainer("containerd-v2-systemd");
+        java.util.concurrent.atomic.AtomicReference<String> authorization = new java.util.concurrent.atomic.AtomicReference<>("unset");
+        com.sun.net.httpserver.HttpServer readOnly = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 4);
+        byte[] body = KubeletStandIn.fixture("podlist.json").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        readOnly.createContext("/pods", exchange -> {
+            authorization.set(String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")));
+            exchange.sendResponseHeaders(200, body.length);
+            try (var out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        readOnly.start();
+        try {
+            WorkloadAttestor attestor = attestor(settings("kubelet_read_only_port: " + readOnly.getAddress().getPort() + "\n"),
+                    Clock.systemUTC());
+
+            assertThat(attestor.attest(PEER)).contains(k8s("ns:payments"));
+            assertThat(authorization.get()).isEqualTo("null");
+            assertThat(kubelet.requests()).isZero();
+        } finally {
+            readOnly.stop(0);
+        }
+    }
+
+    @Test
     void aPodNotYetListedIsAttestedOnceTheKubeletListsIt() throws Exception {
         inContainer("containerd-v2-systemd");
         kubelet.serve(KubeletStandIn.fixture("podlist.json").replace(BILLING_POD, "00000000-0000-4000-8000-000000000000"));
