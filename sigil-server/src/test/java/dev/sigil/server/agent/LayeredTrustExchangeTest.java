@@ -134,6 +134,24 @@ class LayeredTrustExchangeTest {
     }
 
     @Test
+    void inventoryAndPostureShowTheEffectiveLevel() throws Exception {
+        policy(2);
+
+        JsonNode inventory = JSON.readTree(RawHttp.unix(server.admin().socketPath(), "GET", "/v1/inventory").body());
+        assertThat(inventory.path("identities")).anySatisfy(identity -> {
+            assertThat(identity.path("spiffe_id").asText()).isEqualTo(CGROUP_WORKLOAD);
+            assertThat(identity.path("trust_level").asInt()).isEqualTo(1);
+        }).anySatisfy(identity -> {
+            assertThat(identity.path("spiffe_id").asText()).isEqualTo(K8S_WORKLOAD);
+            assertThat(identity.path("trust_level").asInt()).isEqualTo(2);
+        });
+        String posture = RawHttp.unix(server.admin().socketPath(), "GET", "/v1/posture").body();
+        assertThat(posture).contains("nhi4.trust_below_policy")
+                .contains("asks trust level 2 of " + CGROUP_WORKLOAD + ", but its workload attestation (cgroup selectors) is at 1")
+                .doesNotContain("of " + K8S_WORKLOAD + ", but");
+    }
+
+    @Test
     void aRuleAskingMoreThanTheNodeGivesRefusesEvenAStrongWorkloadNamingBothLevels() throws Exception {
         policy(3);
 
