@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code pod_list_cache_ttl}), and cold (every attestation fetches and parses the whole list, as the
  * first caller after the cache expires does). The kubelet is a stand-in on 127.0.0.1 reached through the
  * read-only port, so the numbers leave TLS out (one handshake per cache refresh in production). See
- * bench/README.md section 19.
+ * bench/README.md section 20.
  *
  * <pre>java -cp sigil-bench.jar dev.sigil.bench.K8sAttestorBench [--pods 110] [--calls 200000] [--cold-calls 300]</pre>
  */
