@@ -26,7 +26,14 @@ final class AgentCommand extends GroupCommand {
     static void agent(PrintWriter out, JsonNode agent) {
         Output.field(out, "SPIFFE ID", agent.path("spiffe_id").asText());
         Output.field(out, "Attestor", agent.path("attestor_type").asText());
-        Output.field(out, "Trust level", agent.path("trust_level").asText());
+        if (agent.hasNonNull("evidence")) {
+            Output.field(out, "Evidence", agent.path("evidence").asText());
+        }
+        Output.field(out, "Trust level", agent.hasNonNull("trust_meaning") ? agent.path("trust_meaning").asText()
+                : agent.path("trust_level").asText());
+        if (agent.hasNonNull("last_quote_at")) {
+            Output.field(out, "Last quote", agent.path("last_quote_at").asText());
+        }
         for (JsonNode selector : agent.path("selectors")) {
             Output.field(out, "Selector", selector.isObject()
                     ? selector.path("type").asText() + ":" + selector.path("value").asText() : selector.asText());

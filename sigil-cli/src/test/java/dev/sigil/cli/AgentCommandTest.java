@@ -16,6 +16,7 @@ import java.math.BigInteger;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -69,6 +70,30 @@ class AgentCommandTest {
         assertThat(result.out()).contains("SPIFFE ID        : " + NODE + "\n").contains("Attestor         : join_token\n")
                 .contains("Selector         : join_token:id:0123456789abcdef\n").contains("SVID serial      : beef\n")
                 .contains("Banned           : false\n");
+    }
+
+    @Test
+    void showNamesTheNodesAttestorItsEvidenceAndTrustLevel() {
+        SpiffeId strong = SpiffeId.parse("spiffe://sigil.test/sigil/agent/x509pop/" + "ab".repeat(20));
+        agents.recordAttestation(new AgentStore.Attestation(strong, "x509pop", List.of(Selector.parse("x509pop:subject:cn:node-7"),
+                Selector.parse("x509pop:fingerprint:" + "ab".repeat(32)), Selector.parse("x509pop:ca:fingerprint:" + "cd".repeat(32))),
+                2, BigInteger.valueOf(0xcafe), Instant.now().plus(Duration.ofHours(1))), "agent-api:127.0.0.1");
+
+        CliHarness.Result result = sigil("agent", "show", "--spiffe-id", strong.toString());
+
+        assertThat(result.err()).isEmpty();
+        assertThat(result.out()).contains("Attestor         : x509pop\n")
+                .contains("Evidence         : proof of possession of the key of certificate cn=node-7 (sha-256 " + "ab".repeat(8)
+                        + "...), issued by ca " + "cd".repeat(8) + "...\n")
+                .contains("Trust level      : 2 (verified cryptographic evidence)\n")
+                .doesNotContain("Last quote");
+        assertThat(sigil("agent", "show", "--spiffe-id", NODE.toString()).out())
+                .contains("Evidence         : join token 0123456789abcdef (single use; no key or platform proof)\n")
+                .contains("Trust level      : 1 (platform metadata only)\n");
+        assertThat(audit.query(AuditQuery.all().byActionPrefix("agent.attest")))
+                .anySatisfy(record -> assertThat(record.details()).contains("\"evidence\":\"proof of possession of the key of certificate"
+                        + " cn=node-7 (sha-256 " + "ab".repeat(8) + "...), issued by ca " + "cd".repeat(8) + "...\"")
+                        .contains("\"trust_level\":\"2\""));
     }
 
     @Test

@@ -46,12 +46,24 @@ class WorkloadAttestorConfigTest {
     @Test
     void unknownAttestorsAndEmptySectionsAreRefusedNamingTheKey() {
         Path file = dir.resolve("agent.yaml");
-        assertThatThrownBy(() -> load("workload_attestors:\n  k8s: {}\n"))
-                .hasMessage(file + " line 7, column 3: unknown key 'k8s' under 'workload_attestors'; valid keys: cgroup, unix");
+        assertThatThrownBy(() -> load("workload_attestors:\n  systemd: {}\n"))
+                .hasMessage(file + " line 7, column 3: unknown key 'systemd' under 'workload_attestors'; valid keys: cgroup, k8s, unix");
         assertThatThrownBy(() -> load("workload_attestors:\n  unix: { colour: red }\n"))
                 .hasMessageContaining("unknown key 'colour' under 'workload_attestors.unix'");
         assertThatThrownBy(() -> load("workload_attestors: {}\n")).isInstanceOf(AgentConfigException.class)
                 .hasMessageContaining("workload_attestors configures no workload attestor; at least one is required");
+    }
+
+    @Test
+    void theK8sAttestorHasNoSwitchToSkipVerifyingTheKubelet() {
+        assertThatThrownBy(() -> load("workload_attestors:\n  k8s:\n    skip_kubelet_verification: true\n"))
+                .hasMessageContaining("unknown key 'skip_kubelet_verification' under 'workload_attestors.k8s'");
+    }
+
+    @Test
+    void theK8sAttestorRefusesAClientCertificateWithoutItsKey() {
+        assertThatThrownBy(() -> load("workload_attestors:\n  k8s:\n    client_cert_file: /etc/sigil/kubelet-client.crt\n"))
+                .hasMessageContaining("needs both client_cert_file and client_key_file");
     }
 
     @Test

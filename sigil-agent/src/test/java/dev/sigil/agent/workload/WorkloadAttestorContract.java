@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What every {@link WorkloadAttestor} guarantees; each implementation's test implements this. */
-interface WorkloadAttestorContract {
+public interface WorkloadAttestorContract {
 
     /** The attestor under test reading procfs at {@code procRoot}. */
     WorkloadAttestor attestor(Path procRoot);
@@ -19,6 +19,12 @@ interface WorkloadAttestorContract {
         assertThat(attestor.attest(WorkloadApiFixture.ownCredentials()))
                 .isNotEmpty()
                 .allMatch(selector -> selector.type().equals(attestor.type()));
+    }
+
+    /** The server rates workloads by the attestor behind their selectors: every attestor has a level there. */
+    @Test
+    default void theAttestorsSelectorTypeHasATrustLevel(@TempDir Path emptyProc) {
+        assertThat(dev.sigil.core.selector.WorkloadTrust.graded(attestor(emptyProc).type())).isPresent();
     }
 
     @Test

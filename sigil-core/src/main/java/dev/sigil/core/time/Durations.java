@@ -7,13 +7,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Durations as operators write them: {@code 30s}, {@code 5m}, {@code 1h}, {@code 7d}, combinations in
- * descending order ({@code 1h30m}), or ISO-8601 ({@code PT1H}, {@code P7D}). A day is 24 hours.
+ * Durations as operators write them: {@code 30s}, {@code 5m}, {@code 1h}, {@code 7d}, {@code 500ms},
+ * combinations in descending order ({@code 1h30m}, {@code 1s500ms}), or ISO-8601 ({@code PT1H}, {@code P7D}). A day is 24 hours.
  * Negative durations are refused.
  */
 public final class Durations {
-    private static final Pattern PART = Pattern.compile("(\\d{1,9})(d|h|m|s)");
-    private static final String UNITS = "dhms";
+    private static final Pattern PART = Pattern.compile("(\\d{1,9})(ms|d|h|m|s)");
+    private static final java.util.List<String> UNITS = java.util.List.of("d", "h", "m", "s", "ms");
     static final String EXPECTED = "use a number with a unit s, m, h or d (30s, 5m, 1h, 7d, 1h30m) or iso-8601 (PT1H)";
 
     private Durations() {
@@ -54,6 +54,7 @@ public final class Durations {
                 case "d" -> Duration.ofDays(amount);
                 case "h" -> Duration.ofHours(amount);
                 case "m" -> Duration.ofMinutes(amount);
+                case "ms" -> Duration.ofMillis(amount);
                 default -> Duration.ofSeconds(amount);
             });
             position = matcher.end();
@@ -61,12 +62,12 @@ public final class Durations {
         return total;
     }
 
-    /** The shortest form {@link #parse} reads back: {@code 1h}, {@code 1h30m}, {@code 7d}, {@code 0s}. */
+    /** The shortest form {@link #parse} reads back: {@code 1h}, {@code 1h30m}, {@code 7d}, {@code 500ms}, {@code 0s}. */
     public static String format(Duration duration) {
         if (duration.isZero()) {
             return "0s";
         }
-        if (duration.isNegative() || duration.getNano() != 0) {
+        if (duration.isNegative() || duration.getNano() % 1_000_000 != 0) {
             return duration.toString();
         }
         StringBuilder out = new StringBuilder();
@@ -75,9 +76,12 @@ public final class Durations {
         for (int i = 0; i < sizes.length; i++) {
             long amount = seconds / sizes[i];
             if (amount > 0) {
-                out.append(amount).append(UNITS.charAt(i));
+                out.append(amount).append(UNITS.get(i));
                 seconds -= amount * sizes[i];
             }
+        }
+        if (duration.getNano() != 0) {
+            out.append(duration.getNano() / 1_000_000).append("ms");
         }
         return out.toString();
     }

@@ -19,8 +19,17 @@ class DurationsTest {
     }
 
     @Test
+    void millisecondsParseAloneAndAfterSeconds() {
+        assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(Durations.parse("1s250ms")).isEqualTo(Duration.ofMillis(1250));
+        assertThat(Durations.parse("5m")).isEqualTo(Duration.ofMinutes(5));
+        assertThatThrownBy(() -> Durations.parse("500ms1s")).hasMessageContaining("units must go from large to small");
+        assertThat(Durations.format(Duration.ofMillis(1500))).isEqualTo("1s500ms");
+    }
+
+    @Test
     void formatReadsBack() {
-        for (String text : new String[] {"0s", "45s", "5m", "1h30m", "7d", "1d1h1m1s"}) {
+        for (String text : new String[] {"0s", "45s", "5m", "1h30m", "7d", "1d1h1m1s", "500ms"}) {
             assertThat(Durations.format(Durations.parse(text))).isEqualTo(text);
         }
     }

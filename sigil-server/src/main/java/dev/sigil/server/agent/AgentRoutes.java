@@ -9,6 +9,7 @@ import dev.sigil.server.admin.Reply;
 import dev.sigil.server.admin.Routes;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The admin API of the agents registry: list and show agents, ban and evict them. Bans and evictions
@@ -37,12 +38,19 @@ public final class AgentRoutes {
                 .build();
     }
 
-    /** An agent as the API shows it: no key material, only the serial of its current SVID. */
-    public record AgentJson(SpiffeId spiffeId, String attestorType, List<Selector> selectors, int trustLevel, String svidSerial,
-                            Instant svidExpiresAt, Instant firstAttestedAt, Instant lastAttestedAt, boolean banned, long revision,
-                            Instant updatedAt) {
+    /**
+     * An agent as the API shows it: no key material, only the serial of its current SVID.
+     *
+     * @param evidence    a one-line summary of the evidence its node attestor accepted
+     * @param trustMeaning what {@code trustLevel} stands for, e.g. {@code 2 (verified cryptographic evidence)}
+     * @param lastQuoteAt when the node last proved its state with a hardware quote; absent for attestors without quotes
+     */
+    public record AgentJson(SpiffeId spiffeId, String attestorType, String evidence, List<Selector> selectors, int trustLevel,
+                            String trustMeaning, Optional<Instant> lastQuoteAt, String svidSerial, Instant svidExpiresAt,
+                            Instant firstAttestedAt, Instant lastAttestedAt, boolean banned, long revision, Instant updatedAt) {
         static AgentJson of(Agent agent) {
-            return new AgentJson(agent.spiffeId(), agent.attestorType(), agent.selectors(), agent.trustLevel(), agent.svidSerial(),
+            return new AgentJson(agent.spiffeId(), agent.attestorType(), NodeEvidence.summary(agent.attestorType(), agent.selectors()),
+                    agent.selectors(), agent.trustLevel(), NodeEvidence.level(agent.trustLevel()), Optional.empty(), agent.svidSerial(),
                     agent.svidExpiresAt(), agent.firstAttestedAt(), agent.lastAttestedAt(), agent.banned(), agent.revision(),
                     agent.updatedAt());
         }

@@ -1,6 +1,7 @@
 package dev.sigil.server.agent;
 
 import dev.sigil.core.selector.Selector;
+import dev.sigil.core.selector.WorkloadTrust;
 import dev.sigil.server.registration.EntryFilter;
 import dev.sigil.server.registration.EntryStore;
 import dev.sigil.server.registration.PageRequest;
@@ -22,6 +23,11 @@ import java.util.Set;
  * so an identity reachable from a weak node is never credited with a strong node's evidence. A node
  * attested by a {@link ContinuousAttestors continuous attestor} (tpm) whose evidence is overdue counts
  * with trust level 0.
+ *
+ * <p>Layered trust: each candidate's level is the lower of its agent's node attestation level and its
+ * entry's workload attestation level ({@link WorkloadTrust#of}: the level of the workload attestor whose
+ * selectors the entry requires), so a workload never rates above the node it runs on nor above the
+ * evidence that picked it out on that node.
  */
 public final class AttestedSubjects implements SubjectEvidence {
     private final EntryStore entries;
@@ -45,6 +51,7 @@ public final class AttestedSubjects implements SubjectEvidence {
         Set<Selector> shared = null;
         int level = Integer.MAX_VALUE;
         Instant oldest = null;
+        List<String> basis = new java.util.ArrayList<>();
         for (RegistrationEntry entry : issuing) {
             Optional<Agent> parent = agents.find(entry.parentId()).filter(agent -> !agent.banned());
             if (parent.isEmpty()) {
@@ -57,11 +64,19 @@ public final class AttestedSubjects implements SubjectEvidence {
             } else {
                 shared.retainAll(candidate);
             }
-            Agent node = parent.get();
-            level = Math.min(level, continuous.trustLevel(node.spiffeId(), node.attestorType(), node.trustLevel()));
+            Agent parentAgent = parent.get();
+            int node = continuous.trustLevel(parentAgent.spiffeId(), parentAgent.attestorType(), parentAgent.trustLevel());
+            int workload = WorkloadTrust.of(entry.selectors());
+            level = Math.min(level, Math.min(node, workload));
+            basis.add("node " + parentAgent.spiffeId() + " (" + parentAgent.attestorType() + ") level " + node + ", workload ("
+                    + WorkloadTrust.strongestTypes(entry.selectors()) + " selectors) level " + workload);
             Instant attested = parent.get().lastAttestedAt();
             oldest = oldest == null || attested.isBefore(oldest) ? attested : oldest;
         }
-        return shared == null ? Evidence.none() : new Evidence(shared, level, Optional.ofNullable(oldest));
+        if (shared == null) {
+            return Evidence.none();
+        }
+        return new Evidence(shared, level, Optional.ofNullable(oldest), "trust level " + level + " is the lowest of "
+                + String.join("; ", basis));
     }
 }

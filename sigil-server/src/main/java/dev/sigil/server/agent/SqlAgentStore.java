@@ -93,6 +93,7 @@ final class SqlAgentStore implements AgentStore {
             }
             Map<String, String> details = new LinkedHashMap<>();
             details.put("attestor", agent.attestorType());
+            details.put("evidence", NodeEvidence.summary(agent.attestorType(), agent.selectors()));
             details.put("trust_level", Integer.toString(agent.trustLevel()));
             String selectors = selectorText(agent.selectors()).replace('\n', ',');
             details.put("selectors", selectors.length() > AuditEvent.MAX_DETAIL_LENGTH

@@ -21,13 +21,24 @@ public interface SubjectEvidence {
         return new CachedEvidence(delegate, clock, maxAge);
     }
 
-    record Evidence(Set<Selector> selectors, int trustLevel, Optional<Instant> attestedAt) {
+    /**
+     * @param trustLevel the lower of the node's and the workload attestation's level (for several issuing
+     *                   entries, the lowest of those)
+     * @param trustBasis how {@code trustLevel} was reached, for refusals: each issuing entry's node and
+     *                   workload levels
+     */
+    record Evidence(Set<Selector> selectors, int trustLevel, Optional<Instant> attestedAt, String trustBasis) {
         public Evidence {
             selectors = Set.copyOf(selectors);
+            java.util.Objects.requireNonNull(trustBasis, "trustBasis");
+        }
+
+        public Evidence(Set<Selector> selectors, int trustLevel, Optional<Instant> attestedAt) {
+            this(selectors, trustLevel, attestedAt, "trust level " + trustLevel);
         }
 
         public static Evidence none() {
-            return new Evidence(Set.of(), 0, Optional.empty());
+            return new Evidence(Set.of(), 0, Optional.empty(), "trust level 0: no live attestation vouches for the subject");
         }
     }
 }

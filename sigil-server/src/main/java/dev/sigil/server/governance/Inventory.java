@@ -24,8 +24,8 @@ public record Inventory(Instant generatedAt, Instant activitySince, boolean acti
     /**
      * One registration entry.
      *
-     * @param trustLevel   the trust level of the agent it is issued through (a workload's is at most its
-     *                     node's); absent when the parent is not a registered agent
+     * @param trustLevel   the lower of the trust level of the agent it is issued through and of the workload
+     *                     attestation its selectors require; absent when the parent is not a registered agent
      * @param attestor     how the parent agent's node was attested ({@code join_token}, {@code x509pop}, ...)
      * @param lastServed   the newest SVID issued for the SPIFFE ID in the window (any entry of it)
      * @param lastExchanged the newest credential or access token granted to the SPIFFE ID in the window

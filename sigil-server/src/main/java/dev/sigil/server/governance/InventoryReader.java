@@ -1,6 +1,7 @@
 package dev.sigil.server.governance;
 
 import dev.sigil.core.selector.Selector;
+import dev.sigil.core.selector.WorkloadTrust;
 import dev.sigil.server.agent.Agent;
 import dev.sigil.server.agent.AgentStore;
 import dev.sigil.server.audit.AuditTrail;
@@ -94,7 +95,7 @@ final class InventoryReader {
             String id = entry.spiffeId().toString();
             Optional<Agent> parent = Optional.ofNullable(agentsById.get(entry.parentId().toString()));
             identities.add(new Inventory.Identity(entry.id(), id, entry.owner(), entry.parentId().toString(),
-                    parent.map(Agent::trustLevel), parent.map(Agent::attestorType),
+                    parent.map(agent -> Math.min(agent.trustLevel(), WorkloadTrust.of(entry.selectors()))), parent.map(Agent::attestorType),
                     entry.selectors().stream().map(Selector::toString).toList(), entry.admin(), entry.createdAt(), entry.updatedAt(),
                     entry.x509SvidTtl().toSeconds(), entry.jwtSvidTtl().toSeconds(), Optional.ofNullable(activity.lastServed().get(id)),
                     Optional.ofNullable(activity.lastExchanged().get(id)),

@@ -5,6 +5,7 @@ import static dev.sigil.server.governance.Finding.Severity;
 
 import dev.sigil.core.Printable;
 import dev.sigil.core.selector.Selector;
+import dev.sigil.core.selector.WorkloadTrust;
 import dev.sigil.core.time.Durations;
 import dev.sigil.server.agent.Agent;
 import dev.sigil.server.config.GovernanceSettings;
@@ -155,7 +156,10 @@ final class PostureChecks {
         }
     }
 
-    /** NHI4: an allow rule naming an identity asks for a higher trust level than its node has. */
+    /**
+     * NHI4: an allow rule naming an identity asks for a higher trust level than it has: the lower of its
+     * node's and its workload attestation's (layered trust), and the finding names which one falls short.
+     */
     private void trustBelowPolicy() {
         for (RegistrationEntry entry : snapshot.entries()) {
             String id = entry.spiffeId().toString();
@@ -163,14 +167,20 @@ final class PostureChecks {
             if (agent == null) {
                 continue;
             }
+            int workload = WorkloadTrust.of(entry.selectors());
+            int effective = Math.min(agent.trustLevel(), workload);
             for (RuleView rule : rules) {
-                if (rule.allow() && rule.minTrustLevel() > agent.trustLevel() && rule.appliesTo(id)) {
+                if (rule.allow() && rule.minTrustLevel() > effective && rule.appliesTo(id)) {
+                    boolean nodeShort = rule.minTrustLevel() > agent.trustLevel();
                     findings.add(new Finding("nhi4.trust_below_policy", Nhi.NHI4, Severity.MEDIUM,
                             "trust level below what policy asks", List.of(id),
                             "rule '" + rule.name() + "' (line " + rule.line() + ") asks trust level " + rule.minTrustLevel() + " of " + id
-                                    + ", but its node (agent " + agent.spiffeId() + ", " + agent.attestorType() + ") is at "
-                                    + agent.trustLevel(),
-                            "attest the node with stronger evidence, or move the identity to a node that has it"));
+                                    + (nodeShort ? ", but its node (agent " + agent.spiffeId() + ", " + agent.attestorType() + ") is at "
+                                            + agent.trustLevel()
+                                            : ", but its workload attestation (" + WorkloadTrust.strongestTypes(entry.selectors())
+                                                    + " selectors) is at " + workload),
+                            nodeShort ? "attest the node with stronger evidence, or move the identity to a node that has it"
+                                    : "register the identity with selectors of a stronger workload attestor (unix, k8s)"));
                 }
             }
         }

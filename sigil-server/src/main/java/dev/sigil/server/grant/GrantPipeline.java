@@ -197,9 +197,16 @@ public final class GrantPipeline {
     private Decision decide(PolicyRequestParts parts, GrantRequest request, Instant now) {
         SubjectEvidence.Evidence known = evidence.of(parts.who());
         try {
-            return policy.decide(new PolicyRequest(parts.who(), known.selectors(), known.trustLevel(), known.attestedAt(),
+            Decision decision = policy.decide(new PolicyRequest(parts.who(), known.selectors(), known.trustLevel(), known.attestedAt(),
                     request.action(), request.target().value(), request.scopes(), request.task(), parts.delegation(), now,
                     parts.attributes()));
+            if (decision instanceof Decision.Deny deny && deny.reasons().stream().anyMatch(r -> r.contains("min_trust_level"))) {
+                // a rule was short only of trust level: say how the subject's level was reached (node and workload)
+                List<String> reasons = new java.util.ArrayList<>(deny.reasons());
+                reasons.add(known.trustBasis());
+                return new Decision.Deny(reasons);
+            }
+            return decision;
         } catch (RuntimeException e) {
             LOG.error("policy evaluation failed for {}; denying", parts.who(), e);
             return new Decision.Deny(List.of("policy evaluation failed; denied (fail closed)"));

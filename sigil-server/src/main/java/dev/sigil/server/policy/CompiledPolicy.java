@@ -97,7 +97,15 @@ public final class CompiledPolicy implements PolicyEngine {
         Map<String, Object> activation = null;
         int lastOrder = -1;
         for (Rule rule : candidates) {
-            if (rule.order() == lastOrder || !rule.matchesStatically(request, subjectId)) {
+            if (rule.order() == lastOrder) {
+                continue;
+            }
+            if (!rule.matchesStatically(request, subjectId)) {
+                if (rule.effect() == Rule.Effect.ALLOW && rule.matchesAtAnyTrustLevel(request, subjectId)) {
+                    lastOrder = rule.order();
+                    notes.add("rule '" + rule.name() + "' (line " + rule.line() + ") asks min_trust_level " + rule.minTrustLevel()
+                            + "; subject " + subjectId + " has trust level " + request.trustLevel());
+                }
                 continue;
             }
             lastOrder = rule.order();

@@ -26,8 +26,12 @@ record Rule(int order, int line, String name, Effect effect, SubjectPattern subj
 
     /** Everything but the CEL condition; cheap and side-effect free. */
     boolean matchesStatically(PolicyRequest request, String subjectId) {
-        if (!subject.matches(subjectId) || request.trustLevel() < minTrustLevel
-                || !request.selectors().containsAll(selectors)) {
+        return request.trustLevel() >= minTrustLevel && matchesAtAnyTrustLevel(request, subjectId);
+    }
+
+    /** {@link #matchesStatically} but for {@code min_trust_level}: tells a refusal that only the level was short. */
+    boolean matchesAtAnyTrustLevel(PolicyRequest request, String subjectId) {
+        if (!subject.matches(subjectId) || !request.selectors().containsAll(selectors)) {
             return false;
         }
         boolean hasTask = request.task().isPresent();

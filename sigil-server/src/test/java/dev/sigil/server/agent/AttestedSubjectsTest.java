@@ -82,6 +82,23 @@ class AttestedSubjectsTest {
     }
 
     @Test
+    void aWorkloadPickedOutOnlyByCgroupSelectorsRatesBelowItsStrongNode() {
+        register(STRONG_NODE, "cgroup:container_id:" + "c".repeat(64));
+
+        Evidence found = evidence.of(WEB);
+
+        assertThat(found.trustLevel()).isEqualTo(1);
+        assertThat(found.trustBasis()).contains("(x509pop) level 2, workload (cgroup selectors) level 1");
+    }
+
+    @Test
+    void theStrongestWorkloadAttestorAnEntryRequiresSetsItsWorkloadLevel() {
+        register(STRONG_NODE, "cgroup:container_id:" + "c".repeat(64), "k8s:ns:payments");
+
+        assertThat(evidence.of(WEB).trustLevel()).isEqualTo(2);
+    }
+
+    @Test
     void identityWithoutALiveAttestationHasNoEvidence() {
         assertThat(evidence.of(WEB)).isEqualTo(Evidence.none());
 
