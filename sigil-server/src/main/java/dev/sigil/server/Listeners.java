@@ -133,7 +133,20 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
 
     private static AdminServer admin(ServerConfig config, Clock clock, Foundation foundation, Identities identities,
                                      Registrations registrations, Grants grants, RequestObserver observer) {
-        ConsoleSessions consoleSessions = new ConsoleSessions(clock);
+        // console logins are security events: each code minted and each session started is audited
+        ConsoleSessions consoleSessions = new ConsoleSessions(clock, new ConsoleSessions.Events() {
+            @Override
+            public void codeIssued(dev.sigil.server.admin.Actor operator, java.time.Instant expiresAt) {
+                foundation.audit().append(dev.sigil.server.audit.AuditEvent.success(operator.describe(), "console.login_code",
+                        operator.describe(), java.util.Map.of("expires_at", expiresAt.toString())));
+            }
+
+            @Override
+            public void sessionStarted(dev.sigil.server.admin.Actor operator) {
+                foundation.audit().append(dev.sigil.server.audit.AuditEvent.success(operator.describe(), "console.session",
+                        operator.describe(), java.util.Map.of()));
+            }
+        });
         Routes routes = Routes.builder()
                 .addAll(new ConsoleRoutes(consoleSessions).routes())
                 .addAll(new RegistrationRoutes(registrations.entries(), registrations.joinTokens(), config.trustDomain()).routes())

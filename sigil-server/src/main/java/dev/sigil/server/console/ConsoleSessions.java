@@ -35,13 +35,42 @@ public final class ConsoleSessions {
      */
     static final int MAX_ENTRIES = 1_000;
 
+    /**
+     * Told of every code minted and session started, in the calling thread before the code or cookie is
+     * handed out: the composition root writes them to the audit trail (this package may not), so a failure
+     * to record one fails the login (fail closed).
+     */
+    public interface Events {
+        void codeIssued(Actor operator, Instant expiresAt);
+
+        void sessionStarted(Actor operator);
+
+        static Events none() {
+            return new Events() {
+                @Override
+                public void codeIssued(Actor operator, Instant expiresAt) {
+                }
+
+                @Override
+                public void sessionStarted(Actor operator) {
+                }
+            };
+        }
+    }
+
     private final Clock clock;
+    private final Events events;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Pending> codes = new ConcurrentHashMap<>();
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
 
     public ConsoleSessions(Clock clock) {
+        this(clock, Events.none());
+    }
+
+    public ConsoleSessions(Clock clock, Events events) {
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.events = Objects.requireNonNull(events, "events");
     }
 
     /** A freshly minted login code; its {@code toString()} hides the code. */
@@ -82,6 +111,7 @@ public final class ConsoleSessions {
         }
         String code = secret();
         Instant expiresAt = now.plus(CODE_TTL);
+        events.codeIssued(operator, expiresAt);
         codes.put(hash(code), new Pending(operator, expiresAt));
         return new LoginCode(code, expiresAt);
     }
@@ -101,6 +131,7 @@ public final class ConsoleSessions {
             sessions.entrySet().stream().min(Map.Entry.comparingByValue(java.util.Comparator.comparing(Session::lastSeen)))
                     .ifPresent(idlest -> sessions.remove(idlest.getKey()));
         }
+        events.sessionStarted(pending.operator());
         String secret = secret();
         Session session = new Session(pending.operator(), secret(), now, now);
         sessions.put(hash(secret), session);

@@ -98,6 +98,13 @@ class ConsoleHttpTest {
         assertThat(again.status()).isEqualTo(403);
         assertThat(again.header("set-cookie")).isNull();
         assertThat(again.body()).contains("already used");
+        // the code and the session it started are security events in the audit trail, never the code itself
+        JsonNode codes = api("GET", "/v1/audit?action=console.login_code", null).path("results");
+        JsonNode sessions = api("GET", "/v1/audit?action=console.session", null).path("results");
+        assertThat(codes).isNotEmpty();
+        assertThat(sessions).isNotEmpty();
+        assertThat(sessions.get(sessions.size() - 1).path("actor").asText()).startsWith("local:");
+        assertThat(codes.toString() + sessions).doesNotContain(code);
     }
 
     @Test
