@@ -103,7 +103,7 @@ final class TokenExchange {
         Optional<String> token = form.get("subject_token");
         if (token.isPresent()) {
             try {
-                return Optional.of(verifier.verify(token.get(), "subject_token", Set.of(settings.audience())).subject());
+                return Optional.of(verifier.verifyFederated(token.get(), "subject_token", Set.of(settings.audience())).subject());
             } catch (OAuthException e) {
                 return Optional.empty();
             }
@@ -117,7 +117,7 @@ final class TokenExchange {
         Instant subjectIssuedAt;
         Optional<String> subjectToken = request.subjectToken();
         if (subjectToken.isPresent()) {
-            JwtSvidVerifier.Verified verified = verifier.verify(subjectToken.get(), "subject_token", Set.of(settings.audience()));
+            JwtSvidVerifier.Verified verified = verifier.verifyFederated(subjectToken.get(), "subject_token", Set.of(settings.audience()));
             subject = verified.subject();
             subjectIssuedAt = issuedAt(verified);
         } else if (caller.mtlsId().isPresent()) {
@@ -131,7 +131,7 @@ final class TokenExchange {
         Instant actorIssuedAt = Instant.EPOCH;
         List<SpiffeId> chain = new ArrayList<>();
         if (request.actorToken().isPresent()) {
-            JwtSvidVerifier.Verified verified = verifier.verify(request.actorToken().get(), "actor_token", Set.of(settings.audience()));
+            JwtSvidVerifier.Verified verified = verifier.verifyFederated(request.actorToken().get(), "actor_token", Set.of(settings.audience()));
             actor = Optional.of(verified.subject());
             actorIssuedAt = issuedAt(verified);
             // the actor token is a jwt-svid, which never carries act: delegation is one level deep, and a
