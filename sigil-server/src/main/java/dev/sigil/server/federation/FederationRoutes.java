@@ -1,6 +1,5 @@
 package dev.sigil.server.federation;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.sigil.core.bundle.BundleFormatException;
 import dev.sigil.core.bundle.JwtAuthority;
 import dev.sigil.core.bundle.SpiffeBundle;
@@ -15,6 +14,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -67,7 +67,7 @@ public final class FederationRoutes {
 
     /** A create or update request; {@code trust_domain} may be left out of an update (the path names it). */
     record RelationshipRequest(Optional<TrustDomain> trustDomain, String bundleEndpointUrl, String bundleEndpointProfile,
-                               Optional<String> endpointSpiffeId, Optional<JsonNode> trustDomainBundle, Optional<Long> revision) {
+                               Optional<String> endpointSpiffeId, Optional<Map<String, Object>> trustDomainBundle, Optional<Long> revision) {
     }
 
     /** A relationship as the API shows it: the bundle's sequence and key ids, never more than public material. */
@@ -116,7 +116,7 @@ public final class FederationRoutes {
         BundleEndpointProfile profile = profile(body);
         Optional<SpiffeBundle> bundle = body.trustDomainBundle().map(json -> {
             try {
-                return SpiffeBundle.parse(trustDomain, json.toString());
+                return SpiffeBundle.parse(trustDomain, com.nimbusds.jose.util.JSONObjectUtils.toJSONString(json));
             } catch (BundleFormatException e) {
                 throw ApiException.invalidArgument("trust_domain_bundle is not a valid spiffe bundle: " + e.getMessage());
             }
