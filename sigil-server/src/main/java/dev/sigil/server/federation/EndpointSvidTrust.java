@@ -65,7 +65,7 @@ final class EndpointSvidTrust extends X509ExtendedTrustManager {
                     parameters);
         } catch (GeneralSecurityException e) {
             throw new CertificateException("the bundle endpoint's svid does not chain to the current bundle of "
-                    + expected.trustDomain() + ": " + e.getMessage(), e);
+                    + expected.trustDomain() + ": " + e.getMessage());
         }
     }
 
