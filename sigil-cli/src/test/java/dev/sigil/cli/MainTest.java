@@ -29,7 +29,8 @@ class MainTest {
         assertThat(Main.commandsFor(new String[] {"--help"})).isEqualTo(Main.COMMANDS);
         assertThat(Main.commandsFor(new String[] {"--version", "--help"})).isEqualTo(Main.COMMANDS);
         assertThat(Main.commandsFor(new String[] {"enrty", "list"})).isEqualTo(Main.COMMANDS);
-        assertThat(Main.COMMANDS).hasSize(19).containsKeys("server", "agent", "dev", "entry", "credential", "completion", "inventory", "report", "owner");
+        assertThat(Main.COMMANDS).hasSize(20).containsKeys("server", "agent", "dev", "entry", "credential", "completion", "inventory", "report", "owner",
+                "federation");
     }
 
     @Test
