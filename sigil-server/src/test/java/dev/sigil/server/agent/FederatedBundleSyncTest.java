@@ -118,6 +118,35 @@ class FederatedBundleSyncTest {
         });
     }
 
+    @Test
+    void badRelationshipsAreRefusedWithMessagesNamingTheValue() throws Exception {
+        assertThat(refused("{\"trust_domain\": \"example.org\", \"bundle_endpoint_url\": \"https://127.0.0.1:1/\", "
+                + "\"bundle_endpoint_profile\": \"https_web\"}")).contains("this server's own");
+        assertThat(refused("{\"trust_domain\": \"partner.test\", \"bundle_endpoint_url\": \"http://partner.test/\", "
+                + "\"bundle_endpoint_profile\": \"https_web\"}")).contains("'http://partner.test/' must be an https url");
+        assertThat(refused("{\"trust_domain\": \"partner.test\", \"bundle_endpoint_url\": \"https://partner.test/\", "
+                + "\"bundle_endpoint_profile\": \"https_spiffe\", \"endpoint_spiffe_id\": \"spiffe://elsewhere.test/server\", "
+                + "\"trust_domain_bundle\": {\"keys\": []}}"))
+                .contains("'spiffe://elsewhere.test/server' is not in trust domain 'partner.test'");
+        assertThat(refused("{\"trust_domain\": \"partner.test\", \"bundle_endpoint_url\": \"https://partner.test/\", "
+                + "\"bundle_endpoint_profile\": \"https_spiffe\", \"endpoint_spiffe_id\": \"spiffe://partner.test/server\"}"))
+                .contains("needs trust_domain_bundle");
+        assertThat(refused("{\"trust_domain\": \"partner.test\", \"bundle_endpoint_url\": \"https://partner.test/\", "
+                + "\"bundle_endpoint_profile\": \"https_spiffe\", \"endpoint_spiffe_id\": \"spiffe://partner.test/server\", "
+                + "\"trust_domain_bundle\": {\"keys\": [{\"kty\": \"EC\"}]}}"))
+                .contains("trust_domain_bundle is not a valid spiffe bundle");
+        assertThat(refused("{\"trust_domain\": \"partner.test\", \"bundle_endpoint_url\": \"https://partner.test/\", "
+                + "\"bundle_endpoint_profile\": \"mtls\"}")).contains("'mtls' is not known; valid: https_web or https_spiffe");
+        assertThat(admin("GET", "/v1/federation", null).path("relationships")).isEmpty();
+    }
+
+    private String refused(String body) throws Exception {
+        RawHttp.Reply reply = RawHttp.unix(server.admin().socketPath(), "POST", "/v1/federation", "application/json",
+                body.getBytes(StandardCharsets.UTF_8));
+        assertThat(reply.status()).as(reply.body()).isEqualTo(400);
+        return json.readTree(reply.body()).path("error").path("message").asText();
+    }
+
     /** A relationship whose endpoint never answers: the bundle it was created with is the one in use. */
     private void federate(String trustDomain) throws Exception {
         TestPki pki = TestPki.create(trustDomain, Instant.now());
