@@ -52,11 +52,18 @@ final class BundleFetcher {
 
     private final Optional<List<X509Certificate>> webRoots;
     private final Clock clock;
+    private final Duration requestTimeout;
 
     /** @param webRoots the roots https_web endpoints must chain to; empty: the JDK's trusted roots */
     BundleFetcher(Optional<List<X509Certificate>> webRoots, Clock clock) {
+        this(webRoots, clock, REQUEST_TIMEOUT);
+    }
+
+    /** @param requestTimeout how long the whole answer, body included, may take */
+    BundleFetcher(Optional<List<X509Certificate>> webRoots, Clock clock, Duration requestTimeout) {
         this.webRoots = webRoots.map(List::copyOf);
         this.clock = clock;
+        this.requestTimeout = requestTimeout;
     }
 
     SpiffeBundle fetch(FederationRelationship relationship) throws FetchFailure {
@@ -65,13 +72,11 @@ final class BundleFetcher {
         SSLContext tls = tls(relationship);
         try (HttpClient client = HttpClient.newBuilder().sslContext(tls).connectTimeout(CONNECT_TIMEOUT)
                 .followRedirects(HttpClient.Redirect.NEVER).build()) {
-            HttpRequest request = HttpRequest.newBuilder(relationship.bundleEndpointUrl()).timeout(REQUEST_TIMEOUT)
+            long deadline = System.nanoTime() + requestTimeout.toNanos();
+            HttpRequest request = HttpRequest.newBuilder(relationship.bundleEndpointUrl()).timeout(requestTimeout)
                     .header("Accept", "application/json").GET().build();
             HttpResponse<InputStream> response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-            byte[] body;
-            try (InputStream in = response.body()) {
-                body = in.readNBytes(MAX_DOCUMENT_BYTES + 1);
-            }
+            byte[] body = readWithin(response.body(), deadline, where);
             if (response.statusCode() != 200) {
                 throw new FetchFailure("bundle endpoint " + where + " answered http " + response.statusCode() + "; expected 200");
             }
@@ -101,7 +106,7 @@ final class BundleFetcher {
             }
             return bundle;
         } catch (HttpTimeoutException e) {
-            throw new FetchFailure("bundle endpoint " + where + " did not answer within " + REQUEST_TIMEOUT.toSeconds() + " s");
+            throw new FetchFailure("bundle endpoint " + where + " did not answer within " + requestTimeout.toMillis() + " ms");
         } catch (SSLHandshakeException e) {
             throw new FetchFailure("bundle endpoint " + where + " failed tls authentication (" + relationship.profile().name() + "): "
                     + clip(rootMessage(e), 400));
@@ -110,6 +115,33 @@ final class BundleFetcher {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new FetchFailure("bundle fetch from " + where + " was interrupted");
+        }
+    }
+
+    /**
+     * At most {@link #MAX_DOCUMENT_BYTES} + 1 bytes of the body, read before {@code deadline}: the request
+     * timeout covers only the headers, so an endpoint sending its body slowly is cut off here.
+     */
+    private byte[] readWithin(InputStream in, long deadline, String where) throws IOException, FetchFailure, InterruptedException {
+        java.util.concurrent.CompletableFuture<byte[]> read = new java.util.concurrent.CompletableFuture<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                read.complete(in.readNBytes(MAX_DOCUMENT_BYTES + 1));
+            } catch (IOException | RuntimeException e) {
+                read.completeExceptionally(e);
+            }
+        });
+        try {
+            return read.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new FetchFailure("bundle endpoint " + where + " did not send its bundle within " + requestTimeout.toMillis() + " ms");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(e.getCause());
+        } finally {
+            in.close();
         }
     }
 

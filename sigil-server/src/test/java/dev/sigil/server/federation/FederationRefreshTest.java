@@ -56,6 +56,7 @@ class FederationRefreshTest {
     private FederationRefresher refresher;
     private HttpsServer endpoint;
     private final AtomicReference<byte[]> document = new AtomicReference<>();
+    private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
 
     @BeforeEach
     void open() {
@@ -68,6 +69,7 @@ class FederationRefreshTest {
 
     @AfterEach
     void close() {
+        released.countDown();
         refresher.close();
         if (endpoint != null) {
             endpoint.stop(0);
@@ -183,6 +185,31 @@ class FederationRefreshTest {
                 .contains("sent more than 262144 bytes"));
         assertThat(store.find(REMOTE).orElseThrow().bundle()).isEmpty();
         assertThat(audit("federation.refresh_failed")).hasSize(1);
+    }
+
+    @Test
+    void anEndpointSendingItsBundleTooSlowlyIsCutOff() throws Exception {
+        serve(remote.issue(ENDPOINT_ID.toString()), "{}");
+        endpoint.removeContext("/");
+        endpoint.createContext("/", exchange -> {
+            exchange.sendResponseHeaders(200, 100);
+            exchange.getResponseBody().write('{');
+            exchange.getResponseBody().flush();
+            try {
+                released.await(); // the endpoint never finishes its body while the test runs
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.close();
+        });
+        createWeb();
+        try (FederationRefresher impatient = new FederationRefresher(store,
+                new BundleFetcher(Optional.of(List.of(remote.caCertificate())), clock, Duration.ofSeconds(1)), clock,
+                Duration.ofSeconds(1), Duration.ofHours(1))) {
+            impatient.tick();
+            Eventually.within(WAIT, () -> assertThat(store.find(REMOTE).orElseThrow().lastError()).get().asString()
+                    .contains("did not send its bundle within 1000 ms"));
+        }
     }
 
     @Test
