@@ -35,7 +35,7 @@ public final class Main extends GroupCommand {
     static final Map<String, Class<?>> COMMANDS = commands(ServerCommand.class, HealthcheckCommand.class, EntryCommand.class,
             AgentCommand.class, DevCommand.class, ConsoleCommand.class, TokenCommand.class, BundleCommand.class, X509Command.class, JwtCommand.class,
             AuditCommand.class, TaskCommand.class, PolicyCommand.class, LeaseCommand.class, LeakCommand.class, CredentialCommand.class,
-            CompletionCommand.class, InventoryCommand.class, ReportCommand.class, OwnerCommand.class, ResourceCommand.class);
+            CompletionCommand.class, InventoryCommand.class, ReportCommand.class, OwnerCommand.class, ResourceCommand.class, FederationCommand.class);
 
     static {
         // Picocli's default factory looks for Groovy's Closure class once, by name: on this class path

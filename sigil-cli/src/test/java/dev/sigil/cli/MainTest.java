@@ -29,8 +29,8 @@ class MainTest {
         assertThat(Main.commandsFor(new String[] {"--help"})).isEqualTo(Main.COMMANDS);
         assertThat(Main.commandsFor(new String[] {"--version", "--help"})).isEqualTo(Main.COMMANDS);
         assertThat(Main.commandsFor(new String[] {"enrty", "list"})).isEqualTo(Main.COMMANDS);
-        assertThat(Main.COMMANDS).hasSize(21).containsKeys("server", "agent", "dev", "entry", "credential", "completion", "inventory", "report", "owner",
-                "resource", "console");
+        assertThat(Main.COMMANDS).hasSize(22).containsKeys("server", "agent", "dev", "entry", "credential", "completion", "inventory", "report", "owner",
+                "resource", "console", "federation");
     }
 
     @Test

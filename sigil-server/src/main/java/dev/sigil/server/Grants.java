@@ -37,7 +37,7 @@ record Grants(PolicyStore policyStore, PolicyEngine policy, TaskStore tasks, Iss
               ResourceStore resources) {
 
     static Grants start(ServerConfig config, Clock clock, SigilServer.Options options, Foundation foundation, Identities identities,
-                        Registrations registrations, Deque<AutoCloseable> resources) {
+                        Registrations registrations, Federation federation, Deque<AutoCloseable> resources) {
         PolicyStore policyStore = new PolicyStore(foundation.datastore(), foundation.audit(), clock);
         PolicyEngine policy = options.policyOverride().orElse(policyStore);
         IssuedTokens issuedTokens = new IssuedTokens(foundation.datastore());
@@ -87,7 +87,7 @@ record Grants(PolicyStore policyStore, PolicyEngine policy, TaskStore tasks, Iss
         ResourceStore protectedResources = new ResourceStore(foundation.datastore(), foundation.audit(), clock);
         TokenService tokens = new TokenService(tokenSettings, identities.authority(), policy, tasks, issuedTokens, identities.statuses(),
                 leases, (holder, issuedAt) -> gates.refusesGrant(holder, issuedAt).map(DriftGates::reason), foundation.datastore(),
-                foundation.audit(), clock, registrations.evidence(), protectedResources);
+                foundation.audit(), clock, registrations.evidence(), federation.refresher()::bundleOf, protectedResources);
         LeakResponse leaks = new LeakResponse(leases, foundation.audit(), foundation.hasher()::keyedHash,
                 LeaseWiring.banning(registrations.entries()), LeaseWiring.tokenLeaks(tokens));
         return new Grants(policyStore, policy, tasks, issuedTokens, gates, leases, tokenSettings, tokens, leaks, sshUserCa, protectedResources);

@@ -44,17 +44,12 @@ import java.util.Optional;
 record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Optional<TokenEndpoint> tokenEndpoint,
                  AgentApiServer agentApi) {
 
-    static Listeners start(ServerConfig config, Clock clock, Foundation foundation, Identities identities, Registrations registrations,
-                           Grants grants, DriftResponses drift, Optional<ServerSocketChannel> bundleChannel,
-                           Deque<AutoCloseable> resources) {
-        return start(config, clock, foundation, identities, registrations, grants, drift, bundleChannel, resources, Optional.empty());
-    }
 
     /** With {@code metrics}: every listener tells it of its requests. */
     static Listeners start(ServerConfig config, Clock clock, Foundation foundation, Identities identities, Registrations registrations,
-                           Grants grants, DriftResponses drift, Optional<ServerSocketChannel> bundleChannel,
+                           Grants grants, DriftResponses drift, Federation federation, Optional<ServerSocketChannel> bundleChannel,
                            Deque<AutoCloseable> resources, Optional<ServerMetrics> metrics) {
-        AdminServer admin = admin(config, clock, foundation, identities, registrations, grants,
+        AdminServer admin = admin(config, clock, foundation, identities, registrations, grants, federation,
                 metrics.map(m -> m.http("admin")).orElse(RequestObserver.NONE));
         resources.push(admin);
 
@@ -93,7 +88,7 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
                 agentSettings.agentSvidTtl().orElse(Duration.ZERO),
                 new AgentApiServer.Dependencies(identities.identity(), identities.identity().spiffeId(), identities.authority(),
                         identities.issuer(), registrations.entries(), registrations.agents(), foundation.audit(), attestors, clock,
-                        drift.listener(), holder -> liveCredentials(grants, identities, clock, holder)),
+                        drift.listener(), holder -> liveCredentials(grants, identities, clock, holder), federation.refresher()::all),
                 metrics.map(m -> List.of(m.grpc())).orElse(List.of()));
         resources.push(agentApi);
         return new Listeners(admin, bundleEndpoint, tokenEndpoint, agentApi);
@@ -132,7 +127,7 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
     }
 
     private static AdminServer admin(ServerConfig config, Clock clock, Foundation foundation, Identities identities,
-                                     Registrations registrations, Grants grants, RequestObserver observer) {
+                                     Registrations registrations, Grants grants, Federation federation, RequestObserver observer) {
         // console logins are security events: each code minted and each session started is audited
         ConsoleSessions consoleSessions = new ConsoleSessions(clock, new ConsoleSessions.Events() {
             @Override
@@ -157,6 +152,7 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
                 .addAll(new TokenRoutes(grants.tokens()).routes())
                 .addAll(new PolicyRoutes(grants.policyStore(), clock).routes())
                 .addAll(new LeaseRoutes(grants.leases(), grants.leaks()).routes())
+                .addAll(new dev.sigil.server.federation.FederationRoutes(federation.store(), config.trustDomain()).routes())
                 .addAll(new GovernanceRoutes(governance(config, clock, foundation, identities, registrations, grants)).routes())
                 .addAll(new dev.sigil.server.resource.ResourceRoutes(grants.resources(), config.jwtIssuer().toString()).routes())
                 .build();

@@ -17,6 +17,8 @@ final class ServerJobs {
     static final Duration TICK = Duration.ofSeconds(5);
     /** How often registration changes and agent bans are checked against issued credentials. */
     private static final Duration REGISTRATION_CHECK = Duration.ofSeconds(1);
+    /** How often federation relationships are reloaded and due bundle fetches started. */
+    private static final Duration FEDERATION_TICK = Duration.ofSeconds(1);
     private static final Duration PRUNE_INTERVAL = Duration.ofMinutes(1);
     /** Registry and status rows of expired tokens are kept this long (for operators' lookups), then pruned. */
     private static final Duration EXPIRED_TOKEN_RETENTION = Duration.ofHours(1);
@@ -27,13 +29,15 @@ final class ServerJobs {
     }
 
     static JobRunner start(ServerConfig config, Clock clock, Foundation foundation, Identities identities, Registrations registrations,
-                           Grants grants, DriftResponses drift) {
+                           Grants grants, DriftResponses drift, Federation federation) {
         // ONE_SERVER jobs run on the one server that holds the job leadership in the shared datastore
         JobRunner jobs = new JobRunner(foundation.leadership());
         jobs.register(new Job("authority-rotation", TICK, Job.Scope.EVERY_SERVER, identities::rotate));
         jobs.register(new Job("drift-gates-reload", TICK, Job.Scope.EVERY_SERVER, grants.gates()::reload));
         // Converge with policies applied through other servers on the same datastore.
         jobs.register(new Job("policy-reload", TICK, Job.Scope.EVERY_SERVER, grants.policyStore()::reload));
+        // Every server refreshes the federated bundles (idempotent writes) and reloads the relationships each second.
+        jobs.register(new Job("federation-refresh", FEDERATION_TICK, Job.Scope.EVERY_SERVER, federation.refresher()::tick));
         jobs.register(new Job("prune-expired", PRUNE_INTERVAL, Job.Scope.ONE_SERVER, () -> {
             registrations.joinTokens().pruneExpired(Identities.ACTOR);
             registrations.usedNodeEvidence().pruneExpired();

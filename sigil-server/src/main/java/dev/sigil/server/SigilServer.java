@@ -89,27 +89,56 @@ public final class SigilServer implements AutoCloseable {
      *                       ({@link DriftResponder}) ran
      */
     public record Options(Optional<PolicyEngine> policyOverride, java.util.List<ConfiguredBroker> extraBrokers,
-                          DriftListener driftListener) {
+                          DriftListener driftListener, FederationSettings federation) {
         public Options {
             java.util.Objects.requireNonNull(policyOverride, "policyOverride");
             extraBrokers = java.util.List.copyOf(extraBrokers);
             java.util.Objects.requireNonNull(driftListener, "driftListener");
+            java.util.Objects.requireNonNull(federation, "federation");
+        }
+
+        public Options(Optional<PolicyEngine> policyOverride, java.util.List<ConfiguredBroker> extraBrokers, DriftListener driftListener) {
+            this(policyOverride, extraBrokers, driftListener, FederationSettings.defaults());
         }
 
         public static Options defaults() {
-            return new Options(Optional.empty(), java.util.List.of(), DriftListener.none());
+            return new Options(Optional.empty(), java.util.List.of(), DriftListener.none(), FederationSettings.defaults());
         }
 
         public Options withPolicy(PolicyEngine policy) {
-            return new Options(Optional.of(policy), extraBrokers, driftListener);
+            return new Options(Optional.of(policy), extraBrokers, driftListener, federation);
         }
 
         public Options withBrokers(java.util.List<ConfiguredBroker> brokers) {
-            return new Options(policyOverride, brokers, driftListener);
+            return new Options(policyOverride, brokers, driftListener, federation);
         }
 
         public Options withDriftListener(DriftListener listener) {
-            return new Options(policyOverride, extraBrokers, listener);
+            return new Options(policyOverride, extraBrokers, listener, federation);
+        }
+
+        public Options withFederation(FederationSettings settings) {
+            return new Options(policyOverride, extraBrokers, driftListener, settings);
+        }
+    }
+
+    /**
+     * How federated bundles are fetched (docs/federation.md): the roots https_web bundle endpoints must
+     * chain to (empty: the JDK's trusted roots, which {@code javax.net.ssl.trustStore} can replace), and the
+     * bounds a remote bundle's {@code spiffe_refresh_hint} is clamped to.
+     */
+    public record FederationSettings(Optional<java.util.List<java.security.cert.X509Certificate>> webRoots,
+                                     java.time.Duration minRefreshInterval, java.time.Duration maxRefreshInterval) {
+        public FederationSettings {
+            java.util.Objects.requireNonNull(webRoots, "webRoots");
+            webRoots = webRoots.map(java.util.List::copyOf);
+            java.util.Objects.requireNonNull(minRefreshInterval, "minRefreshInterval");
+            java.util.Objects.requireNonNull(maxRefreshInterval, "maxRefreshInterval");
+        }
+
+        public static FederationSettings defaults() {
+            return new FederationSettings(Optional.empty(), dev.sigil.server.federation.FederationRefresher.DEFAULT_MIN_INTERVAL,
+                    dev.sigil.server.federation.FederationRefresher.DEFAULT_MAX_INTERVAL);
         }
     }
 
@@ -136,11 +165,13 @@ public final class SigilServer implements AutoCloseable {
         Foundation foundation = Foundation.open(config, clock, resources, metrics);
         Identities identities = Identities.start(config, clock, foundation);
         Registrations registrations = Registrations.open(clock, foundation);
-        Grants grants = Grants.start(config, clock, options, foundation, identities, registrations, resources);
+        Federation federation = Federation.start(clock, options.federation(), foundation, resources);
+        Grants grants = Grants.start(config, clock, options, foundation, identities, registrations, federation, resources);
         DriftResponses drift = DriftResponses.start(config, clock, options, foundation, registrations, grants);
-        Listeners listeners = Listeners.start(config, clock, foundation, identities, registrations, grants, drift, bundleChannel,
-                resources, metrics);
-        dev.sigil.server.jobs.JobRunner jobs = ServerJobs.start(config, clock, foundation, identities, registrations, grants, drift);
+        Listeners listeners = Listeners.start(config, clock, foundation, identities, registrations, grants, drift, federation,
+                bundleChannel, resources, metrics);
+        dev.sigil.server.jobs.JobRunner jobs = ServerJobs.start(config, clock, foundation, identities, registrations, grants, drift,
+                federation);
         resources.push(jobs);
         Optional<MetricsListener> metricsListener = metrics.map(m -> Observability.start(config, clock, m, foundation, identities, grants));
         metricsListener.ifPresent(resources::push);

@@ -15,7 +15,7 @@ public final class EntrySync {
 
     /** What entry sync needs from the server. */
     public interface Source {
-        SyncPage sync(long sinceRevision, long bundleSequence, int limit);
+        SyncPage sync(long sinceRevision, long bundleSequence, String federatedDigest, int limit);
     }
 
     private final Source source;
@@ -33,7 +33,8 @@ public final class EntrySync {
         SyncPage page;
         do {
             long since = cache.lastSyncRevision();
-            page = source.sync(since, cache.bundleSequence(), PAGE);
+            page = source.sync(since, cache.bundleSequence(), cache.federatedBundlesDigest(), PAGE);
+            page.federated().ifPresent(update -> cache.updateFederatedBundles(update.bundles(), update.digest()));
             if (page.fullState() && fullState == null) {
                 fullState = new HashSet<>();
             }

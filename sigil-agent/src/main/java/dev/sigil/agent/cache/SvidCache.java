@@ -51,6 +51,11 @@ public final class SvidCache implements WorkloadIdentities {
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     private final Map<JwtKey, CachedJwt> jwts = new ConcurrentHashMap<>();
     private volatile Snapshot snapshot;
+    /** The federated trust domains' bundles, as the server last sent them, and the server's digest of that set. */
+    private volatile FederatedSet federated = new FederatedSet(Map.of(), "");
+
+    private record FederatedSet(Map<TrustDomain, SpiffeBundle> bundles, String digest) {
+    }
 
     private record Held(long entryRevision, X509Identity identity, Instant rotateAt, Instant notAfter) {
     }
@@ -143,6 +148,23 @@ public final class SvidCache implements WorkloadIdentities {
         }
         snapshot = new Snapshot(current.entries(), current.identities(), bundle, current.synced(), current.revision());
         notifyListeners();
+    }
+
+    /**
+     * Replaces the federated bundles with the set the server sent (only those of trust domains this agent's
+     * entries federate with) and remembers its digest for the next sync.
+     */
+    public void updateFederatedBundles(Map<TrustDomain, SpiffeBundle> bundles, String digest) {
+        FederatedSet current = federated;
+        federated = new FederatedSet(Map.copyOf(bundles), digest);
+        if (!current.bundles().equals(bundles)) {
+            notifyListeners();
+        }
+    }
+
+    /** The digest of the federated bundles held, for the server to tell whether they changed. */
+    public String federatedBundlesDigest() {
+        return federated.digest();
     }
 
     /** Records that a complete sync has happened; from now on an empty answer is final. */
@@ -263,7 +285,7 @@ public final class SvidCache implements WorkloadIdentities {
 
     @Override
     public Bundles bundles() {
-        return new Bundles(snapshot.bundle(), Map.of());
+        return new Bundles(snapshot.bundle(), federated.bundles());
     }
 
     /**

@@ -227,10 +227,19 @@ public final class AgentServerClient implements AutoCloseable {
 
     /** One page of entry changes since {@code sinceRevision}; the bundle when its sequence differs from {@code bundleSequence}. */
     public SyncPage sync(long sinceRevision, long bundleSequence, int limit) {
+        return sync(sinceRevision, bundleSequence, "", limit);
+    }
+
+    /**
+     * Also the federated bundles when their digest differs from {@code federatedDigest}. Each must be of a
+     * trust domain other than this one and parse as a SPIFFE bundle of it, or the page is refused.
+     */
+    public SyncPage sync(long sinceRevision, long bundleSequence, String federatedDigest, int limit) {
         SyncEntriesResponse response;
         try {
             response = blocking().syncEntries(SyncEntriesRequest.newBuilder()
-                    .setSinceRevision(sinceRevision).setBundleSequence(bundleSequence).setLimit(limit).build());
+                    .setSinceRevision(sinceRevision).setBundleSequence(bundleSequence).setFederatedBundlesDigest(federatedDigest)
+                    .setLimit(limit).build());
         } catch (StatusRuntimeException e) {
             throw failure("sync entries", e);
         }
@@ -239,7 +248,26 @@ public final class AgentServerClient implements AutoCloseable {
             changed.add(entry(entry));
         }
         return new SyncPage(changed, response.getRemovedIdsList(), response.getThroughRevision(), response.getMore(),
-                response.hasBundle() ? Optional.of(bundle(response.getBundle())) : Optional.empty(), response.getFullState());
+                response.hasBundle() ? Optional.of(bundle(response.getBundle())) : Optional.empty(), response.getFullState(),
+                response.hasFederatedBundles() ? Optional.of(federated(response.getFederatedBundles())) : Optional.empty());
+    }
+
+    private SyncPage.FederatedBundles federated(dev.sigil.proto.agent.v1.FederatedBundles message) {
+        java.util.Map<TrustDomain, SpiffeBundle> bundles = new java.util.HashMap<>();
+        for (Bundle bundle : message.getBundlesList()) {
+            TrustDomain domain;
+            try {
+                domain = TrustDomain.parse(bundle.getTrustDomain());
+            } catch (RuntimeException e) {
+                throw new AgentServerException("server sent a federated bundle for an invalid trust domain: " + e.getMessage(), false, null);
+            }
+            if (domain.equals(trustDomain) || bundles.containsKey(domain)) {
+                throw new AgentServerException("server sent a federated bundle for '" + domain + "' that is this trust domain's or twice",
+                        false, null);
+            }
+            bundles.put(domain, SpiffeBundle.parse(domain, bundle.getSpiffeBundle().toString(StandardCharsets.UTF_8)));
+        }
+        return new SyncPage.FederatedBundles(bundles, message.getDigest());
     }
 
     /** One CSR per request; one result per request, in order. */

@@ -66,6 +66,9 @@ final class BundleJwks {
         } catch (ParseException e) {
             throw new BundleFormatException("bundle for '" + trustDomain + "' is not a JSON object: " + e.getMessage(), e);
         }
+        if (document == null) {
+            throw new BundleFormatException("bundle for '" + trustDomain + "' is not a JSON object: it is null");
+        }
         if (!(document.get("keys") instanceof List<?> keys)) {
             throw new BundleFormatException("bundle for '" + trustDomain + "' has no 'keys' array");
         }

@@ -209,4 +209,12 @@ class SpiffeBundleTest {
             throw new IllegalStateException(e);
         }
     }
+
+    @Test
+    void aJsonNullIsRefusedAsNotABundleRatherThanFailingInside() {
+        // what a federated bundle endpoint (or an admin API caller) may send: refused with a clear reason
+        assertThatThrownBy(() -> SpiffeBundle.parse(DOMAIN, "null"))
+                .isInstanceOf(BundleFormatException.class)
+                .hasMessageContaining("is not a JSON object");
+    }
 }

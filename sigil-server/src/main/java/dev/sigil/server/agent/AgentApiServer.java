@@ -63,7 +63,16 @@ public final class AgentApiServer implements AutoCloseable {
      */
     public record Dependencies(TlsMaterial identity, SpiffeId serverId, Authority authority, SvidIssuer issuer, EntryStore entries,
                                AgentStore agents, AuditTrail audit, List<NodeAttestor> attestors, Clock clock,
-                               DriftListener driftListener, CredentialHoldings holdings) {
+                               DriftListener driftListener, CredentialHoldings holdings,
+                               java.util.function.Supplier<java.util.Map<dev.sigil.core.spiffeid.TrustDomain, dev.sigil.core.bundle.SpiffeBundle>> federatedBundles) {
+        /** No federated trust domains. */
+        public Dependencies(TlsMaterial identity, SpiffeId serverId, Authority authority, SvidIssuer issuer, EntryStore entries,
+                            AgentStore agents, AuditTrail audit, List<NodeAttestor> attestors, Clock clock, DriftListener driftListener,
+                            CredentialHoldings holdings) {
+            this(identity, serverId, authority, issuer, entries, agents, audit, attestors, clock, driftListener, holdings,
+                    java.util.Map::of);
+        }
+
         /** Every exit recorded ({@link CredentialHoldings#ANY}). */
         public Dependencies(TlsMaterial identity, SpiffeId serverId, Authority authority, SvidIssuer issuer, EntryStore entries,
                             AgentStore agents, AuditTrail audit, List<NodeAttestor> attestors, Clock clock, DriftListener driftListener) {
@@ -80,6 +89,7 @@ public final class AgentApiServer implements AutoCloseable {
         public Dependencies {
             Objects.requireNonNull(driftListener, "driftListener");
             Objects.requireNonNull(holdings, "holdings");
+            Objects.requireNonNull(federatedBundles, "federatedBundles");
             Objects.requireNonNull(identity, "identity");
             Objects.requireNonNull(serverId, "serverId");
             Objects.requireNonNull(authority, "authority");
@@ -127,7 +137,7 @@ public final class AgentApiServer implements AutoCloseable {
         });
         AgentService service = new AgentService(attestors, deps.agents(), deps.entries(), deps.serverId(), deps.issuer(),
                 deps.authority(), deps.audit(), agentSvidTtl, deps.clock(), timer, attestTimeLimit, deps.driftListener(),
-                deps.holdings());
+                deps.holdings(), deps.federatedBundles());
         AgentAuthenticator authenticator = new AgentAuthenticator(deps.agents(),
                 () -> deps.authority().bundle().x509Authorities(), deps.clock());
         Server server = NettyServerBuilder.forAddress(address)

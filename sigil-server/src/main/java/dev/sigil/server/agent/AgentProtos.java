@@ -24,6 +24,22 @@ final class AgentProtos {
                 .build();
     }
 
+    /** A digest of a set of bundles in trust domain order: empty for none, else SHA-256 over their documents. */
+    static String federatedDigest(java.util.Collection<SpiffeBundle> bundles) {
+        if (bundles.isEmpty()) {
+            return "";
+        }
+        try {
+            java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+            for (SpiffeBundle bundle : bundles) {
+                sha256.update((bundle.trustDomain().name() + "\n" + bundle.toJson() + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            return java.util.HexFormat.of().formatHex(sha256.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("sha-256 is not available", e);
+        }
+    }
+
     static AgentSvid agentSvid(Agent agent, X509Svid svid, SpiffeBundle bundle) {
         AgentSvid.Builder builder = AgentSvid.newBuilder()
                 .setSpiffeId(agent.spiffeId().toString())

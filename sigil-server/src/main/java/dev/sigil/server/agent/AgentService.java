@@ -67,11 +67,13 @@ final class AgentService extends AgentGrpc.AgentImplBase {
     private final Duration attestTimeLimit;
     private final DriftReports drifts;
     private final NodeQuotes quotes;
+    private final java.util.function.Supplier<Map<dev.sigil.core.spiffeid.TrustDomain, SpiffeBundle>> federated;
 
     AgentService(Map<String, NodeAttestor> attestors, AgentStore agents, EntryStore entries, SpiffeId serverId, SvidIssuer issuer,
                  Authority authority, AuditTrail audit, Duration agentSvidTtl, Clock clock,
                  java.util.concurrent.ScheduledExecutorService timer, Duration attestTimeLimit, DriftListener driftListener,
-                 CredentialHoldings holdings) {
+                 CredentialHoldings holdings, java.util.function.Supplier<Map<dev.sigil.core.spiffeid.TrustDomain, SpiffeBundle>> federated) {
+        this.federated = federated;
         this.timer = timer;
         this.attestTimeLimit = attestTimeLimit;
         this.attestors = Map.copyOf(attestors);
@@ -125,6 +127,7 @@ final class AgentService extends AgentGrpc.AgentImplBase {
             if (bundle.sequence() != request.getBundleSequence()) {
                 response.setBundle(AgentProtos.bundle(bundle));
             }
+            federatedBundles(agent, request.getFederatedBundlesDigest()).ifPresent(response::setFederatedBundles);
             if (request.getSinceRevision() > 0) {
                 EntryChanges changes = entries.changesSince(request.getSinceRevision(), limit);
                 if (changes.changed().isEmpty() && changes.deletedIds().isEmpty()) {
@@ -148,6 +151,36 @@ final class AgentService extends AgentGrpc.AgentImplBase {
             authorized.allFor(authorized.parentsOf(agent)).forEach(entry -> response.addChanged(AgentProtos.entry(entry)));
             return response.setFullState(true).setThroughRevision(through).setMore(false).build();
         });
+    }
+
+    /**
+     * The federated bundles this agent may hold, when they differ from what it holds ({@code heldDigest}):
+     * only those of trust domains that an entry authorized for the agent federates with (least privilege:
+     * an agent learns no foreign bundle none of its workloads may trust).
+     */
+    private Optional<dev.sigil.proto.agent.v1.FederatedBundles> federatedBundles(Agent agent, String heldDigest) {
+        Map<dev.sigil.core.spiffeid.TrustDomain, SpiffeBundle> available = federated.get();
+        if (available.isEmpty() && heldDigest.isEmpty()) {
+            return Optional.empty();
+        }
+        java.util.TreeMap<String, SpiffeBundle> wanted = new java.util.TreeMap<>();
+        if (!available.isEmpty()) {
+            for (RegistrationEntry entry : authorized.allFor(authorized.parentsOf(agent))) {
+                for (dev.sigil.core.spiffeid.TrustDomain domain : entry.federatesWith()) {
+                    SpiffeBundle bundle = available.get(domain);
+                    if (bundle != null) {
+                        wanted.put(domain.name(), bundle);
+                    }
+                }
+            }
+        }
+        String digest = AgentProtos.federatedDigest(wanted.values());
+        if (digest.equals(heldDigest)) {
+            return Optional.empty();
+        }
+        dev.sigil.proto.agent.v1.FederatedBundles.Builder message = dev.sigil.proto.agent.v1.FederatedBundles.newBuilder().setDigest(digest);
+        wanted.values().forEach(bundle -> message.addBundles(AgentProtos.bundle(bundle)));
+        return Optional.of(message.build());
     }
 
     @Override

@@ -70,18 +70,94 @@ final class JwtSvidVerifier {
         }
     }
 
+    /**
+     * The current bundle of a federated trust domain, or empty when this trust domain does not federate
+     * with it (then nothing signed in its name is accepted).
+     */
+    @FunctionalInterface
+    interface FederatedBundles {
+        Optional<SpiffeBundle> bundleOf(dev.sigil.core.spiffeid.TrustDomain trustDomain);
+
+        static FederatedBundles none() {
+            return trustDomain -> Optional.empty();
+        }
+    }
+
     private final Supplier<SpiffeBundle> bundle;
     private final Clock clock;
     private final SvidStatus status;
+    private final FederatedBundles federated;
 
     JwtSvidVerifier(Supplier<SpiffeBundle> bundle, Clock clock) {
         this(bundle, clock, SvidStatus.none());
     }
 
     JwtSvidVerifier(Supplier<SpiffeBundle> bundle, Clock clock, SvidStatus status) {
+        this(bundle, clock, status, FederatedBundles.none());
+    }
+
+    JwtSvidVerifier(Supplier<SpiffeBundle> bundle, Clock clock, SvidStatus status, FederatedBundles federated) {
         this.bundle = bundle;
         this.clock = clock;
         this.status = status;
+        this.federated = federated;
+    }
+
+    /**
+     * Like {@link #verify}, but a JWT-SVID of a federated trust domain is accepted too: one whose
+     * {@code sub} names a trust domain this one federates with, verified with that trust domain's JWT
+     * authorities from its current federated bundle (and with every other check of {@link #verify} but
+     * revocation and canonical form, which only the issuing trust domain can judge: a foreign JWT-SVID is
+     * good until it expires). For the subject and actor of a token exchange, whose policy must then name
+     * the foreign trust domain for anything to be allowed.
+     */
+    Verified verifyFederated(String token, String what, Set<String> acceptedAudience) {
+        SignedJWT jwt = parse(token, what);
+        Optional<dev.sigil.core.spiffeid.TrustDomain> foreign = foreignTrustDomain(jwt);
+        if (foreign.isEmpty()) {
+            return verify(token, what, acceptedAudience);
+        }
+        JOSEObjectType typ = jwt.getHeader().getType();
+        if (typ != null && !typ.getType().equalsIgnoreCase("JWT") && !typ.getType().equalsIgnoreCase("JOSE")) {
+            throw OAuthException.invalidRequest(what + " has header typ '" + clip(typ.getType()) + "'; a jwt-svid has typ JWT");
+        }
+        Optional<SpiffeBundle> federatedBundle = federated.bundleOf(foreign.get());
+        if (federatedBundle.isEmpty()) {
+            // judged as before federation existed (a forged or misplaced token fails as it always did), then named
+            try {
+                return verify(token, what, acceptedAudience);
+            } catch (OAuthException e) {
+                throw OAuthException.invalidRequest(e.getMessage() + "; its sub names trust domain " + foreign.get()
+                        + ", which this trust domain does not federate with");
+            }
+        }
+        SpiffeBundle foreignBundle = federatedBundle.get();
+        Verified verified = verifySigned(jwt, what, foreignBundle, false);
+        for (String claim : ACCESS_TOKEN_CLAIMS) {
+            if (verified.claims().getClaim(claim) != null) {
+                throw OAuthException.invalidRequest(what + " carries the access token claim '" + claim + "'; present a jwt-svid");
+            }
+        }
+        List<String> aud = verified.claims().getAudience();
+        if (aud == null || aud.stream().noneMatch(acceptedAudience::contains)) {
+            throw OAuthException.invalidRequest(what + " audience " + (aud == null ? "(none)" : clip(aud.toString())) + " does not contain "
+                    + String.join(" or ", acceptedAudience));
+        }
+        return verified;
+    }
+
+    /** The trust domain the unverified {@code sub} names, when it is a valid SPIFFE ID of another trust domain. */
+    private Optional<dev.sigil.core.spiffeid.TrustDomain> foreignTrustDomain(SignedJWT jwt) {
+        try {
+            Object sub = jwt.getPayload().toJSONObject() == null ? null : jwt.getPayload().toJSONObject().get("sub");
+            if (!(sub instanceof String text)) {
+                return Optional.empty();
+            }
+            dev.sigil.core.spiffeid.TrustDomain domain = SpiffeId.parse(text).trustDomain();
+            return domain.equals(bundle.get().trustDomain()) ? Optional.empty() : Optional.of(domain);
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     /**
@@ -173,6 +249,10 @@ final class JwtSvidVerifier {
     }
 
     private Verified verifySigned(SignedJWT jwt, String what) {
+        return verifySigned(jwt, what, bundle.get(), true);
+    }
+
+    private Verified verifySigned(SignedJWT jwt, String what, SpiffeBundle current, boolean own) {
         JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
         if (!ALLOWED.contains(alg)) {
             throw OAuthException.invalidRequest(what + " uses alg " + clip(String.valueOf(alg)) + "; accepted are RS, ES and PS 256/384/512");
@@ -181,7 +261,6 @@ final class JwtSvidVerifier {
         if (kid == null || kid.isBlank()) {
             throw OAuthException.invalidRequest(what + " has no kid in its header; a jwt-svid must name its signing key");
         }
-        SpiffeBundle current = bundle.get();
         JwtAuthority authority = current.jwtAuthority(kid).orElseThrow(() -> OAuthException.invalidRequest(
                 what + " is signed with key '" + clip(kid) + "', which is not a jwt authority of trust domain " + current.trustDomain()));
         try {
@@ -194,7 +273,7 @@ final class JwtSvidVerifier {
         // after the signature, so a forgery reads as one: a re-encoded copy of a genuine token would
         // escape lookups by hash (leak reports), so only the form Sigil signs is accepted
         java.math.BigInteger order = authority.publicKey() instanceof ECPublicKey ec ? ec.getParams().getOrder() : null;
-        Optional<String> nonCanonical = dev.sigil.core.crypto.JwsCanonical.problem(jwt.getParsedString(), order);
+        Optional<String> nonCanonical = own ? dev.sigil.core.crypto.JwsCanonical.problem(jwt.getParsedString(), order) : Optional.empty();
         if (nonCanonical.isPresent()) {
             throw OAuthException.invalidRequest(what + " " + nonCanonical.get());
         }

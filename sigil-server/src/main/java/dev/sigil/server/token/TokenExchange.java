@@ -111,7 +111,7 @@ final class TokenExchange {
         Optional<String> token = form.get("subject_token").or(() -> form.get("assertion")).or(() -> form.get("client_assertion"));
         if (token.isPresent()) {
             try {
-                return Optional.of(verifier.verify(token.get(), "subject_token", clientAssertionAudiences()).subject());
+                return Optional.of(verifier.verifyFederated(token.get(), "subject_token", clientAssertionAudiences()).subject());
             } catch (OAuthException e) {
                 return Optional.empty();
             }
@@ -148,7 +148,7 @@ final class TokenExchange {
         Instant actorIssuedAt = Instant.EPOCH;
         List<SpiffeId> chain = new ArrayList<>();
         if (request.actorToken().isPresent()) {
-            JwtSvidVerifier.Verified verified = verifier.verify(request.actorToken().get(), "actor_token", Set.of(settings.audience()));
+            JwtSvidVerifier.Verified verified = verifier.verifyFederated(request.actorToken().get(), "actor_token", Set.of(settings.audience()));
             actor = Optional.of(verified.subject());
             actorIssuedAt = issuedAt(verified);
             // the actor token is a jwt-svid, which never carries act: delegation is one level deep, and a
@@ -239,7 +239,7 @@ final class TokenExchange {
     private JwtSvidVerifier.Verified verifyGrant(ExchangeRequest request, String token) {
         Set<String> audiences = request.subjectName().equals("client_assertion") ? clientAssertionAudiences() : Set.of(settings.audience());
         try {
-            return verifier.verify(token, request.subjectName(), audiences);
+            return verifier.verifyFederated(token, request.subjectName(), audiences);
         } catch (OAuthException e) {
             if (e.error().equals("invalid_request") && request.subjectName().equals("assertion")) {
                 throw rethrown(OAuthException.invalidGrant(e.getMessage()), e);

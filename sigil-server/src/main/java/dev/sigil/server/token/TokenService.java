@@ -27,13 +27,26 @@ public final class TokenService {
 
     public TokenService(TokenSettings settings, Authority authority, PolicyEngine policy, TaskStore tasks, IssuedTokens issued,
                         dev.sigil.server.status.TokenStatusRegistry statuses, dev.sigil.server.credential.LeaseService leases, GrantGate gate,
+                        Datastore datastore, AuditTrail audit, Clock clock, SubjectEvidence evidence) {
+        this(settings, authority, policy, tasks, issued, statuses, leases, gate, datastore, audit, clock, evidence,
+                trustDomain -> java.util.Optional.empty(), dev.sigil.server.resource.ResourceCatalog.none());
+    }
+
+    /**
+     * With {@code federated}: the current bundle of each trust domain this one federates with, so that a
+     * JWT-SVID of a federated trust domain may be the subject or actor of an exchange (its policy must name it);
+     * with {@code resources}: the registered protected resources, whose scopes bound their tokens.
+     */
+    public TokenService(TokenSettings settings, Authority authority, PolicyEngine policy, TaskStore tasks, IssuedTokens issued,
+                        dev.sigil.server.status.TokenStatusRegistry statuses, dev.sigil.server.credential.LeaseService leases, GrantGate gate,
                         Datastore datastore, AuditTrail audit, Clock clock, SubjectEvidence evidence,
+                        java.util.function.Function<dev.sigil.core.spiffeid.TrustDomain, java.util.Optional<dev.sigil.core.bundle.SpiffeBundle>> federated,
                         dev.sigil.server.resource.ResourceCatalog resources) {
         Objects.requireNonNull(policy, "policy");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.clock = Objects.requireNonNull(clock, "clock");
         JwtSvidVerifier verifier = new JwtSvidVerifier(authority::bundle, clock,
-                new SvidRevocation(issued, java.util.Optional.ofNullable(statuses)));
+                new SvidRevocation(issued, java.util.Optional.ofNullable(statuses)), federated::apply);
         this.verifier = verifier;
         this.gate = gate;
         this.statuses = statuses;

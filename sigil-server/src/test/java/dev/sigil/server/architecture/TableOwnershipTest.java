@@ -25,6 +25,7 @@ class TableOwnershipTest {
             Map.entry("audit_checkpoints", "audit"), Map.entry("audit_checkpoint_keys", "audit"), Map.entry("audit_hmac_key", "audit"), Map.entry("audit_head", "audit"), Map.entry("audit_records", "audit"),
             Map.entry("authority_bundle", "authority"), Map.entry("authority_journal", "authority"),
             Map.entry("drift_gates", "drift"),
+            Map.entry("federation_relationships", "federation"),
             Map.entry("issued_tokens", "token"),
             Map.entry("job_leader", "jobs"), Map.entry("server_instances", "jobs"), Map.entry("used_node_tokens", "agent"),
             Map.entry("join_tokens", "registration"), Map.entry("registration_entries", "registration"),
