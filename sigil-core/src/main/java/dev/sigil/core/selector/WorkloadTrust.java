@@ -9,7 +9,11 @@ import java.util.Optional;
  * platform or orchestration metadata, 2 verified evidence, 3 hardware-rooted). A workload's effective
  * level is the lower of its node's and its workload attestation's (see docs/policy.md, layered trust).
  * <ul>
- *   <li>{@code unix} — 2: uid and gid are the kernel's peer credentials of the connection and the
+ *   <li>{@code unix:sha256:<digest>} — 3: the entry pins the exact binary, measured by the agent from the
+ *       kernel's view of the process. Worth 3 only where the agent's own integrity is hardware-rooted: the
+ *       effective level is the lower of this and the node's, so on a join-token node it is 1 and on a
+ *       TPM-attested node (whose quoted boot state covers the agent) 3.</li>
+ *   <li>{@code unix} (any other) — 2: uid and gid are the kernel's peer credentials of the connection and the
  *       binary's sha256 is computed by the agent; nothing comes from the workload, and the caller is
  *       re-checked against pid reuse, id changes and exec.</li>
  *   <li>{@code k8s} — 2: orchestration metadata, but read from the kubelet over TLS verified against the
@@ -41,15 +45,27 @@ public final class WorkloadTrust {
     public static int of(Collection<Selector> selectors) {
         int level = 0;
         for (Selector selector : selectors) {
-            level = Math.max(level, graded(selector.type()).orElse(UNGRADED));
+            level = Math.max(level, of(selector));
         }
         return level;
     }
 
+    /** The level one selector vouches for: its attestor's, or 3 for a pinned binary digest ({@code unix:sha256:...}). */
+    public static int of(Selector selector) {
+        if (selector.type().equals("unix") && selector.value().startsWith("sha256:")) {
+            return PINNED_BINARY;
+        }
+        return graded(selector.type()).orElse(UNGRADED);
+    }
+
+    /** The level of an entry that pins the workload's binary by digest. */
+    public static final int PINNED_BINARY = 3;
+
     /** The selector types of {@code selectors} that decide {@link #of}, for messages: "k8s", "unix, k8s". */
     public static String strongestTypes(Collection<Selector> selectors) {
         int level = of(selectors);
-        return String.join(", ", selectors.stream().map(Selector::type).distinct().sorted()
-                .filter(type -> graded(type).orElse(UNGRADED) == level).toList());
+        return String.join(", ", selectors.stream().filter(selector -> of(selector) == level)
+                .map(selector -> of(selector) == PINNED_BINARY && selector.type().equals("unix") ? "unix:sha256" : selector.type())
+                .distinct().sorted().toList());
     }
 }

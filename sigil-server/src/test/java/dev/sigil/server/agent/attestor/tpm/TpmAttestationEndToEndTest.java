@@ -205,9 +205,11 @@ class TpmAttestationEndToEndTest {
         try (TpmTools tpm = new TpmTools(node.tcti()); Agent agent = agent(new TpmAttestorClient(tpm))) {
             agent.start();
             agentId = agent.svid().orElseThrow().spiffeId().toString();
+            // the entry pins the binary by digest, so the workload's own attestation does not cap the node's level 3
             admin("POST", "/v1/entries", """
-                    {"spiffe_id": "%s", "parent_id": "%s", "owner": "team-a", "selectors": [{"type": "unix", "value": "uid:1000"}]}"""
-                    .formatted(REPORTS, agentId));
+                    {"spiffe_id": "%s", "parent_id": "%s", "owner": "team-a",
+                     "selectors": [{"type": "unix", "value": "uid:1000"}, {"type": "unix", "value": "sha256:%s"}]}"""
+                    .formatted(REPORTS, agentId, "5f".repeat(32)));
             exchange(REPORTS);
             assertThat(lastTrustLevel.get()).isEqualTo(3);
         }
