@@ -27,6 +27,7 @@ class TableOwnershipTest {
             Map.entry("drift_gates", "drift"),
             Map.entry("federation_relationships", "federation"),
             Map.entry("issued_tokens", "token"),
+            Map.entry("protected_resources", "resource"),
             Map.entry("job_leader", "jobs"), Map.entry("server_instances", "jobs"), Map.entry("used_node_tokens", "agent"),
             Map.entry("join_tokens", "registration"), Map.entry("registration_entries", "registration"),
             Map.entry("registration_revision", "registration"), Map.entry("registration_selectors", "registration"),
