@@ -147,7 +147,7 @@ record Listeners(AdminServer admin, Optional<BundleEndpoint> bundleEndpoint, Opt
                 .addAll(new RegistrationRoutes(registrations.entries(), registrations.joinTokens(), config.trustDomain()).routes())
                 .addAll(new SvidRoutes(identities.issuer(), identities.authority()).routes())
                 .addAll(new AuditRoutes(foundation.audit(), foundation.checkpoints(), foundation.hasher()).routes())
-                .addAll(new AgentRoutes(registrations.agents()).routes())
+                .addAll(new AgentRoutes(registrations.agents(), registrations.continuousAttestors()).routes())
                 .addAll(new TaskRoutes(grants.tasks(), clock).routes())
                 .addAll(new TokenRoutes(grants.tokens()).routes())
                 .addAll(new PolicyRoutes(grants.policyStore(), clock).routes())

@@ -18,22 +18,29 @@ import java.util.Optional;
  */
 public final class AgentRoutes {
     private final AgentStore agents;
+    private final dev.sigil.server.agent.attestor.ContinuousAttestors continuous;
 
     public AgentRoutes(AgentStore agents) {
+        this(agents, new dev.sigil.server.agent.attestor.ContinuousAttestors());
+    }
+
+    /** With {@code continuous}: the attestors whose nodes keep proving their state, for {@code last_quote_at}. */
+    public AgentRoutes(AgentStore agents, dev.sigil.server.agent.attestor.ContinuousAttestors continuous) {
         this.agents = agents;
+        this.continuous = continuous;
     }
 
     public Routes routes() {
         return Routes.builder()
-                .get("/v1/agents", request -> Reply.ok(new AgentList(agents.list().stream().map(AgentJson::of).toList())))
-                .get("/v1/agents/show", request -> Reply.ok(AgentJson.of(find(spiffeId(request.query("spiffe_id").orElse(null))))))
+                .get("/v1/agents", request -> Reply.ok(new AgentList(agents.list().stream().map(this::json).toList())))
+                .get("/v1/agents/show", request -> Reply.ok(json(find(spiffeId(request.query("spiffe_id").orElse(null))))))
                 .post("/v1/agents/ban", request -> {
                     SpiffeId id = spiffeId(body(request));
-                    return Reply.ok(AgentJson.of(agents.ban(id, request.actor().describe()).orElseThrow(() -> notFound(id.toString()))));
+                    return Reply.ok(json(agents.ban(id, request.actor().describe()).orElseThrow(() -> notFound(id.toString()))));
                 })
                 .post("/v1/agents/evict", request -> {
                     SpiffeId id = spiffeId(body(request));
-                    return Reply.ok(AgentJson.of(agents.evict(id, request.actor().describe()).orElseThrow(() -> notFound(id.toString()))));
+                    return Reply.ok(json(agents.evict(id, request.actor().describe()).orElseThrow(() -> notFound(id.toString()))));
                 })
                 .build();
     }
@@ -54,6 +61,14 @@ public final class AgentRoutes {
                     agent.svidExpiresAt(), agent.firstAttestedAt(), agent.lastAttestedAt(), agent.banned(), agent.revision(),
                     agent.updatedAt());
         }
+    }
+
+    private AgentJson json(Agent agent) {
+        AgentJson plain = AgentJson.of(agent);
+        Optional<Instant> lastQuote = continuous.lastEvidenceAt(agent.spiffeId(), agent.attestorType());
+        return lastQuote.isEmpty() ? plain : new AgentJson(plain.spiffeId(), plain.attestorType(), plain.evidence(), plain.selectors(),
+                plain.trustLevel(), plain.trustMeaning(), lastQuote, plain.svidSerial(), plain.svidExpiresAt(), plain.firstAttestedAt(),
+                plain.lastAttestedAt(), plain.banned(), plain.revision(), plain.updatedAt());
     }
 
     public record AgentList(List<AgentJson> agents) {

@@ -27,6 +27,9 @@ public interface ContinuousAttestor extends NodeAttestor {
     /** The trust level policy should use for {@code agent}, attested at {@code attested}: 0 once its evidence is overdue. */
     int trustLevel(SpiffeId agent, int attested);
 
+    /** When {@code agent} last proved its state (its attestation or its last accepted quote); empty when none is on record here. */
+    java.util.Optional<java.time.Instant> lastEvidenceAt(SpiffeId agent);
+
     /** How a continuous answer was judged. */
     sealed interface Verdict {
         /** The node still meets its policy; {@code evidence} summarizes what was verified (for the audit record). */

@@ -20,4 +20,10 @@ public final class ContinuousAttestors {
         ContinuousAttestor attestor = byType.get(attestorType);
         return attestor == null ? attested : attestor.trustLevel(agent, attested);
     }
+
+    /** When an agent attested by {@code attestorType} last proved its state; empty for attestors without continuous evidence. */
+    public java.util.Optional<java.time.Instant> lastEvidenceAt(SpiffeId agent, String attestorType) {
+        ContinuousAttestor attestor = byType.get(attestorType);
+        return attestor == null ? java.util.Optional.empty() : attestor.lastEvidenceAt(agent);
+    }
 }

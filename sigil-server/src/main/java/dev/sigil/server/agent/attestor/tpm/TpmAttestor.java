@@ -317,6 +317,12 @@ public final class TpmAttestor implements ContinuousAttestor {
         return clock.instant().isAfter(overdue) ? 0 : attested;
     }
 
+    @Override
+    public java.util.Optional<Instant> lastEvidenceAt(SpiffeId agent) {
+        Node node = nodes.get(agent);
+        return node == null ? java.util.Optional.empty() : java.util.Optional.of(node.lastQuote());
+    }
+
     /** The configured quote interval: the agent quotes this often, and policy stops trusting a node after twice this. */
     public Duration quoteInterval() {
         return trust.quoteInterval();

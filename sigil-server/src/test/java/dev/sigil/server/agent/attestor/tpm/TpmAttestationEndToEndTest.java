@@ -154,6 +154,10 @@ class TpmAttestationEndToEndTest {
 
             Eventually.within(Duration.ofSeconds(10), () -> assertThat(quotes(agentId, "success")).hasSizeGreaterThanOrEqualTo(2));
             assertThat(agent.state()).isInstanceOf(AgentState.Running.class);
+            // sigil agent show (the admin API) tells when the node last proved its state: after it attested
+            JsonNode shown = agentRecord(agentId);
+            assertThat(java.time.Instant.parse(shown.path("last_quote_at").asText()))
+                    .isAfter(java.time.Instant.parse(shown.path("first_attested_at").asText()));
         }
     }
 
