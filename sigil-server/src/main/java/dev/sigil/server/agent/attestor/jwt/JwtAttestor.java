@@ -4,8 +4,6 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSVerifier;
-import com.nimbusds.jose.crypto.ECDSAVerifier;
-import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.RSAKey;
@@ -218,11 +216,12 @@ public final class JwtAttestor implements NodeAttestor {
             if (key.getAlgorithm() != null && !key.getAlgorithm().equals(algorithm)) {
                 return Optional.empty();
             }
+            // through the server's crypto provider (the native one when it loads), as JWT-SVIDs are verified
             if (key instanceof RSAKey rsa && (JWSAlgorithm.Family.RSA.contains(algorithm))) {
-                return Optional.of(new RSASSAVerifier(rsa));
+                return Optional.of(dev.sigil.core.crypto.JoseVerifiers.rsa(rsa.toRSAPublicKey()));
             }
             if (key instanceof ECKey ec && JWSAlgorithm.Family.EC.contains(algorithm)) {
-                return Optional.of(new ECDSAVerifier(ec));
+                return Optional.of(dev.sigil.core.crypto.JoseVerifiers.ecdsa(ec.toECPublicKey()));
             }
         } catch (JOSEException e) {
             return Optional.empty();
