@@ -40,7 +40,8 @@ final class QuoteVerifier {
                     + "-byte signature; expected 1 to " + MAX_ATTEST + " and 1 to " + MAX_SIGNATURE, true);
         }
         try {
-            Signature verifier = Signature.getInstance("SHA256withRSA");
+            // through the server's crypto provider (the native one when it loads), as token signatures are
+            Signature verifier = dev.sigil.core.crypto.CryptoProviders.signature("SHA256withRSA");
             verifier.initVerify(ak.key());
             verifier.update(attest);
             if (!verifier.verify(signature)) {
