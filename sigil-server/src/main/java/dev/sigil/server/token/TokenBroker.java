@@ -1,19 +1,12 @@
 package dev.sigil.server.token;
 
-import dev.sigil.server.datastore.Transaction;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.core.Printable;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.credential.BrokerException;
-import dev.sigil.server.credential.CredentialSecret;
-import dev.sigil.server.credential.Granted;
 import dev.sigil.server.credential.LeaseGrant;
-import dev.sigil.server.credential.LeaseId;
 import dev.sigil.server.credential.LocalBroker;
 import dev.sigil.server.datastore.Datastore;
-import dev.sigil.server.status.StatusRef;
 import dev.sigil.server.status.TokenStatusRegistry;
 import java.time.Clock;
 import java.time.Instant;
@@ -37,7 +30,7 @@ import java.util.regex.Pattern;
  * and its bit is set on the status list; idempotent. Tokens cannot be extended ({@link #renew} rejects);
  * a token is dead after its {@code exp}, which relying parties enforce without Sigil.
  */
-public final class TokenBroker implements LocalBroker {
+public final class TokenBroker extends RegisteredTokenBroker {
     public static final String TYPE = "token";
     /** Space-separated granted scopes (the grant pipeline's result); absent or empty for none. */
     public static final String SCOPE = "scope";
@@ -46,25 +39,16 @@ public final class TokenBroker implements LocalBroker {
     /** SHA-256 thumbprint (base64url) of the client certificate the token is bound to (RFC 8705). */
     public static final String CNF_X5T = "cnf_x5t";
     private static final Set<String> PARAMETERS = Set.of(SCOPE, CLIENT_ID, CNF_X5T);
-    private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_=-]+\\.[A-Za-z0-9_=-]+\\.[A-Za-z0-9_=-]+");
     private static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]+");
     private static final Pattern THUMBPRINT = Pattern.compile("[A-Za-z0-9_-]{43}");
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    private final String issuer;
-    private final Authority authority;
-    private final TokenStatusRegistry statuses;
-    private final IssuedTokens issued;
-    private final Datastore datastore;
-    private final Clock clock;
 
     public TokenBroker(String issuer, Authority authority, TokenStatusRegistry statuses, IssuedTokens issued, Datastore datastore, Clock clock) {
-        this.issuer = issuer;
-        this.authority = authority;
-        this.statuses = statuses;
-        this.issued = issued;
-        this.datastore = datastore;
-        this.clock = clock;
+        super(issuer, authority, statuses, issued, datastore, clock);
+    }
+
+    @Override
+    String noun() {
+        return "access token";
     }
 
     @Override
@@ -118,73 +102,17 @@ public final class TokenBroker implements LocalBroker {
             claims.put("act", Map.of("sub", lease.delegation().get(0).toString()));
         }
         x5t.ifPresent(thumbprint -> claims.put("cnf", Map.of("x5t#S256", thumbprint)));
-        StatusRef status = statuses.allocate();
-        claims.put("status", statuses.claim(status));
-        String token = authority.signJwt(write(claims), lease.expiresAt(), JwtSvidVerifier.ACCESS_TOKEN_TYP).compact();
-
-        IssuedTokens.Row row = new IssuedTokens.Row(jti, lease.holder().toString(), lease.resource(), scope, lease.task(), x5t,
-                lease.issuedAt(), lease.expiresAt(), Optional.empty());
         Map<String, String> details = new LinkedHashMap<>();
         details.put("jti", jti);
         if (!scope.isEmpty()) {
             details.put("scope", scope);
         }
-        Granted granted = new Granted(new CredentialSecret(Map.of("access_token", token), token), details);
-        return new Minted(granted, transaction -> {
-            issued.insert(transaction, row);
-            statuses.record(transaction, status, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, lease.holder(), lease.expiresAt());
-        });
-    }
-
-    /** Mints and commits the token's records in a transaction of their own (no lease row: see {@link LocalBroker}). */
-    @Override
-    public Granted grant(LeaseGrant lease) {
-        Minted minted = mint(lease);
-        try {
-            datastore.transaction(transaction -> {
-                minted.records().write(transaction);
-                return null;
-            });
-        } catch (RuntimeException e) {
-            throw new BrokerException.Unavailable("cannot record access token " + lease.id() + ": " + Printable.reason(e), e);
-        }
-        return minted.granted();
+        return signAndRegister(lease, claims, JwtSvidVerifier.ACCESS_TOKEN_TYP, "access_token", scope, x5t, details);
     }
 
     @Override
     public void renew(LeaseGrant lease, Instant newExpiry) {
         throw new BrokerException.Rejected("an access token cannot be extended; exchange for a new one");
-    }
-
-    @Override
-    public void revoke(LeaseGrant lease) {
-        try {
-            datastore.transaction(transaction -> issued.revoke(transaction, lease.id().value(), clock.instant()));
-        } catch (RuntimeException e) {
-            throw new BrokerException.Unavailable("cannot revoke access token " + lease.id() + ": " + Printable.reason(e), e);
-        }
-    }
-
-    /** A signed token is dead after its {@code exp}; nothing is left to revoke at expiry. */
-    @Override
-    public boolean expiresByItself() {
-        return true;
-    }
-
-    @Override
-    public Optional<Set<LeaseId>> granted() {
-        return Optional.empty();
-    }
-
-    @Override
-    public Optional<String> leakKey(String reported) {
-        String token = reported.strip();
-        if (token.regionMatches(true, 0, "Bearer ", 0, 7)) {
-            token = token.substring(7).strip();
-        }
-        // a copy re-encoded without the key (padding, unused bits, ecdsa (r, n-s)) still verifies for
-        // lenient relying parties: look up the one form Sigil signed
-        return JWT.matcher(token).matches() ? dev.sigil.core.crypto.JwsCanonical.canonical(token) : Optional.empty();
     }
 
     private static boolean isSpiffeId(String value) {
@@ -193,14 +121,6 @@ public final class TokenBroker implements LocalBroker {
             return true;
         } catch (RuntimeException e) {
             return false;
-        }
-    }
-
-    private static String write(Object value) {
-        try {
-            return JSON.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write the access token's claims as json: " + e.getMessage(), e);
         }
     }
 }

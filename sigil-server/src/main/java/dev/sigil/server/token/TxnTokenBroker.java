@@ -7,13 +7,8 @@ import dev.sigil.core.Printable;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.credential.BrokerException;
-import dev.sigil.server.credential.CredentialSecret;
-import dev.sigil.server.credential.Granted;
 import dev.sigil.server.credential.LeaseGrant;
-import dev.sigil.server.credential.LeaseId;
-import dev.sigil.server.credential.LocalBroker;
 import dev.sigil.server.datastore.Datastore;
-import dev.sigil.server.status.StatusRef;
 import dev.sigil.server.status.TokenStatusRegistry;
 import java.time.Clock;
 import java.time.Instant;
@@ -39,7 +34,7 @@ import java.util.regex.Pattern;
  * how relying parties learn of that revocation offline. Introspection never reads it active: it is not
  * an access token (the draft forbids using it as one).
  */
-public final class TxnTokenBroker implements LocalBroker {
+public final class TxnTokenBroker extends RegisteredTokenBroker {
     public static final String TYPE = "txn_token";
     /** The header {@code typ} of a transaction token. */
     public static final String TYP = "txntoken+jwt";
@@ -55,26 +50,18 @@ public final class TxnTokenBroker implements LocalBroker {
     static final int MAX_REQUESTERS = 8;
     private static final Pattern TXN_ID = Pattern.compile("[A-Za-z0-9-]{8,64}");
     private static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]+");
-    private static final Pattern JWT = Pattern.compile("[A-Za-z0-9_=-]+\\.[A-Za-z0-9_=-]+\\.[A-Za-z0-9_=-]+");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The draft asks for minutes-long tokens: at most five minutes, the token service's default TTL when shorter. */
     public static final java.time.Duration MAX_TTL = java.time.Duration.ofMinutes(5);
 
-    private final String issuer;
-    private final Authority authority;
-    private final TokenStatusRegistry statuses;
-    private final IssuedTokens issued;
-    private final Datastore datastore;
-    private final Clock clock;
-
     public TxnTokenBroker(String issuer, Authority authority, TokenStatusRegistry statuses, IssuedTokens issued, Datastore datastore, Clock clock) {
-        this.issuer = issuer;
-        this.authority = authority;
-        this.statuses = statuses;
-        this.issued = issued;
-        this.datastore = datastore;
-        this.clock = clock;
+        super(issuer, authority, statuses, issued, datastore, clock);
+    }
+
+    @Override
+    String noun() {
+        return "transaction token";
     }
 
     /** The lifetime of a transaction token given the token service's default TTL. */
@@ -142,67 +129,16 @@ public final class TxnTokenBroker implements LocalBroker {
         claims.put("rctx", parse(parameters.get(RCTX)));
         claims.put("tctx", parse(parameters.get(TCTX)));
         claims.put("jti", jti);
-        StatusRef status = statuses.allocate();
-        claims.put("status", statuses.claim(status));
-        String token = authority.signJwt(write(claims), lease.expiresAt(), TYP).compact();
-
-        IssuedTokens.Row row = new IssuedTokens.Row(jti, lease.holder().toString(), lease.resource(), parameters.get(SCOPE), lease.task(),
-                Optional.empty(), lease.issuedAt(), lease.expiresAt(), Optional.empty());
         Map<String, String> details = new LinkedHashMap<>();
         details.put("jti", jti);
         details.put("txn", parameters.get(TXN));
         details.put("scope", parameters.get(SCOPE));
-        Granted granted = new Granted(new CredentialSecret(Map.of("txn_token", token), token), details);
-        return new Minted(granted, transaction -> {
-            issued.insert(transaction, row);
-            // kind access_token: the status entry of a token in the registry, found there by jti
-            statuses.record(transaction, status, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, lease.holder(), lease.expiresAt());
-        });
-    }
-
-    /** Mints and commits the token's records in a transaction of their own. */
-    @Override
-    public Granted grant(LeaseGrant lease) {
-        Minted minted = mint(lease);
-        try {
-            datastore.transaction(transaction -> {
-                minted.records().write(transaction);
-                return null;
-            });
-        } catch (RuntimeException e) {
-            throw new BrokerException.Unavailable("cannot record transaction token " + lease.id() + ": " + Printable.reason(e), e);
-        }
-        return minted.granted();
+        return signAndRegister(lease, claims, TYP, "txn_token", parameters.get(SCOPE), Optional.empty(), details);
     }
 
     @Override
     public void renew(LeaseGrant lease, Instant newExpiry) {
         throw new BrokerException.Rejected("a transaction token cannot be extended; ask for a replacement");
-    }
-
-    @Override
-    public void revoke(LeaseGrant lease) {
-        try {
-            datastore.transaction(transaction -> issued.revoke(transaction, lease.id().value(), clock.instant()));
-        } catch (RuntimeException e) {
-            throw new BrokerException.Unavailable("cannot revoke transaction token " + lease.id() + ": " + Printable.reason(e), e);
-        }
-    }
-
-    @Override
-    public boolean expiresByItself() {
-        return true;
-    }
-
-    @Override
-    public Optional<Set<LeaseId>> granted() {
-        return Optional.empty();
-    }
-
-    @Override
-    public Optional<String> leakKey(String reported) {
-        String token = reported.strip();
-        return JWT.matcher(token).matches() ? dev.sigil.core.crypto.JwsCanonical.canonical(token) : Optional.empty();
     }
 
     /** The requesting workloads as a JSON array of SPIFFE IDs, or null when the value is not one. */
@@ -235,14 +171,6 @@ public final class TxnTokenBroker implements LocalBroker {
             return node == null ? JSON.nullNode() : node;
         } catch (JsonProcessingException e) {
             return JSON.nullNode();
-        }
-    }
-
-    private static String write(Object value) {
-        try {
-            return JSON.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write the transaction token's claims as json: " + e.getMessage(), e);
         }
     }
 }
