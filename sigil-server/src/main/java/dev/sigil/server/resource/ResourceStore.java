@@ -21,8 +21,10 @@ import java.util.Optional;
  * The registered protected resources, in the datastore (migration V24), so every server of a trust
  * domain sees the same ones. Registering and deleting are audited ({@code resource.create},
  * {@code resource.delete}) in the transaction that makes the change. {@link #find} serves the token
- * endpoint's hot path from a snapshot read again at most every {@link #REFRESH}: a registration reaches
- * every server within that time, and an exchange never waits on the database for it.
+ * endpoint's hot path from an in-memory snapshot, read when the store is built, again at once on this server
+ * after a change, and otherwise in the background when it is older than {@link #REFRESH}: a registration
+ * reaches every server within about that time, and an exchange never waits on the database for it (during a
+ * datastore outage the last snapshot stays in force).
  */
 public final class ResourceStore implements ResourceCatalog {
     /** How stale the token endpoint's view of the registrations may be. */
@@ -42,12 +44,19 @@ public final class ResourceStore implements ResourceCatalog {
     private final Datastore datastore;
     private final AuditTrail audit;
     private final Clock clock;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ResourceStore.class);
     private volatile Snapshot snapshot = new Snapshot(Instant.MIN, Map.of());
+    private final java.util.concurrent.atomic.AtomicBoolean refreshing = new java.util.concurrent.atomic.AtomicBoolean();
 
     public ResourceStore(Datastore datastore, AuditTrail audit, Clock clock) {
         this.datastore = datastore;
         this.audit = audit;
         this.clock = clock;
+        try {
+            reload();
+        } catch (RuntimeException e) {
+            LOG.warn("cannot read the registered protected resources yet; retrying in the background: {}", e.getMessage());
+        }
     }
 
     public ProtectedResource create(String uri, Optional<String> name, List<String> scopes, String actor) {
@@ -79,7 +88,7 @@ public final class ResourceStore implements ResourceCatalog {
             audit.append(transaction, AuditEvent.success(actor, "resource.create", resource.uri(), details));
             return null;
         });
-        snapshot = new Snapshot(Instant.MIN, Map.of());
+        reload();
         return resource;
     }
 
@@ -97,7 +106,7 @@ public final class ResourceStore implements ResourceCatalog {
             audit.append(transaction, AuditEvent.success(actor, "resource.delete", canonical, Map.of()));
             return true;
         });
-        snapshot = new Snapshot(Instant.MIN, Map.of());
+        reload();
         return deleted;
     }
 
@@ -117,23 +126,36 @@ public final class ResourceStore implements ResourceCatalog {
     /** The registration of {@code uri} (canonicalised), from a snapshot at most {@link #REFRESH} old. */
     @Override
     public Optional<ProtectedResource> find(String uri) {
-        String canonical;
+        Snapshot current = snapshot;
+        if (current.readAt().plus(REFRESH).isBefore(clock.instant()) && refreshing.compareAndSet(false, true)) {
+            Thread.ofVirtual().name("protected-resources-refresh").start(() -> {
+                try {
+                    reload();
+                } catch (RuntimeException e) {
+                    LOG.warn("cannot refresh the registered protected resources; the last snapshot stays in force: {}", e.getMessage());
+                } finally {
+                    refreshing.set(false);
+                }
+            });
+        }
+        if (current.byUri().isEmpty()) {
+            return Optional.empty(); // the common case costs no uri parsing
+        }
         try {
-            canonical = ProtectedResource.canonical(uri);
+            return Optional.ofNullable(current.byUri().get(ProtectedResource.canonical(uri)));
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
-        Snapshot current = snapshot;
+    }
+
+    /** Reads every registration into a new snapshot (a few rows; at most {@value #MAX_RESOURCES}). */
+    private void reload() {
         Instant now = clock.instant();
-        if (current.readAt().plus(REFRESH).isBefore(now)) {
-            Map<String, ProtectedResource> byUri = new LinkedHashMap<>();
-            for (ProtectedResource resource : list()) {
-                byUri.put(resource.uri(), resource);
-            }
-            current = new Snapshot(now, Map.copyOf(byUri));
-            snapshot = current;
+        Map<String, ProtectedResource> byUri = new LinkedHashMap<>();
+        for (ProtectedResource resource : list()) {
+            byUri.put(resource.uri(), resource);
         }
-        return Optional.ofNullable(current.byUri().get(canonical));
+        snapshot = new Snapshot(now, Map.copyOf(byUri));
     }
 
     private static Optional<ProtectedResource> find(Connection connection, String uri) throws SQLException {
