@@ -116,12 +116,29 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
 
     @Override
     public void fetchX509Bundles(X509BundlesRequest request, StreamObserver<X509BundlesResponse> observer) {
-        stream(observer, caller -> new Send<>(Responses.x509Bundles(identities.bundles())));
+        stream(observer, workload -> new Send<>(Responses.x509Bundles(callersBundles(workload))));
     }
 
     @Override
     public void fetchJWTBundles(JWTBundlesRequest request, StreamObserver<JWTBundlesResponse> observer) {
-        stream(observer, caller -> new Send<>(Responses.jwtBundles(identities.bundles())));
+        stream(observer, workload -> new Send<>(Responses.jwtBundles(callersBundles(workload))));
+    }
+
+    /**
+     * This trust domain's bundle and, of the federated ones the agent holds, only those of trust domains the
+     * caller's own identities federate with (as FetchX509SVID and SDS {@code ALL} answer): a workload learns
+     * no other trust domain's roots, as SPIRE's agent does.
+     */
+    private WorkloadIdentities.Bundles callersBundles(TrackedWorkload workload) {
+        WorkloadIdentities.Bundles all = identities.bundles();
+        if (all.federated().isEmpty()) {
+            return all;
+        }
+        java.util.Set<dev.sigil.core.spiffeid.TrustDomain> wanted = new java.util.HashSet<>();
+        identities.x509Svids(workload.current().selectors()).forEach(identity -> wanted.addAll(identity.federatesWith()));
+        java.util.Map<dev.sigil.core.spiffeid.TrustDomain, dev.sigil.core.bundle.SpiffeBundle> federated = new java.util.HashMap<>(all.federated());
+        federated.keySet().retainAll(wanted);
+        return new WorkloadIdentities.Bundles(all.own(), federated);
     }
 
     @Override

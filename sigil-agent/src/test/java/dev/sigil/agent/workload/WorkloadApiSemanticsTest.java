@@ -274,6 +274,20 @@ class WorkloadApiSemanticsTest {
     }
 
     @Test
+    void bundleStreamsCarryOnlyTheFederatedBundlesTheCallersIdentitiesFederateWith() throws Exception {
+        TestTrustDomain partner = new TestTrustDomain("partner.example");
+        TestTrustDomain stranger = new TestTrustDomain("stranger.example");
+        fixture.identities.setFederated(java.util.Map.of(partner.domain, partner.bundle(), stranger.domain, stranger.bundle()));
+        fixture.identities.setEntries(new Entry(Set.of(WorkloadApiFixture.ownUid()),
+                fixture.domain.x509("/billing", Set.of(partner.domain))));
+
+        assertThat(stub.fetchX509Bundles(dev.sigil.proto.workload.X509BundlesRequest.getDefaultInstance()).next().getBundlesMap())
+                .containsOnlyKeys("spiffe://example.org", "spiffe://partner.example");
+        assertThat(stub.fetchJWTBundles(dev.sigil.proto.workload.JWTBundlesRequest.getDefaultInstance()).next().getBundlesMap())
+                .containsOnlyKeys("spiffe://example.org", "spiffe://partner.example");
+    }
+
+    @Test
     void staleSocketIsReplacedAndAnotherFileIsRefused() throws Exception {
         Path socket = fixture.server.socketPath();
         fixture.close();
