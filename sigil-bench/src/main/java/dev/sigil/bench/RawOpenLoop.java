@@ -96,8 +96,31 @@ final class RawOpenLoop {
             worker.join();
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
+        dumpLatencies(latencies, interval);
         long[] answered = Arrays.stream(latencies).filter(l -> l >= 0).sorted().toArray();
         return new TokenExchangeBench.Open(elapsed, answered, maxLag.get(), (int) failed.get(), firstFailure.get());
+    }
+
+    /**
+     * With {@code -Dsigil.bench.latencies=FILE}, writes one line per request: its scheduled offset from the
+     * start in ms and its latency in ms (-1 when it failed), to tell a stall that delays every request in a
+     * window from one that delays a few connections.
+     */
+    private static void dumpLatencies(long[] latencies, long interval) {
+        String file = System.getProperty("sigil.bench.latencies");
+        if (file == null) {
+            return;
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < latencies.length; i++) {
+            out.append(String.format(java.util.Locale.ROOT, "%.3f %.3f%n", i * interval / 1e6,
+                    latencies[i] < 0 ? -1.0 : latencies[i] / 1e6));
+        }
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of(file), out);
+        } catch (IOException e) {
+            System.err.println("could not write " + file + ": " + e.getMessage());
+        }
     }
 
     /** One keep-alive TLS connection. */

@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
@@ -15,14 +16,17 @@ import java.util.function.Function;
  * <p>Contract: {@link #append} returns only once the caller's own record is committed, and throws
  * when the batch it was in failed; every caller in a failed batch gets that failure (fail-closed).
  * There is no writer thread: a caller that finds no batch being written becomes the writer and
- * commits everything queued, while the others wait for their records. After releasing the writer
- * role a writer looks at the queue again, so a queued record is never left without a writer.
+ * commits batches from the head of the queue until its own record is committed, while the others wait for
+ * theirs; then it hands the writer role to the caller at the head of the queue, if any, and returns. So a
+ * caller waits for at most the batches queued ahead of it and its own, never for records that arrive after
+ * it (a writer that kept writing while records arrive would answer its own request only when the queue
+ * ran dry, which under sustained load is seconds later), and a queued record is never left without a
+ * writer: whoever releases the writer role with records queued wakes the caller at the head.
  *
  * <p>One caller cannot fail another's record with a malformed event: {@link AuditEvent} is validated
  * when it is built, so a batch of plain events fails only when its transaction does (datastore down,
  * disk full, damaged schema). A batch that also carries callers' own changes ({@link Write#alongside})
- * is retried one write at a time when it fails, so a change that fails on its own fails only its caller. A writer keeps writing while records keep arriving, so under sustained load one
- * caller may wait for more than its own batch.
+ * is retried one write at a time when it fails, so a change that fails on its own fails only its caller.
  */
 final class GroupCommit {
     static final int MAX_BATCH = 256;
@@ -31,7 +35,18 @@ final class GroupCommit {
     record Write(AuditEvent event, Optional<AuditTrail.Alongside> alongside) {
     }
 
-    private record Pending(Write write, CompletableFuture<AuditRecord> result) {}
+    /** A queued append; {@code wake} gets a permit when its record is done or it is handed the writer role. */
+    private record Pending(Write write, CompletableFuture<AuditRecord> result, Semaphore wake) {
+        void complete(AuditRecord record) {
+            result.complete(record);
+            wake.release();
+        }
+
+        void fail(Throwable failure) {
+            result.completeExceptionally(failure);
+            wake.release();
+        }
+    }
 
     private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
     private final ReentrantLock writer = new ReentrantLock();
@@ -50,17 +65,21 @@ final class GroupCommit {
     }
 
     AuditRecord append(Write write) {
-        Pending mine = new Pending(write, new CompletableFuture<>());
+        Pending mine = new Pending(write, new CompletableFuture<>(), new Semaphore(0));
         queue.add(mine);
-        // Whoever stops writing re-checks the queue, so a record queued while another caller held the
-        // writer role is always picked up. A writer keeps writing while records arrive (bounded by load).
-        while (!queue.isEmpty() && writer.tryLock()) {
-            try {
-                while (!queue.isEmpty()) {
-                    writeOneBatch();
+        while (!mine.result().isDone()) {
+            if (writer.tryLock()) {
+                try {
+                    while (!mine.result().isDone() && !queue.isEmpty()) {
+                        writeOneBatch();
+                    }
+                } finally {
+                    writer.unlock();
                 }
-            } finally {
-                writer.unlock();
+                handOff();
+            } else {
+                // the writer (or a later one) commits this record or hands this caller the role
+                mine.wake().acquireUninterruptibly();
             }
         }
         try {
@@ -76,6 +95,18 @@ final class GroupCommit {
                 throw error;
             }
             throw new IllegalStateException("audit batch failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /**
+     * Called after releasing the writer role: wakes the caller at the head of the queue to take it. If
+     * another caller took the role meanwhile, the woken one finds it held and waits again; that writer
+     * hands off in turn when it leaves.
+     */
+    private void handOff() {
+        Pending head = queue.peek();
+        if (head != null) {
+            head.wake().release();
         }
     }
 
@@ -102,20 +133,20 @@ final class GroupCommit {
                 // constraint: retry each write alone so one caller's failure never fails another's.
                 batch.forEach(this::writeAlone);
             } else {
-                batch.forEach(p -> p.result().completeExceptionally(e));
+                batch.forEach(p -> p.fail(e));
             }
             return;
         }
         for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).result().complete(records.get(i));
+            batch.get(i).complete(records.get(i));
         }
     }
 
     private void writeAlone(Pending pending) {
         try {
-            pending.result().complete(commitBatch.apply(List.of(pending.write())).getFirst());
+            pending.complete(commitBatch.apply(List.of(pending.write())).getFirst());
         } catch (RuntimeException | Error e) {
-            pending.result().completeExceptionally(e);
+            pending.fail(e);
         }
     }
 }

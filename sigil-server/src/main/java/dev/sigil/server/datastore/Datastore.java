@@ -20,6 +20,13 @@ import org.sqlite.SQLiteDataSource;
  * on a lock upgrade. No commit checkpoints the WAL: a {@link WalCheckpointer} does, from a thread of its
  * own, so a request never waits for the database file to be written and fsynced. PostgreSQL uses READ COMMITTED; components that need a serial order (the audit
  * chain, revision checks) lock the rows they depend on.
+ *
+ * <p>SQLite has one writer at a time, and a connection that finds the write lock taken polls for it with
+ * SQLite's busy handler, sleeping longer after each miss (up to 100 ms a sleep): a writer that keeps
+ * re-taking the lock (the audit group commit under load) starves the others, and a starved writer that
+ * holds anything a request needs stalls every request for hundreds of ms. So in this process SQLite write
+ * transactions queue first on a fair lock ({@link #writeGate}), in arrival order, and reach SQLite's lock
+ * only when it is free; the busy handler is left for other processes on the same file.
  */
 public final class Datastore implements AutoCloseable {
     private static final int MAX_ATTEMPTS = 5;
@@ -27,12 +34,19 @@ public final class Datastore implements AutoCloseable {
     private final Dialect dialect;
     private final HikariDataSource pool;
     private final Optional<WalCheckpointer> checkpointer;
+    /** SQLite only: write transactions of this process take it, fairly, before they begin. */
+    private final Optional<java.util.concurrent.locks.ReentrantLock> writeGate;
 
-    private Datastore(Dialect dialect, HikariDataSource pool, Optional<WalCheckpointer> checkpointer) {
+    private Datastore(Dialect dialect, HikariDataSource pool, Optional<WalCheckpointer> checkpointer,
+                      Optional<java.util.concurrent.locks.ReentrantLock> writeGate) {
         this.dialect = dialect;
         this.pool = pool;
         this.checkpointer = checkpointer;
+        this.writeGate = writeGate;
     }
+
+    /** How long a write transaction waits for its turn at the SQLite write gate (SQLite's own busy timeout). */
+    static final long WRITE_GATE_TIMEOUT_MILLIS = 10_000;
 
     /** The WAL is at most this large after it starts over (SQLite's journal_size_limit). */
     static final long JOURNAL_SIZE_LIMIT = 64L << 20;
@@ -117,7 +131,7 @@ public final class Datastore implements AutoCloseable {
             SQLiteConfig sqlite = new SQLiteConfig();
             sqlite.setJournalMode(SQLiteConfig.JournalMode.WAL);
             sqlite.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
-            sqlite.setBusyTimeout(10_000);
+            sqlite.setBusyTimeout((int) WRITE_GATE_TIMEOUT_MILLIS);
             sqlite.enforceForeignKeys(true);
             sqlite.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
             sqlite.setJournalSizeLimit((int) JOURNAL_SIZE_LIMIT);
@@ -151,15 +165,17 @@ public final class Datastore implements AutoCloseable {
             throw new DatastoreException("cannot migrate the datastore schema at " + redact(config.jdbcUrl()) + ": " + rootMessage(e), e);
         }
         Optional<WalCheckpointer> checkpointer = Optional.empty();
+        Optional<java.util.concurrent.locks.ReentrantLock> writeGate = Optional.empty();
         if (sqliteSource != null) {
+            writeGate = Optional.of(new java.util.concurrent.locks.ReentrantLock(true));
             try {
-                checkpointer = Optional.of(WalCheckpointer.start(sqliteSource));
+                checkpointer = Optional.of(WalCheckpointer.start(sqliteSource, writeGate.get()));
             } catch (RuntimeException e) {
                 pool.close();
                 throw e;
             }
         }
-        return new Datastore(config.dialect(), pool, checkpointer);
+        return new Datastore(config.dialect(), pool, checkpointer, writeGate);
     }
 
     public Dialect dialect() {
@@ -185,6 +201,27 @@ public final class Datastore implements AutoCloseable {
      * the rollback, so components can throw their own domain errors from inside a transaction.
      */
     public <T> T inTransaction(SqlWork<T> work) {
+        if (writeGate.isEmpty()) {
+            return inTransactionUngated(work);
+        }
+        java.util.concurrent.locks.ReentrantLock gate = writeGate.get();
+        try {
+            if (!gate.tryLock(WRITE_GATE_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                throw new DatastoreException("datastore transaction failed: the database stayed locked by other writers for "
+                        + WRITE_GATE_TIMEOUT_MILLIS + " ms");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DatastoreException("datastore transaction failed: interrupted while waiting for the write lock", e);
+        }
+        try {
+            return inTransactionUngated(work);
+        } finally {
+            gate.unlock();
+        }
+    }
+
+    private <T> T inTransactionUngated(SqlWork<T> work) {
         SQLException last = null;
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
             try (Connection connection = connection()) {

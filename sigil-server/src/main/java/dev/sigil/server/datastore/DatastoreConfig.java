@@ -20,7 +20,7 @@ public record DatastoreConfig(Dialect dialect, String jdbcUrl, String user, Stri
 
     /** An SQLite file (created when missing, WAL journal, fsync on every commit). */
     public static DatastoreConfig sqlite(Path file) {
-        return new DatastoreConfig(Dialect.SQLITE, "jdbc:sqlite:" + file.toAbsolutePath(), "", "", 4);
+        return new DatastoreConfig(Dialect.SQLITE, "jdbc:sqlite:" + file.toAbsolutePath(), "", "", 8);
     }
 
     public static DatastoreConfig postgresql(String jdbcUrl, String user, String password) {

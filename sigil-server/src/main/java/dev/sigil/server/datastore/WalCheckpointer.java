@@ -23,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * writers; once a checkpoint has copied the whole WAL, the next writer starts it over from the beginning,
  * so the file stays small. Readers holding old snapshots can keep the WAL from starting over: when it
  * holds more than {@link #TRUNCATE_ABOVE_FRAMES} frames, a TRUNCATE checkpoint is tried, which waits for
- * writers and readers at most {@link #TRUNCATE_WAIT} and otherwise gives up until the next round.
+ * writers and readers at most {@link #TRUNCATE_WAIT} and otherwise gives up until the next round; it
+ * holds the datastore's write gate while it runs (it blocks writers), so this process's writers queue on
+ * the gate rather than polling SQLite's lock.
  * A failed checkpoint loses nothing (the frames stay in the WAL); it is logged and retried.
  */
 final class WalCheckpointer implements AutoCloseable {
@@ -35,17 +37,19 @@ final class WalCheckpointer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WalCheckpointer.class);
 
     private final Connection connection;
+    private final java.util.concurrent.locks.Lock writeGate;
     private final Thread thread;
     private final AtomicLong checkpoints = new AtomicLong();
     private volatile boolean closed;
 
-    private WalCheckpointer(Connection connection) {
+    private WalCheckpointer(Connection connection, java.util.concurrent.locks.Lock writeGate) {
         this.connection = connection;
+        this.writeGate = writeGate;
         this.thread = Thread.ofPlatform().daemon().name("sigil-wal-checkpoint").unstarted(this::loop);
     }
 
     /** Opens a connection of its own from {@code source} and starts checkpointing. */
-    static WalCheckpointer start(DataSource source) {
+    static WalCheckpointer start(DataSource source, java.util.concurrent.locks.Lock writeGate) {
         Connection connection;
         try {
             connection = source.getConnection();
@@ -56,7 +60,7 @@ final class WalCheckpointer implements AutoCloseable {
         } catch (SQLException e) {
             throw new DatastoreException("cannot open the wal checkpoint connection: " + Datastore.rootMessage(e), e);
         }
-        WalCheckpointer checkpointer = new WalCheckpointer(connection);
+        WalCheckpointer checkpointer = new WalCheckpointer(connection, writeGate);
         checkpointer.thread.start();
         return checkpointer;
     }
@@ -75,9 +79,15 @@ final class WalCheckpointer implements AutoCloseable {
             }
             try {
                 long frames = checkpoint("PASSIVE");
-                if (frames > TRUNCATE_ABOVE_FRAMES) {
-                    checkpoint("TRUNCATE");
+                if (frames > TRUNCATE_ABOVE_FRAMES && writeGate.tryLock(TRUNCATE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    try {
+                        checkpoint("TRUNCATE");
+                    } finally {
+                        writeGate.unlock();
+                    }
                 }
+            } catch (InterruptedException e) {
+                break;
             } catch (SQLException | RuntimeException e) {
                 if (closed) {
                     break;

@@ -41,6 +41,7 @@ public final class TokenStatusRegistry {
     private static final int BLOCK = 1_024;
     private static final Duration LIST_LIFETIME = Duration.ofMinutes(10);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TokenStatusRegistry.class);
 
     /** What kind of token a status row tracks. */
     public enum Kind {
@@ -63,6 +64,9 @@ public final class TokenStatusRegistry {
     private final Map<Long, Cached> cache = new ConcurrentHashMap<>();
     private long nextIndex;
     private long blockEnd;
+    /** A block reserved ahead and not yet in use, or -1. */
+    private long spareStart = -1;
+    private boolean reservingAhead;
 
     /**
      * @param baseUri the public base URL of the bundle endpoint (or the configured JWT issuer), under
@@ -81,28 +85,66 @@ public final class TokenStatusRegistry {
         this.ttl = ttl;
     }
 
-    /** Reserves the next position (one database write per {@value #BLOCK} positions). */
-    public synchronized StatusRef allocate() {
-        if (nextIndex == blockEnd) {
-            long start = datastore.inTransaction(connection -> {
-                try (PreparedStatement update = connection.prepareStatement(
-                        "UPDATE token_status_counter SET next_idx = next_idx + ? WHERE id = 1")) {
-                    update.setInt(1, BLOCK);
-                    if (update.executeUpdate() != 1) {
-                        throw new IllegalStateException("the token_status_counter row is missing; the schema is damaged");
-                    }
-                }
-                try (PreparedStatement select = connection.prepareStatement("SELECT next_idx FROM token_status_counter WHERE id = 1");
-                     ResultSet row = select.executeQuery()) {
-                    row.next();
-                    return row.getLong(1) - BLOCK;
-                }
-            });
-            nextIndex = start;
-            blockEnd = start + BLOCK;
+    /**
+     * Reserves the next position. Positions come from blocks of {@value #BLOCK} reserved in the database;
+     * once half of the current block is used the next one is reserved in the background, so a token
+     * request waits for the database here only when a whole block went by before that reservation
+     * committed (and on the first call).
+     */
+    public StatusRef allocate() {
+        boolean reserveAhead;
+        long global;
+        synchronized (this) {
+            if (nextIndex == blockEnd) {
+                long start = spareStart >= 0 ? spareStart : reserveBlock();
+                spareStart = -1;
+                nextIndex = start;
+                blockEnd = start + BLOCK;
+            }
+            global = nextIndex++;
+            reserveAhead = spareStart < 0 && !reservingAhead && blockEnd - nextIndex <= BLOCK / 2;
+            if (reserveAhead) {
+                reservingAhead = true;
+            }
         }
-        long global = nextIndex++;
+        if (reserveAhead) {
+            Thread.ofVirtual().name("sigil-status-reserve").start(this::reserveAhead);
+        }
         return new StatusRef(global / LIST_SIZE, global % LIST_SIZE);
+    }
+
+    private void reserveAhead() {
+        try {
+            long start = reserveBlock();
+            synchronized (this) {
+                spareStart = start;
+            }
+        } catch (RuntimeException e) {
+            // the next allocation past the block reserves synchronously and reports the failure to its caller
+            LOG.debug("reserving the next token status block failed: {}", e.getMessage());
+        } finally {
+            synchronized (this) {
+                reservingAhead = false;
+            }
+        }
+    }
+
+    /** One database write: the first position of a fresh block nobody else (no other server) holds. */
+    private long reserveBlock() {
+        return datastore.inTransaction(connection -> {
+            try (PreparedStatement update = connection.prepareStatement(
+                    "UPDATE token_status_counter SET next_idx = next_idx + ? WHERE id = 1")) {
+                update.setInt(1, BLOCK);
+                if (update.executeUpdate() != 1) {
+                    throw new IllegalStateException("the token_status_counter row is missing; the schema is damaged");
+                }
+            }
+            try (PreparedStatement select = connection.prepareStatement("SELECT next_idx FROM token_status_counter WHERE id = 1");
+                 ResultSet row = select.executeQuery()) {
+                row.next();
+                return row.getLong(1) - BLOCK;
+            }
+        });
     }
 
     /** The URI of list {@code listId}, as written into tokens and as the list's own {@code sub}. */

@@ -55,6 +55,56 @@ class GroupCommitTest {
     }
 
     @Test
+    void writerAnswersOnceItsOwnRecordIsCommittedAndHandsTheRestToAQueuedCaller() throws Exception {
+        CountDownLatch firstBatchStarted = new CountDownLatch(1);
+        CountDownLatch releaseFirstBatch = new CountDownLatch(1);
+        CountDownLatch secondBatchStarted = new CountDownLatch(1);
+        CountDownLatch releaseSecondBatch = new CountDownLatch(1);
+        List<String> writers = new CopyOnWriteArrayList<>();
+        AtomicLong seq = new AtomicLong();
+        GroupCommit group = new GroupCommit(events -> {
+            writers.add(Thread.currentThread().getName());
+            if (writers.size() == 1) {
+                firstBatchStarted.countDown();
+                await(releaseFirstBatch);
+            } else if (writers.size() == 2) {
+                secondBatchStarted.countDown();
+                await(releaseSecondBatch);
+            }
+            return events.stream().map(w -> record(seq.incrementAndGet(), w.event())).toList();
+        });
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            Future<AuditRecord> first = pool.submit(() -> group.append(event("first")));
+            assertThat(firstBatchStarted.await(5, TimeUnit.SECONDS)).isTrue();
+            List<Future<AuditRecord>> queued = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                String subject = "queued-" + i;
+                queued.add(pool.submit(() -> group.append(event(subject))));
+            }
+            waitUntilQueued(group, 3);
+            releaseFirstBatch.countDown();
+            assertThat(secondBatchStarted.await(5, TimeUnit.SECONDS)).isTrue();
+
+            // the first caller's record is committed: it answers while the batch of later arrivals is still
+            // being written, by one of those later callers, not by it
+            assertThat(first.get(5, TimeUnit.SECONDS).subject()).isEqualTo("first");
+            assertThat(queued).noneMatch(Future::isDone);
+            assertThat(writers.get(1)).isNotEqualTo(writers.get(0));
+
+            releaseSecondBatch.countDown();
+            for (int i = 0; i < 3; i++) {
+                assertThat(queued.get(i).get(5, TimeUnit.SECONDS).subject()).isEqualTo("queued-" + i);
+            }
+            assertThat(writers).hasSize(2);
+        } finally {
+            releaseFirstBatch.countDown();
+            releaseSecondBatch.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void failingBatchFailsEveryCallerInIt() throws Exception {
         CountDownLatch firstBatchStarted = new CountDownLatch(1);
         CountDownLatch releaseFirstBatch = new CountDownLatch(1);
