@@ -28,6 +28,7 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.io.Transport;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -175,7 +176,7 @@ public final class AdminClient implements AutoCloseable {
             QueuedThreadPool threads = new QueuedThreadPool(8, 1);
             threads.setName("sigil-cli");
             threads.setDaemon(true);
-            ClientConnector connector = new ClientConnector();
+            ClientConnector connector = new PlainClientConnector();
             connector.setSelectors(1);
             HttpClient http = new HttpClient(new HttpClientTransportDynamic(connector, HttpClientConnectionFactory.HTTP11));
             http.setExecutor(threads);
@@ -189,6 +190,31 @@ public final class AdminClient implements AutoCloseable {
             client = http;
         }
         return client;
+    }
+
+    /**
+     * A connector for plain HTTP over the admin Unix socket, which never uses TLS: Jetty's own connector
+     * builds and starts a TLS client context at start-up whether or not it is used, loading the JDK's trust
+     * store and crypto providers, about half the run time of a short command such as {@code sigil entry show}.
+     * Its context here refuses to start, so a TLS use would fail loudly instead of trusting anything.
+     */
+    private static final class PlainClientConnector extends ClientConnector {
+        @Override
+        protected SslContextFactory.Client newSslContextFactory() {
+            return new UnusedTls();
+        }
+    }
+
+    private static final class UnusedTls extends SslContextFactory.Client {
+        @Override
+        protected void doStart() {
+            // not started: the admin client speaks plain HTTP over a Unix socket only
+        }
+
+        @Override
+        public javax.net.ssl.SSLEngine newSSLEngine(String host, int port) {
+            throw new IllegalStateException("the admin client does not use tls (plain http over a unix socket)");
+        }
     }
 
     @Override
