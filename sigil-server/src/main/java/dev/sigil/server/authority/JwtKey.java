@@ -32,6 +32,10 @@ final class JwtKey {
     private final String encodedHeader;
     private final Instant notAfter;
     private final Optional<String> issuer;
+    /** Headers with another {@code typ}, each encoded once (the types are the code's constants, a handful). */
+    private final java.util.concurrent.ConcurrentHashMap<String, TypedHeader> typedHeaders = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record TypedHeader(JWSHeader header, String encoded) {}
 
     JwtKey(String keyId, Signer signer, Instant notAfter, Optional<String> issuer) {
         this.keyId = keyId;
@@ -83,10 +87,13 @@ final class JwtKey {
 
     /** Signs {@code claimsJson} like {@link #sign(String)} but with header {@code typ} {@code type} (e.g. {@code statuslist+jwt}). */
     String sign(String claimsJson, String type) {
-        JWSHeader typed = new JWSHeader.Builder(header).type(new JOSEObjectType(type)).build();
-        String signingInput = typed.toBase64URL() + "." + BASE64URL.encodeToString(claimsJson.getBytes(StandardCharsets.UTF_8));
+        TypedHeader typed = typedHeaders.computeIfAbsent(type, t -> {
+            JWSHeader built = new JWSHeader.Builder(header).type(new JOSEObjectType(t)).build();
+            return new TypedHeader(built, built.toBase64URL().toString());
+        });
+        String signingInput = typed.encoded() + "." + BASE64URL.encodeToString(claimsJson.getBytes(StandardCharsets.UTF_8));
         try {
-            return signingInput + '.' + signer.sign(typed, signingInput.getBytes(StandardCharsets.US_ASCII));
+            return signingInput + '.' + signer.sign(typed.header(), signingInput.getBytes(StandardCharsets.US_ASCII));
         } catch (JOSEException e) {
             throw new AuthorityException("signing a " + type + " with key " + keyId + " failed: " + e.getMessage(), e);
         }

@@ -149,13 +149,14 @@ final class JwtSvidVerifier {
     /** The trust domain the unverified {@code sub} names, when it is a valid SPIFFE ID of another trust domain. */
     private Optional<dev.sigil.core.spiffeid.TrustDomain> foreignTrustDomain(SignedJWT jwt) {
         try {
-            Object sub = jwt.getPayload().toJSONObject() == null ? null : jwt.getPayload().toJSONObject().get("sub");
-            if (!(sub instanceof String text)) {
+            // parsed once: SignedJWT keeps the claims set for the checks that follow
+            String text = jwt.getJWTClaimsSet().getSubject();
+            if (text == null) {
                 return Optional.empty();
             }
             dev.sigil.core.spiffeid.TrustDomain domain = SpiffeId.parse(text).trustDomain();
             return domain.equals(bundle.get().trustDomain()) ? Optional.empty() : Optional.of(domain);
-        } catch (RuntimeException e) {
+        } catch (ParseException | RuntimeException e) {
             return Optional.empty();
         }
     }
@@ -317,12 +318,33 @@ final class JwtSvidVerifier {
 
     private static JWSVerifier verifierFor(JwtAuthority authority, JWSAlgorithm alg, String what) throws JOSEException {
         if (JWSAlgorithm.Family.EC.contains(alg) && authority.publicKey() instanceof ECPublicKey ec) {
-            return JoseVerifiers.ecdsa(ec);
+            return cachedVerifier(ec);
         }
         if (JWSAlgorithm.Family.RSA.contains(alg) && authority.publicKey() instanceof RSAPublicKey rsa) {
-            return JoseVerifiers.rsa(rsa);
+            return cachedVerifier(rsa);
         }
         throw OAuthException.invalidRequest(what + " alg " + clip(String.valueOf(alg)) + " does not match the " + authority.publicKey().getAlgorithm()
                 + " key '" + authority.keyId() + "'");
     }
+
+    /**
+     * Verifiers are stateless and thread-safe, and building one checks its key (an EC point on its curve),
+     * so each authority key gets one, kept while it is in use. Keys come only from bundles (this trust
+     * domain's and federated ones), so the map stays small; past {@value #MAX_CACHED_VERIFIERS} it starts over.
+     */
+    private static JWSVerifier cachedVerifier(java.security.PublicKey key) throws JOSEException {
+        JWSVerifier cached = VERIFIERS.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        JWSVerifier verifier = key instanceof ECPublicKey ec ? JoseVerifiers.ecdsa(ec) : JoseVerifiers.rsa((RSAPublicKey) key);
+        if (VERIFIERS.size() >= MAX_CACHED_VERIFIERS) {
+            VERIFIERS.clear();
+        }
+        VERIFIERS.put(key, verifier);
+        return verifier;
+    }
+
+    private static final int MAX_CACHED_VERIFIERS = 256;
+    private static final java.util.concurrent.ConcurrentHashMap<java.security.PublicKey, JWSVerifier> VERIFIERS = new java.util.concurrent.ConcurrentHashMap<>();
 }
