@@ -71,7 +71,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ol>
  *
  * <p>Usage: {@code WorkloadApiProcessBench [--agents new=sigil-cli/target/sigil.jar] [--rounds 5] [--calls 2000]
- * [--warmup 2000] [--connect-calls 200] [--streams 10000] [--per-channel 50] [--agent-heap 512m] [--jfr DIR]}
+ * [--warmup 20000] [--connect-calls 200] [--streams 10000] [--per-channel 50] [--agent-heap 512m] [--jfr DIR]}
  */
 public final class WorkloadApiProcessBench {
     private static final String TRUST_DOMAIN = "bench.test";
@@ -107,7 +107,8 @@ public final class WorkloadApiProcessBench {
                 "--per-channel", "--agent-heap", "--jfr"));
         int rounds = options.positiveInt("--rounds", 5);
         int calls = options.positiveInt("--calls", 2_000);
-        int warmup = options.positiveInt("--warmup", 2_000);
+        // a long-running agent is warm: 2,000 calls left its hot path still being compiled (about 5x the CPU per call)
+        int warmup = options.positiveInt("--warmup", 20_000);
         int connectCalls = options.positiveInt("--connect-calls", 200);
         int streams = options.positiveInt("--streams", 10_000);
         int perChannel = options.positiveInt("--per-channel", 50);
