@@ -118,6 +118,11 @@ public final class Agent implements AutoCloseable {
             }
 
             @Override
+            public dev.sigil.agent.server.MintedWit mintWit(String entryId, String publicKeyJwk) {
+                return client.mintWit(entryId, publicKeyJwk);
+            }
+
+            @Override
             public java.util.Optional<Boolean> tokenRevoked(String uri, long idx) {
                 return client.tokenRevoked(uri, idx);
             }

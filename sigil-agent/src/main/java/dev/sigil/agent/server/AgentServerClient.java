@@ -348,6 +348,20 @@ public final class AgentServerClient implements AutoCloseable {
     }
 
     /**
+     * A WIT-SVID for entry {@code entryId} bound to {@code publicKeyJwk} ({@code MintWitSvid}); the private half
+     * of the key stays on this node.
+     */
+    public MintedWit mintWit(String entryId, String publicKeyJwk) {
+        try {
+            dev.sigil.proto.agent.v1.MintWitSvidResponse response = blocking().mintWitSvid(
+                    dev.sigil.proto.agent.v1.MintWitSvidRequest.newBuilder().setEntryId(entryId).setPublicKeyJwk(publicKeyJwk).build());
+            return new MintedWit(response.getToken(), Instant.ofEpochSecond(response.getExpiresAtUnixSeconds()));
+        } catch (StatusRuntimeException e) {
+            throw failure("mint wit-svid for entry " + entryId, e);
+        }
+    }
+
+    /**
      * Reports a workload drift ({@code ReportDrift}). {@code reportId} must be the same for every retry of
      * one drift: the server answers a retry with the first drift id.
      */

@@ -59,6 +59,27 @@ final class Responses {
         return response.build();
     }
 
+    static dev.sigil.proto.workload.WITSVIDResponse witSvids(List<WorkloadIdentities.WitIdentity> identities) {
+        dev.sigil.proto.workload.WITSVIDResponse.Builder response = dev.sigil.proto.workload.WITSVIDResponse.newBuilder();
+        for (WorkloadIdentities.WitIdentity identity : identities) {
+            response.addSvids(dev.sigil.proto.workload.WITSVID.newBuilder()
+                    .setSpiffeId(identity.spiffeId().toString())
+                    .setWitSvid(identity.token())
+                    .setWitSvidKey(identity.privateKeyJwk())
+                    .setHint(identity.hint()));
+        }
+        return response.build();
+    }
+
+    static dev.sigil.proto.workload.WITBundlesResponse witBundles(Bundles bundles) {
+        dev.sigil.proto.workload.WITBundlesResponse.Builder response = dev.sigil.proto.workload.WITBundlesResponse.newBuilder();
+        response.putBundles(bundles.own().trustDomain().idString(), bundles.own().witAuthoritiesJwks());
+        for (Map.Entry<TrustDomain, SpiffeBundle> entry : bundles.federated().entrySet()) {
+            response.putBundles(entry.getKey().idString(), entry.getValue().witAuthoritiesJwks());
+        }
+        return response.build();
+    }
+
     static Optional<SpiffeBundle> bundleOf(Bundles bundles, TrustDomain domain) {
         if (bundles.own().trustDomain().equals(domain)) {
             return Optional.of(bundles.own());

@@ -141,6 +141,49 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
         return new WorkloadIdentities.Bundles(all.own(), federated);
     }
 
+    /**
+     * WIT-SVIDs of the caller's identities (only {@code spiffe_id}'s when given), each with the private key its
+     * {@code cnf.jwk} names; pushed again when they are replaced at half their lifetime, when the caller's
+     * identities change, and ended with PERMISSION_DENIED when it has none (or none with the requested ID).
+     */
+    @Override
+    public void fetchWITSVID(dev.sigil.proto.workload.WITSVIDRequest request,
+                             StreamObserver<dev.sigil.proto.workload.WITSVIDResponse> observer) {
+        Optional<SpiffeId> wanted = Optional.empty();
+        if (!request.getSpiffeId().isEmpty()) {
+            try {
+                wanted = Optional.of(SpiffeId.parse(request.getSpiffeId()));
+            } catch (SigilException e) {
+                observer.onError(invalid("spiffe_id '" + dev.sigil.core.Printable.clip(request.getSpiffeId(), 80)
+                        + "' is not a spiffe id: " + e.getMessage()));
+                return;
+            }
+        }
+        Optional<SpiffeId> only = wanted;
+        stream(observer, workload -> {
+            AttestedCaller caller = workload.current();
+            List<WorkloadIdentities.WitIdentity> svids;
+            try {
+                svids = identities.witSvids(caller.selectors(), only);
+            } catch (SigilException e) {
+                return new Fail<>(Status.UNAVAILABLE.withDescription("the agent could not obtain a wit-svid from the server: "
+                        + e.getMessage() + "; retry"));
+            }
+            if (svids.isEmpty()) {
+                return identities.synced() ? new Fail<>(noIdentity(caller)) : new Wait<>();
+            }
+            workload.served(svids.stream().map(WorkloadIdentities.WitIdentity::spiffeId).toList());
+            return new Send<>(Responses.witSvids(svids));
+        });
+    }
+
+    /** The WIT bundles (JWKS of {@code wit-svid} keys): this trust domain's and those the caller's identities federate with. */
+    @Override
+    public void fetchWITBundles(dev.sigil.proto.workload.WITBundlesRequest request,
+                                StreamObserver<dev.sigil.proto.workload.WITBundlesResponse> observer) {
+        stream(observer, workload -> new Send<>(Responses.witBundles(callersBundles(workload))));
+    }
+
     @Override
     public void fetchJWTSVID(JWTSVIDRequest request, StreamObserver<JWTSVIDResponse> observer) {
         try {

@@ -241,6 +241,28 @@ final class AgentService extends AgentGrpc.AgentImplBase {
         });
     }
 
+    /**
+     * A WIT-SVID for an entry authorized for the calling agent, bound to the public key the agent sent (it
+     * generated the pair for the workload; the private key never reaches the server). Authorized exactly as
+     * MintJwtSvid; a key that is not an acceptable public key is INVALID_ARGUMENT.
+     */
+    @Override
+    public void mintWitSvid(dev.sigil.proto.agent.v1.MintWitSvidRequest request,
+                            StreamObserver<dev.sigil.proto.agent.v1.MintWitSvidResponse> responses) {
+        unary(responses, () -> {
+            Agent agent = AgentAuthenticator.AGENT.get();
+            RegistrationEntry entry = authorizedEntry(request.getEntryId(), authorized.parentsOf(agent), agent);
+            dev.sigil.server.authority.WitSvid svid;
+            try {
+                svid = issuer.issueWit(entry.spiffeId(), request.getPublicKeyJwk(), entry.jwtSvidTtl(), actor(agent));
+            } catch (IllegalArgumentException e) {
+                throw fail(Status.INVALID_ARGUMENT, e.getMessage());
+            }
+            return dev.sigil.proto.agent.v1.MintWitSvidResponse.newBuilder().setToken(svid.token())
+                    .setExpiresAtUnixSeconds(svid.expiresAt().getEpochSecond()).build();
+        });
+    }
+
     /** The revocation state of a token of this trust domain, for the agent's ValidateJWTSVID. */
     @Override
     public void tokenStatus(dev.sigil.proto.agent.v1.TokenStatusRequest request,
