@@ -65,7 +65,7 @@ final class WitCommand {
             if (write != null) {
                 if (response.getSvidsCount() != 1) {
                     throw new CliException("this process has " + response.getSvidsCount() + " wit-svids; --write needs exactly one"
-                            + " (choose it with --spiffe-id)", 2);
+                            + " (choose it with --spiffe-id)", 2, null);
                 }
                 WITSVID svid = response.getSvids(0);
                 try {
@@ -177,7 +177,7 @@ final class WitCommand {
             } else {
                 WITSVIDResponse response = client.fetchWitSvids(Optional.ofNullable(spiffeId).map(SpiffeId::toString));
                 if (response.getSvidsCount() != 1) {
-                    throw new CliException("this process has " + response.getSvidsCount() + " wit-svids; choose one with --spiffe-id", 2);
+                    throw new CliException("this process has " + response.getSvidsCount() + " wit-svids; choose one with --spiffe-id", 2, null);
                 }
                 wit = response.getSvids(0).getWitSvid();
                 key = response.getSvids(0).getWitSvidKey();
