@@ -405,8 +405,8 @@ public final class WimseVerifier {
         if (seenProofs.size() >= replayCacheSize) {
             seenProofs.values().removeIf(expiry -> !expiry.isAfter(now));
             if (seenProofs.size() >= replayCacheSize) {
-                throw new InvalidTokenException(InvalidTokenException.Reason.REPLAYED, "the proof replay cache holds " + replayCacheSize
-                        + " live proofs; refusing new ones until some expire");
+                throw new InvalidTokenException(InvalidTokenException.Reason.REPLAYED, "the proof replay cache is full (" + replayCacheSize
+                        + " live proofs); refusing new ones until some expire");
             }
         }
         Instant previous = seenProofs.putIfAbsent(key, until);

@@ -31,20 +31,13 @@ import org.junit.jupiter.api.Test;
 class WimseVerifierTest {
     private static final String AUDIENCE = "https://orders.example.org/v1/orders";
     private final MutableClock clock = MutableClock.at(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
-    private final ECKey authority = key("wit-1", KeyUse.parse("wit-svid"));
-    private final ECKey jwtAuthority = key("jwt-1", KeyUse.parse("jwt-svid"));
+    private final ECKey authority = key("wit-1", new KeyUse("wit-svid"));
+    private final ECKey jwtAuthority = key("jwt-1", new KeyUse("jwt-svid"));
     private final ECKey workload = key(null, null);
 
     private static ECKey key(String kid, KeyUse use) {
         try {
-            ECKeyGenerator generator = new ECKeyGenerator(Curve.P_256).algorithm(JWSAlgorithm.ES256);
-            if (kid != null) {
-                generator.keyID(kid);
-            }
-            if (use != null) {
-                generator.keyUse(use);
-            }
-            return generator.generate();
+            return new ECKeyGenerator(Curve.P_256).algorithm(JWSAlgorithm.ES256).keyID(kid).keyUse(use).generate();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
