@@ -393,6 +393,13 @@ class AgentApiTest {
         assertThat(wit.verify(new com.nimbusds.jose.crypto.ECDSAVerifier((java.security.interfaces.ECPublicKey)
                 server.authority().bundle().witAuthority(wit.getHeader().getKeyID()).orElseThrow().publicKey()))).isTrue();
         assertThat(server.authority().bundle().jwtAuthority(wit.getHeader().getKeyID())).as("signed by a wit-svid key only").isEmpty();
+        JsonNode issued = admin("GET", "/v1/audit?action=svid.wit.issue", null).path("results");
+        assertThat(issued).anySatisfy(record -> {
+            assertThat(record.path("subject").asText()).isEqualTo("spiffe://example.org/app/wit-own");
+            assertThat(record.path("actor").asText()).isEqualTo(node.id().toString());
+            assertThat(record.path("details").asText()).contains("cnf_jkt").contains(key.computeThumbprint().toString());
+            assertThat(record.toString()).doesNotContain(minted.getToken());
+        });
 
         assertStatus(() -> node.stub().mintWitSvid(dev.sigil.proto.agent.v1.MintWitSvidRequest.newBuilder().setEntryId(foreign)
                 .setPublicKeyJwk(key.toPublicJWK().toJSONString()).build()), Status.Code.PERMISSION_DENIED, "not authorized");
