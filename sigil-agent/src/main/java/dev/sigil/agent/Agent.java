@@ -12,6 +12,7 @@ import dev.sigil.agent.server.AgentServerException;
 import dev.sigil.agent.server.AgentSvid;
 import dev.sigil.agent.server.AgentSvidStore;
 import dev.sigil.agent.server.MintedJwt;
+import dev.sigil.agent.server.MintedWit;
 import dev.sigil.agent.server.NodeKeys;
 import dev.sigil.agent.server.SignResult;
 import dev.sigil.agent.server.SpiffeServerTrust;
@@ -118,7 +119,7 @@ public final class Agent implements AutoCloseable {
             }
 
             @Override
-            public dev.sigil.agent.server.MintedWit mintWit(String entryId, String publicKeyJwk) {
+            public MintedWit mintWit(String entryId, String publicKeyJwk) {
                 return client.mintWit(entryId, publicKeyJwk);
             }
 

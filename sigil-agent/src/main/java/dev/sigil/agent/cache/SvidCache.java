@@ -2,6 +2,7 @@ package dev.sigil.agent.cache;
 
 import dev.sigil.agent.server.AgentServerClient.SignRequest;
 import dev.sigil.agent.server.MintedJwt;
+import dev.sigil.agent.server.MintedWit;
 import dev.sigil.agent.server.NodeKeys;
 import dev.sigil.agent.server.RegistrationEntry;
 import dev.sigil.agent.server.SignResult;
@@ -349,7 +350,7 @@ public final class SvidCache implements WorkloadIdentities {
             CachedWit cached = wits.get(entry.id());
             if (cached == null || cached.entryRevision() != entry.revision() || !now.isBefore(cached.refreshAt())) {
                 WitKeys.Pair pair = WitKeys.generate();
-                dev.sigil.agent.server.MintedWit minted = signer.mintWit(entry.id(), pair.publicJwk());
+                MintedWit minted = signer.mintWit(entry.id(), pair.publicJwk());
                 Instant refreshAt = now.plus(Duration.between(now, minted.expiresAt()).dividedBy(2));
                 cached = new CachedWit(entry.revision(), minted.token(), pair.privateJwk(), refreshAt, minted.expiresAt());
                 if (snapshot.entries().containsKey(entry.id())) {

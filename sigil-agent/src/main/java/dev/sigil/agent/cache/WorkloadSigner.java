@@ -2,6 +2,7 @@ package dev.sigil.agent.cache;
 
 import dev.sigil.agent.server.AgentServerClient.SignRequest;
 import dev.sigil.agent.server.MintedJwt;
+import dev.sigil.agent.server.MintedWit;
 import dev.sigil.agent.server.SignResult;
 import java.util.List;
 
@@ -12,7 +13,7 @@ public interface WorkloadSigner {
     MintedJwt mintJwt(String entryId, List<String> audience);
 
     /** A WIT-SVID for the entry bound to {@code publicKeyJwk}; throws when the server cannot be asked or refuses. */
-    default dev.sigil.agent.server.MintedWit mintWit(String entryId, String publicKeyJwk) {
+    default MintedWit mintWit(String entryId, String publicKeyJwk) {
         throw new IllegalStateException("this signer cannot mint wit-svids");
     }
 

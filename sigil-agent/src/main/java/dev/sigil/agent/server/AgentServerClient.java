@@ -18,6 +18,8 @@ import dev.sigil.proto.agent.v1.DriftReport;
 import dev.sigil.proto.agent.v1.Entry;
 import dev.sigil.proto.agent.v1.MintJwtSvidRequest;
 import dev.sigil.proto.agent.v1.MintJwtSvidResponse;
+import dev.sigil.proto.agent.v1.MintWitSvidRequest;
+import dev.sigil.proto.agent.v1.MintWitSvidResponse;
 import dev.sigil.proto.agent.v1.RenewAgentRequest;
 import dev.sigil.proto.agent.v1.SignX509Request;
 import dev.sigil.proto.agent.v1.SignX509Result;
@@ -353,8 +355,8 @@ public final class AgentServerClient implements AutoCloseable {
      */
     public MintedWit mintWit(String entryId, String publicKeyJwk) {
         try {
-            dev.sigil.proto.agent.v1.MintWitSvidResponse response = blocking().mintWitSvid(
-                    dev.sigil.proto.agent.v1.MintWitSvidRequest.newBuilder().setEntryId(entryId).setPublicKeyJwk(publicKeyJwk).build());
+            MintWitSvidResponse response = blocking().mintWitSvid(
+                    MintWitSvidRequest.newBuilder().setEntryId(entryId).setPublicKeyJwk(publicKeyJwk).build());
             return new MintedWit(response.getToken(), Instant.ofEpochSecond(response.getExpiresAtUnixSeconds()));
         } catch (StatusRuntimeException e) {
             throw failure("mint wit-svid for entry " + entryId, e);

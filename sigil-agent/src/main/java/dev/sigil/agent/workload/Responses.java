@@ -6,6 +6,9 @@ import dev.sigil.agent.workload.WorkloadIdentities.X509Identity;
 import dev.sigil.core.bundle.SpiffeBundle;
 import dev.sigil.core.spiffeid.TrustDomain;
 import dev.sigil.proto.workload.JWTBundlesResponse;
+import dev.sigil.proto.workload.WITBundlesResponse;
+import dev.sigil.proto.workload.WITSVID;
+import dev.sigil.proto.workload.WITSVIDResponse;
 import dev.sigil.proto.workload.X509BundlesResponse;
 import dev.sigil.proto.workload.X509SVID;
 import dev.sigil.proto.workload.X509SVIDResponse;
@@ -59,10 +62,10 @@ final class Responses {
         return response.build();
     }
 
-    static dev.sigil.proto.workload.WITSVIDResponse witSvids(List<WorkloadIdentities.WitIdentity> identities) {
-        dev.sigil.proto.workload.WITSVIDResponse.Builder response = dev.sigil.proto.workload.WITSVIDResponse.newBuilder();
+    static WITSVIDResponse witSvids(List<WorkloadIdentities.WitIdentity> identities) {
+        WITSVIDResponse.Builder response = WITSVIDResponse.newBuilder();
         for (WorkloadIdentities.WitIdentity identity : identities) {
-            response.addSvids(dev.sigil.proto.workload.WITSVID.newBuilder()
+            response.addSvids(WITSVID.newBuilder()
                     .setSpiffeId(identity.spiffeId().toString())
                     .setWitSvid(identity.token())
                     .setWitSvidKey(identity.privateKeyJwk())
@@ -71,8 +74,8 @@ final class Responses {
         return response.build();
     }
 
-    static dev.sigil.proto.workload.WITBundlesResponse witBundles(Bundles bundles) {
-        dev.sigil.proto.workload.WITBundlesResponse.Builder response = dev.sigil.proto.workload.WITBundlesResponse.newBuilder();
+    static WITBundlesResponse witBundles(Bundles bundles) {
+        WITBundlesResponse.Builder response = WITBundlesResponse.newBuilder();
         response.putBundles(bundles.own().trustDomain().idString(), bundles.own().witAuthoritiesJwks());
         for (Map.Entry<TrustDomain, SpiffeBundle> entry : bundles.federated().entrySet()) {
             response.putBundles(entry.getKey().idString(), entry.getValue().witAuthoritiesJwks());

@@ -19,6 +19,10 @@ import dev.sigil.proto.workload.JWTSVIDResponse;
 import dev.sigil.proto.workload.SpiffeWorkloadAPIGrpc;
 import dev.sigil.proto.workload.ValidateJWTSVIDRequest;
 import dev.sigil.proto.workload.ValidateJWTSVIDResponse;
+import dev.sigil.proto.workload.WITBundlesRequest;
+import dev.sigil.proto.workload.WITBundlesResponse;
+import dev.sigil.proto.workload.WITSVIDRequest;
+import dev.sigil.proto.workload.WITSVIDResponse;
 import dev.sigil.proto.workload.X509BundlesRequest;
 import dev.sigil.proto.workload.X509BundlesResponse;
 import dev.sigil.proto.workload.X509SVIDRequest;
@@ -147,8 +151,8 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
      * identities change, and ended with PERMISSION_DENIED when it has none (or none with the requested ID).
      */
     @Override
-    public void fetchWITSVID(dev.sigil.proto.workload.WITSVIDRequest request,
-                             StreamObserver<dev.sigil.proto.workload.WITSVIDResponse> observer) {
+    public void fetchWITSVID(WITSVIDRequest request,
+                             StreamObserver<WITSVIDResponse> observer) {
         Optional<SpiffeId> wanted = Optional.empty();
         if (!request.getSpiffeId().isEmpty()) {
             try {
@@ -179,8 +183,8 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
 
     /** The WIT bundles (JWKS of {@code wit-svid} keys): this trust domain's and those the caller's identities federate with. */
     @Override
-    public void fetchWITBundles(dev.sigil.proto.workload.WITBundlesRequest request,
-                                StreamObserver<dev.sigil.proto.workload.WITBundlesResponse> observer) {
+    public void fetchWITBundles(WITBundlesRequest request,
+                                StreamObserver<WITBundlesResponse> observer) {
         stream(observer, workload -> new Send<>(Responses.witBundles(callersBundles(workload))));
     }
 

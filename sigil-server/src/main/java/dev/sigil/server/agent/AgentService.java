@@ -11,6 +11,8 @@ import dev.sigil.proto.agent.v1.DriftAck;
 import dev.sigil.proto.agent.v1.DriftReport;
 import dev.sigil.proto.agent.v1.MintJwtSvidRequest;
 import dev.sigil.proto.agent.v1.MintJwtSvidResponse;
+import dev.sigil.proto.agent.v1.MintWitSvidRequest;
+import dev.sigil.proto.agent.v1.MintWitSvidResponse;
 import dev.sigil.proto.agent.v1.RenewAgentRequest;
 import dev.sigil.proto.agent.v1.RenewAgentResponse;
 import dev.sigil.proto.agent.v1.SignX509Request;
@@ -24,6 +26,7 @@ import dev.sigil.server.authority.Audience;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.authority.CsrRejectedException;
 import dev.sigil.server.authority.JwtSvid;
+import dev.sigil.server.authority.WitSvid;
 import dev.sigil.server.authority.X509Svid;
 import dev.sigil.server.datastore.DatastoreException;
 import dev.sigil.server.registration.EntryChanges;
@@ -247,18 +250,18 @@ final class AgentService extends AgentGrpc.AgentImplBase {
      * MintJwtSvid; a key that is not an acceptable public key is INVALID_ARGUMENT.
      */
     @Override
-    public void mintWitSvid(dev.sigil.proto.agent.v1.MintWitSvidRequest request,
-                            StreamObserver<dev.sigil.proto.agent.v1.MintWitSvidResponse> responses) {
+    public void mintWitSvid(MintWitSvidRequest request,
+                            StreamObserver<MintWitSvidResponse> responses) {
         unary(responses, () -> {
             Agent agent = AgentAuthenticator.AGENT.get();
             RegistrationEntry entry = authorizedEntry(request.getEntryId(), authorized.parentsOf(agent), agent);
-            dev.sigil.server.authority.WitSvid svid;
+            WitSvid svid;
             try {
                 svid = issuer.issueWit(entry.spiffeId(), request.getPublicKeyJwk(), entry.jwtSvidTtl(), actor(agent));
             } catch (IllegalArgumentException e) {
                 throw fail(Status.INVALID_ARGUMENT, e.getMessage());
             }
-            return dev.sigil.proto.agent.v1.MintWitSvidResponse.newBuilder().setToken(svid.token())
+            return MintWitSvidResponse.newBuilder().setToken(svid.token())
                     .setExpiresAtUnixSeconds(svid.expiresAt().getEpochSecond()).build();
         });
     }
