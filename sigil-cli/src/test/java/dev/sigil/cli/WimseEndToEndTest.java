@@ -63,6 +63,7 @@ class WimseEndToEndTest {
     private HttpServer service;
     private String audience;
     private String entryId;
+    private String agentId;
     private final MutableClock serviceClock = MutableClock.at(Instant.now());
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -85,7 +86,7 @@ class WimseEndToEndTest {
         JsonNode token;
         try (AdminClient admin = new AdminClient(server.admin().socketPath())) {
             token = admin.post("/v1/join-tokens", Map.of("ttl", 600)).json();
-            String agentId = "spiffe://example.org/sigil/agent/join_token/" + token.path("id").asText();
+            agentId = "spiffe://example.org/sigil/agent/join_token/" + token.path("id").asText();
             long uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
             entryId = admin.post("/v1/entries", Map.of("spiffe_id", WORKLOAD, "parent_id", agentId,
                     "selectors", List.of(Map.of("type", "unix", "value", "uid:" + uid)), "owner", "team-billing")).json().path("id").asText();
@@ -292,6 +293,53 @@ class WimseEndToEndTest {
         assertThat(none.exitCode()).isNotZero();
         assertThat(none.err()).contains("PERMISSION_DENIED");
         assertThat(none.out()).doesNotContain(WORKLOAD).doesNotContain("Key ID");
+    }
+
+    @Test
+    void anOpenFetchWitSvidStreamGetsANewWitSvidAndKeyBeforeTheOldOneExpires() throws Exception {
+        String shortLived = "spiffe://example.org/billing/short-lived";
+        long uid = ((Number) Files.getAttribute(Path.of("/proc/self"), "unix:uid")).longValue();
+        try (AdminClient admin = new AdminClient(server.admin().socketPath())) {
+            admin.post("/v1/entries", Map.of("spiffe_id", shortLived, "parent_id", agentId, "jwt_svid_ttl", 10,
+                    "selectors", List.of(Map.of("type", "unix", "value", "uid:" + uid)), "owner", "team-billing"));
+        }
+        Eventually.within(Duration.ofSeconds(20), () -> assertThat(agent.agent().cache().entryCount()).isEqualTo(2));
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1,
+                io.netty.channel.epoll.EpollIoHandler.newFactory());
+        io.grpc.ManagedChannel channel = io.grpc.netty.NettyChannelBuilder.forAddress(new io.netty.channel.unix.DomainSocketAddress(socket()))
+                .channelType(io.netty.channel.epoll.EpollDomainSocketChannel.class).eventLoopGroup(group)
+                .withOption(io.netty.channel.ChannelOption.SO_KEEPALIVE, null).usePlaintext().build();
+        io.grpc.Context.CancellableContext scope = io.grpc.Context.current().withCancellation();
+        io.grpc.Context previous = scope.attach();
+        try {
+            io.grpc.Metadata headers = new io.grpc.Metadata();
+            headers.put(io.grpc.Metadata.Key.of("workload.spiffe.io", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "true");
+            java.util.Iterator<dev.sigil.proto.workload.WITSVIDResponse> stream = dev.sigil.proto.workload.SpiffeWorkloadAPIGrpc
+                    .newBlockingStub(channel).withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(headers))
+                    .withDeadlineAfter(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .fetchWITSVID(dev.sigil.proto.workload.WITSVIDRequest.newBuilder().setSpiffeId(shortLived).build());
+
+            dev.sigil.proto.workload.WITSVID first = stream.next().getSvids(0);
+            Instant firstExpiry = SignedJWT.parse(first.getWitSvid()).getJWTClaimsSet().getExpirationTime().toInstant();
+            dev.sigil.proto.workload.WITSVID second = stream.next().getSvids(0);
+
+            assertThat(Instant.now()).as("pushed before the first one expired").isBefore(firstExpiry);
+            assertThat(second.getSpiffeId()).isEqualTo(shortLived);
+            assertThat(second.getWitSvid()).isNotEqualTo(first.getWitSvid());
+            assertThat(second.getWitSvidKey()).as("a new key").isNotEqualTo(first.getWitSvidKey());
+            String wit = second.getWitSvid();
+            String proof = WorkloadProofs.create(wit, second.getWitSvidKey(), audience, Duration.ofSeconds(60), Optional.empty(),
+                    Optional.empty(), Clock.systemUTC());
+            serviceClock.set(Instant.now());
+            HttpResponse<String> response = call(audience, Map.of(WimseVerifier.WIT_HEADER, wit, WimseVerifier.WPT_HEADER, proof));
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo(shortLived);
+        } finally {
+            scope.detach(previous);
+            scope.cancel(null);
+            channel.shutdownNow();
+            group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 
     private Path writeWit() {
