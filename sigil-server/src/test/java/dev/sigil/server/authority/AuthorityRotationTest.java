@@ -349,4 +349,26 @@ class AuthorityRotationTest {
 
         assertThat(authority.bundle().x509Authorities()).hasSize(2);
     }
+
+    @Test
+    void aJournalFromBeforeWitSvidsGetsAWitAuthorityAtTheNextStartAndKeepsItsOthers() throws Exception {
+        Datastore datastore = TestStores.sqlite(temp);
+        stores.add(datastore);
+        KeyManager keys = KeyManagers.memory();
+        Authority before = Authority.start(AuthorityConfig.defaults(DOMAIN), datastore, keys, clock, events::add);
+        String jwtKid = before.bundle().jwtAuthorities().get(0).keyId();
+        String x509 = signer(before, AuthorityKind.X509);
+        datastore.inTransaction(connection -> {
+            try (var statement = connection.createStatement()) {
+                return statement.executeUpdate("DELETE FROM authority_journal WHERE kind = 'wit'");
+            }
+        });
+
+        Authority upgraded = Authority.start(AuthorityConfig.defaults(DOMAIN), datastore, keys, clock, events::add);
+
+        assertThat(upgraded.bundle().witAuthorities()).hasSize(1);
+        assertThat(signer(upgraded, AuthorityKind.WIT)).isEqualTo(upgraded.bundle().witAuthorities().get(0).keyId());
+        assertThat(upgraded.bundle().jwtAuthorities()).extracting(dev.sigil.core.bundle.JwtAuthority::keyId).containsExactly(jwtKid);
+        assertThat(signer(upgraded, AuthorityKind.X509)).isEqualTo(x509);
+    }
 }
