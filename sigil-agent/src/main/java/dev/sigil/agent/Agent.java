@@ -12,6 +12,7 @@ import dev.sigil.agent.server.AgentServerException;
 import dev.sigil.agent.server.AgentSvid;
 import dev.sigil.agent.server.AgentSvidStore;
 import dev.sigil.agent.server.MintedJwt;
+import dev.sigil.agent.server.MintedWit;
 import dev.sigil.agent.server.NodeKeys;
 import dev.sigil.agent.server.SignResult;
 import dev.sigil.agent.server.SpiffeServerTrust;
@@ -115,6 +116,11 @@ public final class Agent implements AutoCloseable {
             @Override
             public MintedJwt mintJwt(String entryId, List<String> audience) {
                 return client.mintJwt(entryId, audience);
+            }
+
+            @Override
+            public MintedWit mintWit(String entryId, String publicKeyJwk) {
+                return client.mintWit(entryId, publicKeyJwk);
             }
 
             @Override

@@ -34,11 +34,11 @@ import picocli.CommandLine.Option;
  * it), like {@code spire-agent api}. Useful to check what a workload running as this user would receive.
  */
 @Command(name = "api", description = "Calls the SPIFFE Workload API of the local agent as this process.",
-        subcommands = {AgentApiCommand.Fetch.class, AgentApiCommand.Validate.class})
+        subcommands = {AgentApiCommand.Fetch.class, AgentApiCommand.Validate.class, WitCommand.Proof.class})
 final class AgentApiCommand extends GroupCommand {
 
     @Command(name = "fetch", description = "Fetches this process's SVIDs from the Workload API.",
-            subcommands = {FetchX509Command.class, AgentApiCommand.FetchJwt.class})
+            subcommands = {FetchX509Command.class, AgentApiCommand.FetchJwt.class, WitCommand.Fetch.class})
     static final class Fetch extends GroupCommand {
     }
 

@@ -91,6 +91,18 @@ final class WorkloadApiClient implements AutoCloseable {
         return first("jwt bundles", s -> s.fetchJWTBundles(JWTBundlesRequest.getDefaultInstance()));
     }
 
+    /** The first response of FetchWITSVID: this process's WIT-SVIDs with their keys (only {@code spiffeId}'s when given). */
+    dev.sigil.proto.workload.WITSVIDResponse fetchWitSvids(Optional<String> spiffeId) {
+        dev.sigil.proto.workload.WITSVIDRequest.Builder request = dev.sigil.proto.workload.WITSVIDRequest.newBuilder();
+        spiffeId.ifPresent(request::setSpiffeId);
+        return first("wit-svids", s -> s.fetchWITSVID(request.build()));
+    }
+
+    /** The first response of FetchWITBundles: a JWKS of wit-svid keys per trust domain. */
+    dev.sigil.proto.workload.WITBundlesResponse fetchWitBundles() {
+        return first("wit bundles", s -> s.fetchWITBundles(dev.sigil.proto.workload.WITBundlesRequest.getDefaultInstance()));
+    }
+
     /** ValidateJWTSVID: the agent checks {@code token}'s signature, expiry and audience. */
     ValidateJWTSVIDResponse validateJwtSvid(String audience, String token) {
         return unary("jwt-svid validation", s -> s.validateJWTSVID(

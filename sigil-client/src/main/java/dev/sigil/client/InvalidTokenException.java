@@ -9,7 +9,13 @@ public final class InvalidTokenException extends Exception {
     /** What failed. */
     public enum Reason {
         MALFORMED, WRONG_TYPE, UNKNOWN_KEY, BAD_SIGNATURE, WRONG_ISSUER, EXPIRED, NOT_YET_VALID, WRONG_AUDIENCE,
-        INSUFFICIENT_SCOPE, NOT_BOUND_TO_CLIENT, REVOKED, STATUS_UNAVAILABLE
+        INSUFFICIENT_SCOPE, NOT_BOUND_TO_CLIENT, REVOKED, STATUS_UNAVAILABLE,
+        /** A workload proof token whose {@code jti} was already accepted within its lifetime. */
+        REPLAYED,
+        /** A workload proof token not bound to what was presented with it (its WIT, access token or transaction token). */
+        PROOF_MISMATCH,
+        /** A WIT-SVID whose subject is not in the trust domain the verifier trusts. */
+        WRONG_TRUST_DOMAIN
     }
 
     private final Reason reason;

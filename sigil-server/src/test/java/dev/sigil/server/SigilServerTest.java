@@ -205,7 +205,7 @@ class SigilServerTest {
                     return rows.getInt(1);
                 }
             });
-            assertThat(journalRows).isEqualTo(2);
+            assertThat(journalRows).as("the x509, jwt and wit authorities of the first start").isEqualTo(3);
         }
         assertThat(rootBefore).isNotBlank();
     }

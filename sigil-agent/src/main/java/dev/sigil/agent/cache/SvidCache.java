@@ -2,6 +2,7 @@ package dev.sigil.agent.cache;
 
 import dev.sigil.agent.server.AgentServerClient.SignRequest;
 import dev.sigil.agent.server.MintedJwt;
+import dev.sigil.agent.server.MintedWit;
 import dev.sigil.agent.server.NodeKeys;
 import dev.sigil.agent.server.RegistrationEntry;
 import dev.sigil.agent.server.SignResult;
@@ -70,6 +71,16 @@ public final class SvidCache implements WorkloadIdentities {
     private record CachedJwt(long entryRevision, String token, Instant refreshAt, Instant expiresAt) {
     }
 
+    /** A WIT-SVID and the private key (JWK) generated here for it; the key never leaves the agent and the workload. */
+    private record CachedWit(long entryRevision, String token, String privateKeyJwk, Instant refreshAt, Instant expiresAt) {
+        @Override
+        public String toString() {
+            return "CachedWit[expiresAt=" + expiresAt + ", token=<redacted>, key=<redacted>]";
+        }
+    }
+
+    private final Map<String, CachedWit> wits = new ConcurrentHashMap<>();
+
     /**
      * Asks the server, at most once per second per entry: a revocation reaches ValidateJWTSVID within a
      * second. Fails closed: when the server cannot be asked the state is {@code UNKNOWN}.
@@ -124,6 +135,7 @@ public final class SvidCache implements WorkloadIdentities {
             changes |= entries.remove(id) != null;
             changes |= identities.remove(id) != null;
             jwts.keySet().removeIf(key -> key.entryId().equals(id));
+            wits.remove(id);
         }
         snapshot = new Snapshot(Map.copyOf(entries), Map.copyOf(identities), bundle.orElse(current.bundle()), current.synced(),
                 Math.max(current.revision(), throughRevision));
@@ -185,6 +197,9 @@ public final class SvidCache implements WorkloadIdentities {
     public int rotateDue() {
         Instant now = clock.instant();
         jwts.values().removeIf(jwt -> !now.isBefore(jwt.expiresAt()));
+        if (wits.values().removeIf(wit -> !now.isBefore(wit.refreshAt()))) {
+            notifyListeners(); // open FetchWITSVID streams fetch, and push, a fresh WIT-SVID
+        }
         Snapshot current = snapshot;
         List<RegistrationEntry> due = new ArrayList<>();
         for (RegistrationEntry entry : current.entries().values()) {
@@ -315,6 +330,34 @@ public final class SvidCache implements WorkloadIdentities {
                 }
             }
             out.add(new JwtIdentity(entry.spiffeId(), cached.token(), entry.hint()));
+        }
+        return List.copyOf(out);
+    }
+
+    /**
+     * Cached per entry until half the token's lifetime has passed (then {@link #rotateDue} drops it and tells the
+     * listeners); otherwise a new EC P-256 key pair is generated here and the server mints a WIT-SVID bound to its
+     * public key. Every workload matching the entry gets the same token and key, as with X.509-SVIDs.
+     */
+    @Override
+    public List<WitIdentity> witSvids(Set<Selector> selectors, Optional<SpiffeId> spiffeId) {
+        Instant now = clock.instant();
+        List<WitIdentity> out = new ArrayList<>();
+        for (RegistrationEntry entry : matching(snapshot, selectors, now)) {
+            if (spiffeId.isPresent() && !spiffeId.get().equals(entry.spiffeId())) {
+                continue;
+            }
+            CachedWit cached = wits.get(entry.id());
+            if (cached == null || cached.entryRevision() != entry.revision() || !now.isBefore(cached.refreshAt())) {
+                WitKeys.Pair pair = WitKeys.generate();
+                MintedWit minted = signer.mintWit(entry.id(), pair.publicJwk());
+                Instant refreshAt = now.plus(Duration.between(now, minted.expiresAt()).dividedBy(2));
+                cached = new CachedWit(entry.revision(), minted.token(), pair.privateJwk(), refreshAt, minted.expiresAt());
+                if (snapshot.entries().containsKey(entry.id())) {
+                    wits.put(entry.id(), cached);
+                }
+            }
+            out.add(new WitIdentity(entry.spiffeId(), cached.token(), cached.privateKeyJwk(), entry.hint()));
         }
         return List.copyOf(out);
     }

@@ -18,6 +18,8 @@ import dev.sigil.proto.agent.v1.DriftReport;
 import dev.sigil.proto.agent.v1.Entry;
 import dev.sigil.proto.agent.v1.MintJwtSvidRequest;
 import dev.sigil.proto.agent.v1.MintJwtSvidResponse;
+import dev.sigil.proto.agent.v1.MintWitSvidRequest;
+import dev.sigil.proto.agent.v1.MintWitSvidResponse;
 import dev.sigil.proto.agent.v1.RenewAgentRequest;
 import dev.sigil.proto.agent.v1.SignX509Request;
 import dev.sigil.proto.agent.v1.SignX509Result;
@@ -344,6 +346,20 @@ public final class AgentServerClient implements AutoCloseable {
             return new MintedJwt(response.getToken(), Instant.ofEpochSecond(response.getExpiresAtUnixSeconds()));
         } catch (StatusRuntimeException e) {
             throw failure("mint jwt-svid for entry " + entryId, e);
+        }
+    }
+
+    /**
+     * A WIT-SVID for entry {@code entryId} bound to {@code publicKeyJwk} ({@code MintWitSvid}); the private half
+     * of the key stays on this node.
+     */
+    public MintedWit mintWit(String entryId, String publicKeyJwk) {
+        try {
+            MintWitSvidResponse response = blocking().mintWitSvid(
+                    MintWitSvidRequest.newBuilder().setEntryId(entryId).setPublicKeyJwk(publicKeyJwk).build());
+            return new MintedWit(response.getToken(), Instant.ofEpochSecond(response.getExpiresAtUnixSeconds()));
+        } catch (StatusRuntimeException e) {
+            throw failure("mint wit-svid for entry " + entryId, e);
         }
     }
 

@@ -6,6 +6,9 @@ import dev.sigil.agent.workload.WorkloadIdentities.X509Identity;
 import dev.sigil.core.bundle.SpiffeBundle;
 import dev.sigil.core.spiffeid.TrustDomain;
 import dev.sigil.proto.workload.JWTBundlesResponse;
+import dev.sigil.proto.workload.WITBundlesResponse;
+import dev.sigil.proto.workload.WITSVID;
+import dev.sigil.proto.workload.WITSVIDResponse;
 import dev.sigil.proto.workload.X509BundlesResponse;
 import dev.sigil.proto.workload.X509SVID;
 import dev.sigil.proto.workload.X509SVIDResponse;
@@ -55,6 +58,27 @@ final class Responses {
         response.putBundles(bundles.own().trustDomain().idString(), jwks(bundles.own()));
         for (Map.Entry<TrustDomain, SpiffeBundle> entry : bundles.federated().entrySet()) {
             response.putBundles(entry.getKey().idString(), jwks(entry.getValue()));
+        }
+        return response.build();
+    }
+
+    static WITSVIDResponse witSvids(List<WorkloadIdentities.WitIdentity> identities) {
+        WITSVIDResponse.Builder response = WITSVIDResponse.newBuilder();
+        for (WorkloadIdentities.WitIdentity identity : identities) {
+            response.addSvids(WITSVID.newBuilder()
+                    .setSpiffeId(identity.spiffeId().toString())
+                    .setWitSvid(identity.token())
+                    .setWitSvidKey(identity.privateKeyJwk())
+                    .setHint(identity.hint()));
+        }
+        return response.build();
+    }
+
+    static WITBundlesResponse witBundles(Bundles bundles) {
+        WITBundlesResponse.Builder response = WITBundlesResponse.newBuilder();
+        response.putBundles(bundles.own().trustDomain().idString(), bundles.own().witAuthoritiesJwks());
+        for (Map.Entry<TrustDomain, SpiffeBundle> entry : bundles.federated().entrySet()) {
+            response.putBundles(entry.getKey().idString(), entry.getValue().witAuthoritiesJwks());
         }
         return response.build();
     }

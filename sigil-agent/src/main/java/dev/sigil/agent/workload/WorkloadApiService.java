@@ -19,6 +19,10 @@ import dev.sigil.proto.workload.JWTSVIDResponse;
 import dev.sigil.proto.workload.SpiffeWorkloadAPIGrpc;
 import dev.sigil.proto.workload.ValidateJWTSVIDRequest;
 import dev.sigil.proto.workload.ValidateJWTSVIDResponse;
+import dev.sigil.proto.workload.WITBundlesRequest;
+import dev.sigil.proto.workload.WITBundlesResponse;
+import dev.sigil.proto.workload.WITSVIDRequest;
+import dev.sigil.proto.workload.WITSVIDResponse;
 import dev.sigil.proto.workload.X509BundlesRequest;
 import dev.sigil.proto.workload.X509BundlesResponse;
 import dev.sigil.proto.workload.X509SVIDRequest;
@@ -139,6 +143,49 @@ final class WorkloadApiService extends SpiffeWorkloadAPIGrpc.SpiffeWorkloadAPIIm
         java.util.Map<dev.sigil.core.spiffeid.TrustDomain, dev.sigil.core.bundle.SpiffeBundle> federated = new java.util.HashMap<>(all.federated());
         federated.keySet().retainAll(wanted);
         return new WorkloadIdentities.Bundles(all.own(), federated);
+    }
+
+    /**
+     * WIT-SVIDs of the caller's identities (only {@code spiffe_id}'s when given), each with the private key its
+     * {@code cnf.jwk} names; pushed again when they are replaced at half their lifetime, when the caller's
+     * identities change, and ended with PERMISSION_DENIED when it has none (or none with the requested ID).
+     */
+    @Override
+    public void fetchWITSVID(WITSVIDRequest request,
+                             StreamObserver<WITSVIDResponse> observer) {
+        Optional<SpiffeId> wanted = Optional.empty();
+        if (!request.getSpiffeId().isEmpty()) {
+            try {
+                wanted = Optional.of(SpiffeId.parse(request.getSpiffeId()));
+            } catch (SigilException e) {
+                observer.onError(invalid("spiffe_id '" + dev.sigil.core.Printable.clip(request.getSpiffeId(), 80)
+                        + "' is not a spiffe id: " + e.getMessage()));
+                return;
+            }
+        }
+        Optional<SpiffeId> only = wanted;
+        stream(observer, workload -> {
+            AttestedCaller caller = workload.current();
+            List<WorkloadIdentities.WitIdentity> svids;
+            try {
+                svids = identities.witSvids(caller.selectors(), only);
+            } catch (SigilException e) {
+                return new Fail<>(Status.UNAVAILABLE.withDescription("the agent could not obtain a wit-svid from the server: "
+                        + e.getMessage() + "; retry"));
+            }
+            if (svids.isEmpty()) {
+                return identities.synced() ? new Fail<>(noIdentity(caller)) : new Wait<>();
+            }
+            workload.served(svids.stream().map(WorkloadIdentities.WitIdentity::spiffeId).toList());
+            return new Send<>(Responses.witSvids(svids));
+        });
+    }
+
+    /** The WIT bundles (JWKS of {@code wit-svid} keys): this trust domain's and those the caller's identities federate with. */
+    @Override
+    public void fetchWITBundles(WITBundlesRequest request,
+                                StreamObserver<WITBundlesResponse> observer) {
+        stream(observer, workload -> new Send<>(Responses.witBundles(callersBundles(workload))));
     }
 
     @Override

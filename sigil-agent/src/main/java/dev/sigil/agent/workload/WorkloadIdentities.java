@@ -38,6 +38,15 @@ public interface WorkloadIdentities {
     List<JwtIdentity> jwtSvids(Set<Selector> selectors, List<String> audience, Optional<SpiffeId> spiffeId);
 
     /**
+     * WIT-SVIDs, each with the private key it is bound to, for the identities matching the selectors (only
+     * {@code spiffeId}'s when given); empty when none match. A WIT-SVID is replaced once half its lifetime has
+     * passed, and {@link #onChange} listeners are told, so open streams push the new one. May call the server.
+     */
+    default List<WitIdentity> witSvids(Set<Selector> selectors, Optional<SpiffeId> spiffeId) {
+        return List.of();
+    }
+
+    /**
      * The revocation state of a token of this trust domain at status list entry ({@code uri}, {@code idx}):
      * {@code REVOKED}, {@code VALID}, or {@code UNKNOWN} when the server issued no such token or cannot
      * be asked. ValidateJWTSVID accepts a JWT-SVID with a status claim only when this says {@code VALID}.
@@ -88,6 +97,24 @@ public interface WorkloadIdentities {
         @Override
         public String toString() {
             return "JwtIdentity[" + spiffeId + ", token=<redacted>]";
+        }
+    }
+
+    /**
+     * One WIT-SVID and the private key its {@code cnf.jwk} names (a JWK JSON object, as the Workload API sends it).
+     * {@link #toString()} shows neither.
+     */
+    record WitIdentity(SpiffeId spiffeId, String token, String privateKeyJwk, String hint) {
+        public WitIdentity {
+            Objects.requireNonNull(spiffeId, "spiffeId");
+            Objects.requireNonNull(token, "token");
+            Objects.requireNonNull(privateKeyJwk, "privateKeyJwk");
+            hint = hint == null ? "" : hint;
+        }
+
+        @Override
+        public String toString() {
+            return "WitIdentity[" + spiffeId + ", token=<redacted>, key=<redacted>]";
         }
     }
 

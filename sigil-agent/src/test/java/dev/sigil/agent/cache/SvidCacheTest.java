@@ -67,6 +67,14 @@ class SvidCacheTest {
             return new MintedJwt("token-" + mints.incrementAndGet(), clock.instant().plus(Duration.ofMinutes(5)));
         }
 
+        final List<String> witKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public dev.sigil.agent.server.MintedWit mintWit(String entryId, String publicKeyJwk) {
+            witKeys.add(publicKeyJwk);
+            return new dev.sigil.agent.server.MintedWit("wit-" + mints.incrementAndGet(), clock.instant().plus(Duration.ofMinutes(5)));
+        }
+
         private PublicKey csrKey(byte[] csr) {
             try {
                 return new JcaPKCS10CertificationRequest(new PKCS10CertificationRequest(csr)).getPublicKey();
@@ -201,5 +209,32 @@ class SvidCacheTest {
 
         assertThat(cache.cachedJwtCount()).isZero();
         assertThat(cache.jwtSvids(WORKLOAD, List.of("db"), Optional.empty())).isEmpty();
+    }
+
+    @Test
+    void aWitSvidIsBoundToAKeyMadeHereAndReplacedAtHalfItsLifetimeWithListenersTold() throws Exception {
+        cache.apply(List.of(entry("web", 1, AGENT, "unix:uid:1000")), List.of(), 1, Optional.empty());
+        AtomicInteger changes = new AtomicInteger();
+        cache.onChange(changes::incrementAndGet);
+
+        var first = cache.witSvids(WORKLOAD, Optional.empty());
+        assertThat(first).singleElement().satisfies(wit -> assertThat(wit.spiffeId()).isEqualTo(TD.id("/web")));
+        com.nimbusds.jose.jwk.JWK sent = com.nimbusds.jose.jwk.JWK.parse(signer.witKeys.get(0));
+        com.nimbusds.jose.jwk.JWK held = com.nimbusds.jose.jwk.JWK.parse(first.get(0).privateKeyJwk());
+        assertThat(sent.isPrivate()).as("only the public key goes to the server").isFalse();
+        assertThat(held.isPrivate()).isTrue();
+        assertThat(held.computeThumbprint()).isEqualTo(sent.computeThumbprint());
+        assertThat(held.getAlgorithm().getName()).isEqualTo("ES256");
+        assertThat(cache.witSvids(WORKLOAD, Optional.empty())).as("cached").isEqualTo(first);
+        assertThat(cache.witSvids(WORKLOAD, Optional.of(TD.id("/other")))).isEmpty();
+
+        clock.advance(Duration.ofMinutes(2).plusSeconds(31));
+        cache.rotateDue();
+
+        assertThat(changes.get()).as("open streams are told to push the new one").isPositive();
+        var second = cache.witSvids(WORKLOAD, Optional.empty());
+        assertThat(second.get(0).token()).isNotEqualTo(first.get(0).token());
+        assertThat(second.get(0).privateKeyJwk()).as("a new key for each wit-svid").isNotEqualTo(first.get(0).privateKeyJwk());
+        assertThat(second.get(0).toString()).doesNotContain(second.get(0).token()).doesNotContain("\"d\"");
     }
 }

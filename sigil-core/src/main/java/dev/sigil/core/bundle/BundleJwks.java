@@ -28,6 +28,7 @@ import java.util.Optional;
 final class BundleJwks {
     static final String X509_SVID = "x509-svid";
     static final String JWT_SVID = "jwt-svid";
+    static final String WIT_SVID = "wit-svid";
     private static final String SEQUENCE = "spiffe_sequence";
     private static final String REFRESH_HINT = "spiffe_refresh_hint";
 
@@ -41,6 +42,9 @@ final class BundleJwks {
         for (JwtAuthority authority : bundle.jwtAuthorities()) {
             keys.add(jwk(authority.publicKey(), new KeyUse(JWT_SVID), authority.keyId(), null, null).toJSONObject());
         }
+        for (JwtAuthority authority : bundle.witAuthorities()) {
+            keys.add(jwk(authority.publicKey(), new KeyUse(WIT_SVID), authority.keyId(), null, null).toJSONObject());
+        }
         Map<String, Object> document = new LinkedHashMap<>();
         document.put("keys", keys);
         document.put(SEQUENCE, bundle.sequence());
@@ -53,6 +57,17 @@ final class BundleJwks {
         for (JwtAuthority authority : bundle.jwtAuthorities()) {
             PublicKey key = authority.publicKey();
             keys.add(jwk(key, KeyUse.SIGNATURE, authority.keyId(), algorithmOf(key), null).toJSONObject());
+        }
+        Map<String, Object> document = new LinkedHashMap<>();
+        document.put("keys", keys);
+        return JSONObjectUtils.toJSONString(document);
+    }
+
+    static String writeWit(SpiffeBundle bundle) {
+        List<Object> keys = new ArrayList<>();
+        for (JwtAuthority authority : bundle.witAuthorities()) {
+            PublicKey key = authority.publicKey();
+            keys.add(jwk(key, new KeyUse(WIT_SVID), authority.keyId(), algorithmOf(key), null).toJSONObject());
         }
         Map<String, Object> document = new LinkedHashMap<>();
         document.put("keys", keys);
@@ -76,26 +91,29 @@ final class BundleJwks {
         Optional<Duration> refreshHint = nonNegativeInteger(document, REFRESH_HINT, trustDomain).map(Duration::ofSeconds);
         List<X509Certificate> x509 = new ArrayList<>();
         List<JwtAuthority> jwt = new ArrayList<>();
+        List<JwtAuthority> wit = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
             String where = "key " + i + " of the bundle for '" + trustDomain + "'";
             if (!(keys.get(i) instanceof Map<?, ?> member)) {
                 throw new BundleFormatException(where + " is not a JSON object");
             }
             if (!(member.get("use") instanceof String use)) {
-                throw new BundleFormatException(where + " has no 'use'; valid: '" + X509_SVID + "' or '" + JWT_SVID + "'");
+                throw new BundleFormatException(where + " has no 'use'; valid: '" + X509_SVID + "', '" + JWT_SVID + "' or '" + WIT_SVID + "'");
             }
-            if (!use.equals(X509_SVID) && !use.equals(JWT_SVID)) {
+            if (!use.equals(X509_SVID) && !use.equals(JWT_SVID) && !use.equals(WIT_SVID)) {
                 continue; // the specification requires unknown uses to be ignored
             }
             JWK jwk = parseJwk(member, where);
             if (use.equals(X509_SVID)) {
                 x509.add(x509Authority(jwk, where));
-            } else {
+            } else if (use.equals(JWT_SVID)) {
                 jwt.add(jwtAuthority(jwk, where));
+            } else {
+                wit.add(jwtAuthority(jwk, where));
             }
         }
         try {
-            return new SpiffeBundle(trustDomain, x509, jwt, sequence,
+            return new SpiffeBundle(trustDomain, x509, jwt, wit, sequence,
                     refreshHint.filter(hint -> !hint.isZero()));
         } catch (IllegalArgumentException e) {
             throw new BundleFormatException("bundle for '" + trustDomain + "' is invalid: " + e.getMessage(), e);
@@ -135,7 +153,7 @@ final class BundleJwks {
 
     private static JwtAuthority jwtAuthority(JWK jwk, String where) {
         if (jwk.getKeyID() == null || jwk.getKeyID().isEmpty()) {
-            throw new BundleFormatException(where + " has no 'kid'; every jwt-svid key needs one");
+            throw new BundleFormatException(where + " has no 'kid'; every jwt-svid and wit-svid key needs one");
         }
         try {
             PublicKey key;

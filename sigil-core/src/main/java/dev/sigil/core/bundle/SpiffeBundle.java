@@ -12,27 +12,38 @@ import java.util.Set;
 
 /**
  * The trust bundle of one trust domain: the X.509 authorities (CA certificates) that X.509-SVIDs chain
- * to and the public keys that JWT-SVIDs are signed with, plus the bundle's sequence number and refresh
- * hint. Immutable.
+ * to, the public keys that JWT-SVIDs are signed with and those that WIT-SVIDs (WIMSE workload identity
+ * tokens) are signed with, plus the bundle's sequence number and refresh hint. Immutable.
  *
  * <p>Serialized per the SPIFFE Trust Domain and Bundle specification as a JWKS: one key per
- * authority with {@code use} {@code x509-svid} (and the certificate in {@code x5c}) or {@code jwt-svid}
- * (with its {@code kid}); top-level {@code spiffe_sequence} and {@code spiffe_refresh_hint} in seconds.
+ * authority with {@code use} {@code x509-svid} (and the certificate in {@code x5c}), {@code jwt-svid} or
+ * {@code wit-svid} (with its {@code kid}); top-level {@code spiffe_sequence} and {@code spiffe_refresh_hint}
+ * in seconds. A key id names one key of one use only: a WIT-SVID key never verifies a JWT-SVID, nor the
+ * other way round.
  *
- * @param sequence    increases whenever the set of authorities changes
- * @param refreshHint how often consumers should re-fetch the bundle; empty when not advertised
+ * @param witAuthorities the keys WIT-SVIDs are signed with (empty for a trust domain that issues none)
+ * @param sequence       increases whenever the set of authorities changes
+ * @param refreshHint    how often consumers should re-fetch the bundle; empty when not advertised
  */
 public record SpiffeBundle(
         TrustDomain trustDomain,
         List<X509Certificate> x509Authorities,
         List<JwtAuthority> jwtAuthorities,
+        List<JwtAuthority> witAuthorities,
         long sequence,
         Optional<Duration> refreshHint) {
+
+    /** A bundle without WIT-SVID keys. */
+    public SpiffeBundle(TrustDomain trustDomain, List<X509Certificate> x509Authorities, List<JwtAuthority> jwtAuthorities, long sequence,
+                        Optional<Duration> refreshHint) {
+        this(trustDomain, x509Authorities, jwtAuthorities, List.of(), sequence, refreshHint);
+    }
 
     public SpiffeBundle {
         Objects.requireNonNull(trustDomain, "trustDomain");
         x509Authorities = List.copyOf(x509Authorities);
         jwtAuthorities = List.copyOf(jwtAuthorities);
+        witAuthorities = List.copyOf(witAuthorities);
         Objects.requireNonNull(refreshHint, "refreshHint");
         if (sequence < 0) {
             throw new IllegalArgumentException("bundle sequence is " + sequence + "; it must be zero or more");
@@ -46,6 +57,25 @@ public record SpiffeBundle(
                 throw new IllegalArgumentException("jwt authority key id '" + authority.keyId() + "' appears twice; key ids must be unique");
             }
         }
+        for (JwtAuthority authority : witAuthorities) {
+            if (!keyIds.add(authority.keyId())) {
+                throw new IllegalArgumentException("wit authority key id '" + authority.keyId()
+                        + "' appears twice or is also a jwt-svid key id; key ids must be unique across jwt-svid and wit-svid keys");
+            }
+        }
+    }
+
+    /** The WIT-SVID authority whose key id is {@code keyId}, if the bundle has one (never a JWT-SVID key). */
+    public Optional<JwtAuthority> witAuthority(String keyId) {
+        return witAuthorities.stream().filter(authority -> authority.keyId().equals(keyId)).findFirst();
+    }
+
+    /**
+     * The WIT bundle of the Workload API's FetchWITBundles: a plain JWKS of the WIT-SVID keys only, each
+     * with {@code kid}, {@code alg} and {@code use} {@code wit-svid}.
+     */
+    public String witAuthoritiesJwks() {
+        return BundleJwks.writeWit(this);
     }
 
     /** The JWT authority whose key id is {@code keyId}, if the bundle has one. */
@@ -87,6 +117,6 @@ public record SpiffeBundle(
     @Override
     public String toString() {
         return "SpiffeBundle[" + trustDomain + " sequence=" + sequence + " x509=" + x509Authorities.size()
-                + " jwt=" + jwtAuthorities.size() + "]";
+                + " jwt=" + jwtAuthorities.size() + " wit=" + witAuthorities.size() + "]";
     }
 }

@@ -11,6 +11,8 @@ import dev.sigil.proto.agent.v1.DriftAck;
 import dev.sigil.proto.agent.v1.DriftReport;
 import dev.sigil.proto.agent.v1.MintJwtSvidRequest;
 import dev.sigil.proto.agent.v1.MintJwtSvidResponse;
+import dev.sigil.proto.agent.v1.MintWitSvidRequest;
+import dev.sigil.proto.agent.v1.MintWitSvidResponse;
 import dev.sigil.proto.agent.v1.RenewAgentRequest;
 import dev.sigil.proto.agent.v1.RenewAgentResponse;
 import dev.sigil.proto.agent.v1.SignX509Request;
@@ -24,6 +26,7 @@ import dev.sigil.server.authority.Audience;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.authority.CsrRejectedException;
 import dev.sigil.server.authority.JwtSvid;
+import dev.sigil.server.authority.WitSvid;
 import dev.sigil.server.authority.X509Svid;
 import dev.sigil.server.datastore.DatastoreException;
 import dev.sigil.server.registration.EntryChanges;
@@ -237,6 +240,28 @@ final class AgentService extends AgentGrpc.AgentImplBase {
             }
             JwtSvid svid = issuer.issueJwt(entry.spiffeId(), audience, entry.jwtSvidTtl(), actor(agent));
             return MintJwtSvidResponse.newBuilder().setToken(svid.token())
+                    .setExpiresAtUnixSeconds(svid.expiresAt().getEpochSecond()).build();
+        });
+    }
+
+    /**
+     * A WIT-SVID for an entry authorized for the calling agent, bound to the public key the agent sent (it
+     * generated the pair for the workload; the private key never reaches the server). Authorized exactly as
+     * MintJwtSvid; a key that is not an acceptable public key is INVALID_ARGUMENT.
+     */
+    @Override
+    public void mintWitSvid(MintWitSvidRequest request,
+                            StreamObserver<MintWitSvidResponse> responses) {
+        unary(responses, () -> {
+            Agent agent = AgentAuthenticator.AGENT.get();
+            RegistrationEntry entry = authorizedEntry(request.getEntryId(), authorized.parentsOf(agent), agent);
+            WitSvid svid;
+            try {
+                svid = issuer.issueWit(entry.spiffeId(), request.getPublicKeyJwk(), entry.jwtSvidTtl(), actor(agent));
+            } catch (IllegalArgumentException e) {
+                throw fail(Status.INVALID_ARGUMENT, e.getMessage());
+            }
+            return MintWitSvidResponse.newBuilder().setToken(svid.token())
                     .setExpiresAtUnixSeconds(svid.expiresAt().getEpochSecond()).build();
         });
     }

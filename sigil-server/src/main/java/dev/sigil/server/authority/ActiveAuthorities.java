@@ -18,12 +18,12 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A consistent snapshot of what the journal says at one moment: the signing X.509 CA and JWT key, and
+ * A consistent snapshot of what the journal says at one moment: the signing X.509 CA, JWT key and WIT key, and
  * the bundle of every authority not yet pruned. Immutable; the authority swaps whole snapshots.
  *
  * @param version identifies the journal state the snapshot was built from (sequence and states)
  */
-record ActiveAuthorities(Optional<X509Ca> x509, Optional<JwtKey> jwt, SpiffeBundle bundle, String version) {
+record ActiveAuthorities(Optional<X509Ca> x509, Optional<JwtKey> jwt, Optional<JwtKey> wit, SpiffeBundle bundle, String version) {
 
     static String versionOf(List<AuthorityRecord> current, long sequence) {
         StringBuilder version = new StringBuilder().append(sequence);
@@ -35,8 +35,10 @@ record ActiveAuthorities(Optional<X509Ca> x509, Optional<JwtKey> jwt, SpiffeBund
     static ActiveAuthorities build(List<AuthorityRecord> current, long sequence, KeyManager keys, AuthorityConfig config, String owner) {
         Optional<X509Ca> x509 = Optional.empty();
         Optional<JwtKey> jwt = Optional.empty();
+        Optional<JwtKey> wit = Optional.empty();
         List<X509Certificate> roots = new ArrayList<>();
         List<JwtAuthority> jwtAuthorities = new ArrayList<>();
+        List<JwtAuthority> witAuthorities = new ArrayList<>();
         for (AuthorityRecord record : current) {
             if (record.kind() == AuthorityKind.X509) {
                 X509Certificate certificate = certificateOf(record);
@@ -55,16 +57,21 @@ record ActiveAuthorities(Optional<X509Ca> x509, Optional<JwtKey> jwt, SpiffeBund
                     }
                     x509 = Optional.of(new X509Ca(record.authorityId(), certificate, tail, requireKey(record, keys)));
                 }
-            } else {
+            } else if (record.kind() == AuthorityKind.JWT) {
                 jwtAuthorities.add(new JwtAuthority(record.authorityId(), publicKeyOf(record)));
                 if (record.state() == AuthorityState.ACTIVE && record.owner().equals(owner)) {
                     jwt = Optional.of(new JwtKey(record.authorityId(), requireKey(record, keys), record.notAfter(), config.jwtIssuer()));
                 }
+            } else {
+                witAuthorities.add(new JwtAuthority(record.authorityId(), publicKeyOf(record)));
+                if (record.state() == AuthorityState.ACTIVE && record.owner().equals(owner)) {
+                    wit = Optional.of(new JwtKey(record.authorityId(), requireKey(record, keys), record.notAfter(), config.jwtIssuer()));
+                }
             }
         }
-        SpiffeBundle bundle = new SpiffeBundle(config.trustDomain(), roots, jwtAuthorities, sequence,
+        SpiffeBundle bundle = new SpiffeBundle(config.trustDomain(), roots, jwtAuthorities, witAuthorities, sequence,
                 Optional.of(config.bundleRefreshHint()));
-        return new ActiveAuthorities(x509, jwt, bundle, versionOf(current, sequence));
+        return new ActiveAuthorities(x509, jwt, wit, bundle, versionOf(current, sequence));
     }
 
     /**
@@ -122,7 +129,7 @@ record ActiveAuthorities(Optional<X509Ca> x509, Optional<JwtKey> jwt, SpiffeBund
             JWK jwk = JWK.parse(record.publicKeyJwk().orElseThrow());
             return jwk instanceof com.nimbusds.jose.jwk.ECKey ec ? ec.toECPublicKey() : jwk.toRSAKey().toRSAPublicKey();
         } catch (ParseException | JOSEException e) {
-            throw new AuthorityException("the journal's jwt authority " + record.authorityId() + " has an unreadable public key: "
+            throw new AuthorityException("the journal's " + record.kind().storedName() + " authority " + record.authorityId() + " has an unreadable public key: "
                     + e.getMessage(), e);
         }
     }

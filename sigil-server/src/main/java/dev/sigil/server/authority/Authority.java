@@ -16,7 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The signing authority of one trust domain: an X.509 CA and a JWT signing key, each rotated through
+ * The signing authority of one trust domain: an X.509 CA, a JWT signing key and a WIT-SVID signing key, each rotated through
  * a persisted journal, and the trust bundle that publishes them.
  *
  * <p>Rotation (see {@link Rotator} for the exact rule): for the active authority of lifetime L, the
@@ -105,7 +105,7 @@ public final class Authority {
             current = journal.current();
         }
         if (current.stream().noneMatch(record -> record.owner().equals(owner))) {
-            LOG.info("authority journal for {} has no authorities of this server ({}): creating its first x509 and jwt authorities in the {}",
+            LOG.info("authority journal for {} has no authorities of this server ({}): creating its first x509, jwt and wit authorities in the {}",
                     config.trustDomain(), owner.isEmpty() ? "alone" : owner, keys.describe());
         } else {
             ActiveAuthorities.verifyKeys(current, keys, clock.instant(), owner);
@@ -200,6 +200,49 @@ public final class Authority {
     }
 
     /**
+     * Signs a WIT-SVID (draft-ietf-wimse-workload-creds) for {@code spiffeId}, bound to {@code confirmationKeyJwk}
+     * (the public key of a pair the workload holds), with the active WIT authority: a key of its own, published
+     * with {@code use} {@code wit-svid}, so a WIT-SVID never verifies as a JWT-SVID nor the other way round. The
+     * header has {@code typ} {@code wit+jwt}; the claims are {@code sub}, {@code iat}, {@code exp} (now + TTL,
+     * capped by the key's own expiry), a random {@code jti}, {@code cnf.jwk} and {@code iss} when configured; no
+     * {@code aud} (the audience is named by each proof token).
+     *
+     * @throws IllegalArgumentException when the SPIFFE ID is outside this trust domain, the TTL is not positive or
+     *                                  the key is not an acceptable public key
+     */
+    public WitSvid mintWitSvid(SpiffeId spiffeId, String confirmationKeyJwk, Duration ttl) {
+        checkMember(spiffeId);
+        if (ttl.isNegative() || ttl.isZero()) {
+            throw new IllegalArgumentException("wit-svid ttl is " + ttl + "; it must be positive");
+        }
+        ConfirmationKey key = ConfirmationKey.parse(confirmationKeyJwk);
+        JwtKey signer = active.wit().orElseThrow(() -> new AuthorityException("no active wit authority for " + config.trustDomain()));
+        Instant now = clock.instant();
+        Instant issuedAt = now.truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Instant requested = now.plus(ttl);
+        Instant expiresAt = (requested.isAfter(signer.notAfter()) ? signer.notAfter() : requested).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        if (!expiresAt.isAfter(now)) {
+            throw new AuthorityException("wit authority " + signer.keyId() + " expires at " + signer.notAfter() + "; it cannot sign at " + now);
+        }
+        byte[] random = new byte[16];
+        JTI_RANDOM.nextBytes(random);
+        String jwtId = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        java.util.Map<String, Object> claims = new java.util.LinkedHashMap<>();
+        config.jwtIssuer().ifPresent(issuer -> claims.put("iss", issuer));
+        claims.put("sub", spiffeId.toString());
+        claims.put("iat", issuedAt.getEpochSecond());
+        claims.put("exp", expiresAt.getEpochSecond());
+        claims.put("jti", jwtId);
+        claims.put("cnf", key.claim());
+        String token = signer.sign(com.nimbusds.jose.util.JSONObjectUtils.toJSONString(claims), WIT_TYPE);
+        return new WitSvid(token, spiffeId, issuedAt, expiresAt, signer.keyId(), jwtId, key.thumbprint());
+    }
+
+    /** The header {@code typ} of WIT-SVIDs. */
+    public static final String WIT_TYPE = "wit+jwt";
+    private static final java.security.SecureRandom JTI_RANDOM = new java.security.SecureRandom();
+
+    /**
      * Signs a JWT other than a JWT-SVID (an access token of the token service) with the active JWT
      * authority, so that relying parties verify it with the same JWKS. The caller builds the claims;
      * {@code expiresAt} must not be past the signing key's own expiry.
@@ -266,6 +309,6 @@ public final class Authority {
     @Override
     public String toString() {
         return "Authority[" + config.trustDomain() + ", " + active.x509().map(Object::toString).orElse("no x509 ca") + ", "
-                + active.jwt().map(Object::toString).orElse("no jwt key") + "]";
+                + active.jwt().map(Object::toString).orElse("no jwt key") + ", " + active.wit().map(Object::toString).orElse("no wit key") + "]";
     }
 }

@@ -17,7 +17,7 @@ import java.util.Optional;
  * The server can be stopped for most of a lifetime without its authorities lapsing.
  *
  * @param caTtl             lifetime of each X.509 CA certificate (capped by an upstream CA's own expiry)
- * @param jwtKeyTtl         lifetime of each JWT signing key
+ * @param jwtKeyTtl         lifetime of each JWT signing key, and of each WIT-SVID signing key
  * @param upstream          when present, each CA is an intermediate signed by this upstream CA
  * @param jwtIssuer         the {@code iss} claim of JWT-SVIDs, when set
  * @param bundleRefreshHint the bundle's {@code spiffe_refresh_hint}
@@ -85,7 +85,7 @@ public record AuthorityConfig(
     }
 
     Duration ttlOf(AuthorityKind kind) {
-        return kind == AuthorityKind.X509 ? caTtl : jwtKeyTtl;
+        return kind == AuthorityKind.X509 ? caTtl : jwtKeyTtl; // WIT keys rotate like the JWT key
     }
 
     private static void requireAtLeast(String name, Duration value, Duration minimum) {

@@ -30,6 +30,7 @@ final class AuthorityFactory {
     private static final SecureRandom RANDOM = new SecureRandom();
     static final String X509_KEY_PREFIX = "x509-ca-";
     static final String JWT_KEY_PREFIX = "jwt-signer-";
+    static final String WIT_KEY_PREFIX = "wit-signer-";
 
     private final AuthorityConfig config;
     private final KeyManager keys;
@@ -52,7 +53,11 @@ final class AuthorityFactory {
                         + "; it is too close to expiry to sign a new intermediate (renew the upstream certificate)");
             }
         }
-        String keyId = (kind == AuthorityKind.X509 ? X509_KEY_PREFIX : JWT_KEY_PREFIX) + authorityId;
+        String keyId = switch (kind) {
+            case X509 -> X509_KEY_PREFIX;
+            case JWT -> JWT_KEY_PREFIX;
+            case WIT -> WIT_KEY_PREFIX;
+        } + authorityId;
         KeyType keyType = kind == AuthorityKind.X509 ? config.caKeyType() : config.jwtKeyType();
         KeyHandle key = keys.generate(keyId, keyType);
         try {
@@ -66,7 +71,7 @@ final class AuthorityFactory {
                 certificate = Optional.of(Pem.encodeCertificates(List.of(ca)));
                 chain = upstream.map(upstreamCa -> Pem.encodeCertificates(upstreamCa.chain()));
             } else {
-                jwk = Optional.of(publicJwk(key.publicKey(), authorityId, keyType).toJSONString());
+                jwk = Optional.of(publicJwk(key.publicKey(), authorityId, keyType, kind).toJSONString());
             }
             return new AuthorityRecord(authorityId, kind, AuthorityState.PREPARED, keyId, keyType, certificate, chain, jwk,
                     notBefore, notAfter, now, Optional.empty(), Optional.empty(), Optional.empty(), owner);
@@ -78,7 +83,12 @@ final class AuthorityFactory {
 
     /** The public JWK recorded for a JWT authority: kid, alg and use {@code jwt-svid}. */
     static JWK publicJwk(PublicKey key, String keyId, KeyType type) {
-        KeyUse use = new KeyUse("jwt-svid");
+        return publicJwk(key, keyId, type, AuthorityKind.JWT);
+    }
+
+    /** The public JWK recorded for a JWT or WIT authority: kid, alg and use {@code jwt-svid} or {@code wit-svid}. */
+    static JWK publicJwk(PublicKey key, String keyId, KeyType type, AuthorityKind kind) {
+        KeyUse use = new KeyUse(kind == AuthorityKind.WIT ? "wit-svid" : "jwt-svid");
         if (key instanceof ECPublicKey ec) {
             return new ECKey.Builder(Curve.forECParameterSpec(ec.getParams()), ec)
                     .keyID(keyId).algorithm(type.jwsAlgorithm()).keyUse(use).build();

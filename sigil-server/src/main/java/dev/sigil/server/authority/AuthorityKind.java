@@ -1,9 +1,13 @@
 package dev.sigil.server.authority;
 
-/** What an authority signs: X.509-SVIDs (a CA certificate and its key) or JWT-SVIDs (a signing key). */
+/**
+ * What an authority signs: X.509-SVIDs (a CA certificate and its key), JWT-SVIDs (a signing key) or WIT-SVIDs
+ * (WIMSE workload identity tokens; a signing key of its own, so that neither kind of token can pass for the other).
+ */
 public enum AuthorityKind {
     X509("x509"),
-    JWT("jwt");
+    JWT("jwt"),
+    WIT("wit");
 
     private final String storedName;
 
@@ -22,6 +26,6 @@ public enum AuthorityKind {
                 return kind;
             }
         }
-        throw new AuthorityException("journal holds unknown authority kind '" + name + "'; valid: x509, jwt");
+        throw new AuthorityException("journal holds unknown authority kind '" + name + "'; valid: x509, jwt, wit");
     }
 }

@@ -12,7 +12,7 @@ import java.util.Optional;
  *
  * @param certificatePem   X.509 authorities: this authority's CA certificate
  * @param upstreamChainPem X.509 intermediates: the upstream chain that signed it, issuer first, trust anchor last
- * @param publicKeyJwk     JWT authorities: the public key as a JWK with {@code kid} = {@code authorityId}
+ * @param publicKeyJwk     JWT and WIT authorities: the public key as a JWK with {@code kid} = {@code authorityId}
  * @param owner            the stable id of the server that created it and alone holds its key ({@code ""}: a
  *                         single server's, or one from before servers had their own)
  */
@@ -50,7 +50,7 @@ public record AuthorityRecord(
             throw new IllegalArgumentException("authority " + authorityId + " has not-before " + notBefore
                     + " at or after not-after " + notAfter);
         }
-        if (kind == AuthorityKind.X509 && certificatePem.isEmpty() || kind == AuthorityKind.JWT && publicKeyJwk.isEmpty()) {
+        if (kind == AuthorityKind.X509 && certificatePem.isEmpty() || kind != AuthorityKind.X509 && publicKeyJwk.isEmpty()) {
             throw new IllegalArgumentException("authority " + authorityId + " of kind " + kind.storedName() + " has no public material");
         }
     }

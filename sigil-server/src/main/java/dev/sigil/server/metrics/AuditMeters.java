@@ -33,7 +33,7 @@ final class AuditMeters {
         this.registry = registry;
         this.attestorTypes = Set.copyOf(attestorTypes);
         // every series of a fixed set exists from the start, at zero: a rate over it is 0, not absent
-        for (String type : List.of("x509", "jwt")) {
+        for (String type : List.of("x509", "jwt", "wit")) {
             count(0, "sigil.svids.issued", "SVIDs issued", "type", type);
         }
         for (String frontDoor : List.of("token_exchange", "credentials")) {
@@ -60,6 +60,7 @@ final class AuditMeters {
         switch (event.action()) {
             case "svid.x509.issue" -> count("sigil.svids.issued", "SVIDs issued", "type", "x509");
             case "svid.jwt.issue" -> count("sigil.svids.issued", "SVIDs issued", "type", "jwt");
+            case "svid.wit.issue" -> count("sigil.svids.issued", "SVIDs issued", "type", "wit");
             case "token.exchange", "credential.grant" -> count("sigil.exchanges", "Grants decided for a verified subject",
                     "front_door", event.action().equals("token.exchange") ? "token_exchange" : "credentials",
                     "outcome", exchangeOutcome(event.outcome()),

@@ -7,6 +7,7 @@ import dev.sigil.server.audit.SecretHasher;
 import dev.sigil.server.authority.Audience;
 import dev.sigil.server.authority.Authority;
 import dev.sigil.server.authority.JwtSvid;
+import dev.sigil.server.authority.WitSvid;
 import dev.sigil.server.authority.X509Svid;
 import dev.sigil.server.status.StatusRef;
 import dev.sigil.server.status.TokenStatusRegistry;
@@ -134,6 +135,23 @@ public final class SvidIssuer {
         }
         JwtSvid svid = authority.mintJwtSvid(spiffeId, audience, effective);
         audit.append(AuditEvent.success(actor, "svid.jwt.issue", spiffeId.toString(), jwtDetails(svid, audience)));
+        return svid;
+    }
+
+    /**
+     * Mints a WIT-SVID bound to {@code confirmationKeyJwk}; a zero TTL means the server's JWT-SVID default. Audited
+     * ({@code svid.wit.issue}) with the key id, expiry, {@code jti}, the confirmation key's thumbprint and the
+     * token's keyed hash, fail closed like every issuance.
+     */
+    public WitSvid issueWit(SpiffeId spiffeId, String confirmationKeyJwk, Duration ttl, String actor) {
+        WitSvid svid = authority.mintWitSvid(spiffeId, confirmationKeyJwk, ttl.isZero() ? defaultJwtTtl : ttl);
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("kid", svid.keyId());
+        details.put("jti", svid.jwtId());
+        details.put("cnf_jkt", svid.thumbprint());
+        details.put("expires_at", svid.expiresAt().toString());
+        details.put("token_hmac", hasher.keyedHash(svid.token()));
+        audit.append(AuditEvent.success(actor, "svid.wit.issue", spiffeId.toString(), details));
         return svid;
     }
 

@@ -372,6 +372,44 @@ class AgentApiTest {
     }
 
     @Test
+    void mintWitSvidBindsTheAgentsPublicKeyForItsOwnEntriesOnly() throws Exception {
+        Node node = attestWithJoinToken();
+        Node stranger = attestWithJoinToken();
+        String own = createEntry("spiffe://example.org/app/wit-own", node.id(), "unix:uid:3011").path("id").asText();
+        String foreign = createEntry("spiffe://example.org/app/wit-theirs", stranger.id(), "unix:uid:3012").path("id").asText();
+        com.nimbusds.jose.jwk.ECKey key = new com.nimbusds.jose.jwk.gen.ECKeyGenerator(com.nimbusds.jose.jwk.Curve.P_256)
+                .algorithm(com.nimbusds.jose.JWSAlgorithm.ES256).generate();
+
+        var minted = node.stub().mintWitSvid(dev.sigil.proto.agent.v1.MintWitSvidRequest.newBuilder().setEntryId(own)
+                .setPublicKeyJwk(key.toPublicJWK().toJSONString()).build());
+
+        com.nimbusds.jwt.SignedJWT wit = com.nimbusds.jwt.SignedJWT.parse(minted.getToken());
+        assertThat(wit.getHeader().getType().getType()).isEqualTo("wit+jwt");
+        assertThat(wit.getJWTClaimsSet().getSubject()).isEqualTo("spiffe://example.org/app/wit-own");
+        assertThat(wit.getJWTClaimsSet().getAudience()).isEmpty();
+        java.util.Map<?, ?> cnf = (java.util.Map<?, ?>) wit.getJWTClaimsSet().getClaim("cnf");
+        assertThat(com.nimbusds.jose.jwk.JWK.parse((java.util.Map<String, Object>) cnf.get("jwk")).computeThumbprint())
+                .isEqualTo(key.computeThumbprint());
+        assertThat(wit.verify(new com.nimbusds.jose.crypto.ECDSAVerifier((java.security.interfaces.ECPublicKey)
+                server.authority().bundle().witAuthority(wit.getHeader().getKeyID()).orElseThrow().publicKey()))).isTrue();
+        assertThat(server.authority().bundle().jwtAuthority(wit.getHeader().getKeyID())).as("signed by a wit-svid key only").isEmpty();
+        JsonNode issued = admin("GET", "/v1/audit?action=svid.wit.issue", null).path("results");
+        assertThat(issued).anySatisfy(record -> {
+            assertThat(record.path("subject").asText()).isEqualTo("spiffe://example.org/app/wit-own");
+            assertThat(record.path("actor").asText()).isEqualTo(node.id().toString());
+            assertThat(record.path("details").asText()).contains("cnf_jkt").contains(key.computeThumbprint().toString());
+            assertThat(record.toString()).doesNotContain(minted.getToken());
+        });
+
+        assertStatus(() -> node.stub().mintWitSvid(dev.sigil.proto.agent.v1.MintWitSvidRequest.newBuilder().setEntryId(foreign)
+                .setPublicKeyJwk(key.toPublicJWK().toJSONString()).build()), Status.Code.PERMISSION_DENIED, "not authorized");
+        assertStatus(() -> node.stub().mintWitSvid(dev.sigil.proto.agent.v1.MintWitSvidRequest.newBuilder().setEntryId(own)
+                .setPublicKeyJwk(key.toJSONString()).build()), Status.Code.INVALID_ARGUMENT, "private key material");
+        assertStatus(() -> node.stub().mintWitSvid(dev.sigil.proto.agent.v1.MintWitSvidRequest.newBuilder().setEntryId(own)
+                .setPublicKeyJwk("{not json").build()), Status.Code.INVALID_ARGUMENT, "not a jwk");
+    }
+
+    @Test
     void bannedOrEvictedAgentIsRefusedAtItsNextCall() throws Exception {
         Node banned = attestWithJoinToken();
         Node evicted = attestWithJoinToken();

@@ -1,5 +1,7 @@
 package dev.sigil.server.authority;
 
+import dev.sigil.core.bundle.SpiffeBundle;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -46,11 +48,25 @@ class AuthorityRotationTest {
         stores.forEach(Datastore::close);
     }
 
+    /** A workload's public key for WIT-SVIDs. */
+    static final String WIT_KEY = witKey();
+
+    static String witKey() {
+        try {
+            java.security.KeyPairGenerator generator = java.security.KeyPairGenerator.getInstance("EC");
+            generator.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+            return new com.nimbusds.jose.jwk.ECKey.Builder(com.nimbusds.jose.jwk.Curve.P_256,
+                    (java.security.interfaces.ECPublicKey) generator.generateKeyPair().getPublic()).build().toJSONString();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static AuthorityConfig configRotating(AuthorityKind kind) {
         Duration other = Duration.ofHours(60);
         return AuthorityConfig.defaults(DOMAIN)
                 .withCaTtl(kind == AuthorityKind.X509 ? LIFETIME : other)
-                .withJwtKeyTtl(kind == AuthorityKind.JWT ? LIFETIME : other);
+                .withJwtKeyTtl(kind == AuthorityKind.JWT || kind == AuthorityKind.WIT ? LIFETIME : other); // wit keys rotate like the jwt key
     }
 
     Authority start(AuthorityConfig config, KeyManager keys) {
@@ -73,11 +89,18 @@ class AuthorityRotationTest {
     }
 
     static int authoritiesInBundle(Authority authority, AuthorityKind kind) {
-        return kind == AuthorityKind.X509 ? authority.bundle().x509Authorities().size() : authority.bundle().jwtAuthorities().size();
+        return switch (kind) {
+            case X509 -> authority.bundle().x509Authorities().size();
+            case JWT -> authority.bundle().jwtAuthorities().size();
+            case WIT -> authority.bundle().witAuthorities().size();
+        };
     }
 
     /** The id of the authority that signs what is minted now. */
     static String signer(Authority authority, AuthorityKind kind) throws Exception {
+        if (kind == AuthorityKind.WIT) {
+            return SignedJWT.parse(authority.mintWitSvid(WORKLOAD, WIT_KEY, Duration.ofMinutes(5)).token()).getHeader().getKeyID();
+        }
         if (kind == AuthorityKind.JWT) {
             return SignedJWT.parse(authority.mintJwtSvid(WORKLOAD, Audience.of("aud"), Duration.ofMinutes(5)).token()).getHeader().getKeyID();
         }
@@ -94,6 +117,9 @@ class AuthorityRotationTest {
     }
 
     static boolean bundleHas(Authority authority, AuthorityRecord record) {
+        if (record.kind() == AuthorityKind.WIT) {
+            return authority.bundle().witAuthority(record.authorityId()).isPresent();
+        }
         if (record.kind() == AuthorityKind.JWT) {
             return authority.bundle().jwtAuthority(record.authorityId()).isPresent();
         }
@@ -110,11 +136,15 @@ class AuthorityRotationTest {
         Authority authority = start(AuthorityKind.X509);
 
         assertThat(events).extracting(event -> event.getClass().getSimpleName() + " " + event.kind())
-                .containsExactly("Prepared X509", "Activated X509", "Prepared JWT", "Activated JWT");
-        assertThat(authority.journal()).extracting(AuthorityRecord::state).containsOnly(AuthorityState.ACTIVE).hasSize(2);
-        assertThat(authority.bundle().sequence()).isEqualTo(2);
+                .containsExactly("Prepared X509", "Activated X509", "Prepared JWT", "Activated JWT", "Prepared WIT", "Activated WIT");
+        assertThat(authority.journal()).extracting(AuthorityRecord::state).containsOnly(AuthorityState.ACTIVE).hasSize(3);
+        assertThat(authority.bundle().sequence()).isEqualTo(3);
         assertThat(authority.bundle().x509Authorities()).hasSize(1);
         assertThat(authority.bundle().jwtAuthorities()).hasSize(1);
+        assertThat(authority.bundle().witAuthorities()).hasSize(1);
+        String witKid = authority.bundle().witAuthorities().get(0).keyId();
+        assertThat(authority.bundle().jwtAuthority(witKid)).as("a wit-svid key is never a jwt-svid key").isEmpty();
+        assertThat(SpiffeBundle.parse(DOMAIN, authority.bundle().toJson()).witAuthority(witKid)).as("published with use wit-svid").isPresent();
     }
 
     @ParameterizedTest
@@ -126,7 +156,7 @@ class AuthorityRotationTest {
         at(LIFETIME.dividedBy(2).minusSeconds(1), authority);
 
         assertThat(events).isEmpty();
-        assertThat(authority.bundle().sequence()).isEqualTo(2);
+        assertThat(authority.bundle().sequence()).isEqualTo(3);
     }
 
     @ParameterizedTest
@@ -140,7 +170,8 @@ class AuthorityRotationTest {
         assertThat(eventsOf(kind)).last().isInstanceOf(RotationEvent.Prepared.class);
         assertThat(of(authority, kind)).extracting(AuthorityRecord::state).containsExactly(AuthorityState.ACTIVE, AuthorityState.PREPARED);
         assertThat(authoritiesInBundle(authority, kind)).isEqualTo(2);
-        assertThat(authority.bundle().sequence()).isEqualTo(3);
+        assertThat(authority.bundle().sequence()).as("one more per authority prepared (jwt and wit keys rotate together)")
+                .isEqualTo(kind == AuthorityKind.X509 ? 4 : 5);
         assertThat(signer(authority, kind)).isEqualTo(first);
     }
 
@@ -152,6 +183,7 @@ class AuthorityRotationTest {
         String next = of(authority, kind).get(1).authorityId();
         at(Duration.ofHours(5).minusSeconds(1), authority);
         assertThat(signer(authority, kind)).isNotEqualTo(next);
+        long sequence = authority.bundle().sequence();
 
         at(Duration.ofHours(5), authority);
 
@@ -160,7 +192,7 @@ class AuthorityRotationTest {
         assertThat(of(authority, kind)).extracting(AuthorityRecord::state).containsExactly(AuthorityState.RETIRED, AuthorityState.ACTIVE);
         assertThat(signer(authority, kind)).isEqualTo(next);
         assertThat(authoritiesInBundle(authority, kind)).isEqualTo(2);
-        assertThat(authority.bundle().sequence()).as("activation does not change the bundle").isEqualTo(3);
+        assertThat(authority.bundle().sequence()).as("activation does not change the bundle").isEqualTo(sequence);
     }
 
     @ParameterizedTest
@@ -316,5 +348,27 @@ class AuthorityRotationTest {
         at(Duration.ofHours(3), authority);
 
         assertThat(authority.bundle().x509Authorities()).hasSize(2);
+    }
+
+    @Test
+    void aJournalFromBeforeWitSvidsGetsAWitAuthorityAtTheNextStartAndKeepsItsOthers() throws Exception {
+        Datastore datastore = TestStores.sqlite(temp);
+        stores.add(datastore);
+        KeyManager keys = KeyManagers.memory();
+        Authority before = Authority.start(AuthorityConfig.defaults(DOMAIN), datastore, keys, clock, events::add);
+        String jwtKid = before.bundle().jwtAuthorities().get(0).keyId();
+        String x509 = signer(before, AuthorityKind.X509);
+        datastore.inTransaction(connection -> {
+            try (var statement = connection.createStatement()) {
+                return statement.executeUpdate("DELETE FROM authority_journal WHERE kind = 'wit'");
+            }
+        });
+
+        Authority upgraded = Authority.start(AuthorityConfig.defaults(DOMAIN), datastore, keys, clock, events::add);
+
+        assertThat(upgraded.bundle().witAuthorities()).hasSize(1);
+        assertThat(signer(upgraded, AuthorityKind.WIT)).isEqualTo(upgraded.bundle().witAuthorities().get(0).keyId());
+        assertThat(upgraded.bundle().jwtAuthorities()).extracting(dev.sigil.core.bundle.JwtAuthority::keyId).containsExactly(jwtKid);
+        assertThat(signer(upgraded, AuthorityKind.X509)).isEqualTo(x509);
     }
 }
