@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One active JWT signing key: signs JWT-SVIDs per the JWT-SVID specification. The header always
@@ -33,7 +34,7 @@ final class JwtKey {
     private final Instant notAfter;
     private final Optional<String> issuer;
     /** Headers with another {@code typ}, each encoded once (the types are the code's constants, a handful). */
-    private final java.util.concurrent.ConcurrentHashMap<String, TypedHeader> typedHeaders = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, TypedHeader> typedHeaders = new ConcurrentHashMap<>();
 
     private record TypedHeader(JWSHeader header, String encoded) {}
 

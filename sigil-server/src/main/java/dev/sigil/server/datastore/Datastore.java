@@ -5,6 +5,8 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
@@ -35,10 +37,10 @@ public final class Datastore implements AutoCloseable {
     private final HikariDataSource pool;
     private final Optional<WalCheckpointer> checkpointer;
     /** SQLite only: write transactions of this process take it, fairly, before they begin. */
-    private final Optional<java.util.concurrent.locks.ReentrantLock> writeGate;
+    private final Optional<ReentrantLock> writeGate;
 
     private Datastore(Dialect dialect, HikariDataSource pool, Optional<WalCheckpointer> checkpointer,
-                      Optional<java.util.concurrent.locks.ReentrantLock> writeGate) {
+                      Optional<ReentrantLock> writeGate) {
         this.dialect = dialect;
         this.pool = pool;
         this.checkpointer = checkpointer;
@@ -165,9 +167,9 @@ public final class Datastore implements AutoCloseable {
             throw new DatastoreException("cannot migrate the datastore schema at " + redact(config.jdbcUrl()) + ": " + rootMessage(e), e);
         }
         Optional<WalCheckpointer> checkpointer = Optional.empty();
-        Optional<java.util.concurrent.locks.ReentrantLock> writeGate = Optional.empty();
+        Optional<ReentrantLock> writeGate = Optional.empty();
         if (sqliteSource != null) {
-            writeGate = Optional.of(new java.util.concurrent.locks.ReentrantLock(true));
+            writeGate = Optional.of(new ReentrantLock(true));
             try {
                 checkpointer = Optional.of(WalCheckpointer.start(sqliteSource, writeGate.get()));
             } catch (RuntimeException e) {
@@ -204,9 +206,9 @@ public final class Datastore implements AutoCloseable {
         if (writeGate.isEmpty()) {
             return inTransactionUngated(work);
         }
-        java.util.concurrent.locks.ReentrantLock gate = writeGate.get();
+        ReentrantLock gate = writeGate.get();
         try {
-            if (!gate.tryLock(WRITE_GATE_TIMEOUT_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            if (!gate.tryLock(WRITE_GATE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
                 throw new DatastoreException("datastore transaction failed: the database stayed locked by other writers for "
                         + WRITE_GATE_TIMEOUT_MILLIS + " ms");
             }

@@ -7,6 +7,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.LockSupport;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
@@ -37,19 +38,19 @@ final class WalCheckpointer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(WalCheckpointer.class);
 
     private final Connection connection;
-    private final java.util.concurrent.locks.Lock writeGate;
+    private final Lock writeGate;
     private final Thread thread;
     private final AtomicLong checkpoints = new AtomicLong();
     private volatile boolean closed;
 
-    private WalCheckpointer(Connection connection, java.util.concurrent.locks.Lock writeGate) {
+    private WalCheckpointer(Connection connection, Lock writeGate) {
         this.connection = connection;
         this.writeGate = writeGate;
         this.thread = Thread.ofPlatform().daemon().name("sigil-wal-checkpoint").unstarted(this::loop);
     }
 
     /** Opens a connection of its own from {@code source} and starts checkpointing. */
-    static WalCheckpointer start(DataSource source, java.util.concurrent.locks.Lock writeGate) {
+    static WalCheckpointer start(DataSource source, Lock writeGate) {
         Connection connection;
         try {
             connection = source.getConnection();

@@ -19,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Revocation that reaches relying parties which never call introspection: every access token carries
@@ -41,7 +43,7 @@ public final class TokenStatusRegistry {
     private static final int BLOCK = 1_024;
     private static final Duration LIST_LIFETIME = Duration.ofMinutes(10);
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TokenStatusRegistry.class);
+    private static final Logger LOG = LoggerFactory.getLogger(TokenStatusRegistry.class);
 
     /** What kind of token a status row tracks. */
     public enum Kind {

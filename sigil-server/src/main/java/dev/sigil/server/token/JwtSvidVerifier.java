@@ -12,6 +12,7 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.sigil.core.bundle.JwtAuthority;
 import dev.sigil.core.bundle.SpiffeBundle;
 import dev.sigil.core.spiffeid.SpiffeId;
+import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
 import java.security.interfaces.RSAPublicKey;
 import java.text.ParseException;
@@ -22,6 +23,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -332,7 +334,7 @@ final class JwtSvidVerifier {
      * so each authority key gets one, kept while it is in use. Keys come only from bundles (this trust
      * domain's and federated ones), so the map stays small; past {@value #MAX_CACHED_VERIFIERS} it starts over.
      */
-    private static JWSVerifier cachedVerifier(java.security.PublicKey key) throws JOSEException {
+    private static JWSVerifier cachedVerifier(PublicKey key) throws JOSEException {
         JWSVerifier cached = VERIFIERS.get(key);
         if (cached != null) {
             return cached;
@@ -346,5 +348,5 @@ final class JwtSvidVerifier {
     }
 
     private static final int MAX_CACHED_VERIFIERS = 256;
-    private static final java.util.concurrent.ConcurrentHashMap<java.security.PublicKey, JWSVerifier> VERIFIERS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<PublicKey, JWSVerifier> VERIFIERS = new ConcurrentHashMap<>();
 }
