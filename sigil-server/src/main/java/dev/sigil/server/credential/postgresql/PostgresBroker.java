@@ -1,11 +1,8 @@
 package dev.sigil.server.credential.postgresql;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.credential.Broker;
 import dev.sigil.server.credential.BrokerException;
 import dev.sigil.server.credential.CredentialSecret;
@@ -62,7 +59,6 @@ public final class PostgresBroker implements Broker, AutoCloseable {
     static final int SCRAM_ITERATIONS = 256;
     private static final int SCRAM_SALT_BYTES = 16;
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
      * Told how long each database round trip of the broker took (for benchmarks and metrics). Called on
@@ -77,12 +73,15 @@ public final class PostgresBroker implements Broker, AutoCloseable {
     }
 
     private final PostgresBrokerSettings settings;
+    /** {@link PostgresBrokerSettings#database()}, parsed from the URL once rather than on every grant. */
+    private final String database;
     private final Clock clock;
     private final HikariDataSource pool;
     private final RoleStatements statements;
 
     private PostgresBroker(PostgresBrokerSettings settings, Clock clock, HikariDataSource pool, RoleStatements statements) {
         this.settings = settings;
+        this.database = settings.database();
         this.clock = clock;
         this.pool = pool;
         this.statements = statements;
@@ -146,7 +145,7 @@ public final class PostgresBroker implements Broker, AutoCloseable {
         fields.put("username", role.value());
         fields.put("password", password);
         fields.put("url", settings.url());
-        return new Granted(new CredentialSecret(fields, password), Map.of("role", role.value(), "database", settings.database()));
+        return new Granted(new CredentialSecret(fields, password), Map.of("role", role.value(), "database", database));
     }
 
     @Override
@@ -247,21 +246,34 @@ public final class PostgresBroker implements Broker, AutoCloseable {
         }
     }
 
-    private static String comment(LeaseGrant lease) {
-        ObjectNode comment = JSON.createObjectNode()
-                .put("sigil_lease", lease.id().value())
-                .put("broker", lease.broker())
-                .put("holder", lease.holder().toString())
-                .put("resource", lease.resource())
-                .put("issued_at", lease.issuedAt().toString())
-                .put("expires_at", lease.expiresAt().toString());
-        lease.task().ifPresent(task -> comment.put("task", task));
-        comment.putArray("delegation").addAll(lease.delegation().stream().map(SpiffeId::toString).map(comment::textNode).toList());
-        try {
-            return JSON.writeValueAsString(comment);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise the comment of lease " + lease.id(), e);
+    /**
+     * The role's forensic comment, a JSON object with fixed keys: {@code sigil_lease}, {@code broker},
+     * {@code holder}, {@code resource}, {@code issued_at}, {@code expires_at}, {@code task} when there is
+     * one, and {@code delegation} (outermost actor first). Every value is quoted by Jackson's own JSON
+     * string encoder, so a task id with quotes, backslashes or control characters stays one string.
+     */
+    static String comment(LeaseGrant lease) {
+        StringBuilder json = new StringBuilder(320).append('{');
+        field(json, "sigil_lease", lease.id().value()).append(',');
+        field(json, "broker", lease.broker()).append(',');
+        field(json, "holder", lease.holder().toString()).append(',');
+        field(json, "resource", lease.resource()).append(',');
+        field(json, "issued_at", lease.issuedAt().toString()).append(',');
+        field(json, "expires_at", lease.expiresAt().toString()).append(',');
+        lease.task().ifPresent(task -> field(json, "task", task).append(','));
+        json.append("\"delegation\":[");
+        for (int i = 0; i < lease.delegation().size(); i++) {
+            string(json.append(i == 0 ? "" : ","), lease.delegation().get(i).toString());
         }
+        return json.append("]}").toString();
+    }
+
+    private static StringBuilder field(StringBuilder json, String name, String value) {
+        return string(json.append('"').append(name).append("\":"), value);
+    }
+
+    private static StringBuilder string(StringBuilder json, String value) {
+        return json.append('"').append(JsonStringEncoder.getInstance().quoteAsString(value)).append('"');
     }
 
     private static String newPassword() {
