@@ -23,7 +23,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
-import org.postgresql.util.PasswordUtil;
 
 /**
  * The {@code postgresql} broker: one login role per lease in the configured database, created,
@@ -297,7 +296,7 @@ public final class PostgresBroker implements Broker, AutoCloseable {
     private static String scramVerifier(String password) {
         byte[] salt = new byte[SCRAM_SALT_BYTES];
         RANDOM.nextBytes(salt);
-        return PasswordUtil.encodeScramSha256(password.toCharArray(), SCRAM_ITERATIONS, salt);
+        return ScramVerifier.of(password, salt, SCRAM_ITERATIONS);
     }
 
     private static BrokerException.Unavailable unavailable(String what, SQLException e) {
