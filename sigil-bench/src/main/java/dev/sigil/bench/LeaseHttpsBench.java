@@ -36,7 +36,7 @@ import javax.net.ssl.X509TrustManager;
  * JVM (the HTTPS clients). The environment variable {@code SIGIL_JAVA_OPTS} (space-separated) is
  * passed to the server's JVM, as the launcher does, e.g. for a flight recording.
  *
- * <p>Usage: {@code LeaseHttpsBench [--leases 2000] [--clients 1,16] [--warmup 300] [--pg-durable 0|1]
+ * <p>Usage: {@code LeaseHttpsBench [--leases 2000] [--clients 1,16] [--warmup 3000] [--pg-durable 0|1]
  * [--jar sigil-cli/target/sigil.jar]}
  */
 public final class LeaseHttpsBench {
@@ -51,7 +51,7 @@ public final class LeaseHttpsBench {
         System.setProperty("jdk.internal.httpclient.disableHostnameVerification", "true");
         Options options = Options.parse(args, Set.of("--leases", "--clients", "--warmup", "--pg-durable", "--jar"));
         int count = options.positiveInt("--leases", 2_000);
-        int warmup = options.positiveInt("--warmup", 300);
+        int warmup = options.positiveInt("--warmup", 3_000);
         int[] clients = Arrays.stream(options.string("--clients", "1,16").split(",")).mapToInt(Integer::parseInt).toArray();
         boolean pgDurable = options.string("--pg-durable", "0").equals("1");
         Path jar = Path.of(options.string("--jar", "sigil-cli/target/sigil.jar")).toAbsolutePath();
