@@ -20,7 +20,7 @@ import javax.net.ssl.SSLSocket;
  * An open-loop load of token exchanges at a fixed rate, over raw TLS sockets with HTTP/1.1 keep-alive: a
  * few times cheaper per request than {@code java.net.http.HttpClient}, so on a small machine the client
  * takes less of the CPU the measured server needs. Request {@code i} is scheduled at {@code start + i / rate};
- * {@code connections} threads, one connection each, take the next scheduled request as soon as they are free
+ * {@code connections} threads, one connection each (opened before the schedule starts), take the next scheduled request as soon as they are free
  * (and wait for its time when early), and its latency is measured from the scheduled time, so queueing
  * behind a slow server counts. A request that could not be sent within {@link #GIVE_UP_NANOS} of its
  * time, or was not answered 200 with an {@code access_token}, fails and counts as slower than every answered one.
@@ -50,11 +50,29 @@ final class RawOpenLoop {
         AtomicLong failed = new AtomicLong();
         AtomicLong maxLag = new AtomicLong();
         AtomicReference<String> firstFailure = new AtomicReference<>();
-        long start = System.nanoTime() + 50_000_000;
+        // the connections are opened (TLS handshakes) before the schedule starts, so the first second does
+        // not measure 32 handshakes queued at once
+        java.util.concurrent.CountDownLatch connected = new java.util.concurrent.CountDownLatch(connections);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        long[] startHolder = new long[1];
         List<Thread> workers = new ArrayList<>();
         for (int c = 0; c < connections; c++) {
             workers.add(Thread.ofPlatform().name("open-loop-" + c).start(() -> {
                 Connection connection = null;
+                try {
+                    connection = Connection.open(tls, uri);
+                } catch (IOException | RuntimeException e) {
+                    firstFailure.compareAndSet(null, "cannot connect: " + e);
+                } finally {
+                    connected.countDown();
+                }
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                long start = startHolder[0];
                 int i;
                 while ((i = next.getAndIncrement()) < total) {
                     long scheduled = start + i * interval;
@@ -92,6 +110,10 @@ final class RawOpenLoop {
                 }
             }));
         }
+        connected.await();
+        long start = System.nanoTime() + 50_000_000;
+        startHolder[0] = start;
+        go.countDown();
         for (Thread worker : workers) {
             worker.join();
         }
