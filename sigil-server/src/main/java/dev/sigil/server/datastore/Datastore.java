@@ -55,6 +55,8 @@ public final class Datastore implements AutoCloseable {
 
     /** How long a caller waits for a pooled connection (all in use, or the database unreachable). */
     static final long CONNECTION_TIMEOUT_MILLIS = 5_000;
+    /** How long the background probe waits for a connection to answer before it counts as dead. */
+    private static final int PROBE_VALIDATION_SECONDS = 2;
     /** How often the background probe tries the database again while it is unreachable. */
     static final long UNREACHABLE_BACKOFF_NANOS = 1_000_000_000L;
     private volatile long unreachableAt;
@@ -102,7 +104,13 @@ public final class Datastore implements AutoCloseable {
                 while (unreachableAt != 0 && !pool.isClosed()) {
                     Thread.sleep(java.time.Duration.ofNanos(UNREACHABLE_BACKOFF_NANOS));
                     try (Connection probe = pool.getConnection()) {
-                        unreachableAt = 0;
+                        // the pool may hand out a pooled connection it has not checked lately (one used less
+                        // than half a second ago): only one that answers proves the database is back
+                        if (probe.isValid(PROBE_VALIDATION_SECONDS)) {
+                            unreachableAt = 0;
+                        } else {
+                            pool.evictConnection(probe);
+                        }
                     } catch (SQLException e) {
                         unreachableReason = rootMessage(e);
                     }
