@@ -31,9 +31,12 @@ import javax.net.ssl.X509TrustManager;
  * credentials with {@code POST /v1/credentials}, authenticated by a JWT-SVID bearer token. Afterwards
  * every lease is revoked with {@code POST /v1/leases/revoke {"broker": "postgresql"}} on the admin socket and timed
  * until none is left revoking. {@code --jar} picks the server build, so two builds can be compared in
- * one run; {@code --pg-durable 1} runs PostgreSQL with fsync and synchronous commit on.
+ * one run; {@code --pg-durable 1} runs PostgreSQL with fsync and synchronous commit on. Per round it
+ * prints the CPU per lease of the server process, of PostgreSQL (postmaster and backends) and of this
+ * JVM (the HTTPS clients). The environment variable {@code SIGIL_JAVA_OPTS} (space-separated) is
+ * passed to the server's JVM, as the launcher does, e.g. for a flight recording.
  *
- * <p>Usage: {@code LeaseHttpsBench [--leases 2000] [--clients 1,16] [--warmup 300] [--pg-durable 0|1]
+ * <p>Usage: {@code LeaseHttpsBench [--leases 2000] [--clients 1,16] [--warmup 3000] [--pg-durable 0|1]
  * [--jar sigil-cli/target/sigil.jar]}
  */
 public final class LeaseHttpsBench {
@@ -48,7 +51,7 @@ public final class LeaseHttpsBench {
         System.setProperty("jdk.internal.httpclient.disableHostnameVerification", "true");
         Options options = Options.parse(args, Set.of("--leases", "--clients", "--warmup", "--pg-durable", "--jar"));
         int count = options.positiveInt("--leases", 2_000);
-        int warmup = options.positiveInt("--warmup", 300);
+        int warmup = options.positiveInt("--warmup", 3_000);
         int[] clients = Arrays.stream(options.string("--clients", "1,16").split(",")).mapToInt(Integer::parseInt).toArray();
         boolean pgDurable = options.string("--pg-durable", "0").equals("1");
         Path jar = Path.of(options.string("--jar", "sigil-cli/target/sigil.jar")).toAbsolutePath();
@@ -85,8 +88,14 @@ public final class LeaseHttpsBench {
                           reports:
                             member_of: [reports_read]
                     """.formatted(root.resolve("data"), ISSUER, port, database.jdbcUrl(), passwordFile));
-            Process server = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "server", "run", "--config", config.toString())
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED"));
+            String javaOptions = System.getenv().getOrDefault("SIGIL_JAVA_OPTS", "").strip();
+            if (!javaOptions.isEmpty()) {
+                command.addAll(List.of(javaOptions.split("\\s+")));
+            }
+            command.addAll(List.of("-jar", jar.toString(), "server", "run", "--config", config.toString()));
+            Process server = new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(root.resolve("server.log").toFile()).start();
             boolean met = true;
             try {
@@ -122,15 +131,23 @@ public final class LeaseHttpsBench {
                     System.out.printf("POST /v1/credentials over HTTPS to a `sigil server run` process (%s), postgresql broker, SQLite "
                             + "durable datastore, loopback PostgreSQL (fsync and synchronous_commit %s), %,d leases per round, "
                             + "load average %.1f%n", jar, pgDurable ? "on" : "off", count, LeaseRevokeBench.loadAverage());
+                    long postmaster = ServerProcesses.postmasterOf(database);
                     for (int n : clients) {
                         long[] nanos = new long[count];
+                        long serverCpu0 = ServerProcesses.cpuMicros(server.pid());
+                        long pgCpu0 = ServerProcesses.postgresTreeCpuMicros(postmaster);
+                        long clientCpu0 = LeaseRevokeBench.processCpuMicros();
                         double seconds = issue(request, count, n, nanos);
+                        double serverCpu = (ServerProcesses.cpuMicros(server.pid()) - serverCpu0) / 1000.0 / count;
+                        double pgCpu = (ServerProcesses.postgresTreeCpuMicros(postmaster) - pgCpu0) / 1000.0 / count;
+                        double clientCpu = (LeaseRevokeBench.processCpuMicros() - clientCpu0) / 1000.0 / count;
                         Arrays.sort(nanos);
                         double revoke = revokeAll(admin, count);
                         boolean issueMet = n < maxClients || count / seconds >= LeaseRevokeBench.ISSUE_TARGET;
                         met &= issueMet;
-                        System.out.printf("  %2d client(s): %.2f s (%,.0f/s), p50 %.2f ms, p99 %.2f ms%s | revoke all %.2f s%n", n, seconds,
-                                count / seconds, nanos[count / 2] / 1e6, nanos[count * 99 / 100] / 1e6,
+                        System.out.printf("  %2d client(s): %.2f s (%,.0f/s), p50 %.2f ms, p99 %.2f ms, CPU per lease: server %.2f ms, "
+                                + "PostgreSQL %.2f ms, clients %.2f ms%s | revoke all %.2f s%n", n, seconds,
+                                count / seconds, nanos[count / 2] / 1e6, nanos[count * 99 / 100] / 1e6, serverCpu, pgCpu, clientCpu,
                                 n == maxClients ? " (target >= " + LeaseRevokeBench.ISSUE_TARGET + "/s: " + (issueMet ? "met" : "NOT met") + ")"
                                         : "", revoke);
                     }

@@ -38,7 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * one is missed. {@code --pg-durable 1} runs PostgreSQL with fsync and synchronous commit on (default:
  * off, as sigil-testkit's test server).
  *
- * <p>Usage: {@code LeaseRevokeBench [--leases 1000] [--issuers 1,16] [--warmup 300] [--pg-durable 0|1]}
+ * <p>Usage: {@code LeaseRevokeBench [--leases 1000] [--issuers 1,16] [--warmup 3000] [--pg-durable 0|1]}
  */
 public final class LeaseRevokeBench {
     private static final SpiffeId HOLDER = SpiffeId.parse("spiffe://example.org/billing/report-job");
@@ -50,7 +50,7 @@ public final class LeaseRevokeBench {
     public static void main(String[] args) throws Exception {
         Options options = Options.parse(args, Set.of("--leases", "--issuers", "--warmup", "--pg-durable"));
         int count = options.positiveInt("--leases", 1_000);
-        int warmup = options.positiveInt("--warmup", 300);
+        int warmup = options.positiveInt("--warmup", 3_000);
         int[] issuers = Arrays.stream(options.string("--issuers", "1,16").split(",")).mapToInt(Integer::parseInt).toArray();
         boolean pgDurable = options.string("--pg-durable", "0").equals("1");
         Logging.apply("warn");

@@ -39,10 +39,13 @@ public final class SecretHasher {
 
     private final SecretKeySpec key;
     private final String keyId;
+    /** Initialised with the key once; only ever cloned (a provider lookup and key set-up per hash cost more than the hash). */
+    private final Mac prototype;
 
     private SecretHasher(byte[] key) {
         this.key = new SecretKeySpec(key, "HmacSHA256");
         this.keyId = "k" + HexFormat.of().formatHex(sha256(key), 0, 4);
+        this.prototype = newMac(this.key);
     }
 
     /** Loads {@code <keysDir>/audit-hmac.key}, creating it with a fresh random key when it is absent. */
@@ -140,10 +143,20 @@ public final class SecretHasher {
     /** {@code <key id>:<64 hex chars>}, HMAC-SHA256 of the secret's UTF-8 bytes. */
     public String keyedHash(String secret) {
         Objects.requireNonNull(secret, "secret");
+        Mac mac;
+        try {
+            mac = (Mac) prototype.clone();
+        } catch (CloneNotSupportedException e) {
+            mac = newMac(key);
+        }
+        return keyId + ":" + HexFormat.of().formatHex(mac.doFinal(secret.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static Mac newMac(SecretKeySpec key) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);
-            return keyId + ":" + HexFormat.of().formatHex(mac.doFinal(secret.getBytes(StandardCharsets.UTF_8)));
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("every java runtime has HmacSHA256", e);
         }

@@ -28,6 +28,22 @@ class SecretHasherTest {
     }
 
     @Test
+    void concurrentCallersEachGetTheHmacOfTheirOwnSecret() throws Exception {
+        SecretHasher hasher = SecretHasher.loadOrCreate(dataDir.resolve("keys"));
+        javax.crypto.Mac reference = javax.crypto.Mac.getInstance("HmacSHA256");
+        reference.init(new javax.crypto.spec.SecretKeySpec(Files.readAllBytes(dataDir.resolve("keys").resolve(SecretHasher.FILE_NAME)),
+                "HmacSHA256"));
+        java.util.List<String> secrets = java.util.stream.IntStream.range(0, 2_000).mapToObj(i -> "secret-" + i).toList();
+
+        java.util.List<String> hashed = secrets.parallelStream().map(hasher::keyedHash).toList();
+
+        for (int i = 0; i < secrets.size(); i++) {
+            String expected = hasher.keyId() + ":" + HexFormat.of().formatHex(reference.doFinal(secrets.get(i).getBytes(StandardCharsets.UTF_8)));
+            assertThat(hashed.get(i)).isEqualTo(expected);
+        }
+    }
+
+    @Test
     void keyedHashDiffersFromPlainSha256AndBetweenServers() throws Exception {
         SecretHasher hasher = SecretHasher.loadOrCreate(dataDir.resolve("a"));
         String plain = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest("secret".getBytes(StandardCharsets.UTF_8)));

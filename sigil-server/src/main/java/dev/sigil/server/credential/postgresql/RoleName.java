@@ -52,12 +52,31 @@ record RoleName(String value, LeaseId lease) {
     }
 
     static String hint(SpiffeId holder, int room) {
-        String path = holder.path().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_").replaceAll("^_+|_+$", "");
-        if (path.length() <= room) {
-            return path;
+        // every run of characters outside [a-z0-9] becomes one '_', none at either end (one pass, no regex:
+        // this runs on every grant)
+        String lower = holder.path().toLowerCase(Locale.ROOT);
+        StringBuilder path = new StringBuilder(lower.length());
+        boolean gap = false;
+        for (int i = 0; i < lower.length(); i++) {
+            char c = lower.charAt(i);
+            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+                if (gap && !path.isEmpty()) {
+                    path.append('_');
+                }
+                path.append(c);
+                gap = false;
+            } else {
+                gap = true;
+            }
         }
-        String tail = path.substring(path.length() - room);
-        return tail.replaceAll("^_+", "");
+        if (path.length() <= room) {
+            return path.toString();
+        }
+        int from = path.length() - room;
+        while (from < path.length() && path.charAt(from) == '_') {
+            from++;
+        }
+        return path.substring(from);
     }
 
     @Override

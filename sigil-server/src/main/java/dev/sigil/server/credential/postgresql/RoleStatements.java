@@ -17,10 +17,11 @@ import org.postgresql.core.Utils;
 
 /**
  * The SQL the broker runs, one method per step, each costing as few round trips as the step allows
- * (several statements go out as one batch). Every method expects a connection in auto-commit mode:
- * the statements of one call then run as one implicit transaction that PostgreSQL commits at the end
- * of the batch (the extended protocol's {@code Sync}), or rolls back entirely when one of them fails,
- * without a separate {@code COMMIT} round trip.
+ * (several statements go out as one batch). Every method expects a connection in auto-commit mode
+ * with the simple query protocol ({@link PostgresBroker}'s pool): the statements of one call then go
+ * out as one Query message, which PostgreSQL runs as one implicit transaction, committed at its end or
+ * rolled back entirely when one of them fails, without a separate {@code COMMIT} round trip (with the
+ * extended protocol the same holds up to the batch's {@code Sync}).
  *
  * <p>Injection safety: identifiers and literals that cannot be bind parameters (role names, the
  * password verifier, {@code VALID UNTIL}, the comment) are quoted by the driver's own

@@ -131,6 +131,27 @@ class PostgresBrokerBehaviourTest {
     }
 
     @Test
+    void everyRoleHasItsOwnRandomSaltAndLogsInWithItsPassword() throws SQLException {
+        Granted first = broker.grant(lease(HOLDER, "reports", Duration.ofMinutes(5)));
+        Granted second = broker.grant(lease(HOLDER, "reports", Duration.ofMinutes(5)));
+
+        java.util.List<String> salts = new java.util.ArrayList<>();
+        for (Granted granted : List.of(first, second)) {
+            String stored = queryRole("SELECT rolpassword FROM pg_authid WHERE rolname = ?", granted.details().get("role")).orElseThrow();
+            java.util.regex.Matcher verifier = java.util.regex.Pattern.compile("SCRAM-SHA-256\\$(\\d+):([A-Za-z0-9+/=]+)\\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+")
+                    .matcher(stored);
+            assertThat(verifier.matches()).as(stored).isTrue();
+            assertThat(Integer.parseInt(verifier.group(1))).isEqualTo(PostgresBroker.SCRAM_ITERATIONS);
+            assertThat(java.util.Base64.getDecoder().decode(verifier.group(2))).hasSize(16);
+            salts.add(verifier.group(2));
+            try (Connection ignored = login(granted)) {
+                assertThat(roleExists(granted)).isTrue();
+            }
+        }
+        assertThat(salts.get(0)).isNotEqualTo(salts.get(1));
+    }
+
+    @Test
     void roleCommentCarriesHolderLeaseTaskAndDelegation() throws Exception {
         LeaseGrant lease = new LeaseGrant(LeaseId.random(), "postgresql", HOLDER, Optional.of("t-nightly-report"), "reports",
                 Instant.now().truncatedTo(ChronoUnit.SECONDS), Instant.now().plusSeconds(300), List.of(CALLER),

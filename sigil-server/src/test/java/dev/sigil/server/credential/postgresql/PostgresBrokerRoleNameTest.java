@@ -43,4 +43,17 @@ class PostgresBrokerRoleNameTest {
         assertThat(RoleName.parse("sigil_", "sigil_x_" + lease.value() + "1")).isEmpty();
         assertThat(RoleName.parse("sigil_", "sigil_" + "x".repeat(40) + "_" + lease.value())).isEmpty();
     }
+
+    @Test
+    void runsOfOtherCharactersBecomeOneUnderscoreAndNoneAtTheEnds() {
+        assertThat(RoleName.hint(SpiffeId.parse("spiffe://sigil.test/__a--b__/x.c_"), 40)).isEqualTo("a_b_x_c");
+        assertThat(RoleName.hint(SpiffeId.parse("spiffe://sigil.test/---"), 40)).isEmpty();
+        assertThat(RoleName.hint(SpiffeId.parse("spiffe://sigil.test"), 40)).isEmpty();
+    }
+
+    @Test
+    void aCutTailStartsWithALetterOrDigit() {
+        assertThat(RoleName.hint(SpiffeId.parse("spiffe://sigil.test/abcdef/gh"), 3)).isEqualTo("gh");
+        assertThat(RoleName.hint(SpiffeId.parse("spiffe://sigil.test/abcdef/gh"), 4)).isEqualTo("f_gh");
+    }
 }
