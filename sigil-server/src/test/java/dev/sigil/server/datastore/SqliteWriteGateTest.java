@@ -57,7 +57,9 @@ class SqliteWriteGateTest {
 
             assertThat(hammerStillRunning).as("the late writer committed while the other thread still committed back to back "
                     + "(waited " + waitedMillis + " ms, " + commitsBetween + " commits of the other thread meanwhile)").isTrue();
-            assertThat(commitsBetween).as("commits of the other thread while the late writer waited").isLessThanOrEqualTo(3);
+            // fair turns: the transaction in progress, and the few the other thread commits while this one is
+            // scheduled again; SQLite's busy handler alone let it wait through thousands (8,952 in one run)
+            assertThat(commitsBetween).as("commits of the other thread while the late writer waited").isLessThanOrEqualTo(50);
         }
     }
 
