@@ -89,6 +89,7 @@ final class JwtSvidVerifier {
     private final Clock clock;
     private final SvidStatus status;
     private final FederatedBundles federated;
+    private final VerifiedSignatures signatures = new VerifiedSignatures();
 
     JwtSvidVerifier(Supplier<SpiffeBundle> bundle, Clock clock) {
         this(bundle, clock, SvidStatus.none());
@@ -266,19 +267,23 @@ final class JwtSvidVerifier {
         }
         JwtAuthority authority = current.jwtAuthority(kid).orElseThrow(() -> OAuthException.invalidRequest(
                 what + " is signed with key '" + clip(kid) + "', which is not a jwt authority of trust domain " + current.trustDomain()));
-        try {
-            if (!jwt.verify(verifierFor(authority, alg, what))) {
-                throw OAuthException.invalidRequest(what + " has an invalid signature for key '" + clip(kid) + "'");
+        String compact = jwt.getParsedString();
+        if (!signatures.verifiedBefore(compact, authority.publicKey(), own)) {
+            try {
+                if (!jwt.verify(verifierFor(authority, alg, what))) {
+                    throw OAuthException.invalidRequest(what + " has an invalid signature for key '" + clip(kid) + "'");
+                }
+            } catch (JOSEException e) {
+                throw OAuthException.invalidRequest(what + " signature cannot be verified with key '" + clip(kid) + "': " + clip(e.getMessage()));
             }
-        } catch (JOSEException e) {
-            throw OAuthException.invalidRequest(what + " signature cannot be verified with key '" + clip(kid) + "': " + clip(e.getMessage()));
-        }
-        // after the signature, so a forgery reads as one: a re-encoded copy of a genuine token would
-        // escape lookups by hash (leak reports), so only the form Sigil signs is accepted
-        java.math.BigInteger order = authority.publicKey() instanceof ECPublicKey ec ? ec.getParams().getOrder() : null;
-        Optional<String> nonCanonical = own ? dev.sigil.core.crypto.JwsCanonical.problem(jwt.getParsedString(), order) : Optional.empty();
-        if (nonCanonical.isPresent()) {
-            throw OAuthException.invalidRequest(what + " " + nonCanonical.get());
+            // after the signature, so a forgery reads as one: a re-encoded copy of a genuine token would
+            // escape lookups by hash (leak reports), so only the form Sigil signs is accepted
+            java.math.BigInteger order = authority.publicKey() instanceof ECPublicKey ec ? ec.getParams().getOrder() : null;
+            Optional<String> nonCanonical = own ? dev.sigil.core.crypto.JwsCanonical.problem(compact, order) : Optional.empty();
+            if (nonCanonical.isPresent()) {
+                throw OAuthException.invalidRequest(what + " " + nonCanonical.get());
+            }
+            signatures.remember(compact, authority.publicKey(), own);
         }
         JWTClaimsSet claims;
         try {
