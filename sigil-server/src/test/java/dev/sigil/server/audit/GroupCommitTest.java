@@ -72,7 +72,7 @@ class GroupCommitTest {
                 await(releaseSecondBatch);
             }
             return events.stream().map(w -> record(seq.incrementAndGet(), w.event())).toList();
-        });
+        }, System::nanoTime, 0); // no continuation budget: the writer hands off as soon as its own record is in
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
             Future<AuditRecord> first = pool.submit(() -> group.append(event("first")));
@@ -100,6 +100,62 @@ class GroupCommitTest {
         } finally {
             releaseFirstBatch.countDown();
             releaseSecondBatch.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aWriterGoesOnWithQueuedBatchesOnlyWithinItsBudgetAfterItsOwnRecord() throws Exception {
+        AtomicLong nanos = new AtomicLong();
+        List<CountDownLatch> started = List.of(new CountDownLatch(1), new CountDownLatch(1), new CountDownLatch(1));
+        List<CountDownLatch> release = List.of(new CountDownLatch(1), new CountDownLatch(1), new CountDownLatch(1));
+        List<String> writers = new CopyOnWriteArrayList<>();
+        AtomicLong seq = new AtomicLong();
+        GroupCommit group = new GroupCommit(events -> {
+            int batch = writers.size();
+            writers.add(Thread.currentThread().getName());
+            if (batch == 1) {
+                nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(3)); // the continued batch outlasts the 2 ms budget
+            }
+            if (batch < 3) {
+                started.get(batch).countDown();
+                await(release.get(batch));
+            }
+            return events.stream().map(w -> record(seq.incrementAndGet(), w.event())).toList();
+        }, nanos::get, TimeUnit.MILLISECONDS.toNanos(2));
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            Future<AuditRecord> first = pool.submit(() -> group.append(event("first")));
+            assertThat(started.get(0).await(5, TimeUnit.SECONDS)).isTrue();
+            List<Future<AuditRecord>> second = List.of(pool.submit(() -> group.append(event("second-0"))),
+                    pool.submit(() -> group.append(event("second-1"))));
+            waitUntilQueued(group, 2);
+            release.get(0).countDown();
+
+            // within the budget the first writer writes the queued batch itself instead of waking another
+            assertThat(started.get(1).await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(writers.get(1)).isEqualTo(writers.get(0));
+            assertThat(first).isNotDone();
+            List<Future<AuditRecord>> third = List.of(pool.submit(() -> group.append(event("third-0"))),
+                    pool.submit(() -> group.append(event("third-1"))));
+            waitUntilQueued(group, 2);
+            release.get(1).countDown();
+
+            // past the budget it answers its own request and hands the rest to a queued caller
+            assertThat(first.get(5, TimeUnit.SECONDS).subject()).isEqualTo("first");
+            for (Future<AuditRecord> f : second) {
+                assertThat(f.get(5, TimeUnit.SECONDS).subject()).startsWith("second-");
+            }
+            assertThat(started.get(2).await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(writers.get(2)).isNotEqualTo(writers.get(0));
+            assertThat(third).noneMatch(Future::isDone);
+            release.get(2).countDown();
+            for (Future<AuditRecord> f : third) {
+                assertThat(f.get(5, TimeUnit.SECONDS).subject()).startsWith("third-");
+            }
+            assertThat(writers).hasSize(3);
+        } finally {
+            release.forEach(CountDownLatch::countDown);
             pool.shutdownNow();
         }
     }
