@@ -147,7 +147,7 @@ public final class Datastore implements AutoCloseable {
             sqlite.setJournalSizeLimit((int) JOURNAL_SIZE_LIMIT);
             SQLiteDataSource source = new SQLiteDataSource(sqlite);
             source.setUrl(config.jdbcUrl());
-            hikari.setDataSource(source);
+            hikari.setDataSource(StatementCache.wrap(source));
             // commits never checkpoint: the WalCheckpointer does, on its own connection
             hikari.setConnectionInitSql("PRAGMA wal_autocheckpoint=0");
             sqliteSource = source;
@@ -236,16 +236,20 @@ public final class Datastore implements AutoCloseable {
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
             try (Connection connection = connection()) {
                 connection.setAutoCommit(false);
+                T result;
                 try {
-                    T result = work.run(connection);
+                    result = work.run(connection);
                     connection.commit();
-                    return result;
                 } catch (SQLException | RuntimeException | Error e) {
+                    // the failure itself is what callers and the outage check must see: on a connection the
+                    // pool closed as broken, the rollback and the reset fail too ("Connection is closed",
+                    // without a SQLState), and must not replace the error that says the database went away
                     rollbackQuietly(connection, e);
+                    restoreAutoCommitQuietly(connection, e);
                     throw e;
-                } finally {
-                    connection.setAutoCommit(true);
                 }
+                connection.setAutoCommit(true);
+                return result;
             } catch (SQLException e) {
                 last = e;
                 noteLostConnection(e);
@@ -320,6 +324,14 @@ public final class Datastore implements AutoCloseable {
     private static void rollbackQuietly(Connection connection, Throwable cause) {
         try {
             connection.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    private static void restoreAutoCommitQuietly(Connection connection, Throwable cause) {
+        try {
+            connection.setAutoCommit(true);
         } catch (SQLException e) {
             cause.addSuppressed(e);
         }
