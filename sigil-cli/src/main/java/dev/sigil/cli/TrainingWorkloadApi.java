@@ -19,6 +19,7 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
@@ -54,8 +55,11 @@ final class TrainingWorkloadApi implements AutoCloseable {
         this.server = server;
     }
 
-    /** Serves the stand-in API on a new Unix socket at {@code socket}. */
+    /** Serves the stand-in API on a new Unix socket at {@code socket}; fails where Netty's epoll transport is unavailable. */
     static TrainingWorkloadApi start(Path socket) throws IOException {
+        if (!Epoll.isAvailable()) {
+            throw new IOException("netty epoll is unavailable here", Epoll.unavailabilityCause());
+        }
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, runnable -> {
             Thread thread = new Thread(runnable, "training-workload-api");
             thread.setDaemon(true);
