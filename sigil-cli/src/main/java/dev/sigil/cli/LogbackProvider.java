@@ -10,9 +10,10 @@ import ch.qos.logback.core.util.StatusPrinter;
 
 /**
  * The SLF4J provider the CLI names ({@code slf4j.provider}): Logback, configured by
- * {@link LogbackDefaults} directly. Logback's own start-up looks for configurators as services first,
- * a class-path lookup that opens every one of the CLI's ~90 jars, which a short command mapping its
- * classes from the class-data archive otherwise never opens. When a {@code logback-test.xml} or
+ * {@link LogbackDefaults} directly instead of through Logback's own start-up, which looks configurators
+ * up as services across the class path, instantiates them reflectively and records each step as a
+ * status message: work every short command paid for before doing its own. The resulting context is
+ * the one Logback's start-up would build. When a {@code logback-test.xml} or
  * {@code -Dlogback.configurationFile} is present, Logback configures itself as usual.
  */
 public final class LogbackProvider extends LogbackServiceProvider {
