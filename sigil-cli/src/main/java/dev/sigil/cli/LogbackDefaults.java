@@ -23,16 +23,20 @@ public final class LogbackDefaults extends ContextAwareBase implements Configura
     public static final String APPENDER = "STDERR";
     public static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level %logger{24} - %msg%n";
 
+    /** Whether a {@code logback.configurationFile} or a {@code logback-test.xml} takes the place of these defaults. */
+    static boolean overridden() {
+        return System.getProperty("logback.configurationFile") != null
+                || LogbackDefaults.class.getClassLoader().getResource("logback-test.xml") != null;
+    }
+
     @Override
     public ExecutionStatus configure(LoggerContext context) {
-        if (System.getProperty("logback.configurationFile") != null
-                || LogbackDefaults.class.getClassLoader().getResource("logback-test.xml") != null) {
+        if (overridden()) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        PatternLayoutEncoder encoder = new OnFirstEventEncoder();
         encoder.setContext(context);
         encoder.setPattern(PATTERN);
-        encoder.start();
         ConsoleAppender<ILoggingEvent> appender = new ConsoleAppender<>();
         appender.setContext(context);
         appender.setName(APPENDER);
@@ -46,5 +50,22 @@ public final class LogbackDefaults extends ContextAwareBase implements Configura
             context.getLogger(library).setLevel(Level.WARN);
         }
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+
+    /**
+     * The pattern encoder, started when the first event is written: starting it resolves the time zone
+     * of the pattern's date, and the JDK's time-zone start-up looks for zone providers in every jar,
+     * which a command that logs nothing (most short ones) need not pay for. What it writes is the same.
+     */
+    private static final class OnFirstEventEncoder extends PatternLayoutEncoder {
+        @Override
+        public byte[] encode(ILoggingEvent event) {
+            synchronized (this) {
+                if (!isStarted()) {
+                    start();
+                }
+            }
+            return super.encode(event);
+        }
     }
 }

@@ -30,12 +30,18 @@ public final class Main extends GroupCommand {
     /**
      * The top-level commands by name, in the order help lists them. Picocli reflects on every command it
      * is given and loads the types of all their options (the agent's configuration, protobuf messages,
-     * Bouncy Castle from signed jars), so a command line that names one of them gets only that one.
+     * Bouncy Castle from signed jars), so a command line that names one of them gets only that one. The
+     * names are written out rather than read from each class's {@code @Command}, which would parse the
+     * annotations of every command on every run; MainTest checks that they match.
      */
-    static final Map<String, Class<?>> COMMANDS = commands(ServerCommand.class, HealthcheckCommand.class, EntryCommand.class,
-            AgentCommand.class, DevCommand.class, ConsoleCommand.class, TokenCommand.class, BundleCommand.class, X509Command.class, JwtCommand.class,
-            AuditCommand.class, TaskCommand.class, PolicyCommand.class, LeaseCommand.class, LeakCommand.class, CredentialCommand.class,
-            CompletionCommand.class, InventoryCommand.class, ReportCommand.class, OwnerCommand.class, ResourceCommand.class, FederationCommand.class);
+    static final Map<String, Class<?>> COMMANDS = commands(
+            "server", ServerCommand.class, "healthcheck", HealthcheckCommand.class, "entry", EntryCommand.class,
+            "agent", AgentCommand.class, "dev", DevCommand.class, "console", ConsoleCommand.class, "token", TokenCommand.class,
+            "bundle", BundleCommand.class, "x509", X509Command.class, "jwt", JwtCommand.class, "audit", AuditCommand.class,
+            "task", TaskCommand.class, "policy", PolicyCommand.class, "lease", LeaseCommand.class, "leak", LeakCommand.class,
+            "credential", CredentialCommand.class, "completion", CompletionCommand.class, "inventory", InventoryCommand.class,
+            "report", ReportCommand.class, "owner", OwnerCommand.class, "resource", ResourceCommand.class,
+            "federation", FederationCommand.class);
 
     static {
         // Picocli's default factory looks for Groovy's Closure class once, by name: on this class path
@@ -43,9 +49,10 @@ public final class Main extends GroupCommand {
         if (System.getProperty("picocli.disable.closures") == null) {
             System.setProperty("picocli.disable.closures", "true");
         }
-        // SLF4J would look for its provider in every jar as well; Logback is the one this CLI ships.
+        // SLF4J would look for its provider in every jar as well; Logback is the one this CLI ships,
+        // configured without its own look-up of configurators in every jar (LogbackProvider).
         if (System.getProperty("slf4j.provider") == null) {
-            System.setProperty("slf4j.provider", "ch.qos.logback.classic.spi.LogbackServiceProvider");
+            System.setProperty("slf4j.provider", LogbackProvider.class.getName());
             // (and SLF4J would say, on standard error, that it was told which provider to use)
             if (System.getProperty("slf4j.internal.verbosity") == null) {
                 System.setProperty("slf4j.internal.verbosity", "WARN");
@@ -142,10 +149,11 @@ public final class Main extends GroupCommand {
         return versionOnly ? Map.of() : COMMANDS;
     }
 
-    private static Map<String, Class<?>> commands(Class<?>... types) {
+    /** {@code namesAndTypes}: a command's name, then its class, for each command in order. */
+    private static Map<String, Class<?>> commands(Object... namesAndTypes) {
         Map<String, Class<?>> byName = new LinkedHashMap<>();
-        for (Class<?> type : types) {
-            byName.put(type.getAnnotation(Command.class).name(), type);
+        for (int i = 0; i < namesAndTypes.length; i += 2) {
+            byName.put((String) namesAndTypes[i], (Class<?>) namesAndTypes[i + 1]);
         }
         return Collections.unmodifiableMap(byName);
     }

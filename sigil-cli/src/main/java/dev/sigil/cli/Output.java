@@ -13,7 +13,6 @@ import java.util.Map;
 
 /** Prints API answers: as indented JSON for {@code --output json}, or as aligned "Label : value" blocks. */
 final class Output {
-    private static final ObjectMapper PRETTY = ApiJson.newMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final int LABEL_WIDTH = 17;
 
     private Output() {
@@ -21,10 +20,18 @@ final class Output {
 
     static void json(PrintWriter out, JsonNode node) {
         try {
-            out.println(PRETTY.writeValueAsString(node));
+            out.println(Pretty.MAPPER.writeValueAsString(node));
         } catch (JsonProcessingException e) {
             throw new CliException("cannot print the answer as json: " + e.getOriginalMessage(), 1, e);
         }
+    }
+
+    /**
+     * The mapper of {@code --output json}, built on first use: text output (the default) never builds
+     * one, which for a Workload API command is Jackson's whole start-up.
+     */
+    private static final class Pretty {
+        static final ObjectMapper MAPPER = ApiJson.newMapper().enable(SerializationFeature.INDENT_OUTPUT);
     }
 
     static void field(PrintWriter out, String label, String value) {

@@ -25,9 +25,10 @@ import picocli.CommandLine;
  * {@code -XX:ArchiveClassesAtExit}), once per build. An archive holds the classes of the run that wrote
  * it, so this run goes where short commands go: the help of every command (picocli, every command's
  * options and their types), admin API calls answered by a local socket of its own (Jetty's client,
- * JSON, the text and JSON output, the logging set-up), and a Workload API call to a socket nobody
- * serves (gRPC and Netty's client side). What it prints goes nowhere and nothing it does leaves its
- * temporary directory; failures of the commands it runs are expected and ignored.
+ * JSON, the text and JSON output, the logging set-up), Workload API calls answered by a stand-in API
+ * of its own ({@link TrainingWorkloadApi}: gRPC, Netty's client side, protobuf, certificate decoding)
+ * and one to a socket nobody serves (the connection failure). What it prints goes nowhere and nothing
+ * it does leaves its temporary directory; failures of the commands it runs are expected and ignored.
  */
 public final class StartupTraining {
     private StartupTraining() {
@@ -74,15 +75,35 @@ public final class StartupTraining {
                 lines.add(new String[] {"lease", "list", "--socket", path, "--output", output});
             }
             lines.add(new String[] {"agent", "api", "fetch", "x509", "--socket", dir.resolve("nobody.sock").toString(), "--timeout", "1s"});
-            for (String[] line : lines) {
-                try {
-                    Main.run(line, context);
-                } catch (RuntimeException expected) {
-                    // a command that fails still loaded what it needed up to the failure
-                }
-            }
+            run(lines, context);
             server.close();
             answering.join(5_000);
+        }
+        Path workload = dir.resolve("workload.sock");
+        try (TrainingWorkloadApi api = TrainingWorkloadApi.start(workload)) {
+            String path = workload.toString();
+            List<String[]> calls = new ArrayList<>();
+            for (String output : List.of("text", "json")) {
+                calls.add(new String[] {"agent", "api", "fetch", "x509", "--socket", path, "--output", output});
+                calls.add(new String[] {"agent", "api", "fetch", "jwt", "--socket", path, "--output", output, "--audience", "training"});
+                calls.add(new String[] {"agent", "api", "fetch", "jwt", "--socket", path, "--output", output, "--audience", "training",
+                    "--bundles"});
+                calls.add(new String[] {"agent", "api", "validate", "jwt", "--socket", path, "--output", output, "--audience", "training",
+                    "--svid", "training"});
+            }
+            run(calls, context);
+        } catch (IOException | RuntimeException unavailable) {
+            // no stand-in API here (e.g. no epoll): the archive lacks the answered calls, which still work
+        }
+    }
+
+    private static void run(List<String[]> lines, CliContext context) {
+        for (String[] line : lines) {
+            try {
+                Main.run(line, context);
+            } catch (RuntimeException expected) {
+                // a command that fails still loaded what it needed up to the failure
+            }
         }
     }
 

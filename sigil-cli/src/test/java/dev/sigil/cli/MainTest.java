@@ -18,6 +18,12 @@ class MainTest {
     }
 
     @Test
+    void everyCommandIsListedUnderTheNameItsAnnotationGives() {
+        Main.COMMANDS.forEach((name, type) ->
+                assertThat(type.getAnnotation(picocli.CommandLine.Command.class).name()).as(type.getName()).isEqualTo(name));
+    }
+
+    @Test
     void aVersionRequestGetsNoCommand() {
         assertThat(Main.commandsFor(new String[] {"--version"})).isEmpty();
         assertThat(Main.commandsFor(new String[] {"-V", "--debug"})).isEmpty();
