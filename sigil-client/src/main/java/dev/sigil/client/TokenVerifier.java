@@ -8,7 +8,6 @@ import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.crypto.RSASSAVerifier;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
-import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -40,7 +39,7 @@ import java.util.zip.Inflater;
 /**
  * Verifies Sigil's tokens offline, as a relying party (a resource server, an MCP server, a service in a call
  * chain) must: the signature with a key of the trust domain's JWKS (fetched from {@code jwks_uri}, again when
- * an unknown {@code kid} appears, at most every {@link #KEY_REFETCH}), the header {@code typ} (an access token
+ * an unknown {@code kid} appears, at most every {@link RefreshingKeys#REFETCH}), the header {@code typ} (an access token
  * is never taken for a transaction token or a JWT-SVID, nor the other way round), the issuer, the times (with
  * {@link #LEEWAY}), the audience, the scopes, the certificate binding ({@code cnf.x5t#S256} must be the
  * client certificate of the connection it arrived on) and the token's status list entry, so a token revoked
@@ -51,7 +50,6 @@ import java.util.zip.Inflater;
  */
 public final class TokenVerifier {
     static final Duration LEEWAY = Duration.ofSeconds(30);
-    static final Duration KEY_REFETCH = Duration.ofSeconds(10);
     static final Duration MAX_STATUS_CACHE = Duration.ofMinutes(5);
     static final int MAX_TOKEN_LENGTH = 16 * 1024;
     private static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512,
@@ -62,8 +60,7 @@ public final class TokenVerifier {
     private final DocumentFetcher fetcher;
     private final Clock clock;
     private final boolean checkStatus;
-    private volatile JWKSet keys;
-    private volatile Instant keysFetchedAt = Instant.MIN;
+    private final RefreshingKeys keys;
     private final Map<String, CachedList> statusLists = new ConcurrentHashMap<>();
 
     private record CachedList(byte[] bits, Instant until) {
@@ -75,6 +72,7 @@ public final class TokenVerifier {
         this.clock = builder.clock;
         this.checkStatus = builder.checkStatus;
         this.jwksUri = builder.jwksUri != null ? builder.jwksUri : URI.create(trimmed(issuer) + "/keys");
+        this.keys = new RefreshingKeys(Optional.of(jwksUri), fetcher, clock, set -> set, null);
     }
 
     /** A verifier for tokens of {@code issuer} (Sigil's {@code jwt.issuer}); its JWKS is {@code <issuer>/keys} unless set. */
@@ -232,25 +230,13 @@ public final class TokenVerifier {
         if (kid == null) {
             throw new InvalidTokenException(InvalidTokenException.Reason.UNKNOWN_KEY, "the token names no kid");
         }
-        JWKSet current = keys;
-        JWK key = current == null ? null : current.getKeyByKeyId(kid);
-        if (key == null && keysFetchedAt.plus(KEY_REFETCH).isBefore(clock.instant())) {
-            synchronized (this) {
-                try {
-                    current = JWKSet.parse(fetcher.get(jwksUri));
-                } catch (IOException | ParseException e) {
-                    throw new InvalidTokenException(InvalidTokenException.Reason.UNKNOWN_KEY, "cannot fetch the jwks at " + jwksUri + ": "
-                            + e.getMessage(), e);
-                }
-                keys = current;
-                keysFetchedAt = clock.instant();
-            }
-            key = current.getKeyByKeyId(kid);
+        try {
+            return keys.find(kid).orElseThrow(() -> new InvalidTokenException(InvalidTokenException.Reason.UNKNOWN_KEY,
+                    "key " + kid + " is not in the jwks at " + jwksUri));
+        } catch (IOException | ParseException e) {
+            throw new InvalidTokenException(InvalidTokenException.Reason.UNKNOWN_KEY, "cannot fetch the jwks at " + jwksUri + ": "
+                    + e.getMessage(), e);
         }
-        if (key == null) {
-            throw new InvalidTokenException(InvalidTokenException.Reason.UNKNOWN_KEY, "key " + kid + " is not in the jwks at " + jwksUri);
-        }
-        return key;
     }
 
     /** The token's status list bit; the list is fetched from the issuer's origin only, verified like a token, and cached for its ttl. */

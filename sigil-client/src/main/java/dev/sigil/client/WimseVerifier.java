@@ -52,7 +52,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * those are. Other token hashes ({@code oth}) are not checked.
  *
  * <p>Keys come from the trust domain's SPIFFE bundle (its bundle endpoint; only keys with {@code use}
- * {@code wit-svid}), fetched again when an unknown {@code kid} appears (at most every {@link #KEY_REFETCH}), or
+ * {@code wit-svid}), fetched again when an unknown {@code kid} appears (at most every {@link RefreshingKeys#REFETCH}), or
  * from a fixed WIT bundle (the JWKS the Workload API's FetchWITBundles sends). Thread-safe. Error messages never
  * contain a token.
  */
@@ -62,7 +62,6 @@ public final class WimseVerifier {
     /** The HTTP header that carries the workload proof token. */
     public static final String WPT_HEADER = "Workload-Proof-Token";
     static final Duration LEEWAY = Duration.ofSeconds(30);
-    static final Duration KEY_REFETCH = Duration.ofSeconds(10);
     static final int MAX_TOKEN_LENGTH = 16 * 1024;
     private static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512,
             JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512, JWSAlgorithm.PS256, JWSAlgorithm.PS384, JWSAlgorithm.PS512);
@@ -74,8 +73,7 @@ public final class WimseVerifier {
     private final Clock clock;
     private final Duration maxProofLifetime;
     private final int replayCacheSize;
-    private volatile JWKSet keys;
-    private volatile Instant keysFetchedAt = Instant.MIN;
+    private final RefreshingKeys keys;
     private final Map<String, Instant> seenProofs = new ConcurrentHashMap<>();
 
     private WimseVerifier(Builder builder) {
@@ -85,7 +83,7 @@ public final class WimseVerifier {
         this.clock = builder.clock;
         this.maxProofLifetime = builder.maxProofLifetime;
         this.replayCacheSize = builder.replayCacheSize;
-        this.keys = builder.witKeys;
+        this.keys = new RefreshingKeys(bundleUri, fetcher, clock, set -> witKeysOf(set, false), builder.witKeys);
     }
 
     /** A verifier for WIT-SVIDs of {@code trustDomain} (a name such as {@code example.org}, no scheme). */
@@ -347,26 +345,13 @@ public final class WimseVerifier {
         if (kid == null || kid.isEmpty()) {
             throw new InvalidTokenException(InvalidTokenException.Reason.UNKNOWN_KEY, "the wit-svid names no kid");
         }
-        JWKSet current = keys;
-        JWK key = current == null ? null : current.getKeyByKeyId(kid);
-        if (key == null && bundleUri.isPresent() && keysFetchedAt.plus(KEY_REFETCH).isBefore(clock.instant())) {
-            synchronized (this) {
-                try {
-                    current = witKeysOf(JWKSet.parse(fetcher.get(bundleUri.get())), false);
-                } catch (IOException | ParseException e) {
-                    throw new InvalidTokenException(InvalidTokenException.Reason.UNKNOWN_KEY, "cannot fetch the bundle at " + bundleUri.get() + ": "
-                            + printable(e.getMessage()), e);
-                }
-                keys = current;
-                keysFetchedAt = clock.instant();
-            }
-            key = current.getKeyByKeyId(kid);
+        try {
+            return keys.find(kid).orElseThrow(() -> new InvalidTokenException(InvalidTokenException.Reason.UNKNOWN_KEY,
+                    "key " + printable(kid) + " is not a wit-svid key of trust domain " + trustDomain));
+        } catch (IOException | ParseException e) {
+            throw new InvalidTokenException(InvalidTokenException.Reason.UNKNOWN_KEY, "cannot fetch the bundle at " + bundleUri.orElseThrow() + ": "
+                    + printable(e.getMessage()), e);
         }
-        if (key == null) {
-            throw new InvalidTokenException(InvalidTokenException.Reason.UNKNOWN_KEY, "key " + printable(kid) + " is not a wit-svid key of trust domain "
-                    + trustDomain);
-        }
-        return key;
     }
 
     /** Only the keys a WIT-SVID may be signed with: {@code use} {@code wit-svid} (or, for a WIT bundle, no {@code use}). */
