@@ -1,10 +1,14 @@
 package dev.sigil.server.datastore;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
@@ -22,67 +26,115 @@ import org.slf4j.LoggerFactory;
  * returns, exactly as before). Copying the WAL back into the database file and fsyncing that file happens
  * here, every {@link #INTERVAL}, as a PASSIVE checkpoint, which neither waits for nor blocks readers or
  * writers; once a checkpoint has copied the whole WAL, the next writer starts it over from the beginning,
- * so the file stays small. Readers holding old snapshots can keep the WAL from starting over: when it
- * holds more than {@link #TRUNCATE_ABOVE_FRAMES} frames, a TRUNCATE checkpoint is tried, which waits for
- * writers and readers at most {@link #TRUNCATE_WAIT} and otherwise gives up until the next round; it
- * holds the datastore's write gate while it runs (it blocks writers), so this process's writers queue on
- * the gate rather than polling SQLite's lock.
- * A failed checkpoint loses nothing (the frames stay in the WAL); it is logged and retried.
+ * so the file stays small. Under sustained load readers are almost always on the WAL and it rarely starts
+ * over by itself, so:
+ * <ul>
+ *   <li>when it holds more than {@link #RESTART_ABOVE_FRAMES} frames, a RESTART checkpoint makes the next
+ *       writer start it over from the beginning of the same file. The file is written over in place,
+ *       never cut back under load: cutting back a WAL of tens of MiB is an {@code ftruncate} of tens of
+ *       milliseconds (33 ms for 70 MiB on the reference machine), during which every writer waits;</li>
+ *   <li>once no frame was written for a whole round (idle), a WAL file larger than
+ *       {@link #SHRINK_ABOVE_BYTES} is cut back to nothing by a TRUNCATE checkpoint.</li>
+ * </ul>
+ * Both block writers while they run, so they hold the datastore's write gate (this process's writers queue
+ * on the gate rather than polling SQLite's lock; the gate is waited for at most {@link #GATE_WAIT}), and
+ * wait at most {@link #READER_WAIT} for readers still on the WAL; otherwise they give up until the next
+ * round. A failed checkpoint loses nothing (the frames stay in the WAL); it is logged and retried.
  */
 final class WalCheckpointer implements AutoCloseable {
     static final Duration INTERVAL = Duration.ofMillis(200);
-    /** About 64 MiB of 4 KiB pages. */
-    static final long TRUNCATE_ABOVE_FRAMES = 16_384;
-    static final Duration TRUNCATE_WAIT = Duration.ofMillis(50);
+    /**
+     * About 32 MiB of 4 KiB pages: half of the journal size limit, so that the frames written in the
+     * round before a restart never carry the file past the limit (which SQLite would cut back).
+     */
+    static final long RESTART_ABOVE_FRAMES = 8_192;
+    /** An idle WAL file larger than this is cut back to nothing. */
+    static final long SHRINK_ABOVE_BYTES = 4L << 20;
+    static final Duration GATE_WAIT = Duration.ofMillis(50);
+    static final Duration READER_WAIT = Duration.ofMillis(5);
+
+    /** What a round does after its PASSIVE checkpoint. */
+    enum Next { NOTHING, RESTART, TRUNCATE }
 
     private static final Logger LOG = LoggerFactory.getLogger(WalCheckpointer.class);
 
     private final Connection connection;
     private final Lock writeGate;
+    private final Optional<Path> walFile;
     private final Thread thread;
     private final AtomicLong checkpoints = new AtomicLong();
     private volatile boolean closed;
 
-    private WalCheckpointer(Connection connection, Lock writeGate) {
+    private WalCheckpointer(Connection connection, Lock writeGate, Optional<Path> walFile) {
         this.connection = connection;
         this.writeGate = writeGate;
+        this.walFile = walFile;
         this.thread = Thread.ofPlatform().daemon().name("sigil-wal-checkpoint").unstarted(this::loop);
     }
 
     /** Opens a connection of its own from {@code source} and starts checkpointing. */
     static WalCheckpointer start(DataSource source, Lock writeGate) {
         Connection connection;
+        Optional<Path> walFile;
         try {
             connection = source.getConnection();
             try (Statement statement = connection.createStatement()) {
                 statement.execute("PRAGMA wal_autocheckpoint=0");
-                statement.execute("PRAGMA busy_timeout=" + TRUNCATE_WAIT.toMillis());
+                statement.execute("PRAGMA busy_timeout=" + READER_WAIT.toMillis());
+                try (ResultSet row = statement.executeQuery("PRAGMA database_list")) {
+                    String file = row.next() ? row.getString("file") : null;
+                    walFile = file == null || file.isEmpty() ? Optional.empty() : Optional.of(Path.of(file + "-wal"));
+                }
             }
         } catch (SQLException e) {
             throw new DatastoreException("cannot open the wal checkpoint connection: " + Datastore.rootMessage(e), e);
         }
-        WalCheckpointer checkpointer = new WalCheckpointer(connection, writeGate);
+        WalCheckpointer checkpointer = new WalCheckpointer(connection, writeGate, walFile);
         checkpointer.thread.start();
         return checkpointer;
     }
 
-    /** Checkpoints run so far (PASSIVE and TRUNCATE), for tests. */
+    /**
+     * The blocking checkpoint a round runs after its PASSIVE one found {@code frames} frames in the WAL
+     * and left them {@code complete}ly copied or not, with a WAL file of {@code walBytes}, when a
+     * transaction was or was not {@code committed} (by any connection, any process) since the round
+     * before. A PASSIVE checkpoint that could not run (another process was checkpointing) reports -1
+     * frames, and leads to nothing.
+     */
+    static Next next(long frames, boolean complete, boolean committed, long walBytes) {
+        if (frames > RESTART_ABOVE_FRAMES) {
+            return Next.RESTART;
+        }
+        if (frames >= 0 && complete && !committed && walBytes > SHRINK_ABOVE_BYTES) {
+            return Next.TRUNCATE;
+        }
+        return Next.NOTHING;
+    }
+
+    /** Checkpoints run so far (of every mode), for tests. */
     long checkpoints() {
         return checkpoints.get();
     }
 
     private void loop() {
         long nextFailureLog = 0;
+        long dataVersion = -1;
         while (!closed) {
             LockSupport.parkNanos(INTERVAL.toNanos());
             if (closed) {
                 break;
             }
             try {
-                long frames = checkpoint("PASSIVE");
-                if (frames > TRUNCATE_ABOVE_FRAMES && writeGate.tryLock(TRUNCATE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                Result passive = checkpoint("PASSIVE");
+                long previousVersion = dataVersion;
+                dataVersion = dataVersion();
+                Next next = next(passive.frames(), passive.complete(), dataVersion != previousVersion, walBytes());
+                if (next != Next.NOTHING && writeGate.tryLock(GATE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
                     try {
-                        checkpoint("TRUNCATE");
+                        // a write may have committed while this round waited for the gate: then not idle after all
+                        if (next == Next.RESTART || dataVersion() == dataVersion) {
+                            checkpoint(next.name());
+                        }
                     } finally {
                         writeGate.unlock();
                     }
@@ -102,12 +154,38 @@ final class WalCheckpointer implements AutoCloseable {
         }
     }
 
-    /** Runs one checkpoint; returns the frames in the WAL afterwards (the "log" column). */
-    private long checkpoint(String mode) throws SQLException {
+    /** A checkpoint's answer: frames in the WAL and how many of them are in the database file. */
+    private record Result(long frames, long copied) {
+        boolean complete() {
+            return copied == frames;
+        }
+    }
+
+    private Result checkpoint(String mode) throws SQLException {
         try (Statement statement = connection.createStatement();
              ResultSet row = statement.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
             checkpoints.incrementAndGet();
-            return row.next() ? row.getLong(2) : 0;
+            return row.next() ? new Result(row.getLong(2), row.getLong(3)) : new Result(0, 0);
+        }
+    }
+
+    /** SQLite's {@code data_version}: it changes whenever another connection (of any process) commits. */
+    private long dataVersion() throws SQLException {
+        try (Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery("PRAGMA data_version")) {
+            return row.next() ? row.getLong(1) : -1;
+        }
+    }
+
+    /** The WAL file's size, 0 when it is absent or unknown (an in-memory database). */
+    private long walBytes() {
+        if (walFile.isEmpty()) {
+            return 0;
+        }
+        try {
+            return Files.size(walFile.get());
+        } catch (IOException e) {
+            return 0;
         }
     }
 

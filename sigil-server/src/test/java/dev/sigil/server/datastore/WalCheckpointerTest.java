@@ -44,6 +44,63 @@ class WalCheckpointerTest {
     }
 
     @Test
+    void aWalPastTheRestartThresholdStartsOverInPlaceWhileWritesGoOnAndIsCutBackOnceIdle() throws Exception {
+        Path file = tmp.resolve("sigil.db");
+        Path wal = file.resolveSibling("sigil.db-wal");
+        try (Datastore datastore = Datastore.open(DatastoreConfig.sqlite(file))) {
+            datastore.inTransaction(connection -> {
+                try (Statement create = connection.createStatement()) {
+                    create.execute("CREATE TABLE wal_probe (payload BLOB NOT NULL)");
+                }
+                // 9 x 8 MiB: past 16,384 frames, where the old code cut the file back under load
+                try (PreparedStatement insert = connection.prepareStatement("INSERT INTO wal_probe (payload) VALUES (?)")) {
+                    for (int i = 0; i < 9; i++) {
+                        insert.setBytes(1, new byte[8 << 20]);
+                        insert.executeUpdate();
+                    }
+                }
+                return null;
+            });
+            long smallest = Long.MAX_VALUE;
+            long writesUntil = System.nanoTime() + Duration.ofMillis(1_500).toNanos();
+            while (System.nanoTime() < writesUntil) { // a small commit every 10 ms: never idle for a round
+                datastore.inTransaction(connection -> {
+                    try (PreparedStatement insert = connection.prepareStatement("INSERT INTO wal_probe (payload) VALUES (?)")) {
+                        insert.setBytes(1, new byte[100]);
+                        return insert.executeUpdate();
+                    }
+                });
+                smallest = Math.min(smallest, Files.size(wal));
+                Thread.sleep(10);
+            }
+            assertThat(smallest).as("smallest wal file while writes went on").isGreaterThanOrEqualTo(32L << 20);
+            long frames = datastore.read(connection -> {
+                try (Statement statement = connection.createStatement();
+                     ResultSet row = statement.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+                    row.next();
+                    return row.getLong(2);
+                }
+            });
+            assertThat(frames).as("frames in the wal after it started over").isLessThan(WalCheckpointer.RESTART_ABOVE_FRAMES);
+            Eventually.within(Duration.ofSeconds(10), () -> assertThat(Files.size(wal)).as("idle wal file")
+                    .isLessThanOrEqualTo(WalCheckpointer.SHRINK_ABOVE_BYTES));
+        }
+    }
+
+    @Test
+    void aRoundRestartsALongWalEvenWhenWrittenToAndCutsBackOnlyALargeFileThatStayedIdleAndCopied() {
+        long restart = WalCheckpointer.RESTART_ABOVE_FRAMES;
+        long large = WalCheckpointer.SHRINK_ABOVE_BYTES + 1;
+        assertThat(WalCheckpointer.next(restart + 1, false, true, large)).isEqualTo(WalCheckpointer.Next.RESTART);
+        assertThat(WalCheckpointer.next(restart + 1, true, false, large)).isEqualTo(WalCheckpointer.Next.RESTART);
+        assertThat(WalCheckpointer.next(500, true, false, large)).isEqualTo(WalCheckpointer.Next.TRUNCATE);
+        assertThat(WalCheckpointer.next(500, true, true, large)).as("written to during the round").isEqualTo(WalCheckpointer.Next.NOTHING);
+        assertThat(WalCheckpointer.next(500, false, false, large)).as("not all copied").isEqualTo(WalCheckpointer.Next.NOTHING);
+        assertThat(WalCheckpointer.next(500, true, false, large - 1)).as("a small file").isEqualTo(WalCheckpointer.Next.NOTHING);
+        assertThat(WalCheckpointer.next(-1, true, false, large)).as("checkpoint busy elsewhere").isEqualTo(WalCheckpointer.Next.NOTHING);
+    }
+
+    @Test
     void pooledConnectionsNeverCheckpointOnCommit() {
         Path file = tmp.resolve("sigil.db");
         try (Datastore datastore = Datastore.open(DatastoreConfig.sqlite(file))) {
