@@ -26,10 +26,24 @@ public record LeaseId(String value) implements Comparable<LeaseId> {
         return new LeaseId(text);
     }
 
+    /**
+     * A fresh id: 15 bytes from one {@link SecureRandom} call, 5 bits a character. (Drawing each character
+     * with its own {@code nextInt} cost 24 calls into the JDK's synchronized native generator per id.)
+     */
     public static LeaseId random() {
+        byte[] bytes = new byte[LENGTH * 5 / 8];
+        RANDOM.nextBytes(bytes);
         char[] chars = new char[LENGTH];
-        for (int i = 0; i < LENGTH; i++) {
-            chars[i] = ALPHABET[RANDOM.nextInt(ALPHABET.length)];
+        int buffer = 0;
+        int bits = 0;
+        int next = 0;
+        for (byte b : bytes) {
+            buffer = (buffer << 8) | (b & 0xff);
+            bits += 8;
+            while (bits >= 5) {
+                bits -= 5;
+                chars[next++] = ALPHABET[(buffer >>> bits) & 31];
+            }
         }
         return new LeaseId(new String(chars));
     }
