@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
  *       writer start it over from the beginning of the same file. The file is written over in place,
  *       never cut back under load: cutting back a WAL of tens of MiB is an {@code ftruncate} of tens of
  *       milliseconds (33 ms for 70 MiB on the reference machine), during which every writer waits;</li>
- *   <li>once no frame was written for a whole round (idle), a WAL file larger than
- *       {@link #SHRINK_ABOVE_BYTES} is cut back to nothing by a TRUNCATE checkpoint.</li>
+ *   <li>once nothing was committed for a whole round (SQLite's {@code data_version} did not change, checked
+ *       again under the gate), a WAL file larger than {@link #SHRINK_ABOVE_BYTES} is cut back to nothing by
+ *       a TRUNCATE checkpoint.</li>
  * </ul>
  * Both block writers while they run, so they hold the datastore's write gate (this process's writers queue
  * on the gate rather than polling SQLite's lock; the gate is waited for at most {@link #GATE_WAIT}), and
