@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.datastore.Dialect;
 import dev.sigil.server.datastore.Transaction;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -93,7 +94,14 @@ final class SqlLeaseStore implements LeaseStore {
         filter.agent().ifPresent(v -> add(sql, values, " AND agent = ?", v.toString()));
         filter.broker().ifPresent(v -> add(sql, values, " AND broker = ?", v));
         filter.prefix().ifPresent(v -> {
-            add(sql, values, " AND substr(id, 1, 4) = ?", v.substring(0, LeaseFilter.MIN_PREFIX));
+            if (datastore.dialect() == Dialect.SQLITE) {
+                // a range of the primary key (BINARY collation; ids are a-z and 2-7, all below '{'), so SQLite
+                // needs no index of its own for prefixes, which every lease insert would touch at a random page
+                add(sql, values, " AND id >= ?", v);
+                add(sql, values, " AND id < ?", v + "{");
+            } else {
+                add(sql, values, " AND substr(id, 1, 4) = ?", v.substring(0, LeaseFilter.MIN_PREFIX));
+            }
             add(sql, values, " AND substr(id, 1, " + v.length() + ") = ?", v);
         });
         filter.state().ifPresent(v -> add(sql, values, " AND state = ?", v.wireName()));

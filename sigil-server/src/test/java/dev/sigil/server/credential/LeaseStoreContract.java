@@ -27,8 +27,12 @@ abstract class LeaseStoreContract extends DatastoreContract {
     }
 
     private Lease lease(SpiffeId holder, Optional<String> task, LeaseState state) {
+        return lease(LeaseId.random(), holder, task, state);
+    }
+
+    private Lease lease(LeaseId id, SpiffeId holder, Optional<String> task, LeaseState state) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-        return new Lease(LeaseId.random(), "fake", holder, task, "db1", now, now.plus(Duration.ofMinutes(10)),
+        return new Lease(id, "fake", holder, task, "db1", now, now.plus(Duration.ofMinutes(10)),
                 now.plus(Duration.ofHours(1)), state, Map.of(), Optional.empty(), Optional.of(AGENT),
                 List.of(OTHER), Optional.empty());
     }
@@ -106,6 +110,21 @@ abstract class LeaseStoreContract extends DatastoreContract {
         assertThat(store.list(LeaseFilter.all().withState(LeaseState.REVOKED), 10)).isEmpty();
         assertThatThrownBy(() -> LeaseFilter.all().withPrefix("ab")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'ab'");
+    }
+
+    @Test
+    void anIdPrefixSelectsEveryLeaseStartingWithItAndNoNeighbour() {
+        LeaseId lowest = insert(lease(LeaseId.parse("abcd" + "2".repeat(20)), HOLDER, Optional.empty(), LeaseState.ACTIVE)).id();
+        LeaseId highest = insert(lease(LeaseId.parse("abcd" + "z".repeat(20)), HOLDER, Optional.empty(), LeaseState.ACTIVE)).id();
+        LeaseId digitNeighbour = insert(lease(LeaseId.parse("abc7" + "z".repeat(20)), HOLDER, Optional.empty(), LeaseState.ACTIVE)).id();
+        insert(lease(LeaseId.parse("abce" + "2".repeat(20)), HOLDER, Optional.empty(), LeaseState.ACTIVE));
+        insert(lease(LeaseId.parse("abc" + "2".repeat(21)), HOLDER, Optional.empty(), LeaseState.ACTIVE));
+
+        assertThat(store.list(LeaseFilter.all().withPrefix("abcd"), 10)).extracting(Lease::id).containsExactlyInAnyOrder(lowest, highest);
+        assertThat(store.list(LeaseFilter.all().withPrefix("abc7"), 10)).extracting(Lease::id).containsExactly(digitNeighbour);
+        assertThat(store.list(LeaseFilter.all().withPrefix("abcdz"), 10)).extracting(Lease::id).containsExactly(highest);
+        assertThat(store.list(LeaseFilter.all().withPrefix(highest.value()), 10)).extracting(Lease::id).containsExactly(highest);
+        assertThat(store.list(LeaseFilter.all().withPrefix("abcf"), 10)).isEmpty();
     }
 
     @Test
