@@ -182,8 +182,15 @@ class ConsoleBrowserTest {
             input.clear();
             input.sendKeys(field[1]);
         }
+        // the page before the click may hold the previous decision: wait for the new page, then read it
+        List<WebElement> previous = browser.findElements(By.cssSelector("#decision p"));
         browser.findElement(By.cssSelector("#decide button")).click();
-        return browser.findElement(By.cssSelector("#decision p")).getText();
+        WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(10));
+        if (!previous.isEmpty()) {
+            wait.until(ExpectedConditions.stalenessOf(previous.getFirst()));
+        }
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        return wait.until(d -> d.findElement(By.cssSelector("#decision p")).getText());
     }
 
     /** Saves a screenshot and returns the page's HTML. */
