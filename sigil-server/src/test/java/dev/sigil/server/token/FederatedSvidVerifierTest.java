@@ -3,20 +3,14 @@ package dev.sigil.server.token;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.sigil.core.bundle.JwtAuthority;
 import dev.sigil.core.bundle.SpiffeBundle;
 import dev.sigil.core.spiffeid.TrustDomain;
 import dev.sigil.testkit.MutableClock;
 import java.time.Instant;
-import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -47,12 +41,7 @@ class FederatedSvidVerifierTest {
     }
 
     private String sign(ECKey key, String subject) throws Exception {
-        Instant now = clock.instant();
-        JWTClaimsSet claims = new JWTClaimsSet.Builder().subject(subject).audience(AUD).issueTime(Date.from(now))
-                .expirationTime(Date.from(now.plusSeconds(300))).build();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).build(), claims);
-        jwt.sign(new ECDSASigner(key));
-        return jwt.serialize();
+        return TestJwtSvids.es256(key, subject, AUD, clock.instant());
     }
 
     @Test

@@ -3,14 +3,9 @@ package dev.sigil.server.token;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import dev.sigil.core.bundle.JwtAuthority;
 import dev.sigil.core.bundle.SpiffeBundle;
 import dev.sigil.core.crypto.JwsCanonical;
@@ -20,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
-import java.util.Date;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -124,12 +118,7 @@ class RememberedSignatureTest {
     }
 
     private String sign(ECKey signer, String subject) throws Exception {
-        Instant now = clock.instant();
-        JWTClaimsSet claims = new JWTClaimsSet.Builder().subject(subject).audience(AUD).issueTime(Date.from(now))
-                .expirationTime(Date.from(now.plusSeconds(300))).build();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(signer.getKeyID()).build(), claims);
-        jwt.sign(new ECDSASigner(signer));
         // Sigil accepts its own trust domain's tokens only in the low-s form it signs
-        return JwsCanonical.withLowS(jwt.serialize(), signer.toECPublicKey().getParams().getOrder());
+        return JwsCanonical.withLowS(TestJwtSvids.es256(signer, subject, AUD, clock.instant()), signer.toECPublicKey().getParams().getOrder());
     }
 }
