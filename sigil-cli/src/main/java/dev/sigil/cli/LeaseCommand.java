@@ -216,8 +216,14 @@ final class LeaseCommand extends GroupCommand {
             }
             print(client.post("/v1/leases/revoke", body).json(), json -> {
                 out.println("revoked " + json.path("revoked").asInt() + " of " + json.path("requested").asInt() + " lease(s)");
-                if (json.path("still_revoking").asInt() > 0) {
-                    out.println(json.path("still_revoking").asInt() + " still revoking: the backend refused; retried in the background"
+                int deferred = json.path("deferred").asInt();
+                int refused = json.path("still_revoking").asInt() - deferred;
+                if (refused > 0) {
+                    out.println(refused + " still revoking: the backend refused; retried in the background"
+                            + " (see sigil lease list --state revoking)");
+                }
+                if (deferred > 0) {
+                    out.println(deferred + " still revoking: not attempted within the request's time; revoked in the background"
                             + " (see sigil lease list --state revoking)");
                 }
             });

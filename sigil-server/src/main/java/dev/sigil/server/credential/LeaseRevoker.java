@@ -51,13 +51,28 @@ public final class LeaseRevoker {
     static final Duration STALE_PENDING = Duration.ofMinutes(5);
     /** How long a claimed revocation attempt keeps other servers off it; a stopped claimer's claim is released sooner. */
     static final Duration CLAIM = Duration.ofSeconds(60);
+    /**
+     * How long a revocation request spends on first attempts before it answers: leases not attempted by
+     * then have their claim released and are left to the worker (so a request for thousands of leases
+     * answers well within the admin client's timeout, and no queued lease keeps a claim it cannot use).
+     */
+    public static final Duration IMMEDIATE_BUDGET = Duration.ofSeconds(10);
     private static final int BATCH = 200;
     private static final long TICK_MS = 250;
     private static final String ACTOR = "sigil-server";
     private static final SpiffeId UNKNOWN_HOLDER = SpiffeId.parse("spiffe://sigil.invalid/unknown-holder");
 
-    /** What a revocation request did: leases marked revoking, and how many the backend already confirmed. */
-    public record Result(int requested, int revoked) {
+    /**
+     * What a revocation request did: leases marked revoking, how many the backend already confirmed, and
+     * how many were left to the worker without an attempt because the request's time for attempts ran out.
+     */
+    public record Result(int requested, int revoked, int deferred) {
+        public Result {
+            if (revoked < 0 || deferred < 0 || revoked + deferred > requested) {
+                throw new IllegalArgumentException("revoked " + revoked + " and deferred " + deferred + " of " + requested);
+            }
+        }
+
         public int stillRevoking() {
             return requested - revoked;
         }
@@ -70,9 +85,16 @@ public final class LeaseRevoker {
     private final Clock clock;
     private final ClusterView cluster;
     private final Object signal = new Object();
+    private final Duration immediateBudget;
 
     LeaseRevoker(LeaseStore store, Datastore datastore, AuditTrail audit, Map<String, ConfiguredBroker> brokers, Clock clock,
                  ClusterView cluster) {
+        this(store, datastore, audit, brokers, clock, cluster, IMMEDIATE_BUDGET);
+    }
+
+    LeaseRevoker(LeaseStore store, Datastore datastore, AuditTrail audit, Map<String, ConfiguredBroker> brokers, Clock clock,
+                 ClusterView cluster, Duration immediateBudget) {
+        this.immediateBudget = immediateBudget;
         this.store = store;
         this.datastore = datastore;
         this.audit = audit;
@@ -134,22 +156,50 @@ public final class LeaseRevoker {
     /**
      * Tries the backend once for each lease {@link #markRevokingToAttempt} marked (its attempt already claimed
      * by this server), up to each broker's {@link Broker#parallelism()} at once; failures are left to the worker.
+     * No attempt starts once the request's budget ({@link #IMMEDIATE_BUDGET}) is spent: the leases not
+     * attempted by then have their claim released, so the worker takes them at once (they stay revoking,
+     * their intent already durable).
      */
     Result attemptNow(List<Lease> claimed) {
-        int revoked = attemptAll(claimed, false);
+        List<Lease> notAttempted = new ArrayList<>();
+        int revoked = attemptAll(claimed, false, System.nanoTime() + immediateBudget.toNanos(), notAttempted);
+        int deferred = 0;
+        if (!notAttempted.isEmpty()) {
+            try {
+                deferred = store.releaseClaims(notAttempted.stream().map(Lease::id).toList(), cluster.self(), clock.instant());
+            } catch (RuntimeException e) {
+                // their claims lapse after CLAIM and the worker takes them then
+                LOG.warn("cannot release the claims of {} revocation(s) left to the worker; they are retried once the claims lapse: {}",
+                        notAttempted.size(), e.getMessage());
+                deferred = notAttempted.size();
+            }
+        }
         if (revoked < claimed.size()) {
             wake();
         }
-        return new Result(claimed.size(), revoked);
+        return new Result(claimed.size(), revoked, Math.min(deferred, claimed.size() - revoked));
     }
 
     /** One pass of the worker: attempts every revocation due now, in parallel per broker. Returns how many succeeded. */
     public int runDue() {
-        return attemptAll(store.dueForRevocation(clock.instant(), BATCH), true);
+        return runDuePass().revoked();
     }
 
-    /** Attempts each lease (claiming it first when {@code claim}), per broker at most its parallelism at once. */
-    private int attemptAll(List<Lease> leases, boolean claim) {
+    /** One worker pass: how many revocations were due (at most {@link #BATCH}) and how many of them succeeded. */
+    private record Pass(int due, int revoked) {
+    }
+
+    private Pass runDuePass() {
+        List<Lease> due = store.dueForRevocation(clock.instant(), BATCH);
+        return new Pass(due.size(), attemptAll(due, true, Long.MAX_VALUE, new ArrayList<>()));
+    }
+
+    /**
+     * Attempts each lease (claiming it first when {@code claim}), per broker at most its parallelism at once;
+     * no attempt starts after {@code deadlineNanos} ({@link System#nanoTime()}), and the leases left then are
+     * added to {@code notAttempted}.
+     */
+    private int attemptAll(List<Lease> leases, boolean claim, long deadlineNanos, List<Lease> notAttempted) {
         if (leases.isEmpty()) {
             return 0;
         }
@@ -157,13 +207,15 @@ public final class LeaseRevoker {
         leases.forEach(lease -> byBroker.computeIfAbsent(lease.broker(), b -> new ArrayList<>()).add(lease));
         AtomicInteger revoked = new AtomicInteger();
         List<Thread> threads = new ArrayList<>();
+        List<Queue<Lease>> queues = new ArrayList<>();
         for (Map.Entry<String, List<Lease>> entry : byBroker.entrySet()) {
             ConfiguredBroker configured = brokers.get(entry.getKey());
             int parallelism = Math.min(entry.getValue().size(), Math.max(1, configured == null ? 1 : configured.broker().parallelism()));
             Queue<Lease> queue = new ConcurrentLinkedQueue<>(entry.getValue());
+            queues.add(queue);
             for (int i = 0; i < parallelism; i++) {
                 Runnable drain = () -> {
-                    for (Lease lease = queue.poll(); lease != null; lease = queue.poll()) {
+                    for (Lease lease = next(queue, deadlineNanos); lease != null; lease = next(queue, deadlineNanos)) {
                         if (claim ? attempt(lease) : attemptClaimed(lease)) {
                             revoked.incrementAndGet();
                         }
@@ -181,10 +233,16 @@ public final class LeaseRevoker {
                 thread.join();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                break; // the attempts finish on their own; what they leave is retried by the worker
+                return revoked.get(); // the drains finish on their own; what they leave is retried by the worker
             }
         }
+        // every drain has stopped: what is still queued was never attempted
+        queues.forEach(notAttempted::addAll);
         return revoked.get();
+    }
+
+    private static Lease next(Queue<Lease> queue, long deadlineNanos) {
+        return System.nanoTime() - deadlineNanos < 0 ? queue.poll() : null;
     }
 
     /**
@@ -407,11 +465,14 @@ public final class LeaseRevoker {
         });
         executor.execute(() -> {
             while (!Thread.currentThread().isInterrupted()) {
+                boolean more = false;
                 try {
                     // one server reaps and retries; every server attempts the revocations it requests at once
                     if (cluster.leading().getAsBoolean()) {
                         reapExpired();
-                        runDue();
+                        // a full batch may have left more due (a large revocation deferred by its request): no pause
+                        // then; what fails is backed off, so it is not due again at once and this cannot spin
+                        more = runDuePass().due() == BATCH;
                     }
                 } catch (RuntimeException | LinkageError | AssertionError e) {
                     // Keep the worker alive whatever a broker throws; the lease stays revoking and is retried.
@@ -419,7 +480,9 @@ public final class LeaseRevoker {
                 }
                 try {
                     synchronized (signal) {
-                        signal.wait(TICK_MS);
+                        if (!more) {
+                            signal.wait(TICK_MS);
+                        }
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

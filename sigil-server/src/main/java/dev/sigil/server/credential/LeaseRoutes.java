@@ -58,7 +58,7 @@ public final class LeaseRoutes {
     record LeaseListJson(List<LeaseJson> leases) {
     }
 
-    record RevokeJson(int requested, int revoked, int stillRevoking) {
+    record RevokeJson(int requested, int revoked, int stillRevoking, int deferred) {
     }
 
     record LeakJson(boolean found, List<String> leases, boolean tokenRevoked, List<SpiffeId> holders, int bannedEntries) {
@@ -108,7 +108,7 @@ public final class LeaseRoutes {
             return f;
         });
         LeaseRevoker.Result result = call(() -> leases.revoke(filter, "revoked by " + request.actor().describe(), request.actor().describe()));
-        return Reply.ok(new RevokeJson(result.requested(), result.revoked(), result.stillRevoking()));
+        return Reply.ok(new RevokeJson(result.requested(), result.revoked(), result.stillRevoking(), result.deferred()));
     }
 
     private Reply leak(AdminRequest request) {

@@ -119,6 +119,11 @@ public final class LeaseService {
     private final GrantPipeline grants;
 
     public LeaseService(Dependencies deps) {
+        this(deps, LeaseRevoker.IMMEDIATE_BUDGET);
+    }
+
+    /** {@code immediateBudget}: how long a revocation request spends on first attempts before it answers. */
+    LeaseService(Dependencies deps, Duration immediateBudget) {
         this.deps = Objects.requireNonNull(deps, "deps");
         for (ConfiguredBroker broker : deps.brokers()) {
             if (brokers.put(broker.name(), broker) != null) {
@@ -126,7 +131,7 @@ public final class LeaseService {
             }
         }
         this.grants = new GrantPipeline(deps.policy(), deps.tasks(), deps.evidence(), deps.audit(), deps.clock());
-        this.revoker = new LeaseRevoker(deps.store(), deps.datastore(), deps.audit(), brokers, deps.clock(), deps.cluster());
+        this.revoker = new LeaseRevoker(deps.store(), deps.datastore(), deps.audit(), brokers, deps.clock(), deps.cluster(), immediateBudget);
     }
 
     /** The background revocation worker, expiry reaper and start-up reconciliation. */
@@ -352,9 +357,11 @@ public final class LeaseService {
 
     /**
      * Requests revocation of every pending or active lease matching {@code filter} (intent and audit
-     * committed first), then tries each backend once at once; failures are retried by the worker.
+     * committed first), then tries each backend once at once, for at most {@link LeaseRevoker#IMMEDIATE_BUDGET};
+     * failures, and leases not attempted within it, are revoked by the worker.
      *
-     * @return how many leases were marked, and how many of them the backend already confirmed
+     * @return how many leases were marked, how many of them the backend already confirmed, and how many
+     *     were left to the worker without an attempt
      */
     public LeaseRevoker.Result revoke(LeaseFilter filter, String reason, String actor) {
         AuditEvent.checkActor(actor);

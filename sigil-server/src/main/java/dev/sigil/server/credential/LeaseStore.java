@@ -4,6 +4,7 @@ import dev.sigil.server.datastore.Datastore;
 import dev.sigil.server.datastore.Transaction;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -78,6 +79,13 @@ public interface LeaseStore {
      * retry what failed before at once); returns how many.
      */
     int retryClaimsOfGone(Instant at, Set<String> live, boolean unclaimedToo);
+
+    /**
+     * Releases {@code server}'s claim on each of {@code ids} that is still revoking and claimed by it, making
+     * it due at {@code at} for any server's worker; returns how many. Leases claimed by another server, or
+     * no longer revoking, are left as they are.
+     */
+    int releaseClaims(Collection<LeaseId> ids, String server, Instant at);
 
     /** Pending leases recorded by a server not in {@code live}, or by none: grants whose server stopped. */
     List<Lease> pendingOfGone(Set<String> live, int limit);

@@ -15,6 +15,7 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -175,12 +176,30 @@ final class SqlLeaseStore implements LeaseStore {
     }
 
     @Override
+    public int releaseClaims(Collection<LeaseId> ids, String server, Instant at) {
+        List<LeaseId> all = List.copyOf(ids);
+        return datastore.inTransaction(connection -> {
+            int released = 0;
+            for (int from = 0; from < all.size(); from += BIND_CHUNK) { // both databases limit the bound parameters
+                List<LeaseId> chunk = all.subList(from, Math.min(all.size(), from + BIND_CHUNK));
+                List<Object> values = new ArrayList<>(List.of(at.toEpochMilli(), server));
+                chunk.forEach(id -> values.add(id.value()));
+                released += update(connection, "UPDATE leases SET next_attempt_at = ?, server = NULL "
+                        + "WHERE state = 'revoking' AND server = ? AND id IN (" + marks(chunk.size()) + ")", values.toArray());
+            }
+            return released;
+        });
+    }
+
+    @Override
     public List<Lease> pendingOfGone(Set<String> live, int limit) {
         List<Object> values = new ArrayList<>(live);
         String gone = live.isEmpty() ? " OR server IS NOT NULL" : " OR server NOT IN (" + marks(live.size()) + ")";
         return datastore.read(connection -> query(connection, "SELECT * FROM leases WHERE state = 'pending' AND (server IS NULL" + gone
                 + ") ORDER BY issued_at, id LIMIT " + limit, values));
     }
+
+    private static final int BIND_CHUNK = 500;
 
     private static String marks(int count) {
         return String.join(", ", java.util.Collections.nCopies(count, "?"));

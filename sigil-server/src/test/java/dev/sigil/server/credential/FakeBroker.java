@@ -1,6 +1,7 @@
 package dev.sigil.server.credential;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Map;
@@ -32,6 +33,8 @@ final class FakeBroker implements Broker {
         volatile int parallelism = 1;
         /** When set, each revoke waits (1 s at most, then fails) until this many revokes are in flight at once. */
         volatile java.util.concurrent.CyclicBarrier revokeTogether;
+        /** How long each revoke takes, as a slow backend's would. */
+        volatile Duration revokeLatency = Duration.ZERO;
         final AtomicInteger revoking = new AtomicInteger();
         final AtomicInteger mostRevokingAtOnce = new AtomicInteger();
 
@@ -117,6 +120,9 @@ final class FakeBroker implements Broker {
         }
         backend.mostRevokingAtOnce.accumulateAndGet(backend.revoking.incrementAndGet(), Math::max);
         try {
+            if (!backend.revokeLatency.isZero()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(backend.revokeLatency.toNanos());
+            }
             if (backend.revokeTogether != null) {
                 backend.revokeTogether.await(1, java.util.concurrent.TimeUnit.SECONDS);
             }

@@ -36,6 +36,11 @@ final class LeaseFixture implements AutoCloseable {
     final AtomicReference<Decision> decision;
 
     LeaseFixture(Path dir, MutableClock clock, FakeBroker.Backend backend, AtomicReference<Decision> decision) {
+        this(dir, clock, backend, decision, LeaseRevoker.IMMEDIATE_BUDGET);
+    }
+
+    LeaseFixture(Path dir, MutableClock clock, FakeBroker.Backend backend, AtomicReference<Decision> decision,
+                 Duration immediateBudget) {
         this.decision = decision;
         datastore = Datastore.open(DatastoreConfig.sqlite(dir.resolve("sigil.db")));
         audit = AuditTrail.create(datastore, clock);
@@ -45,7 +50,8 @@ final class LeaseFixture implements AutoCloseable {
         tasks = TaskStore.create(datastore, audit, clock, (connection, id, at) -> service[0].revokeForTask(connection, id, at));
         service[0] = new LeaseService(new LeaseService.Dependencies(LeaseStore.create(datastore), datastore, audit, policy, tasks::find,
                 subject -> SubjectEvidence.Evidence.none(), holder -> Optional.of(AGENT), hasher::keyedHash,
-                List.of(new ConfiguredBroker(new FakeBroker(backend, true), Duration.ofMinutes(15), Duration.ofHours(1))), clock));
+                List.of(new ConfiguredBroker(new FakeBroker(backend, true), Duration.ofMinutes(15), Duration.ofHours(1))), clock),
+                immediateBudget);
         leases = service[0];
     }
 

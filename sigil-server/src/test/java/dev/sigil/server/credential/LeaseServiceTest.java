@@ -36,6 +36,14 @@ class LeaseServiceTest {
         fixture.close();
     }
 
+    /** Starts over with a service whose revocation requests spend at most {@code budget} on first attempts. */
+    private void withRevocationBudget(Duration budget) throws java.io.IOException {
+        fixture.close();
+        fixture = new LeaseFixture(java.nio.file.Files.createDirectories(dir.resolve("budget")), clock, backend,
+                LeaseFixture.allowAll(), budget);
+        leases = fixture.leases;
+    }
+
     private LeaseService.Issued issue() {
         return leases.issue(fixture.request("db1"));
     }
@@ -117,7 +125,7 @@ class LeaseServiceTest {
         assertThatThrownBy(() -> leases.revoke(LeaseFilter.all(), "all", "alice")).isInstanceOf(LeaseException.Invalid.class);
 
         LeaseRevoker.Result result = leases.revoke(LeaseFilter.all().withPrefix(first.id().value().substring(0, 8)), "admin", "alice");
-        assertThat(result).isEqualTo(new LeaseRevoker.Result(1, 1));
+        assertThat(result).isEqualTo(new LeaseRevoker.Result(1, 1, 0));
         assertThat(backend.holds(first.id())).isFalse();
         assertThat(backend.holds(second.id())).isTrue();
         assertThat(leases.revoke(LeaseFilter.all().withHolder(LeaseFixture.HOLDER), "admin", "alice").requested()).isEqualTo(1);
@@ -133,12 +141,50 @@ class LeaseServiceTest {
 
         LeaseRevoker.Result result = leases.revoke(LeaseFilter.all().withHolder(LeaseFixture.HOLDER), "admin", "alice");
 
-        assertThat(result).isEqualTo(new LeaseRevoker.Result(8, 8));
+        assertThat(result).isEqualTo(new LeaseRevoker.Result(8, 8, 0));
         assertThat(backend.mostRevokingAtOnce.get()).isEqualTo(4);
         assertThat(backend.granted).isEmpty();
         assertThat(issued).allSatisfy(lease -> assertThat(leases.find(lease.id()).orElseThrow().state()).isEqualTo(LeaseState.REVOKED));
         assertThat(fixture.actions().stream().filter("credential.revoke"::equals)).hasSize(8);
         assertThat(fixture.audit.verify()).isInstanceOf(dev.sigil.server.audit.AuditVerification.Intact.class);
+    }
+
+    @Test
+    void aRevocationOfMoreLeasesThanItsTimeAllowsAnswersInTimeAndLeavesTheRestToTheWorker() throws Exception {
+        withRevocationBudget(Duration.ofMillis(300));
+        List<Lease> issued = java.util.stream.IntStream.range(0, 20).mapToObj(i -> issue().lease()).toList();
+        backend.revokeLatency = Duration.ofMillis(100); // one at a time (parallelism 1): 2 s for all 20
+
+        long started = System.nanoTime();
+        LeaseRevoker.Result result = leases.revoke(LeaseFilter.all().withHolder(LeaseFixture.HOLDER), "admin", "alice");
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        assertThat(took).as("answered after its 300 ms and the attempt under way, not after all 20").isLessThan(Duration.ofMillis(1500));
+        assertThat(result.requested()).isEqualTo(20);
+        assertThat(result.revoked()).isBetween(1, 19);
+        assertThat(result.deferred()).isEqualTo(20 - result.revoked());
+        assertThat(backend.granted).hasSize(result.deferred());
+        // the deferred ones are due now and unclaimed: the worker (of any server) takes them without waiting for a claim to lapse
+        assertThat(leases.store().dueForRevocation(clock.instant(), 100)).hasSize(result.deferred());
+
+        backend.revokeLatency = Duration.ZERO;
+        assertThat(leases.revoker().runDue()).isEqualTo(result.deferred());
+        assertThat(backend.granted).isEmpty();
+        assertThat(issued).allSatisfy(lease -> assertThat(leases.find(lease.id()).orElseThrow().state()).isEqualTo(LeaseState.REVOKED));
+        assertThat(fixture.actions().stream().filter("credential.revoke"::equals)).hasSize(20);
+    }
+
+    @Test
+    void aRevocationWithNoTimeForAttemptsReleasesEveryClaimAtOnce() throws Exception {
+        withRevocationBudget(Duration.ZERO);
+        Lease lease = issue().lease();
+
+        assertThat(leases.revoke(LeaseFilter.all().withId(lease.id()), "admin", "alice")).isEqualTo(new LeaseRevoker.Result(1, 0, 1));
+
+        assertThat(backend.revokeCalls.get()).isZero();
+        assertThat(leases.find(lease.id()).orElseThrow().state()).isEqualTo(LeaseState.REVOKING);
+        assertThat(leases.store().claim(lease.id(), "another-server", clock.instant(), clock.instant().plusSeconds(60)))
+                .as("another server's worker can claim it now, not only once this server's 60 s claim lapsed").isTrue();
     }
 
     @Test
@@ -167,7 +213,7 @@ class LeaseServiceTest {
     void failingRevocationIsRetriedWithBackoffAndStaysVisible() {
         Lease lease = issue().lease();
         backend.failing = true;
-        assertThat(leases.revoke(LeaseFilter.all().withId(lease.id()), "admin", "alice")).isEqualTo(new LeaseRevoker.Result(1, 0));
+        assertThat(leases.revoke(LeaseFilter.all().withId(lease.id()), "admin", "alice")).isEqualTo(new LeaseRevoker.Result(1, 0, 0));
         Lease failing = leases.find(lease.id()).orElseThrow();
         assertThat(failing.state()).isEqualTo(LeaseState.REVOKING);
         assertThat(failing.revocation().orElseThrow().attempts()).isEqualTo(1);

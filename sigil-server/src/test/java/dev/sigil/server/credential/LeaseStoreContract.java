@@ -174,6 +174,30 @@ abstract class LeaseStoreContract extends DatastoreContract {
     }
 
     @Test
+    void aServerReleasesOnlyItsOwnClaimsOnRevokingLeasesAndTheyAreDueAtOnce() {
+        Instant now = clock.instant();
+        List<Lease> mine = java.util.stream.IntStream.range(0, 3)
+                .mapToObj(i -> insert(lease(HOLDER, Optional.empty(), LeaseState.ACTIVE))).toList();
+        Lease theirs = insert(lease(OTHER, Optional.empty(), LeaseState.ACTIVE));
+        Lease active = insert(lease(OTHER, Optional.empty(), LeaseState.ACTIVE));
+        tx(c -> store.markRevoking(c, LeaseFilter.all().withHolder(HOLDER), "admin", now, Optional.of("server-a"), now.plusSeconds(60)));
+        tx(c -> store.markRevoking(c, LeaseFilter.all().withId(theirs.id()), "admin", now, Optional.of("server-b"), now.plusSeconds(60)));
+        assertThat(store.dueForRevocation(now, 10)).as("all claimed").isEmpty();
+
+        List<LeaseId> asked = new java.util.ArrayList<>(mine.stream().map(Lease::id).toList());
+        asked.addAll(List.of(theirs.id(), active.id()));
+        java.util.stream.Stream.generate(LeaseId::random).limit(1_200).forEach(asked::add); // more ids than one statement binds
+        java.util.Collections.shuffle(asked, new java.util.Random(7));
+        assertThat(store.releaseClaims(asked, "server-a", now)).isEqualTo(3);
+
+        assertThat(store.dueForRevocation(now, 10)).extracting(Lease::id).containsExactlyInAnyOrderElementsOf(
+                mine.stream().map(Lease::id).toList());
+        assertThat(store.claim(theirs.id(), "server-a", now, now.plusSeconds(60))).as("still b's").isFalse();
+        assertThat(store.find(active.id()).orElseThrow().state()).isEqualTo(LeaseState.ACTIVE);
+        assertThat(store.claim(mine.getFirst().id(), "server-b", now, now.plusSeconds(60))).as("released to anyone").isTrue();
+    }
+
+    @Test
     void pendingGrantsOfStoppedServersAreFoundAndThoseOfLiveServersAreNot() {
         Lease ofA = lease(HOLDER, Optional.empty(), LeaseState.PENDING);
         Lease ofB = lease(OTHER, Optional.empty(), LeaseState.PENDING);
