@@ -10,6 +10,7 @@ import dev.sigil.server.credential.ClusterView;
 import dev.sigil.server.credential.LeaseService;
 import dev.sigil.server.credential.LeaseStore;
 import dev.sigil.server.drift.DriftGates;
+import dev.sigil.server.evidence.SubjectEvidence;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.policy.PolicyStore;
 import dev.sigil.server.task.TaskStore;
@@ -75,7 +76,8 @@ record Grants(PolicyStore policyStore, PolicyEngine policy, TaskStore tasks, Iss
 
         DriftGates gates = new DriftGates(foundation.datastore(), clock);
         LeaseService leases = new LeaseService(new LeaseService.Dependencies(LeaseStore.create(foundation.datastore()),
-                foundation.datastore(), foundation.audit(), policy, tasks::find, registrations.evidence(),
+                foundation.datastore(), foundation.audit(), policy, tasks::find,
+                SubjectEvidence.cached(registrations.evidence(), clock, SubjectEvidence.DECISION_MAX_AGE),
                 holder -> LeaseWiring.agentOf(registrations.entries(), holder), foundation.hasher()::keyedHash, brokers, clock,
                 holder -> gates.refusesRenewal(holder).map(DriftGates::reason),
                 new ClusterView(foundation.leadership().holder(), foundation.leadership()::leading, foundation.leadership()::live)));

@@ -14,6 +14,13 @@ import java.util.Set;
  */
 @FunctionalInterface
 public interface SubjectEvidence {
+    /**
+     * How stale the evidence a grant decision (token exchange, lease) sees may be: a change to registration
+     * entries or agents (a ban, a new attestation) reaches those decisions within this time. What must be
+     * immediate does not rely on evidence (drift gates, registry revocation, a banned agent's own calls).
+     */
+    java.time.Duration DECISION_MAX_AGE = java.time.Duration.ofSeconds(1);
+
     Evidence of(SpiffeId subject);
 
     /** {@code delegate}'s evidence, each subject's remembered for at most {@code maxAge} (see {@link CachedEvidence}). */

@@ -14,9 +14,6 @@ import java.util.Objects;
  * in the composition root; the {@link PolicyEngine} decides every exchange.
  */
 public final class TokenService {
-    /** How stale the attestation evidence policy sees in an exchange may be (registration changes, bans). */
-    static final java.time.Duration EVIDENCE_MAX_AGE = java.time.Duration.ofSeconds(1);
-
     final TokenSettings settings;
     final TokenExchange exchange;
     final TokenIntrospection introspection;
@@ -51,7 +48,7 @@ public final class TokenService {
         this.gate = gate;
         this.statuses = statuses;
         this.exchange = new TokenExchange(settings, authority, verifier, policy, tasks, leases, gate, audit, clock,
-                SubjectEvidence.cached(evidence, clock, EVIDENCE_MAX_AGE), issued, resources);
+                SubjectEvidence.cached(evidence, clock, SubjectEvidence.DECISION_MAX_AGE), issued, resources);
         this.introspection = new TokenIntrospection(settings, verifier, issued, tasks, datastore, audit, clock, gate);
     }
 
