@@ -88,19 +88,14 @@ public final class LeaseRevoker {
     private final Duration immediateBudget;
 
     LeaseRevoker(LeaseStore store, Datastore datastore, AuditTrail audit, Map<String, ConfiguredBroker> brokers, Clock clock,
-                 ClusterView cluster) {
-        this(store, datastore, audit, brokers, clock, cluster, IMMEDIATE_BUDGET);
-    }
-
-    LeaseRevoker(LeaseStore store, Datastore datastore, AuditTrail audit, Map<String, ConfiguredBroker> brokers, Clock clock,
                  ClusterView cluster, Duration immediateBudget) {
-        this.immediateBudget = immediateBudget;
         this.store = store;
         this.datastore = datastore;
         this.audit = audit;
         this.brokers = brokers;
         this.clock = clock;
         this.cluster = cluster;
+        this.immediateBudget = immediateBudget;
     }
 
     /** Marks matching leases revoking with one {@code credential.revoke_requested} record each, in the caller's transaction. */
@@ -470,9 +465,10 @@ public final class LeaseRevoker {
                     // one server reaps and retries; every server attempts the revocations it requests at once
                     if (cluster.leading().getAsBoolean()) {
                         reapExpired();
-                        // a full batch may have left more due (a large revocation deferred by its request): no pause
-                        // then; what fails is backed off, so it is not due again at once and this cannot spin
-                        more = runDuePass().due() == BATCH;
+                        // a full batch that made progress may have left more due (a large revocation deferred by its
+                        // request): no pause then; a pass that revoked nothing (backend or database trouble) waits
+                        Pass pass = runDuePass();
+                        more = pass.due() == BATCH && pass.revoked() > 0;
                     }
                 } catch (RuntimeException | LinkageError | AssertionError e) {
                     // Keep the worker alive whatever a broker throws; the lease stays revoking and is retried.
