@@ -314,6 +314,8 @@ public final class Datastore implements AutoCloseable {
     public void close() {
         checkpointer.ifPresent(WalCheckpointer::close);
         pool.close();
+        // only now: closing it drops this process's POSIX locks on the file, which SQLite's connections held
+        checkpointer.ifPresent(WalCheckpointer::closeDatabaseFile);
     }
 
     /** Checkpoints the background checkpointer has run (0 on PostgreSQL), for tests. */

@@ -4,14 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sigil.testkit.Eventually;
 import java.nio.file.Files;
+import java.sql.Connection;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
 
 /** SQLite's WAL is checkpointed in the background, never by a committing request. */
 @Timeout(30)
@@ -97,6 +104,58 @@ class WalCheckpointerTest {
         assertThat(WalCheckpointer.next(500, false, false, large)).as("not all copied").isEqualTo(WalCheckpointer.Next.NOTHING);
         assertThat(WalCheckpointer.next(500, true, false, large - 1)).as("a small file").isEqualTo(WalCheckpointer.Next.NOTHING);
         assertThat(WalCheckpointer.next(-1, true, false, large)).as("checkpoint busy elsewhere").isEqualTo(WalCheckpointer.Next.NOTHING);
+    }
+
+    @Test
+    void theDatabaseFileIsFlushedWithoutTheWriteGateBeforeABlockingCheckpoint() throws Exception {
+        Path file = tmp.resolve("flush.db");
+        SQLiteConfig config = new SQLiteConfig();
+        config.setJournalMode(SQLiteConfig.JournalMode.WAL);
+        config.setSynchronous(SQLiteConfig.SynchronousMode.FULL);
+        SQLiteDataSource source = new SQLiteDataSource(config);
+        source.setUrl("jdbc:sqlite:" + file);
+        ReentrantLock gate = new ReentrantLock();
+        List<Boolean> flushedUnderTheGate = new CopyOnWriteArrayList<>();
+        AtomicLong flushedBytes = new AtomicLong();
+        try (Connection writer = source.getConnection()) {
+            try (Statement statement = writer.createStatement()) {
+                statement.execute("PRAGMA wal_autocheckpoint=0");
+                statement.execute("CREATE TABLE wal_probe (payload BLOB NOT NULL)");
+            }
+            WalCheckpointer checkpointer = WalCheckpointer.start(source, gate, databaseFile -> {
+                flushedUnderTheGate.add(gate.isHeldByCurrentThread());
+                flushedBytes.set(databaseFile.size());
+                databaseFile.force(false);
+            });
+            try {
+                try (PreparedStatement insert = writer.prepareStatement("INSERT INTO wal_probe (payload) VALUES (?)")) {
+                    insert.setBytes(1, new byte[40 << 20]); // about 10,000 frames: past the restart threshold
+                    insert.executeUpdate();
+                }
+                Eventually.within(Duration.ofSeconds(10), () -> assertThat(flushedUnderTheGate).isNotEmpty());
+                assertThat(flushedUnderTheGate).as("flushed while holding the write gate").containsOnly(false);
+                assertThat(flushedBytes.get()).as("the database file it flushed").isGreaterThan(40L << 20);
+                Eventually.within(Duration.ofSeconds(10), () -> { // the writer after a restart starts the wal over
+                    try (PreparedStatement insert = writer.prepareStatement("INSERT INTO wal_probe (payload) VALUES (?)")) {
+                        insert.setBytes(1, new byte[100]);
+                        insert.executeUpdate();
+                    }
+                    assertThat(walFrames(writer)).as("frames after the restart that followed the flush")
+                            .isLessThan(WalCheckpointer.RESTART_ABOVE_FRAMES);
+                });
+            } finally {
+                checkpointer.close();
+                checkpointer.closeDatabaseFile();
+            }
+        }
+    }
+
+    private static long walFrames(Connection connection) throws Exception {
+        try (Statement statement = connection.createStatement();
+             ResultSet row = statement.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+            row.next();
+            return row.getLong(2);
+        }
     }
 
     @Test
