@@ -1,10 +1,10 @@
 package dev.sigil.server.datastore;
 
+import java.io.FileDescriptor;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * wait at most {@link #READER_WAIT} for readers still on the WAL; otherwise they give up until the next
  * round. A failed checkpoint loses nothing (the frames stay in the WAL); it is logged and retried.
  *
- * <p>Before either, the database file is flushed to disk ({@code fdatasync}) <em>without</em> the gate.
+ * <p>Before either, the database file is flushed to disk ({@code fsync}) <em>without</em> the gate.
  * Under load a PASSIVE checkpoint rarely reaches the end of the WAL, and SQLite syncs the database file
  * only when one does, so every page the PASSIVE rounds copied since the last sync would otherwise be
  * flushed by the blocking checkpoint while all writers wait: 50 to 70 ms on the reference machine once
@@ -71,22 +71,22 @@ final class WalCheckpointer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(WalCheckpointer.class);
 
-    /** Flushes the database file through the checkpointer's own descriptor; production: {@code force(false)}. */
+    /** Flushes the database file through the checkpointer's own descriptor; production: {@code sync()} (fsync). */
     @FunctionalInterface
     interface Flush {
-        void flush(FileChannel databaseFile) throws IOException;
+        void flush(FileDescriptor databaseFile) throws IOException;
     }
 
     private final Connection connection;
     private final Lock writeGate;
     private final Optional<Path> walFile;
-    private final Optional<FileChannel> databaseFile;
+    private final Optional<RandomAccessFile> databaseFile;
     private final Flush flush;
     private final Thread thread;
     private final AtomicLong checkpoints = new AtomicLong();
     private volatile boolean closed;
 
-    private WalCheckpointer(Connection connection, Lock writeGate, Optional<Path> walFile, Optional<FileChannel> databaseFile,
+    private WalCheckpointer(Connection connection, Lock writeGate, Optional<Path> walFile, Optional<RandomAccessFile> databaseFile,
                             Flush flush) {
         this.connection = connection;
         this.writeGate = writeGate;
@@ -98,7 +98,7 @@ final class WalCheckpointer implements AutoCloseable {
 
     /** Opens a connection of its own from {@code source} and starts checkpointing. */
     static WalCheckpointer start(DataSource source, Lock writeGate) {
-        return start(source, writeGate, file -> file.force(false));
+        return start(source, writeGate, FileDescriptor::sync);
     }
 
     static WalCheckpointer start(DataSource source, Lock writeGate, Flush flush) {
@@ -119,10 +119,12 @@ final class WalCheckpointer implements AutoCloseable {
         } catch (SQLException e) {
             throw new DatastoreException("cannot open the wal checkpoint connection: " + Datastore.rootMessage(e), e);
         }
-        Optional<FileChannel> databaseFile = Optional.empty();
+        // a RandomAccessFile, not a FileChannel: an interrupt during a channel's I/O closes the channel, and
+        // with it this process's locks on the file
+        Optional<RandomAccessFile> databaseFile = Optional.empty();
         if (database.isPresent()) {
             try {
-                databaseFile = Optional.of(FileChannel.open(database.get(), StandardOpenOption.READ));
+                databaseFile = Optional.of(new RandomAccessFile(database.get().toFile(), "r"));
             } catch (IOException e) {
                 // checkpoints still work; the blocking ones then flush the file under the gate, as SQLite does
                 LOG.warn("cannot open {} to flush it before blocking checkpoints: {}", database.get(), e.getMessage());
@@ -217,7 +219,7 @@ final class WalCheckpointer implements AutoCloseable {
             return;
         }
         try {
-            flush.flush(databaseFile.get());
+            flush.flush(databaseFile.get().getFD());
         } catch (IOException e) {
             // the blocking checkpoint syncs the file itself; only its time under the gate grows
             LOG.debug("flushing the database file before a blocking checkpoint failed: {}", e.getMessage());

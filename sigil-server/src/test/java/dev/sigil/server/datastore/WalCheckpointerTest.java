@@ -124,8 +124,8 @@ class WalCheckpointerTest {
             }
             WalCheckpointer checkpointer = WalCheckpointer.start(source, gate, databaseFile -> {
                 flushedUnderTheGate.add(gate.isHeldByCurrentThread());
-                flushedBytes.set(databaseFile.size());
-                databaseFile.force(false);
+                flushedBytes.set(Files.size(file));
+                databaseFile.sync();
             });
             try {
                 try (PreparedStatement insert = writer.prepareStatement("INSERT INTO wal_probe (payload) VALUES (?)")) {
