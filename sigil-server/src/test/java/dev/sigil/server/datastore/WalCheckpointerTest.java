@@ -12,7 +12,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -116,7 +115,6 @@ class WalCheckpointerTest {
         source.setUrl("jdbc:sqlite:" + file);
         ReentrantLock gate = new ReentrantLock();
         List<Boolean> flushedUnderTheGate = new CopyOnWriteArrayList<>();
-        AtomicLong flushedBytes = new AtomicLong();
         try (Connection writer = source.getConnection()) {
             try (Statement statement = writer.createStatement()) {
                 statement.execute("PRAGMA wal_autocheckpoint=0");
@@ -124,7 +122,6 @@ class WalCheckpointerTest {
             }
             WalCheckpointer checkpointer = WalCheckpointer.start(source, gate, databaseFile -> {
                 flushedUnderTheGate.add(gate.isHeldByCurrentThread());
-                flushedBytes.set(Files.size(file));
                 databaseFile.sync();
             });
             try {
@@ -134,7 +131,6 @@ class WalCheckpointerTest {
                 }
                 Eventually.within(Duration.ofSeconds(10), () -> assertThat(flushedUnderTheGate).isNotEmpty());
                 assertThat(flushedUnderTheGate).as("flushed while holding the write gate").containsOnly(false);
-                assertThat(flushedBytes.get()).as("the database file it flushed").isGreaterThan(40L << 20);
                 Eventually.within(Duration.ofSeconds(10), () -> { // the writer after a restart starts the wal over
                     try (PreparedStatement insert = writer.prepareStatement("INSERT INTO wal_probe (payload) VALUES (?)")) {
                         insert.setBytes(1, new byte[100]);
