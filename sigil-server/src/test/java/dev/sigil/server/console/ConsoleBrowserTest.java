@@ -189,7 +189,9 @@ class ConsoleBrowserTest {
         if (!previous.isEmpty()) {
             wait.until(ExpectedConditions.stalenessOf(previous.getFirst()));
         }
-        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
+        // while the new page settles, Chromium may answer for a node of the old document (a stale element, or
+        // "Node with given id does not belong to the document"): read again until it answers for the new one
+        wait.ignoring(org.openqa.selenium.WebDriverException.class);
         return wait.until(d -> d.findElement(By.cssSelector("#decision p")).getText());
     }
 
