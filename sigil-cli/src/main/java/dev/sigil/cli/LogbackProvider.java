@@ -13,8 +13,8 @@ import ch.qos.logback.core.util.StatusPrinter;
  * {@link LogbackDefaults} directly instead of through Logback's own start-up, which looks configurators
  * up as services across the class path, instantiates them reflectively and records each step as a
  * status message: work every short command paid for before doing its own. The resulting context is
- * the one Logback's start-up would build. When a {@code logback-test.xml} or
- * {@code -Dlogback.configurationFile} is present, Logback configures itself as usual.
+ * the one Logback's start-up would build. When {@code -Dlogback.configurationFile} is set, Logback
+ * configures itself as usual.
  */
 public final class LogbackProvider extends LogbackServiceProvider {
     @Override

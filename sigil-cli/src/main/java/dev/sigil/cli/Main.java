@@ -64,6 +64,7 @@ public final class Main extends GroupCommand {
     boolean debug;
 
     public static void main(String[] args) {
+        ClassPathPrefetch.startFor(args);
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
         StopSignal.JvmShutdown stopSignal = StopSignal.jvmShutdown();

@@ -40,6 +40,16 @@ class MainTest {
     }
 
     @Test
+    void onlyACommandThatMayUseASocketOpensTheClassPathAhead() {
+        assertThat(ClassPathPrefetch.worthwhile(new String[] {"entry", "show"})).isTrue();
+        assertThat(ClassPathPrefetch.worthwhile(new String[] {"agent", "api", "fetch", "x509"})).isTrue();
+        assertThat(ClassPathPrefetch.worthwhile(new String[] {})).isFalse();
+        assertThat(ClassPathPrefetch.worthwhile(new String[] {"--version"})).isFalse();
+        assertThat(ClassPathPrefetch.worthwhile(new String[] {"entry", "show", "-h"})).isFalse();
+        assertThat(ClassPathPrefetch.worthwhile(new String[] {"completion", "bash"})).isFalse();
+    }
+
+    @Test
     void versionIsPrintedWithoutAnyCommand() {
         CliHarness.Result result = new CliHarness(Map.of(), home).run("--version");
         assertThat(result.exitCode()).isZero();
