@@ -187,14 +187,18 @@ public final class TokenStatusRegistry {
         }
     }
 
-    /** Marks the token {@code tokenRef} (a jti) invalid, in the caller's transaction. */
-    public static int invalidate(Transaction transaction, Kind kind, String tokenRef, Instant at) throws SQLException {
+    /**
+     * Marks the token at {@code position} invalid, in the caller's transaction; 1 when it was valid, 0 when
+     * it was invalid already or the position was pruned. The caller finds the position where it registered
+     * the token (an access token's registry row): the table has no index on {@code ref}.
+     */
+    public static int invalidate(Transaction transaction, StatusRef position, Instant at) throws SQLException {
         Connection connection = transaction.jdbc();
         try (PreparedStatement update = connection.prepareStatement(
-                "UPDATE token_status SET status = 1, changed_at = ? WHERE kind = ? AND ref = ? AND status = 0")) {
+                "UPDATE token_status SET status = 1, changed_at = ? WHERE list_id = ? AND idx = ? AND status = 0")) {
             update.setLong(1, at.toEpochMilli());
-            update.setString(2, kind.column);
-            update.setString(3, tokenRef);
+            update.setLong(2, position.listId());
+            update.setLong(3, position.index());
             return update.executeUpdate();
         }
     }

@@ -3,6 +3,7 @@ package dev.sigil.server.token;
 import dev.sigil.server.credential.LeaseId;
 import dev.sigil.server.credential.LeaseStore;
 import dev.sigil.server.datastore.Datastore;
+import dev.sigil.server.status.StatusRef;
 import dev.sigil.server.status.TokenStatusRegistry;
 import java.sql.Connection;
 import dev.sigil.server.datastore.Transaction;
@@ -20,9 +21,12 @@ import java.util.Optional;
  * introspection.
  */
 public final class IssuedTokens {
-    /** One registered token. */
+    /**
+     * One registered token. {@code status} is its position on a status list, empty for a token registered
+     * before positions were recorded here; revoking the token marks that position.
+     */
     record Row(String jti, String subject, String audience, String scope, Optional<String> task, Optional<String> cnfX5t,
-               Instant issuedAt, Instant expiresAt, Optional<Instant> revokedAt) {
+               Instant issuedAt, Instant expiresAt, Optional<Instant> revokedAt, Optional<StatusRef> status) {
     }
 
     private final Datastore datastore;
@@ -36,8 +40,8 @@ public final class IssuedTokens {
     /** Inserts in the caller's transaction (with the exchange's audit record). */
     void insert(Transaction transaction, Row row) throws SQLException {
         Connection connection = transaction.jdbc();
-        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO issued_tokens "
-                + "(jti, subject, audience, scope, task, cnf_x5t, issued_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)")) {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO issued_tokens (jti, subject, audience, scope, task, "
+                + "cnf_x5t, issued_at, expires_at, revoked_at, status_list, status_idx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)")) {
             insert.setString(1, row.jti());
             insert.setString(2, row.subject());
             insert.setString(3, row.audience());
@@ -46,6 +50,13 @@ public final class IssuedTokens {
             insert.setString(6, row.cnfX5t().orElse(null));
             insert.setLong(7, row.issuedAt().toEpochMilli());
             insert.setLong(8, row.expiresAt().toEpochMilli());
+            if (row.status().isPresent()) {
+                insert.setLong(9, row.status().get().listId());
+                insert.setLong(10, row.status().get().index());
+            } else {
+                insert.setNull(9, java.sql.Types.BIGINT);
+                insert.setNull(10, java.sql.Types.BIGINT);
+            }
             insert.executeUpdate();
         }
     }
@@ -63,7 +74,7 @@ public final class IssuedTokens {
                     return Optional.of(new Row(rows.getString("jti"), rows.getString("subject"), rows.getString("audience"),
                             rows.getString("scope"), Optional.ofNullable(rows.getString("task")),
                             Optional.ofNullable(rows.getString("cnf_x5t")), Instant.ofEpochMilli(rows.getLong("issued_at")),
-                            Instant.ofEpochMilli(rows.getLong("expires_at")), revokedAt));
+                            Instant.ofEpochMilli(rows.getLong("expires_at")), revokedAt, position(rows)));
                 }
             }
         });
@@ -77,10 +88,30 @@ public final class IssuedTokens {
             update.setLong(1, at.toEpochMilli());
             update.setString(2, jti);
             boolean revoked = update.executeUpdate() > 0;
-            TokenStatusRegistry.invalidate(transaction, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, at);
+            Optional<StatusRef> position = Optional.empty();
+            try (PreparedStatement select = connection.prepareStatement("SELECT status_list, status_idx FROM issued_tokens WHERE jti = ?")) {
+                select.setString(1, jti);
+                try (ResultSet rows = select.executeQuery()) {
+                    if (rows.next()) {
+                        position = position(rows);
+                    }
+                }
+            }
+            if (position.isPresent()) {
+                TokenStatusRegistry.invalidate(transaction, position.get(), at);
+            }
             closeLease(transaction, jti, at);
             return revoked;
         }
+    }
+
+    /** The status position of the row at {@code rows}, empty when none was recorded. */
+    private static Optional<StatusRef> position(ResultSet rows) throws SQLException {
+        long list = rows.getLong("status_list");
+        if (rows.wasNull()) {
+            return Optional.empty();
+        }
+        return Optional.of(new StatusRef(list, rows.getLong("status_idx")));
     }
 
     /**
@@ -148,17 +179,18 @@ public final class IssuedTokens {
     /** Marks every token issued under {@code taskId} revoked, in the caller's transaction (the task's end). */
     public void revokeForTask(Transaction transaction, String taskId, Instant at) throws SQLException {
         Connection connection = transaction.jdbc();
-        java.util.List<String> jtis = new java.util.ArrayList<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT jti FROM issued_tokens WHERE task = ? AND revoked_at IS NULL")) {
+        java.util.List<StatusRef> positions = new java.util.ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT status_list, status_idx FROM issued_tokens WHERE task = ? AND revoked_at IS NULL")) {
             select.setString(1, taskId);
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
-                    jtis.add(rows.getString(1));
+                    position(rows).ifPresent(positions::add);
                 }
             }
         }
-        for (String jti : jtis) {
-            TokenStatusRegistry.invalidate(transaction, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, at);
+        for (StatusRef position : positions) {
+            TokenStatusRegistry.invalidate(transaction, position, at);
         }
         try (PreparedStatement update = connection.prepareStatement(
                 "UPDATE issued_tokens SET revoked_at = ? WHERE task = ? AND revoked_at IS NULL")) {

@@ -63,11 +63,11 @@ abstract sealed class RegisteredTokenBroker implements LocalBroker permits Token
         claims.put("status", statuses.claim(status));
         String token = authority.signJwt(write(claims), lease.expiresAt(), typ).compact();
         IssuedTokens.Row row = new IssuedTokens.Row(jti, lease.holder().toString(), lease.resource(), scope, lease.task(), x5t,
-                lease.issuedAt(), lease.expiresAt(), Optional.empty());
+                lease.issuedAt(), lease.expiresAt(), Optional.empty(), Optional.of(status));
         Granted granted = new Granted(new CredentialSecret(Map.of(secretName, token), token), details);
         return new Minted(granted, transaction -> {
             issued.insert(transaction, row);
-            // kind access_token: the status entry of a token in the registry, found there by jti
+            // kind access_token: the status entry of a token in the registry, whose row holds its position
             statuses.record(transaction, status, TokenStatusRegistry.Kind.ACCESS_TOKEN, jti, lease.holder(), lease.expiresAt());
         });
     }
