@@ -65,6 +65,17 @@ public interface Broker {
     Optional<String> leakKey(String reported);
 
     /**
+     * The lease a reported leaked value names by itself, when this broker's credentials carry their lease
+     * id (a signed token's {@code jti}); empty otherwise (the default). A leak report looks such a lease up
+     * by id and accepts it only when its leak hash is that of {@link #leakKey} of the same value, so a
+     * forged value that names a lease finds nothing. The leak hashes of these brokers' leases are not
+     * indexed ({@link LeaseStore#SELF_NAMING_BROKERS}).
+     */
+    default Optional<LeaseId> namedLease(String reported) {
+        return Optional.empty();
+    }
+
+    /**
      * True when the backend credential ends at its lease's expiry by itself and nothing remains to
      * remove (a signed token's {@code exp}, a certificate's validity): the expiry reaper then closes the
      * lease as revoked without calling {@link #revoke} and without a per-lease audit record (the grant's

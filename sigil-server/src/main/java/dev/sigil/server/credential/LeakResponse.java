@@ -16,7 +16,8 @@ import java.util.function.UnaryOperator;
 /**
  * Leaked-credential response: a responder reports a leaked value (a password, an SSH certificate
  * line, an access token); the lease it belongs to is found by the keyed hash of each broker's
- * canonical form of it and revoked at once; an access token is found by its keyed hash in the audit
+ * canonical form of it (a token, which names its lease, by that id, then the same hash compared) and
+ * revoked at once; an access token is found by its keyed hash in the audit
  * trail and revoked. Optionally the holders are "banned": their registration entries are deleted so
  * they get no new identity, and the deleted entries' full content is written to the audit record
  * ({@code leak.ban}) so an operator can restore them. The reported value is never stored or audited,
@@ -74,12 +75,20 @@ public final class LeakResponse {
             throw new LeaseException.Invalid("the leaked value is empty; send the password, certificate line or token as reported");
         }
         Set<String> hashes = new LinkedHashSet<>();
+        Map<LeaseId, Lease> found = new LinkedHashMap<>();
         for (ConfiguredBroker configured : leases.brokers().values()) {
-            configured.broker().leakKey(reported).ifPresent(key -> hashes.add(hasher.apply(key)));
+            Broker broker = configured.broker();
+            Optional<String> hash = broker.leakKey(reported).map(hasher);
+            hash.ifPresent(hashes::add);
+            // a credential that names its lease is found by id, and only when its hash is the lease's
+            Optional<LeaseId> named = hash.isPresent() ? broker.namedLease(reported) : Optional.empty();
+            named.flatMap(id -> leases.store().find(id))
+                    .filter(lease -> lease.broker().equals(broker.type()) && lease.leakHash().map(stored -> sameHash(stored, hash.get())).orElse(false))
+                    .ifPresent(lease -> found.put(lease.id(), lease));
         }
-        List<Lease> found = leases.store().findByLeakHash(List.copyOf(hashes));
-        List<LeaseId> ids = found.stream().map(Lease::id).toList();
-        Set<SpiffeId> holders = new LinkedHashSet<>(found.stream().map(Lease::holder).toList());
+        leases.store().findByLeakHash(List.copyOf(hashes)).forEach(lease -> found.putIfAbsent(lease.id(), lease));
+        List<LeaseId> ids = List.copyOf(found.keySet());
+        Set<SpiffeId> holders = new LinkedHashSet<>(found.values().stream().map(Lease::holder).toList());
         for (LeaseId id : ids) {
             leases.revoke(LeaseFilter.all().withId(id), REASON, actor);
         }
@@ -104,6 +113,11 @@ public final class LeakResponse {
             }
         }
         return new Result(ids, tokenHolder, new ArrayList<>(holders), banned);
+    }
+
+    private static boolean sameHash(String stored, String computed) {
+        return java.security.MessageDigest.isEqual(stored.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                computed.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /** The deleted entries, one detail each ({@code entry_1} …), split into parts when one exceeds a detail's size. */

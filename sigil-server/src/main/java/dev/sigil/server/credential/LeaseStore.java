@@ -118,7 +118,15 @@ public interface LeaseStore {
     /** Pending leases issued before {@code before} (grants that were interrupted). */
     List<Lease> pendingSince(Instant before, int limit);
 
-    /** Leases whose leak hash is one of {@code hashes}. */
+    /**
+     * The brokers whose credentials name their lease ({@link Broker#namedLease}: the token service's
+     * access and transaction tokens). Their leases' leak hashes are kept but not indexed (migration V28):
+     * one is minted per token exchange, and an index of random hashes cost every exchange a page written
+     * at a random place. A leak report finds them by id instead.
+     */
+    List<String> SELF_NAMING_BROKERS = List.of("token", "txn_token");
+
+    /** Leases of brokers other than {@link #SELF_NAMING_BROKERS} whose leak hash is one of {@code hashes}. */
     List<Lease> findByLeakHash(List<String> hashes);
 
     /** How many leases are in each state (every state present, zero when none). */

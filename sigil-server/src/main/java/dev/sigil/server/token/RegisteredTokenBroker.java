@@ -118,6 +118,21 @@ abstract sealed class RegisteredTokenBroker implements LocalBroker permits Token
         return JWT.matcher(token).matches() ? dev.sigil.core.crypto.JwsCanonical.canonical(token) : Optional.empty();
     }
 
+    /** The token's {@code jti}, its lease id, read without verifying the token (the leak hash check does that). */
+    @Override
+    public Optional<LeaseId> namedLease(String reported) {
+        Optional<String> token = leakKey(reported);
+        if (token.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            String jti = com.nimbusds.jwt.SignedJWT.parse(token.get()).getJWTClaimsSet().getJWTID();
+            return jti == null ? Optional.empty() : Optional.of(LeaseId.parse(jti));
+        } catch (java.text.ParseException | IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
     static String write(Object value) {
         try {
             return JSON.writeValueAsString(value);

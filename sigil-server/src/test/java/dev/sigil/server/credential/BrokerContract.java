@@ -91,6 +91,20 @@ public abstract class BrokerContract {
         assertThat(grantedInBackend(lease, granted)).as("the backend shows the grant after revoke").isFalse();
     }
 
+    /** Leak reports find the leases of {@link LeaseStore#SELF_NAMING_BROKERS} by the id their credential names, not by an index. */
+    @Test
+    void aLeakedCredentialNamesItsOwnLeaseExactlyWhenItsBrokerIsOneWhoseLeakHashesAreNotIndexed() throws Exception {
+        LeaseGrant lease = lease(Duration.ofMinutes(10));
+        Granted granted = broker.grant(lease);
+        Optional<LeaseId> named = broker.namedLease(granted.secret().leakKey());
+        if (LeaseStore.SELF_NAMING_BROKERS.contains(broker.type())) {
+            assertThat(named).contains(lease.id());
+        } else {
+            assertThat(named).isEmpty();
+        }
+        broker.revoke(lease);
+    }
+
     @Test
     void revokingANeverGrantedLeaseSucceeds() throws Exception {
         LeaseGrant lease = lease(Duration.ofMinutes(10));

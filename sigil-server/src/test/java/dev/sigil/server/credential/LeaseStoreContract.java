@@ -68,6 +68,21 @@ abstract class LeaseStoreContract extends DatastoreContract {
     }
 
     @Test
+    void aLeakHashLookUpLeavesOutTheLeasesOfBrokersWhoseCredentialsNameTheirLease() {
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+        List<Lease> leases = new java.util.ArrayList<>();
+        for (String broker : List.of("fake", LeaseStore.SELF_NAMING_BROKERS.get(0), LeaseStore.SELF_NAMING_BROKERS.get(1))) {
+            leases.add(insert(new Lease(LeaseId.random(), broker, HOLDER, Optional.empty(), "db1", now, now.plus(Duration.ofMinutes(10)),
+                    now.plus(Duration.ofMinutes(10)), LeaseState.ACTIVE, Map.of(), Optional.of("k1:" + broker), Optional.empty(), List.of(),
+                    Optional.empty())));
+        }
+
+        assertThat(store.findByLeakHash(List.of("k1:fake", "k1:token", "k1:txn_token"))).extracting(Lease::id)
+                .containsExactly(leases.get(0).id());
+        assertThat(store.find(leases.get(1).id()).orElseThrow().leakHash()).contains("k1:token");
+    }
+
+    @Test
     void anActiveLeaseWhoseCredentialIsDeadIsClosedAtOnceButALeaseBeingRevokedIsLeftToTheRevoker() {
         Lease active = insert(lease(HOLDER, Optional.empty(), LeaseState.ACTIVE));
         Lease pending = insert(lease(HOLDER, Optional.empty(), LeaseState.PENDING));
