@@ -3,7 +3,8 @@
 # (default: this one) on a fresh data directory (embedded SQLite, its durable defaults), applies a policy,
 # mints --tokens JWT-SVIDs, then runs wrk (1 thread, 16 keep-alive connections, POST /oauth2/token) for
 # --windows windows of --seconds each, back to back, and prints per window the rate, the p99, the
-# server's CPU per exchange and the size of the database file at its end. It shows whether the server
+# server's CPU per exchange, the bytes it wrote per exchange (WAL frames and checkpoint copies) and the
+# size of the database file at its end. It shows whether the server
 # holds its rate and tail as the database grows (every exchange adds a lease, a token, a status entry
 # and an audit record). Needs wrk. Usage:
 #   bench/exchange-windows.sh [--windows 8] [--seconds 15] [--tokens 16] [--port 18443] [checkout]
@@ -26,7 +27,7 @@ work=$(mktemp -d)
 server_pid=
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$work"
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -74,17 +75,22 @@ LUA
 # the java process (bin/sigil execs it, so it is the pid started above)
 clock_ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
+# bytes the server handed to write(2) and pwrite(2): the WAL's frames and the checkpoints' copies, mostly
+written_bytes() { awk '/^wchar:/ { print $2 }' "/proc/$server_pid/io"; }
 echo "sigil server run ($checkout), wrk 1 thread 16 connections, ${seconds} s windows, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-7s %12s %10s %16s %10s\n' window exchanges/s "p99 ms" "server CPU us" "db MiB"
+printf '%-7s %12s %10s %16s %14s %10s\n' window exchanges/s "p99 ms" "server CPU us" "written KiB" "db MiB"
 for w in $(seq 1 "$windows"); do
   before=$(cpu_ticks)
+  wrote_before=$(written_bytes)
   out=$(wrk -t1 -c16 -d"${seconds}s" --latency -s "$work/exchange.lua" "https://127.0.0.1:$port")
   after=$(cpu_ticks)
+  wrote_after=$(written_bytes)
   n=$(awk '/requests in/ { print $1 }' <<<"$out")
   rate=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
   p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
   errors=$(awk '/Non-2xx|Socket errors/' <<<"$out")
   [ -z "$errors" ] || echo "window $w: $errors" >&2
   db=$(( $(stat -c %s "$work/data/datastore.sqlite3") >> 20 ))
-  printf '%-7s %12s %10s %16d %10d\n' "$w" "$rate" "${p99%ms}" $(( (after - before) * 1000000 / clock_ticks / n )) "$db"
+  printf '%-7s %12s %10s %16d %14.1f %10d\n' "$w" "$rate" "${p99%ms}" $(( (after - before) * 1000000 / clock_ticks / n )) \
+    "$(awk -v b="$(( wrote_after - wrote_before ))" -v n="$n" 'BEGIN { print b / 1024 / n }')" "$db"
 done
