@@ -1,8 +1,8 @@
 package dev.sigil.cli;
 
 import java.io.IOException;
-import java.util.Enumeration;
 import java.net.URL;
+import java.util.Enumeration;
 import java.util.Set;
 
 /**

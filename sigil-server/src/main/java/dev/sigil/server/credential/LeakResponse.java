@@ -17,8 +17,8 @@ import java.util.function.UnaryOperator;
  * Leaked-credential response: a responder reports a leaked value (a password, an SSH certificate
  * line, an access token); the lease it belongs to is found by the keyed hash of each broker's
  * canonical form of it (a token, which names its lease, by that id, then the same hash compared) and
- * revoked at once; an access token is found by its keyed hash in the audit
- * trail and revoked. Optionally the holders are "banned": their registration entries are deleted so
+ * revoked at once; an access token whose signature verifies is also revoked in the token registry by
+ * its jti. Optionally the holders are "banned": their registration entries are deleted so
  * they get no new identity, and the deleted entries' full content is written to the audit record
  * ({@code leak.ban}) so an operator can restore them. The reported value is never stored or audited,
  * only its keyed hashes.
@@ -83,7 +83,8 @@ public final class LeakResponse {
             // a credential that names its lease is found by id, and only when its hash is the lease's
             Optional<LeaseId> named = hash.isPresent() ? broker.namedLease(reported) : Optional.empty();
             named.flatMap(id -> leases.store().find(id))
-                    .filter(lease -> lease.broker().equals(broker.type()) && lease.leakHash().map(stored -> sameHash(stored, hash.get())).orElse(false))
+                    .filter(lease -> lease.broker().equals(broker.type()))
+                    .filter(lease -> lease.leakHash().map(stored -> sameHash(stored, hash.get())).orElse(false))
                     .ifPresent(lease -> found.put(lease.id(), lease));
         }
         leases.store().findByLeakHash(List.copyOf(hashes)).forEach(lease -> found.putIfAbsent(lease.id(), lease));
