@@ -23,6 +23,8 @@ done
 checkout=$(cd "${1:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd)
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 sigil="$checkout/bin/sigil"
+# the checkout is built beforehand; a source edited during the run must not start a rebuild in the middle of it
+export SIGIL_NO_BUILD=1
 work=$(mktemp -d)
 server_pid=
 cleanup() {
