@@ -199,8 +199,9 @@ final class TokenExchange {
         Instant issuedAt = allowed.issuedAt();
         Instant expiresAt = allowed.expiresAt();
 
-        // The jti is the token's lease id (120 random bits), so lease commands address the token.
-        LeaseId leaseId = LeaseId.random();
+        // The jti is the token's lease id, so lease commands address the token; time-ordered, because one
+        // is inserted into two primary keys (lease and token registry) per exchange
+        LeaseId leaseId = LeaseId.timeOrdered(issuedAt);
         String scope = String.join(" ", granted);
         Map<String, String> parameters = new LinkedHashMap<>();
         if (!scope.isEmpty()) {

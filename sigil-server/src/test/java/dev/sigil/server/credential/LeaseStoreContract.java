@@ -128,6 +128,21 @@ abstract class LeaseStoreContract extends DatastoreContract {
     }
 
     @Test
+    void aPrefixOfATimeOrderedIdSelectsTheLeasesOfThatSpanOnly() {
+        Instant at = Instant.parse("2026-12-06T15:00:00Z");
+        Lease early = insert(lease(LeaseId.timeOrdered(at), HOLDER, Optional.empty(), LeaseState.ACTIVE));
+        Lease sameMilli = insert(lease(LeaseId.timeOrdered(at), HOLDER, Optional.empty(), LeaseState.ACTIVE));
+        Lease later = insert(lease(LeaseId.timeOrdered(at.plusSeconds(60)), HOLDER, Optional.empty(), LeaseState.ACTIVE));
+        String millisecond = early.id().value().substring(0, LeaseId.TIME_CHARS);
+        assertThat(store.list(LeaseFilter.all().withPrefix(millisecond), 10)).extracting(Lease::id)
+                .containsExactlyInAnyOrder(early.id(), sameMilli.id());
+        assertThat(store.list(LeaseFilter.all().withPrefix(early.id().value().substring(0, 4)), 10)).extracting(Lease::id)
+                .containsExactlyInAnyOrder(early.id(), sameMilli.id(), later.id());
+        assertThat(store.list(LeaseFilter.all().withPrefix(later.id().value().substring(0, LeaseId.TIME_CHARS + 2)), 10))
+                .extracting(Lease::id).containsExactly(later.id());
+    }
+
+    @Test
     void anIdPrefixSelectsEveryLeaseStartingWithItAndNoNeighbour() {
         LeaseId lowest = insert(lease(LeaseId.parse("abcd" + "2".repeat(20)), HOLDER, Optional.empty(), LeaseState.ACTIVE)).id();
         LeaseId highest = insert(lease(LeaseId.parse("abcd" + "z".repeat(20)), HOLDER, Optional.empty(), LeaseState.ACTIVE)).id();

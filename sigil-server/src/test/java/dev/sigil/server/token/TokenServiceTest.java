@@ -19,6 +19,7 @@ import dev.sigil.core.spiffeid.SpiffeId;
 import dev.sigil.server.SigilServer;
 import dev.sigil.server.authority.Audience;
 import dev.sigil.server.config.ServerConfig;
+import dev.sigil.server.credential.LeaseId;
 import dev.sigil.server.policy.Decision;
 import dev.sigil.server.policy.PolicyEngine;
 import dev.sigil.server.policy.PolicyRequest;
@@ -333,6 +334,20 @@ class TokenServiceTest {
         assertThat(jwt.getHeader().getType().getType()).isEqualTo("at+jwt");
         assertThat(jwt.getJWTClaimsSet().getStringClaim("client_id")).isEqualTo(WEB);
         assertThat(SignedJWT.parse(jwtSvid(WEB)).getHeader().getType().getType()).isEqualTo("JWT");
+    }
+
+    @Test
+    void anAccessTokensJtiBeginsWithItsIssueTimeSoTokensIssuedLaterSortAfterIt() throws Exception {
+        String accessToken = JSON.readTree(token(anonymous, form("subject_token", jwtSvid(WEB), "audience", API)).body())
+                .path("access_token").asText();
+        JWTClaimsSet claims = SignedJWT.parse(accessToken).getJWTClaimsSet();
+        String jti = claims.getJWTID();
+        assertThat(LeaseId.parse(jti).value()).isEqualTo(jti);
+        long millis = 0;
+        for (char c : jti.substring(0, LeaseId.TIME_CHARS).toCharArray()) {
+            millis = millis * 32 + "234567abcdefghijklmnopqrstuvwxyz".indexOf(c);
+        }
+        assertThat(millis / 1000).isEqualTo(claims.getIssueTime().toInstant().getEpochSecond());
     }
 
     @Test
