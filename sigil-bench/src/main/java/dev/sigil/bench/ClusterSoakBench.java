@@ -252,7 +252,7 @@ public final class ClusterSoakBench {
     }
 
     private static void start(Path sigil, Path dir, Path config, Server server) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(sigil.toString(), "server", "run", "--config", config.toString(), "--data-dir",
+        ProcessBuilder builder = ServerProcesses.command(sigil, "server", "run", "--config", config.toString(), "--data-dir",
                 server.data.toString()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve(server.data.getFileName() + ".log").toFile()));
         builder.environment().putAll(Map.of("SIGIL_BUNDLE_PORT", Integer.toString(server.bundlePort), "SIGIL_AGENT_API_PORT",
@@ -266,7 +266,7 @@ public final class ClusterSoakBench {
             if (!server.process.isAlive()) {
                 throw new IllegalStateException("server " + server.data + " exited; see its log beside it");
             }
-            Process check = new ProcessBuilder(sigil.toString(), "healthcheck", "--data-dir", server.data.toString())
+            Process check = ServerProcesses.command(sigil, "healthcheck", "--data-dir", server.data.toString())
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             if (check.waitFor() == 0) {
                 return;

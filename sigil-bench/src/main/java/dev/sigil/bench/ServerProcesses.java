@@ -2,6 +2,7 @@ package dev.sigil.bench;
 
 import dev.sigil.testkit.PostgresServer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +37,37 @@ final class ServerProcesses {
         if (!Files.isExecutable(sigil)) {
             throw new IllegalStateException("run from the repository root: " + sigil + " is not there");
         }
+        return ready(sigil);
+    }
+
+    /**
+     * Returns {@code sigil} once its distribution is up to date: one {@code sigil --version} lets the launcher
+     * rebuild a stale checkout before anything is timed. Every process {@link #command} starts afterwards skips
+     * that check, so a source edited while a bench runs cannot rebuild the distribution in the middle of it.
+     */
+    static Path ready(Path sigil) {
+        try {
+            Process version = new ProcessBuilder(sigil.toString(), "--version").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (version.waitFor() != 0) {
+                throw new IllegalStateException(sigil + " --version failed; build the checkout first (./mvnw -pl sigil-cli -am package)");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + sigil + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while checking " + sigil, e);
+        }
         return sigil;
+    }
+
+    /** {@code sigil args...} as a process to start, with the launcher's rebuild check off (see {@link #ready}). */
+    static ProcessBuilder command(Path sigil, String... args) {
+        List<String> command = new ArrayList<>(List.of(sigil.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("SIGIL_NO_BUILD", "1");
+        return builder;
     }
 
     /**
@@ -90,7 +121,7 @@ final class ServerProcesses {
         Path data = dir.resolve("server" + index);
         int tokenPort = freePort();
         int agentApiPort = freePort();
-        ProcessBuilder builder = new ProcessBuilder(sigil.toString(), "server", "run", "--config", config.toString(), "--data-dir",
+        ProcessBuilder builder = command(sigil, "server", "run", "--config", config.toString(), "--data-dir",
                 data.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("server" + index + ".log").toFile());
         builder.environment().putAll(Map.of("SIGIL_BUNDLE_PORT", Integer.toString(freePort()), "SIGIL_AGENT_API_PORT",
                 Integer.toString(agentApiPort), "SIGIL_TOKEN_PORT", Integer.toString(tokenPort)));
@@ -103,7 +134,7 @@ final class ServerProcesses {
             if (!server.process().isAlive()) {
                 throw new IllegalStateException("server exited; see " + server.data().getParent());
             }
-            ProcessBuilder builder = new ProcessBuilder(sigil.toString(), "healthcheck", "--data-dir", server.data().toString())
+            ProcessBuilder builder = command(sigil, "healthcheck", "--data-dir", server.data().toString())
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
             builder.environment().remove("SIGIL_JAVA_OPTS"); // meant for the server (a recording, a GC log), not the CLI
             Process check = builder.start();
@@ -126,9 +157,7 @@ final class ServerProcesses {
 
     /** Runs {@code bin/sigil args...}; returns its standard output, fails on a non-zero exit. */
     static String cli(Path sigil, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(sigil.toString()));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+        ProcessBuilder builder = command(sigil, args).redirectError(ProcessBuilder.Redirect.INHERIT);
         builder.environment().remove("SIGIL_JAVA_OPTS"); // meant for the server (a recording, a GC log), not the CLI
         Process process = builder.start();
         String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -42,7 +42,7 @@ final class SigilContenders {
     static Contender dev(Path sigil, Path dir, int tokens, ProcessReaper reaper) throws Exception {
         Path data = dir.resolve("dev");
         Path log = dir.resolve("sigil-dev.log");
-        Process process = reaper.start(new ProcessBuilder(sigil.toString(), "dev", "--data-dir", data.toString(), "--bundle-port", "0",
+        Process process = reaper.start(ServerProcesses.command(sigil, "dev", "--data-dir", data.toString(), "--bundle-port", "0",
                 "--agent-api-port", "0", "--token-port", "0").redirectErrorStream(true).redirectOutput(log.toFile()));
         String welcome = awaitLog(process, log, "Exchange your JWT-SVID");
         URI tokenUrl = URI.create(find(TOKEN_URL, welcome, log));
@@ -66,7 +66,7 @@ final class SigilContenders {
                 """.formatted(ISSUER));
         Path data = dir.resolve("server");
         int tokenPort = ServerProcesses.freePort();
-        ProcessBuilder builder = new ProcessBuilder(sigil.toString(), "server", "run", "--config", config.toString(), "--data-dir",
+        ProcessBuilder builder = ServerProcesses.command(sigil, "server", "run", "--config", config.toString(), "--data-dir",
                 data.toString()).redirectErrorStream(true).redirectOutput(dir.resolve("sigil-server.log").toFile());
         builder.environment().putAll(Map.of("SIGIL_BUNDLE_PORT", Integer.toString(ServerProcesses.freePort()), "SIGIL_AGENT_API_PORT",
                 Integer.toString(ServerProcesses.freePort()), "SIGIL_TOKEN_PORT", Integer.toString(tokenPort)));

@@ -116,6 +116,7 @@ public final class TokenExchangeBench {
             if (!Files.isExecutable(sigil)) {
                 throw new IllegalArgumentException("--sigil is '" + sigil + "'; expected bin/sigil of a built checkout");
             }
+            ServerProcesses.ready(sigil);
             OptionalInt fixedRate = options.string("--rate", "").isEmpty() ? OptionalInt.empty()
                     : OptionalInt.of(options.positiveInt("--rate", 1));
             if (External.run(sigil, serverKind, concurrency, seconds, warmupSeconds, poolSize, fixedRate)) {
