@@ -2,13 +2,11 @@ package dev.sigil.bench;
 
 import dev.sigil.bench.ServerProcesses.Server;
 import dev.sigil.cli.AdminClient;
-import dev.sigil.core.crypto.Pem;
 import dev.sigil.testkit.PostgresServer;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,15 +25,12 @@ final class ExternalTokenServer implements AutoCloseable {
     private final Optional<PostgresServer> postgres;
     private final Optional<Long> postmaster;
     private final String[] bodies;
-    private final List<X509Certificate> roots;
 
-    private ExternalTokenServer(Server server, Optional<PostgresServer> postgres, Optional<Long> postmaster, String[] bodies,
-                                List<X509Certificate> roots) {
+    private ExternalTokenServer(Server server, Optional<PostgresServer> postgres, Optional<Long> postmaster, String[] bodies) {
         this.server = server;
         this.postgres = postgres;
         this.postmaster = postmaster;
         this.bodies = bodies;
-        this.roots = roots;
     }
 
     /** Starts {@code sigil} ({@code bin/sigil} of some checkout) on {@code datastore} ("sqlite" or "postgresql"). */
@@ -58,7 +53,6 @@ final class ExternalTokenServer implements AutoCloseable {
         try {
             ServerProcesses.awaitHealthy(sigil, server);
             String[] bodies = new String[poolSize];
-            List<X509Certificate> roots;
             try (AdminClient admin = new AdminClient(server.adminSocket())) {
                 check(admin.put("/v1/policy", Map.of("yaml", policy)), "applying the policy");
                 for (int i = 0; i < poolSize; i++) {
@@ -68,10 +62,8 @@ final class ExternalTokenServer implements AutoCloseable {
                             + "&subject_token_type=" + enc("urn:ietf:params:oauth:token-type:jwt")
                             + "&subject_token=" + enc(minted.json().path("token").asText()) + "&audience=" + enc(audience);
                 }
-                AdminClient.Answer bundle = check(admin.get("/v1/bundle", Map.of("format", List.of("pem"))), "reading the bundle");
-                roots = Pem.parseCertificates(bundle.json().path("pem").asText(), "the server's bundle");
             }
-            return new ExternalTokenServer(server, postgres, postmaster, bodies, roots);
+            return new ExternalTokenServer(server, postgres, postmaster, bodies);
         } catch (Exception | Error e) {
             ServerProcesses.stop(List.of(server));
             postgres.ifPresent(PostgresServer::close);
@@ -85,10 +77,6 @@ final class ExternalTokenServer implements AutoCloseable {
 
     String[] bodies() {
         return bodies;
-    }
-
-    List<X509Certificate> roots() {
-        return roots;
     }
 
     long pid() {
