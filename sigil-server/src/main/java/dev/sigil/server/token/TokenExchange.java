@@ -66,6 +66,7 @@ final class TokenExchange {
     private final AuditTrail audit;
     private final TransactionTokens transactions;
     private final ResourceCatalog resources;
+    private final Clock clock;
     private final ObjectMapper json = new ObjectMapper();
 
     TokenExchange(TokenSettings settings, Authority authority, JwtSvidVerifier verifier, PolicyEngine policy, TaskStore tasks,
@@ -80,6 +81,7 @@ final class TokenExchange {
         this.gate = gate;
         this.audit = audit;
         this.resources = resources;
+        this.clock = clock;
         this.transactions = new TransactionTokens(settings, authority, verifier, issued, grants, leases, gate, clock);
     }
 
@@ -200,8 +202,9 @@ final class TokenExchange {
         Instant expiresAt = allowed.expiresAt();
 
         // The jti is the token's lease id, so lease commands address the token; time-ordered, because one
-        // is inserted into two primary keys (lease and token registry) per exchange
-        LeaseId leaseId = LeaseId.timeOrdered(issuedAt);
+        // is inserted into two primary keys (lease and token registry) per exchange. To the millisecond, not
+        // the whole second of iat: the ids of one second would otherwise land all over that second's pages.
+        LeaseId leaseId = LeaseId.timeOrdered(clock.instant());
         String scope = String.join(" ", granted);
         Map<String, String> parameters = new LinkedHashMap<>();
         if (!scope.isEmpty()) {

@@ -207,7 +207,7 @@ final class TransactionTokens {
         }
         chain.add(holder.toString());
 
-        LeaseId leaseId = LeaseId.timeOrdered(allowed.issuedAt());
+        LeaseId leaseId = LeaseId.timeOrdered(clock.instant());
         Map<String, String> parameters = new LinkedHashMap<>();
         parameters.put(TxnTokenBroker.SCOPE, scope);
         parameters.put(TxnTokenBroker.TXN, txn);
