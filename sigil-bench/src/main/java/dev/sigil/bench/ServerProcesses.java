@@ -47,8 +47,11 @@ final class ServerProcesses {
      */
     static Path ready(Path sigil) {
         try {
-            Process version = new ProcessBuilder(sigil.toString(), "--version").redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            // the launcher's "building the distribution" message and a failed build's reason reach the user
+            ProcessBuilder builder = new ProcessBuilder(sigil.toString(), "--version").redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            builder.environment().remove("SIGIL_JAVA_OPTS"); // meant for the server (a recording, a GC log), not the CLI
+            Process version = builder.start();
             if (version.waitFor() != 0) {
                 throw new IllegalStateException(sigil + " --version failed; build the checkout first (./mvnw -pl sigil-cli -am package)");
             }

@@ -17,8 +17,8 @@ import java.util.regex.Pattern;
  *       request rate whose id is also a token's {@code jti}: ids issued close in time sort next to each
  *       other, so each insert lands in the same few pages of the primary-key index instead of one at a
  *       random place (a page written to the WAL and again by the checkpoint, per index and lease). Unique
- *       because 2<sup>75</sup> draws a millisecond do not collide; the time is the token's {@code iat}
- *       anyway.</li>
+ *       because 2<sup>75</sup> draws a millisecond do not collide; the time tells nothing the token's
+ *       {@code iat} does not, to within a second.</li>
  * </ul>
  */
 public record LeaseId(String value) implements Comparable<LeaseId> {
