@@ -65,13 +65,13 @@ public interface Broker {
     Optional<String> leakKey(String reported);
 
     /**
-     * The lease a reported leaked value names by itself, when this broker's credentials carry their lease
-     * id (a signed token's {@code jti}); empty otherwise (the default). A leak report looks such a lease up
-     * by id and accepts it only when its leak hash is that of {@link #leakKey} of the same value, so a
+     * The lease a leak key (what {@link #leakKey} returned) names by itself, when this broker's credentials
+     * carry their lease id (a signed token's {@code jti}); empty otherwise (the default). A leak report
+     * looks such a lease up by id and accepts it only when its leak hash is that of the same key, so a
      * forged value that names a lease finds nothing. The leak hashes of these brokers' leases are not
      * indexed ({@link LeaseStore#SELF_NAMING_BROKERS}).
      */
-    default Optional<LeaseId> namedLease(String reported) {
+    default Optional<LeaseId> namedLease(String leakKey) {
         return Optional.empty();
     }
 

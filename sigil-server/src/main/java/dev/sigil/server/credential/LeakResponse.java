@@ -78,11 +78,12 @@ public final class LeakResponse {
         Map<LeaseId, Lease> found = new LinkedHashMap<>();
         for (ConfiguredBroker configured : leases.brokers().values()) {
             Broker broker = configured.broker();
-            Optional<String> hash = broker.leakKey(reported).map(hasher);
+            Optional<String> key = broker.leakKey(reported);
+            Optional<String> hash = key.map(hasher);
             hash.ifPresent(hashes::add);
             // a credential that names its lease is found by id, and only when its hash is the lease's
-            Optional<LeaseId> named = hash.isPresent() ? broker.namedLease(reported) : Optional.empty();
-            named.flatMap(id -> leases.store().find(id))
+            key.flatMap(broker::namedLease)
+                    .flatMap(id -> leases.store().find(id))
                     .filter(lease -> lease.broker().equals(broker.type()))
                     .filter(lease -> lease.leakHash().map(stored -> sameHash(stored, hash.get())).orElse(false))
                     .ifPresent(lease -> found.put(lease.id(), lease));

@@ -120,13 +120,9 @@ abstract sealed class RegisteredTokenBroker implements LocalBroker permits Token
 
     /** The token's {@code jti}, its lease id, read without verifying the token (the leak hash check does that). */
     @Override
-    public Optional<LeaseId> namedLease(String reported) {
-        Optional<String> token = leakKey(reported);
-        if (token.isEmpty()) {
-            return Optional.empty();
-        }
+    public Optional<LeaseId> namedLease(String leakKey) {
         try {
-            String jti = com.nimbusds.jwt.SignedJWT.parse(token.get()).getJWTClaimsSet().getJWTID();
+            String jti = com.nimbusds.jwt.SignedJWT.parse(leakKey).getJWTClaimsSet().getJWTID();
             return jti == null ? Optional.empty() : Optional.of(LeaseId.parse(jti));
         } catch (java.text.ParseException | IllegalArgumentException e) {
             return Optional.empty();
